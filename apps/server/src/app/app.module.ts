@@ -1,0 +1,49 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { APP_LOGGER } from './logging/logger';
+import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS, PluginDiscoveryService, PluginRunner } from '@sanctum/discovery';
+import type { DiscoveryOptions } from '@sanctum/discovery';
+import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executor';
+import { InMemorySessionRegistry, SessionRegistry } from '@sanctum/sessions';
+import { APP_CONFIG } from './config/config';
+import type { AppConfig } from './config/config';
+import { GatewayHealthIndicators } from './health/gateway.health';
+import { HealthController } from './health/health.controller';
+import { RawBodyMiddleware } from './http/raw-body.middleware';
+import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
+import { McpDispatcher } from './mcp/mcp-dispatcher.service';
+import { ToolCatalogService } from './mcp/tool-catalog.service';
+import { SseController } from './transport/sse.controller';
+
+/** The gateway: transports and health around one dispatcher, built from the libraries. */
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: AppConfig, logger: LoggerService): DynamicModule {
+    const python = resolvePython(config.python === undefined ? process.env : { ...process.env, MCP_PYTHON: config.python });
+    return {
+      module: AppModule,
+      imports: [TerminusModule.forRoot({ logger: false }), ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs })],
+      controllers: [SseController, HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_LOGGER, useValue: logger },
+        { provide: SessionRegistry, useClass: InMemorySessionRegistry },
+        {
+          provide: DISCOVERY_OPTIONS,
+          useValue: { pluginsDir: config.pluginsDir, helpTimeoutMs: config.discoveryTimeoutMs, concurrency: 8 } satisfies DiscoveryOptions,
+        },
+        { provide: DISCOVERY_LOGGER, useValue: logger },
+        { provide: PluginRunner, useClass: ExecutorPluginRunner },
+        PluginDiscoveryService,
+        ToolCatalogService,
+        McpDispatcher,
+        GatewayHealthIndicators,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RawBodyMiddleware).forRoutes('message');
+  }
+}

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import { APP_LOGGER } from '../logging/logger';
+import { ExecutorService } from '@sanctum/executor';
+import type { ToolEntry } from '@sanctum/discovery';
+import {
+  Method,
+  RpcError,
+  ToolErrorCode,
+  isNotification,
+  isRequest,
+  isRequestId,
+  negotiateVersion,
+  parseValue,
+  success,
+  toolError,
+} from '@sanctum/protocol';
+import type { CallToolResult, InitializeResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ParsedPayload, Tool } from '@sanctum/protocol';
+import type { Session } from '@sanctum/sessions';
+import { SERVER_INFO } from './server-info';
+import { ToolCatalogService } from './tool-catalog.service';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
+@Injectable()
+export class McpDispatcher {
+  constructor(
+    private readonly catalog: ToolCatalogService,
+    private readonly executor: ExecutorService,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  /**
+   * Handle a decoded payload (one message or a batch). Returns what goes back to the client:
+   * a response, an array of responses for a batch, or null when nothing is owed (notifications
+   * and client responses only).
+   */
+  async handlePayload(payload: ParsedPayload, session: Session): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
+    const responses = await Promise.all(
+      payload.items.map((item) => (item.ok ? this.handleMessage(item.message, session) : Promise.resolve(item.response))),
+    );
+    const owed = responses.filter((r): r is JsonRpcResponse => r !== null);
+    if (owed.length === 0) return null;
+    return payload.batch ? owed : owed[0];
+  }
+
+  /** Convenience for already-decoded bodies. */
+  handleValue(raw: unknown, session: Session): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
+    return this.handlePayload(parseValue(raw), session);
+  }
+
+  /** Handle one valid message. Never throws: failures become JSON-RPC error responses. */
+  async handleMessage(message: JsonRpcMessage, session: Session): Promise<JsonRpcResponse | null> {
+    if (isNotification(message)) {
+      this.handleNotification(message.method, message.params ?? {}, session);
+      return null;
+    }
+    if (!isRequest(message)) return null; // a response from the client: nothing to answer
+    try {
+      return success(message.id, await this.handleRequest(message, session));
+    } catch (err) {
+      if (err instanceof RpcError) return err.toResponse(message.id);
+      this.logger.error(`Request ${message.method} failed: ${(err as Error).stack ?? String(err)}`, 'McpDispatcher');
+      return RpcError.internal('the gateway failed while handling this request; see the server log.').toResponse(message.id);
+    }
+  }
+
+  private handleNotification(method: string, params: Record<string, unknown>, session: Session): void {
+    switch (method) {
+      case Method.Initialized:
+        session.initialized = true;
+        return;
+      case Method.Cancelled: {
+        const requestId = params['requestId'];
+        if (isRequestId(requestId)) {
+          const reason = typeof params['reason'] === 'string' ? params['reason'] : undefined;
+          session.cancel(requestId, reason);
+        }
+        return;
+      }
+      default:
+        // Unknown notifications are ignored, as JSON-RPC requires.
+        return;
+    }
+  }
+
+  private async handleRequest(request: JsonRpcRequest, session: Session): Promise<unknown> {
+    const params = request.params ?? {};
+    switch (request.method) {
+      case Method.Initialize:
+        return this.initialize(params, session);
+      case Method.Ping:
+        return {};
+      case Method.ToolsList:
+        return { tools: this.catalog.list().map(toTool) };
+      case Method.ToolsCall:
+        return this.callTool(request, params, session);
+      default:
+        throw RpcError.methodNotFound(request.method);
+    }
+  }
+
+  private initialize(params: Record<string, unknown>, session: Session): InitializeResult {
+    const requested = params['protocolVersion'];
+    if (typeof requested !== 'string') {
+      throw RpcError.invalidParams('initialize needs "protocolVersion" (a string such as "2025-11-25").');
+    }
+    session.protocolVersion = negotiateVersion(requested);
+    const info = params['clientInfo'];
+    if (isPlainObject(info)) {
+      session.clientInfo = {
+        name: typeof info['name'] === 'string' ? info['name'] : undefined,
+        version: typeof info['version'] === 'string' ? info['version'] : undefined,
+      };
+    }
+    return {
+      protocolVersion: session.protocolVersion,
+      capabilities: { tools: { listChanged: false } },
+      serverInfo: SERVER_INFO,
+      instructions: 'Each tool runs a command of a plugin from the gateway plugins folder. Tool errors carry structuredContent.error.code.',
+    };
+  }
+
+  private async callTool(request: JsonRpcRequest, params: Record<string, unknown>, session: Session): Promise<CallToolResult> {
+    const name = params['name'];
+    if (typeof name !== 'string' || name === '') {
+      throw RpcError.invalidParams('tools/call needs "name": the tool name from tools/list.');
+    }
+    const args = params['arguments'] ?? {};
+    if (!isPlainObject(args)) {
+      throw RpcError.invalidParams('"arguments" must be an object mapping argument names to values.');
+    }
+    const entry = this.catalog.get(name);
+    if (!entry) {
+      throw RpcError.invalidParams(`Unknown tool: '${name}'. Call tools/list to see the available tools.`);
+    }
+
+    const label = `${entry.qualifiedName} (${session.id})`;
+    this.logger.log(`Tool invoked: ${label}`, 'Tools');
+    const started = performance.now();
+    const signal = session.track(request.id);
+    let result: CallToolResult;
+    try {
+      result = await this.invoke(entry, args, signal);
+    } finally {
+      session.untrack(request.id);
+    }
+    const ms = Math.round(performance.now() - started);
+    if (result.isError) {
+      const code = isPlainObject(result.structuredContent) && isPlainObject(result.structuredContent['error']) ? String(result.structuredContent['error']['code']) : 'error';
+      this.logger.warn(`Tool failed: ${label} in ${ms} ms (${code})`, 'Tools');
+    } else {
+      this.logger.log(`Tool completed: ${label} in ${ms} ms`, 'Tools');
+    }
+    return result;
+  }
+
+  private async invoke(entry: ToolEntry, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    if (entry.source.kind === 'provider') {
+      try {
+        const value = await entry.source.invoke(args);
+        return isPlainObject(value)
+          ? { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value }
+          : { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }] };
+      } catch (err) {
+        return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} failed: ${(err as Error).message}`);
+      }
+    }
+    const target = this.catalog.target(entry);
+    if (!target) return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} is in the catalog but has no plugin target.`);
+    const { result } = await this.executor.execute(target, args, { signal });
+    return result;
+  }
+}
+
+function toTool(entry: ToolEntry): Tool {
+  const tool: Tool = { name: entry.name, description: entry.description, inputSchema: entry.inputSchema as Tool['inputSchema'] };
+  if (entry.annotations) tool.annotations = entry.annotations;
+  return tool;
+}

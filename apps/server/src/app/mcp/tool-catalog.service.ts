@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService, OnModuleInit } from '@nestjs/common';
+import { APP_LOGGER } from '../logging/logger';
+import { PluginDiscoveryService, ToolCatalog, applyTemplate, buildInputSchema } from '@sanctum/discovery';
+import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
+import type { PluginCommandTarget } from '@sanctum/executor';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+
+/**
+ * The tools the gateway serves. Filled from plugin discovery before the server listens, so
+ * the first client already sees every tool.
+ */
+@Injectable()
+export class ToolCatalogService implements OnModuleInit {
+  private readonly catalog = new ToolCatalog();
+  private readonly targets = new Map<string, PluginCommandTarget>();
+  private lastReport: DiscoveryReport = { plugins: [], skipped: [] };
+  private ready = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly discovery: PluginDiscoveryService,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get report(): DiscoveryReport {
+    return this.lastReport;
+  }
+
+  async reload(): Promise<void> {
+    const report = await this.discovery.discover();
+    this.catalog.clear();
+    this.targets.clear();
+    for (const plugin of report.plugins) {
+      for (const command of plugin.commands) {
+        const entry: ToolEntry = {
+          name: applyTemplate(this.config.toolNameTemplate, plugin.name, command.name),
+          qualifiedName: `${plugin.name}.${command.name}`,
+          description: command.description,
+          inputSchema: buildInputSchema(command.parameters),
+          source: { kind: 'plugin', plugin: plugin.name, dir: plugin.dir, entryPath: plugin.entryPath, command },
+        };
+        try {
+          this.catalog.add(entry);
+        } catch (err) {
+          this.logger.warn(`Skipped tool: ${(err as Error).message}`, 'Discovery');
+          continue;
+        }
+        this.targets.set(entry.name, {
+          label: entry.qualifiedName,
+          entryPath: plugin.entryPath,
+          cwd: plugin.dir,
+          command: command.name,
+          parameters: command.parameters,
+          inputSchema: entry.inputSchema,
+        });
+      }
+    }
+    this.lastReport = report;
+    this.ready = true;
+  }
+
+  list(): ToolEntry[] {
+    return this.catalog.list();
+  }
+
+  get(name: string): ToolEntry | undefined {
+    return this.catalog.get(name);
+  }
+
+  /** How the executor runs a plugin tool. */
+  target(entry: ToolEntry): PluginCommandTarget | undefined {
+    return this.targets.get(entry.name);
+  }
+}

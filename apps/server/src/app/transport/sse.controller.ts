@@ -1,0 +1,106 @@
+import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_LOGGER } from '../logging/logger';
+import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
+import { Session, SessionRegistry, legacySseStream } from '@sanctum/sessions';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
+
+function bodyText(req: Request): string {
+  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+}
+
+/**
+ * The legacy HTTP+SSE transport (MCP 2024-11-05), which Letta and older clients use:
+ * `GET /sse` opens a session stream, `POST /message?sessionId=` feeds it.
+ * Streaming needs the raw response, so this is the one place that uses @Res().
+ */
+@Controller()
+export class SseController {
+  constructor(
+    private readonly sessions: SessionRegistry,
+    private readonly dispatcher: McpDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  @Get('sse')
+  open(@Req() req: Request, @Res() res: Response): void {
+    if (!(req.headers.accept ?? '').includes('text/event-stream')) {
+      res.status(406).json({
+        error: 'Not Acceptable',
+        message: 'GET /sse is a Server-Sent Events stream: send the header "Accept: text/event-stream".',
+      });
+      return;
+    }
+    const session = this.sessions.create('sse');
+    session.protocolVersion = LEGACY_SSE_PROTOCOL_VERSION;
+    this.logger.log(`Session started: ${session.id}`, 'Sessions');
+
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('Connection', 'keep-alive');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+
+    const endpoint = `${req.baseUrl ?? ''}/message?sessionId=${session.id}`;
+    const subscription = legacySseStream(session, endpoint, this.config.sseKeepaliveMs).subscribe({
+      next: (chunk) => res.write(chunk),
+      complete: () => res.end(),
+      error: () => res.end(),
+    });
+
+    res.on('close', () => {
+      subscription.unsubscribe();
+      if (this.sessions.remove(session.id, 'client disconnected')) {
+        this.logger.log(`Session ended: ${session.id}`, 'Sessions');
+      }
+    });
+  }
+
+  @Post('message')
+  @HttpCode(202)
+  async message(@Query('sessionId') sessionId: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const payload = parsePayload(bodyText(req));
+
+    if (sessionId === undefined || sessionId === '') {
+      // No session: answer in the HTTP body (what a curl debug call expects).
+      const session = new Session(`http-${Date.now().toString(36)}`, 'stateless');
+      try {
+        const response = await this.dispatcher.handlePayload(payload, session);
+        if (response === null) res.status(202).end();
+        else res.status(200).json(response);
+      } finally {
+        session.close();
+      }
+      return;
+    }
+
+    const session = this.sessions.get(sessionId);
+    if (!session || session.transport !== 'sse') {
+      res.status(404).json(
+        failure(null, {
+          code: ErrorCode.ConnectionClosed,
+          message: `Session not found: '${sessionId}'. Open a new stream with GET /sse and post to the endpoint it announces.`,
+        }),
+      );
+      return;
+    }
+    const invalid = payload.items.every((item) => !item.ok);
+    if (invalid) {
+      // Nothing here can be dispatched: tell the poster directly.
+      const responses = payload.items.map((item) => (item.ok ? null : item.response));
+      res.status(400).json(payload.batch ? responses : responses[0]);
+      return;
+    }
+    res.status(202).send('Accepted');
+    const response = await this.dispatcher.handlePayload(payload, session);
+    if (response === null) return;
+    for (const message of Array.isArray(response) ? response : [response]) session.send(message);
+  }
+}

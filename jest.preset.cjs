@@ -1,0 +1,21 @@
+// Shared Jest settings for every project. Each project's jest.config.cjs calls project().
+const path = require('node:path');
+const nxPreset = require('@nx/jest/preset').default;
+
+function project(name, dir, overrides = {}) {
+  return {
+    ...nxPreset,
+    displayName: name,
+    rootDir: dir,
+    testEnvironment: 'node',
+    transform: {
+      '^.+\\.[tj]s$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.spec.json') }],
+    },
+    moduleFileExtensions: ['ts', 'js', 'json'],
+    testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.e2e-spec.ts'],
+    coverageDirectory: path.join(__dirname, 'coverage', name),
+    ...overrides,
+  };
+}
+
+module.exports = { project };

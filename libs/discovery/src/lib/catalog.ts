@@ -1,0 +1,79 @@
+import type { CommandSpec, ObjectSchema, ToolAnnotations } from '@sanctum/protocol';
+import { TOOL_NAME_PATTERN } from '@sanctum/protocol';
+
+export const DEFAULT_TOOL_NAME_TEMPLATE = '{plugin}__{command}';
+
+/** One tool of the catalog, whichever source contributed it. */
+export interface ToolEntry {
+  /** The advertised name. */
+  name: string;
+  /** `plugin.command` for plugin tools; the name for in-process tools. Used in logs. */
+  qualifiedName: string;
+  description: string;
+  inputSchema: ObjectSchema;
+  annotations?: ToolAnnotations;
+  source: PluginToolSource | ProviderToolSource;
+}
+
+export interface PluginToolSource {
+  kind: 'plugin';
+  plugin: string;
+  dir: string;
+  entryPath: string;
+  command: CommandSpec;
+}
+
+export interface ProviderToolSource {
+  kind: 'provider';
+  invoke: (args: Record<string, unknown>) => Promise<unknown>;
+}
+
+export function applyTemplate(template: string, plugin: string, command: string): string {
+  return template.replace(/\{plugin\}/g, plugin).replace(/\{command\}/g, command);
+}
+
+export class CatalogConflictError extends Error {
+  constructor(name: string, existing: string, incoming: string) {
+    super(`tool name '${name}' of ${incoming} is already taken by ${existing}; rename the command or change MCP_TOOL_NAME_TEMPLATE.`);
+    this.name = 'CatalogConflictError';
+  }
+}
+
+export class InvalidToolNameError extends Error {
+  constructor(name: string, qualifiedName: string) {
+    super(`tool name '${name}' of ${qualifiedName} is not a valid MCP tool name (1-128 of A-Z a-z 0-9 _ - .).`);
+    this.name = 'InvalidToolNameError';
+  }
+}
+
+/** The set of tools the gateway serves, looked up by advertised name or by `plugin.command`. */
+export class ToolCatalog {
+  private readonly byName = new Map<string, ToolEntry>();
+  private readonly byQualified = new Map<string, ToolEntry>();
+
+  /** Throws CatalogConflictError / InvalidToolNameError and leaves the catalog unchanged. */
+  add(entry: ToolEntry): void {
+    if (!TOOL_NAME_PATTERN.test(entry.name)) throw new InvalidToolNameError(entry.name, entry.qualifiedName);
+    const clash = this.byName.get(entry.name) ?? this.byQualified.get(entry.name);
+    if (clash) throw new CatalogConflictError(entry.name, clash.qualifiedName, entry.qualifiedName);
+    this.byName.set(entry.name, entry);
+    this.byQualified.set(entry.qualifiedName, entry);
+  }
+
+  get(name: string): ToolEntry | undefined {
+    return this.byName.get(name) ?? this.byQualified.get(name);
+  }
+
+  list(): ToolEntry[] {
+    return [...this.byName.values()];
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  clear(): void {
+    this.byName.clear();
+    this.byQualified.clear();
+  }
+}

@@ -1,0 +1,2 @@
+export const DISCOVERY_OPTIONS = Symbol('DISCOVERY:OPTIONS');
+export const DISCOVERY_LOGGER = Symbol('DISCOVERY:LOGGER');

@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import type { CommandSpec } from '@sanctum/protocol';
+import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
+import { parseCommandHelp, parseCommandList } from './help-parser';
+import { PluginRunner } from './plugin-runner';
+import { mapLimit } from './pool';
+import { scanPlugins } from './scanner';
+import type { PluginLocation } from './scanner';
+
+export interface DiscoveryOptions {
+  pluginsDir: string;
+  /** Per help call. */
+  helpTimeoutMs: number;
+  /** Help calls running at once. */
+  concurrency: number;
+}
+
+export interface DiscoveredPlugin extends PluginLocation {
+  commands: CommandSpec[];
+}
+
+export interface SkippedPlugin {
+  name: string;
+  dir: string;
+  reason: string;
+}
+
+export interface DiscoveryReport {
+  plugins: DiscoveredPlugin[];
+  skipped: SkippedPlugin[];
+}
+
+class PluginSkip extends Error {}
+
+function firstLine(text: string): string {
+  const line = text.trim().split('\n').pop() ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** Finds plugins and learns their commands from `cli.py --help` and `cli.py <command> --help`. */
+@Injectable()
+export class PluginDiscoveryService {
+  constructor(
+    @Inject(DISCOVERY_OPTIONS) private readonly options: DiscoveryOptions,
+    private readonly runner: PluginRunner,
+    @Inject(DISCOVERY_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  async discover(): Promise<DiscoveryReport> {
+    let locations: PluginLocation[];
+    try {
+      locations = await scanPlugins(this.options.pluginsDir);
+    } catch (err) {
+      this.logger.warn(`Plugins directory ${this.options.pluginsDir} cannot be read: ${(err as Error).message}`);
+      return { plugins: [], skipped: [] };
+    }
+    const outcomes = await mapLimit(locations, this.options.concurrency, async (location) => {
+      try {
+        return { ok: true as const, plugin: { ...location, commands: await this.describe(location) } };
+      } catch (err) {
+        return { ok: false as const, skipped: { name: location.name, dir: location.dir, reason: (err as Error).message } };
+      }
+    });
+    const report: DiscoveryReport = { plugins: [], skipped: [] };
+    for (const outcome of outcomes) {
+      if (outcome.ok) {
+        report.plugins.push(outcome.plugin);
+        this.logger.log(`Discovered plugin: ${outcome.plugin.name} (${outcome.plugin.commands.length} commands)`);
+      } else {
+        report.skipped.push(outcome.skipped);
+        this.logger.warn(`Skipped plugin: ${outcome.skipped.name}: ${outcome.skipped.reason}`);
+      }
+    }
+    this.logger.log(`Plugin discovery finished: ${report.plugins.length} loaded, ${report.skipped.length} skipped, from ${this.options.pluginsDir}`);
+    return report;
+  }
+
+  private async help(location: PluginLocation, args: string[]): Promise<string> {
+    const out = await this.runner.run(location.entryPath, location.dir, args, this.options.helpTimeoutMs);
+    const what = `\`${['cli.py', ...args].join(' ')}\``;
+    if (out.spawnError) throw new PluginSkip(`${what} could not start: ${out.spawnError}`);
+    if (out.timedOut) throw new PluginSkip(`${what} did not finish within ${this.options.helpTimeoutMs} ms`);
+    if (out.exitCode !== 0) {
+      const detail = firstLine(out.stderr) || firstLine(out.stdout);
+      throw new PluginSkip(`${what} exited with code ${out.exitCode}${detail ? `: ${detail}` : ''}`);
+    }
+    return out.stdout;
+  }
+
+  private async describe(location: PluginLocation): Promise<CommandSpec[]> {
+    const list = parseCommandList(await this.help(location, ['--help']));
+    if (list === null) throw new PluginSkip('`cli.py --help` has no "Available commands:" section');
+    if (list.length === 0) throw new PluginSkip('the "Available commands:" section of `cli.py --help` lists no commands');
+    return Promise.all(
+      list.map(async (summary) => {
+        const parsed = parseCommandHelp(await this.help(location, [summary.name, '--help']));
+        return {
+          name: summary.name,
+          description: parsed.description || summary.description || `Run \`${location.name} ${summary.name}\``,
+          parameters: parsed.parameters,
+        };
+      }),
+    );
+  }
+}

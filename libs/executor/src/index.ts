@@ -1,0 +1,11 @@
+export * from './lib/argv';
+export * from './lib/executor.constants';
+export * from './lib/executor.module';
+export { EXECUTOR_OPTIONS } from './lib/executor.module-definition';
+export type { ExecutorModuleOptions } from './lib/executor.module-definition';
+export * from './lib/executor.service';
+export * from './lib/interpreter';
+export * from './lib/launcher';
+export * from './lib/result';
+export * from './lib/runner';
+export * from './lib/validate';

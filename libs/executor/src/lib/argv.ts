@@ -1,0 +1,94 @@
+import type { ParameterSpec } from '@sanctum/protocol';
+
+/** Arguments as an agent sent them, keyed by the canonical parameter name. */
+export type ToolArguments = Record<string, unknown>;
+
+/** Hyphen and underscore spellings of a key name the same parameter (`msg_id` == `msg-id`). */
+export function keyFor(name: string): string {
+  return name.replace(/_/g, '-').toLowerCase();
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export interface NormalizedArguments {
+  /** Arguments keyed by the parameter's declared name. */
+  values: ToolArguments;
+  /** Keys that match no declared parameter. */
+  unknown: string[];
+  /** Parameters given twice under different spellings. */
+  duplicates: string[];
+}
+
+/**
+ * Map the caller's keys onto declared parameters (hyphen/underscore insensitive) and undo Letta's
+ * habit of wrapping an array argument as `{"item": x}` or `{"item": [x, ...]}`.
+ */
+export function normalizeArguments(parameters: readonly ParameterSpec[], args: ToolArguments): NormalizedArguments {
+  const byKey = new Map(parameters.map((p) => [keyFor(p.name), p] as const));
+  const values: ToolArguments = {};
+  const unknown: string[] = [];
+  const duplicates: string[] = [];
+  for (const [key, raw] of Object.entries(args)) {
+    const param = byKey.get(keyFor(key));
+    if (!param) {
+      unknown.push(key);
+      continue;
+    }
+    if (param.name in values) {
+      duplicates.push(param.name);
+      continue;
+    }
+    let value = raw;
+    if (param.type === 'array' && isPlainObject(value) && Object.keys(value).length === 1 && 'item' in value) {
+      const inner = value['item'];
+      value = Array.isArray(inner) ? inner : [inner];
+    }
+    values[param.name] = value;
+  }
+  return { values, unknown, duplicates };
+}
+
+function scalarText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return JSON.stringify(value);
+}
+
+function optionName(param: ParameterSpec): string {
+  return param.flag ?? `--${param.name}`;
+}
+
+/**
+ * Render validated arguments as argv for `cli <command> ...`. Options always use the
+ * `--name=value` form, so a value that starts with `-` can never be read as an option.
+ * Positionals follow a `--` separator for the same reason.
+ */
+export function renderArgv(command: string, parameters: readonly ParameterSpec[], values: ToolArguments): string[] {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (const param of parameters) {
+    const value = values[param.name];
+    if (value === undefined || value === null) continue;
+    if (param.positional) {
+      if (Array.isArray(value)) positionals.push(...value.filter((v) => v !== null).map(scalarText));
+      else positionals.push(scalarText(value));
+      continue;
+    }
+    const flag = optionName(param);
+    if (param.type === 'boolean' && param.booleanStyle !== 'value') {
+      if (value === true) options.push(flag);
+      continue;
+    }
+    if (Array.isArray(value)) {
+      const structured = value.some((v) => typeof v === 'object' && v !== null);
+      if (structured) options.push(`${flag}=${JSON.stringify(value)}`);
+      else for (const item of value) if (item !== null) options.push(`${flag}=${scalarText(item)}`);
+      continue;
+    }
+    options.push(`${flag}=${scalarText(value)}`);
+  }
+  return positionals.length > 0 ? [command, ...options, '--', ...positionals] : [command, ...options];
+}

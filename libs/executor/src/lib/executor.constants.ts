@@ -1,0 +1,1 @@
+export const EXECUTOR_DEFAULT_TIMEOUT_MS = 300_000;

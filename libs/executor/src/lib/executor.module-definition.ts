@@ -1,0 +1,15 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+
+export interface ExecutorModuleOptions {
+  /** Resolved Python interpreter used for `cli.py` plugins. */
+  python: string;
+  /** Default call timeout in ms; 0 = none. */
+  timeoutMs: number;
+  /** Environment names never passed to plugins (the gateway's own secrets). */
+  secretEnvNames?: readonly string[];
+  maxStdoutBytes?: number;
+  maxStderrBytes?: number;
+}
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: EXECUTOR_OPTIONS } =
+  new ConfigurableModuleBuilder<ExecutorModuleOptions>().setClassMethodName('forRoot').build();

@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CallToolResult, ObjectSchema, ParameterSpec } from '@sanctum/protocol';
+import { ToolErrorCode, toolError } from '@sanctum/protocol';
+import { normalizeArguments, renderArgv } from './argv';
+import type { ToolArguments } from './argv';
+import { EXECUTOR_OPTIONS } from './executor.module-definition';
+import type { ExecutorModuleOptions } from './executor.module-definition';
+import { commandLineFor } from './launcher';
+import { mapRunResult } from './result';
+import { runProcess } from './runner';
+import type { RunResult } from './runner';
+import { validateArguments } from './validate';
+
+/** Everything needed to run one plugin command. */
+export interface PluginCommandTarget {
+  /** `plugin.command`, used in messages. */
+  label: string;
+  /** Absolute path of the plugin's entry file (cli.py, cli.js, ...). */
+  entryPath: string;
+  /** The plugin folder: the child's working directory. */
+  cwd: string;
+  command: string;
+  parameters: readonly ParameterSpec[];
+  inputSchema: ObjectSchema;
+  /** Overrides the default timeout for this command (ms; 0 = none). */
+  timeoutMs?: number;
+}
+
+export interface ExecuteOptions {
+  signal?: AbortSignal;
+  /** Extra variables for the child (e.g. a request id). */
+  env?: Record<string, string>;
+}
+
+export interface ExecutionOutcome {
+  result: CallToolResult;
+  /** Absent when nothing was spawned (invalid arguments). */
+  run?: RunResult;
+}
+
+const SECRET_ENV_NAMES = ['MCP_API_KEY', 'MCP_API_KEYS'];
+
+/** Turns (tool, arguments) into a plugin process and its output into a tool result. */
+@Injectable()
+export class ExecutorService {
+  constructor(@Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorModuleOptions) {}
+
+  get python(): string {
+    return this.options.python;
+  }
+
+  /** The environment a plugin sees: the gateway's, minus its secrets, plus UTF-8 stdio. */
+  childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of this.options.secretEnvNames ?? SECRET_ENV_NAMES) delete env[name];
+    env['PYTHONIOENCODING'] = 'utf-8';
+    env['PYTHONUNBUFFERED'] = '1';
+    return { ...env, ...extra };
+  }
+
+  /** Run a plugin entry with raw arguments (used by discovery for --help / --describe). */
+  runEntry(entryPath: string, cwd: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
+    const { program, args: lead } = commandLineFor(entryPath, { python: this.options.python });
+    return runProcess(program, [...lead, ...args], {
+      cwd,
+      env: this.childEnv({ LANG: 'C', LC_ALL: 'C', COLUMNS: '100' }),
+      timeoutMs,
+      maxStdoutBytes: this.options.maxStdoutBytes,
+      maxStderrBytes: this.options.maxStderrBytes,
+    });
+  }
+
+  async execute(target: PluginCommandTarget, args: ToolArguments, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {
+    const { values, unknown, duplicates } = normalizeArguments(target.parameters, args);
+    const problems: string[] = [];
+    if (unknown.length > 0) {
+      const accepted = target.parameters.map((p) => p.name).join(', ') || 'none';
+      problems.push(`unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (accepted: ${accepted})`);
+    }
+    if (duplicates.length > 0) problems.push(`argument given twice under different spellings: ${duplicates.map((k) => `'${k}'`).join(', ')}`);
+    if (problems.length === 0) problems.push(...validateArguments(target.inputSchema, values));
+    if (problems.length > 0) {
+      return { result: toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${target.label}: ${problems.join('; ')}.`) };
+    }
+
+    const timeoutMs = target.timeoutMs ?? this.options.timeoutMs;
+    const { program, args: lead } = commandLineFor(target.entryPath, { python: this.options.python });
+    const run = await runProcess(program, [...lead, ...renderArgv(target.command, target.parameters, values)], {
+      cwd: target.cwd,
+      env: this.childEnv(options.env),
+      timeoutMs,
+      signal: options.signal,
+      maxStdoutBytes: this.options.maxStdoutBytes,
+      maxStderrBytes: this.options.maxStderrBytes,
+    });
+    return { result: mapRunResult(run, target.label, timeoutMs), run };
+  }
+}

@@ -1,0 +1,99 @@
+import type { CallToolResult, ContentBlock } from '@sanctum/protocol';
+import { ToolErrorCode, toolError } from '@sanctum/protocol';
+import type { RunResult } from './runner';
+
+/** Longest stderr excerpt quoted in an error result. */
+export const STDERR_EXCERPT_CHARS = 2_000;
+
+function excerpt(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > STDERR_EXCERPT_CHARS ? `…${trimmed.slice(-STDERR_EXCERPT_CHARS)}` : trimmed;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueResult(value: unknown): CallToolResult {
+  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+  if (isPlainObject(value)) {
+    return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
+  }
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] };
+}
+
+function errorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (isPlainObject(error) && typeof error['message'] === 'string') return error['message'];
+  return JSON.stringify(error);
+}
+
+function isContentBlock(value: unknown): value is ContentBlock {
+  if (!isPlainObject(value)) return false;
+  switch (value['type']) {
+    case 'text':
+      return typeof value['text'] === 'string';
+    case 'image':
+    case 'audio':
+      return typeof value['data'] === 'string' && typeof value['mimeType'] === 'string';
+    case 'resource':
+      return isPlainObject(value['resource']) && typeof value['resource']['uri'] === 'string';
+    case 'resource_link':
+      return typeof value['uri'] === 'string' && typeof value['name'] === 'string';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The one mapping from a finished plugin process to an MCP tool result:
+ * - spawn failure, timeout, cancellation: error results with their own codes;
+ * - stdout JSON `{"error": ...}` or a non-zero exit: `plugin_error` with the message or a stderr excerpt;
+ * - stdout JSON `{"result": x}`: x as text (objects also as structuredContent);
+ * - stdout JSON `{"content": [...]}` of valid MCP content blocks: passed through;
+ * - any other stdout: the text itself.
+ */
+export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: number): CallToolResult {
+  if (run.spawnError) {
+    return toolError(ToolErrorCode.InternalError, `Could not start ${toolLabel}: ${run.spawnError}`);
+  }
+  if (run.timedOut) {
+    const seconds = timeoutMs ? ` after ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 === 0 ? 0 : 1)} s` : '';
+    return toolError(ToolErrorCode.Timeout, `${toolLabel} timed out${seconds}; the plugin's processes were killed.`);
+  }
+  if (run.cancelled) {
+    return toolError(ToolErrorCode.Cancelled, `${toolLabel} was cancelled; the plugin's processes were killed.`);
+  }
+  if (run.stdoutTruncated) {
+    return toolError(ToolErrorCode.PluginError, `${toolLabel} printed more output than the gateway keeps; the output was truncated and the call failed.`);
+  }
+
+  const text = run.stdout.trim();
+  let parsed: unknown;
+  let isJson = false;
+  if (text.startsWith('{') || text.startsWith('[')) {
+    try {
+      parsed = JSON.parse(text);
+      isJson = true;
+    } catch {
+      isJson = false;
+    }
+  }
+
+  if (isJson && isPlainObject(parsed) && 'error' in parsed && parsed['error'] !== null && parsed['error'] !== undefined) {
+    return toolError(ToolErrorCode.PluginError, errorText(parsed['error']));
+  }
+  if (run.exitCode !== 0) {
+    const how = run.exitCode === null ? `was killed by ${run.signal ?? 'a signal'}` : `exited with code ${run.exitCode}`;
+    const detail = excerpt(run.stderr) || excerpt(run.stdout);
+    return toolError(ToolErrorCode.PluginError, detail ? `${toolLabel} ${how}: ${detail}` : `${toolLabel} ${how} and printed nothing.`);
+  }
+  if (isJson && isPlainObject(parsed)) {
+    if ('result' in parsed) return valueResult(parsed['result']);
+    const content = parsed['content'];
+    if (Array.isArray(content) && content.length > 0 && content.every(isContentBlock)) {
+      return { content };
+    }
+  }
+  return { content: [{ type: 'text', text: run.stdout }] };
+}

@@ -1,0 +1,37 @@
+import Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ObjectSchema } from '@sanctum/protocol';
+
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+const compiled = new WeakMap<ObjectSchema, ValidateFunction>();
+
+function describe(error: ErrorObject): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const field = path.length > 0 ? `'${path.join('.')}'` : 'arguments';
+  switch (error.keyword) {
+    case 'required':
+      return `missing required argument '${String(error.params['missingProperty'])}'`;
+    case 'additionalProperties':
+      return `unknown argument '${String(error.params['additionalProperty'])}'`;
+    case 'type':
+      return `${field} must be ${String(error.params['type'])}`;
+    case 'enum':
+      return `${field} must be one of ${JSON.stringify(error.params['allowedValues'])}`;
+    default:
+      return `${field} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+/** Validate arguments against a tool's input schema; returns readable problems, empty when valid. */
+export function validateArguments(schema: ObjectSchema, args: Record<string, unknown>): string[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (validate(args)) return [];
+  return [...new Set((validate.errors ?? []).map(describe))];
+}

@@ -1,0 +1,6 @@
+export * from './lib/jsonrpc';
+export * from './lib/errors';
+export * from './lib/versions';
+export * from './lib/parse';
+export * from './lib/mcp';
+export * from './lib/plugin';

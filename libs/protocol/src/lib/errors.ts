@@ -1,0 +1,64 @@
+import type { JsonRpcErrorObject, JsonRpcFailure, RequestId } from './jsonrpc';
+import { failure } from './jsonrpc';
+
+/** JSON-RPC 2.0 and MCP error codes. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** MCP: the server is not initialized for this session, or the session is unknown. */
+  ConnectionClosed: -32000,
+  RequestTimeout: -32001,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * A JSON-RPC error raised inside the dispatcher. It becomes a response at the transport edge
+ * with toJson(); the message always says what the caller should fix.
+ */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+
+  toJson(): JsonRpcErrorObject {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+
+  toResponse(id: RequestId | null): JsonRpcFailure {
+    return failure(id, this.toJson());
+  }
+
+  static parseError(detail: string): RpcError {
+    return new RpcError(ErrorCode.ParseError, `Parse error: the body is not valid JSON (${detail}).`);
+  }
+
+  static invalidRequest(detail: string): RpcError {
+    return new RpcError(ErrorCode.InvalidRequest, `Invalid Request: ${detail}`);
+  }
+
+  static methodNotFound(method: string): RpcError {
+    return new RpcError(
+      ErrorCode.MethodNotFound,
+      `Method not found: '${method}'. Supported methods: initialize, ping, tools/list, tools/call.`,
+    );
+  }
+
+  static invalidParams(detail: string): RpcError {
+    return new RpcError(ErrorCode.InvalidParams, `Invalid params: ${detail}`);
+  }
+
+  static internal(detail: string): RpcError {
+    return new RpcError(ErrorCode.InternalError, `Internal error: ${detail}`);
+  }
+}

@@ -1,0 +1,77 @@
+/** JSON-RPC 2.0 wire envelopes (https://www.jsonrpc.org/specification). */
+
+export const JSONRPC_VERSION = '2.0' as const;
+
+export type RequestId = string | number;
+
+export interface JsonRpcRequest {
+  jsonrpc: typeof JSONRPC_VERSION;
+  id: RequestId;
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+export interface JsonRpcNotification {
+  jsonrpc: typeof JSONRPC_VERSION;
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+export interface JsonRpcSuccess {
+  jsonrpc: typeof JSONRPC_VERSION;
+  id: RequestId;
+  result: unknown;
+}
+
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export interface JsonRpcFailure {
+  jsonrpc: typeof JSONRPC_VERSION;
+  /** null when the request id could not be determined (parse error, invalid request). */
+  id: RequestId | null;
+  error: JsonRpcErrorObject;
+}
+
+export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;
+export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+}
+
+export function isRequest(message: unknown): message is JsonRpcRequest {
+  return isObject(message) && typeof message['method'] === 'string' && 'id' in message;
+}
+
+export function isNotification(message: unknown): message is JsonRpcNotification {
+  return isObject(message) && typeof message['method'] === 'string' && !('id' in message);
+}
+
+export function isResponse(message: unknown): message is JsonRpcResponse {
+  return (
+    isObject(message) &&
+    !('method' in message) &&
+    'id' in message &&
+    ('result' in message || 'error' in message)
+  );
+}
+
+export function isFailure(message: unknown): message is JsonRpcFailure {
+  return isResponse(message) && 'error' in message;
+}
+
+export function success(id: RequestId, result: unknown): JsonRpcSuccess {
+  return { jsonrpc: JSONRPC_VERSION, id, result };
+}
+
+export function failure(id: RequestId | null, error: JsonRpcErrorObject): JsonRpcFailure {
+  return { jsonrpc: JSONRPC_VERSION, id, error };
+}

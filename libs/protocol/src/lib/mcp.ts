@@ -1,0 +1,66 @@
+/**
+ * MCP wire shapes. The interfaces come from the official SDK's spec types (type-only import:
+ * nothing of the SDK is loaded at run time); this file adds the gateway's own result-error shape.
+ */
+import type {
+  CallToolResult,
+  ContentBlock,
+  Implementation,
+  InitializeResult,
+  ServerCapabilities,
+  Tool,
+  ToolAnnotations,
+} from '@modelcontextprotocol/sdk/spec.types.js';
+
+export type { CallToolResult, ContentBlock, Implementation, InitializeResult, ServerCapabilities, Tool, ToolAnnotations };
+
+/** JSON Schema for a tool's input: always an object schema. */
+export interface ObjectSchema {
+  type: 'object';
+  properties: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  [key: string]: unknown;
+}
+
+export interface JsonSchema {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  default?: unknown;
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  [key: string]: unknown;
+}
+
+/** Stable machine-readable codes for tool failures, carried in structuredContent.error.code. */
+export const ToolErrorCode = {
+  InvalidArguments: 'invalid_arguments',
+  PluginError: 'plugin_error',
+  Timeout: 'timeout',
+  Cancelled: 'cancelled',
+  InternalError: 'internal_error',
+} as const;
+
+export type ToolErrorCodeValue = (typeof ToolErrorCode)[keyof typeof ToolErrorCode];
+
+/** A tool result that reports a failure the model can read and act on. */
+export function toolError(code: ToolErrorCodeValue, message: string): CallToolResult {
+  return {
+    content: [{ type: 'text', text: message }],
+    structuredContent: { error: { code, message } },
+    isError: true,
+  };
+}
+
+/** Standard MCP method names the gateway handles. */
+export const Method = {
+  Initialize: 'initialize',
+  Initialized: 'notifications/initialized',
+  Ping: 'ping',
+  ToolsList: 'tools/list',
+  ToolsCall: 'tools/call',
+  Cancelled: 'notifications/cancelled',
+} as const;

@@ -1,0 +1,3 @@
+export * from './lib/session';
+export * from './lib/session-registry';
+export * from './lib/sse';

@@ -1,0 +1,70 @@
+import { Subject } from 'rxjs';
+import type { JsonRpcMessage, ProtocolVersion, RequestId } from '@sanctum/protocol';
+
+export type TransportKind = 'sse' | 'streamable-http' | 'stdio' | 'stateless';
+
+/** A message queued for a session's stream. `id` is the SSE event id when the transport uses one. */
+export interface OutgoingMessage {
+  message: JsonRpcMessage;
+}
+
+/**
+ * One client connection, whatever the transport: its id, negotiated protocol version, the
+ * Subject its outgoing messages flow through, and the in-flight calls it owns (so that closing
+ * the session cancels them).
+ */
+export class Session {
+  readonly outgoing = new Subject<OutgoingMessage>();
+  readonly createdAt = Date.now();
+  protocolVersion: ProtocolVersion | undefined;
+  clientInfo: { name?: string; version?: string } | undefined;
+  initialized = false;
+  private readonly inFlight = new Map<RequestId, AbortController>();
+  private closedFlag = false;
+
+  constructor(
+    readonly id: string,
+    readonly transport: TransportKind,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  send(message: JsonRpcMessage): void {
+    if (!this.closedFlag) this.outgoing.next({ message });
+  }
+
+  /** Register a call; the returned signal aborts when the call is cancelled or the session closes. */
+  track(requestId: RequestId): AbortSignal {
+    const controller = new AbortController();
+    this.inFlight.set(requestId, controller);
+    if (this.closedFlag) controller.abort(new Error('session closed'));
+    return controller.signal;
+  }
+
+  untrack(requestId: RequestId): void {
+    this.inFlight.delete(requestId);
+  }
+
+  /** Cancel one in-flight call; false when no such call is running. */
+  cancel(requestId: RequestId, reason = 'cancelled by the client'): boolean {
+    const controller = this.inFlight.get(requestId);
+    if (!controller) return false;
+    controller.abort(new Error(reason));
+    return true;
+  }
+
+  /** End the session: abort every in-flight call and complete the stream. Idempotent. */
+  close(reason = 'session closed'): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const controller of this.inFlight.values()) controller.abort(new Error(reason));
+    this.inFlight.clear();
+    this.outgoing.complete();
+  }
+}

@@ -1,0 +1,470 @@
+#!/usr/bin/env python3
+"""botfather: post to a Telegram chat through the Telegram Bot API.
+
+A Sanctum MCP plugin. Every command prints exactly one JSON object on stdout:
+``{"result": ...}`` with exit status 0, or ``{"error": "..."}`` with exit status 1.
+
+Configuration comes from the environment:
+
+  TELEGRAM_BOT_TOKEN  (required) the bot token issued by @BotFather
+  TELEGRAM_CHAT_ID    (required) numeric chat id, or @channelusername for public channels
+  TELEGRAM_API_BASE   (optional) Bot API server, default https://api.telegram.org
+  TELEGRAM_TIMEOUT    (optional) request timeout in seconds, default 15
+
+Standard library only; Python 3.9 or newer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import sys
+import urllib.error
+import urllib.request
+from typing import Any, Dict, List, NoReturn, Optional
+
+PLUGIN_NAME = "botfather"
+PLUGIN_VERSION = "1.0.0"
+PLUGIN_DESCRIPTION = "Send messages to a Telegram chat through the Telegram Bot API"
+CONTRACT_VERSION = "1.0"
+
+DEFAULT_API_BASE = "https://api.telegram.org"
+DEFAULT_TIMEOUT = 15.0
+# The Bot API refuses longer messages ("message is too long").
+MAX_MESSAGE_LENGTH = 4096
+
+# ---------------------------------------------------------------------------
+# Command table: the single source for argparse (--help) and --describe.
+# ---------------------------------------------------------------------------
+
+COMMANDS: List[Dict[str, Any]] = [
+    {
+        "name": "click-button",
+        "help": "Click a button on a message in the Telegram chat",
+        "description": (
+            "Press a reply-keyboard button: sends the button's text as a reply to message "
+            "MSG_ID, which is how a user's reply-keyboard press appears in a chat. (The Bot API "
+            "offers bots no way to press inline-keyboard buttons.)"
+        ),
+        "args": [
+            {
+                "name": "button-text",
+                "type": "string",
+                "required": True,
+                "help": "Text of the button to press; sent verbatim as the reply's text",
+            },
+            {
+                "name": "msg-id",
+                "type": "integer",
+                "required": True,
+                "help": "message_id of the chat message that carries the keyboard (the reply target)",
+            },
+        ],
+        "example": 'python cli.py click-button --button-text "Yes" --msg-id 42',
+    },
+    {
+        "name": "send-message",
+        "help": "Send a message to the Telegram chat",
+        "description": (
+            "Send a text message to the configured Telegram chat (TELEGRAM_CHAT_ID) and return "
+            "the message_id Telegram assigned to it."
+        ),
+        "args": [
+            {
+                "name": "message",
+                "type": "string",
+                "required": True,
+                "help": "Text of the message (1 to %d characters)" % MAX_MESSAGE_LENGTH,
+            },
+        ],
+        "example": 'python cli.py send-message --message "hello"',
+    },
+]
+
+
+class PluginError(Exception):
+    """An expected failure, reported to the caller as {"error": message}."""
+
+
+# ---------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------
+
+_secrets: List[str] = []
+
+
+def _redact(text: str) -> str:
+    for secret in _secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _emit(payload: Dict[str, Any], status: int) -> NoReturn:
+    text = json.dumps(payload)
+    # Redact the serialised form too, in case JSON escaping changed the secret's spelling.
+    for secret in list(_secrets):
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret and escaped not in _secrets:
+            _secrets.append(escaped)
+    sys.stdout.write(_redact(text) + "\n")
+    sys.stdout.flush()
+    sys.exit(status)
+
+
+def succeed(result: Any) -> NoReturn:
+    _emit({"result": result}, 0)
+
+
+def fail(message: str) -> NoReturn:
+    _emit({"error": message}, 1)
+
+
+# ---------------------------------------------------------------------------
+# Argument parsing and self-description
+# ---------------------------------------------------------------------------
+
+
+def _option_help(arg: Dict[str, Any]) -> str:
+    text = arg["help"]
+    if arg.get("default") is not None:
+        text += " (default: %s)" % arg["default"]
+    return text
+
+
+def _epilog() -> str:
+    lines = ["Available commands:"]
+    lines += ["  %s  %s" % (cmd["name"], cmd["help"]) for cmd in COMMANDS]
+    lines += ["", "Examples:"]
+    lines += ["  %s" % cmd["example"] for cmd in COMMANDS if cmd.get("example")]
+    return "\n".join(lines) + "\n"
+
+
+def _description() -> str:
+    return "\n".join(
+        [
+            PLUGIN_DESCRIPTION + ".",
+            "",
+            "Environment:",
+            "  TELEGRAM_BOT_TOKEN  bot token from @BotFather (required)",
+            "  TELEGRAM_CHAT_ID    numeric chat id or @channelusername (required)",
+            "  TELEGRAM_API_BASE   Bot API server (default %s)" % DEFAULT_API_BASE,
+            "  TELEGRAM_TIMEOUT    request timeout in seconds (default %g)" % DEFAULT_TIMEOUT,
+        ]
+    )
+
+
+def describe() -> Dict[str, Any]:
+    commands = []
+    for cmd in COMMANDS:
+        params = []
+        for arg in cmd["args"]:
+            param: Dict[str, Any] = {
+                "name": arg["name"],
+                "type": arg["type"],
+                "description": arg["help"],
+                "required": bool(arg.get("required")),
+            }
+            if arg.get("default") is not None:
+                param["default"] = arg["default"]
+            if arg.get("choices"):
+                param["enum"] = list(arg["choices"])
+            params.append(param)
+        commands.append({"name": cmd["name"], "description": cmd["description"], "parameters": params})
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "plugin": {"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "description": PLUGIN_DESCRIPTION},
+        "commands": commands,
+    }
+
+
+class _DescribeAction(argparse.Action):
+    def __init__(self, option_strings: List[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        sys.stdout.write(json.dumps(describe(), indent=2) + "\n")
+        sys.stdout.flush()
+        parser.exit(0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cli.py",
+        description=_description(),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--describe", action=_DescribeAction, help="Print the plugin's commands as JSON and exit")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", help="Command to run")
+    sub.required = True
+    for cmd in COMMANDS:
+        cmd_parser = sub.add_parser(
+            cmd["name"],
+            help=cmd["help"],
+            description=cmd["description"],
+            allow_abbrev=False,
+        )
+        for arg in cmd["args"]:
+            kwargs: Dict[str, Any] = {
+                "dest": arg["name"].replace("-", "_"),
+                "help": _option_help(arg),
+                "required": bool(arg.get("required")),
+            }
+            if arg["type"] == "integer":
+                kwargs.update(type=int, metavar="INT")
+            elif arg["type"] == "number":
+                kwargs.update(type=float, metavar="FLOAT")
+            elif arg["type"] == "boolean":
+                kwargs.update(action="store_true")
+            if arg.get("choices"):
+                kwargs["choices"] = list(arg["choices"])
+            if arg.get("default") is not None:
+                kwargs["default"] = arg["default"]
+            cmd_parser.add_argument("--" + arg["name"], **kwargs)
+    return parser
+
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+
+class Config:
+    def __init__(self, token: str, chat_id: Any, api_base: str, timeout: float) -> None:
+        self.token = token
+        self.chat_id = chat_id
+        self.api_base = api_base
+        self.timeout = timeout
+
+
+def load_config(environ: Dict[str, str]) -> Config:
+    token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    chat = environ.get("TELEGRAM_CHAT_ID", "").strip()
+    if token:
+        _secrets.append(token)
+    missing = [name for name, value in (("TELEGRAM_BOT_TOKEN", token), ("TELEGRAM_CHAT_ID", chat)) if not value]
+    if missing:
+        raise PluginError(
+            "botfather is not configured: set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID in the environment "
+            "(missing: %s). TELEGRAM_BOT_TOKEN is the token @BotFather gave your bot; TELEGRAM_CHAT_ID is "
+            "the numeric id of the chat to post to (or @channelusername for a public channel)."
+            % ", ".join(missing)
+        )
+    if re.search(r"[\s/?#%]", token):
+        raise PluginError(
+            "TELEGRAM_BOT_TOKEN is malformed: it contains whitespace or one of / ? # %. "
+            "Copy the token exactly as @BotFather gave it (it looks like 123456789:AA...)."
+        )
+
+    chat_id: Any
+    if re.fullmatch(r"-?[0-9]+", chat):
+        chat_id = int(chat)
+    elif re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,}", chat):
+        chat_id = chat
+    else:
+        raise PluginError(
+            "TELEGRAM_CHAT_ID %r is not a chat id: use the numeric id (e.g. 123456789, or "
+            "-1001234567890 for a supergroup) or a public channel's @username." % chat
+        )
+
+    api_base = environ.get("TELEGRAM_API_BASE", "").strip() or DEFAULT_API_BASE
+    if not re.match(r"^https?://[^/\s]+", api_base):
+        raise PluginError(
+            "TELEGRAM_API_BASE %r is not an http(s) URL: set it to a Bot API server such as %s "
+            "or unset it." % (api_base, DEFAULT_API_BASE)
+        )
+    api_base = api_base.rstrip("/")
+
+    raw_timeout = environ.get("TELEGRAM_TIMEOUT", "").strip()
+    timeout = DEFAULT_TIMEOUT
+    if raw_timeout:
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            timeout = -1.0
+        if not (0 < timeout <= 3600):
+            raise PluginError(
+                "TELEGRAM_TIMEOUT %r is not a valid timeout: give a number of seconds between 0 and 3600 "
+                "(default %g)." % (raw_timeout, DEFAULT_TIMEOUT)
+            )
+    return Config(token, chat_id, api_base, timeout)
+
+
+# ---------------------------------------------------------------------------
+# Bot API client
+# ---------------------------------------------------------------------------
+
+
+def _snippet(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    text = re.sub(r"\s+", " ", text)
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+def _api_error(payload: Dict[str, Any], http_status: Optional[int]) -> PluginError:
+    code = payload.get("error_code", http_status)
+    description = payload.get("description") or "no description given"
+    message = "Telegram API error %s: %s" % (code, description)
+    params = payload.get("parameters") if isinstance(payload.get("parameters"), dict) else {}
+    if params.get("retry_after") is not None:
+        message += " (rate limited: retry after %s seconds)" % params["retry_after"]
+    if params.get("migrate_to_chat_id") is not None:
+        message += " (the group became a supergroup: set TELEGRAM_CHAT_ID=%s)" % params["migrate_to_chat_id"]
+    if code in (401, 404) and "chat" not in str(description).lower():
+        message += " (check TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE)"
+    return PluginError(message)
+
+
+def call_api(config: Config, method: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    """POST ``body`` as JSON to Bot API ``method`` and return its ``result`` object."""
+    url = "%s/bot%s/%s" % (config.api_base, config.token, method)
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode("utf-8"),
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "sanctum-mcp-botfather/%s" % PLUGIN_VERSION,
+        },
+        method="POST",
+    )
+    where = "the Telegram Bot API at %s" % config.api_base
+    http_status: Optional[int] = None
+    try:
+        with urllib.request.urlopen(request, timeout=config.timeout) as response:
+            http_status = response.status
+            raw = response.read()
+    except urllib.error.HTTPError as err:
+        http_status = err.code
+        try:
+            raw = err.read()
+        except (OSError, http.client.HTTPException):
+            raw = b""
+        finally:
+            err.close()
+        try:
+            payload = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and "ok" in payload:
+            raise _api_error(payload, http_status)
+        raise PluginError(
+            "%s answered HTTP %d %s%s. Check TELEGRAM_API_BASE points at a Bot API server."
+            % (where[0].upper() + where[1:], err.code, err.reason,
+               (" with a non-Bot-API body: %s" % _snippet(raw)) if raw else "")
+        )
+    except urllib.error.URLError as err:
+        reason = err.reason
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            raise PluginError(
+                "no answer from %s within %g seconds; check the network or raise TELEGRAM_TIMEOUT."
+                % (where, config.timeout)
+            )
+        raise PluginError(
+            "could not reach %s: %s. Check TELEGRAM_API_BASE and your network connection." % (where, reason)
+        )
+    except (socket.timeout, TimeoutError):
+        raise PluginError(
+            "no answer from %s within %g seconds; check the network or raise TELEGRAM_TIMEOUT."
+            % (where, config.timeout)
+        )
+    except (OSError, http.client.HTTPException) as err:
+        raise PluginError(
+            "the connection to %s failed: %s. Check TELEGRAM_API_BASE and your network connection."
+            % (where, err or type(err).__name__)
+        )
+
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        raise PluginError(
+            "%s answered HTTP %s with a body that is not JSON: %s. Check TELEGRAM_API_BASE points at "
+            "a Bot API server." % (where[0].upper() + where[1:], http_status, _snippet(raw) or "(empty)")
+        )
+    if not isinstance(payload, dict) or "ok" not in payload:
+        raise PluginError(
+            "%s answered with JSON that is not a Bot API response (no \"ok\" field): %s"
+            % (where[0].upper() + where[1:], _snippet(raw))
+        )
+    if payload.get("ok") is not True:
+        raise _api_error(payload, http_status)
+    result = payload.get("result")
+    if not isinstance(result, dict):
+        raise PluginError("Telegram API %s returned no message object: %s" % (method, _snippet(raw)))
+    return result
+
+
+def _message_summary(message: Dict[str, Any]) -> Dict[str, Any]:
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    if "message_id" not in message:
+        raise PluginError("Telegram API returned a message without message_id: %s" % json.dumps(message)[:200])
+    return {"message_id": message["message_id"], "chat_id": chat.get("id"), "text": message.get("text")}
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+
+def _check_text(value: str, option: str) -> str:
+    if not value.strip():
+        raise PluginError("%s is empty: give the text to send." % option)
+    if len(value) > MAX_MESSAGE_LENGTH:
+        raise PluginError(
+            "%s is %d characters long; Telegram accepts at most %d. Shorten it or split it into "
+            "several messages." % (option, len(value), MAX_MESSAGE_LENGTH)
+        )
+    return value
+
+
+def cmd_send_message(args: argparse.Namespace, config: Config) -> Dict[str, Any]:
+    text = _check_text(args.message, "--message")
+    message = call_api(config, "sendMessage", {"chat_id": config.chat_id, "text": text})
+    return _message_summary(message)
+
+
+def cmd_click_button(args: argparse.Namespace, config: Config) -> Dict[str, Any]:
+    text = _check_text(args.button_text, "--button-text")
+    if args.msg_id <= 0:
+        raise PluginError("--msg-id must be a positive Telegram message_id, got %d." % args.msg_id)
+    message = call_api(
+        config,
+        "sendMessage",
+        {"chat_id": config.chat_id, "text": text, "reply_parameters": {"message_id": args.msg_id}},
+    )
+    summary = _message_summary(message)
+    replied = message.get("reply_to_message")
+    reply_to = replied.get("message_id") if isinstance(replied, dict) else None
+    return {
+        "message_id": summary["message_id"],
+        "chat_id": summary["chat_id"],
+        "reply_to_message_id": reply_to if reply_to is not None else args.msg_id,
+        "text": summary["text"],
+    }
+
+
+HANDLERS = {
+    "click-button": cmd_click_button,
+    "send-message": cmd_send_message,
+}
+
+
+def main(argv: Optional[List[str]] = None) -> NoReturn:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(dict(os.environ))
+        succeed(HANDLERS[args.command](args, config))
+    except PluginError as err:
+        fail(str(err))
+    except Exception as err:  # noqa: BLE001 - report, never dump a traceback that could hold the token
+        fail("botfather failed unexpectedly (%s): %s" % (type(err).__name__, err))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,640 @@
+#!/usr/bin/env python3
+"""devops: a deployment ledger kept in a JSON state file.
+
+A Sanctum MCP plugin. It records deployments and rollbacks of applications per environment and
+answers which version is current. It does not ship code anywhere itself: it is the book-keeping
+a deployment pipeline (or an agent) writes to and reads from.
+
+Every command prints exactly one JSON object on stdout: ``{"result": ...}`` with exit status 0,
+or ``{"error": "..."}`` with exit status 1.
+
+State file location, first match wins:
+
+  1. $DEVOPS_STATE_FILE
+  2. $DEVOPS_STATE_DIR/devops-state.json
+  3. $XDG_STATE_HOME/sanctum-mcp/devops-state.json
+  4. ~/.local/state/sanctum-mcp/devops-state.json
+
+Writers hold an exclusive lock on ``<state file>.lock`` for the whole read-modify-write and
+replace the file atomically, so concurrent calls never lose an entry. A state file that cannot be
+read as a ledger is reported and left untouched.
+
+Standard library only; Python 3.9 or newer; POSIX (uses fcntl.flock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, NoReturn, Optional
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - non-POSIX platforms
+    fcntl = None  # type: ignore[assignment]
+
+PLUGIN_NAME = "devops"
+PLUGIN_VERSION = "1.0.0"
+PLUGIN_DESCRIPTION = "Record deployments and rollbacks of applications and report what is deployed where"
+CONTRACT_VERSION = "1.0"
+
+ENVIRONMENTS = ["development", "staging", "production"]
+DEFAULT_ENVIRONMENT = "production"
+FIRST_VERSION = "1.0.0"
+STATE_FILE_NAME = "devops-state.json"
+STATE_FORMAT = 1
+LOCK_TIMEOUT_SECONDS = 30.0
+
+APP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_VERSION_LENGTH = 64
+
+# ---------------------------------------------------------------------------
+# Command table: the single source for argparse (--help) and --describe.
+# ---------------------------------------------------------------------------
+
+_APP_ARG = {
+    "name": "app-name",
+    "type": "string",
+    "required": True,
+    "help": "Application name: 1-64 characters, letters, digits, '.', '_' or '-', starting with a letter or digit",
+}
+
+COMMANDS: List[Dict[str, Any]] = [
+    {
+        "name": "deploy",
+        "help": "Record a deployment of an application version to an environment",
+        "description": (
+            "Record a deployment of APP_NAME at VERSION to ENVIRONMENT and make it the current version "
+            "there. Without --version the next version is derived from the last one deployed to that "
+            "environment by incrementing its trailing number (1.2.3 -> 1.2.4, v7 -> v8), skipping "
+            "versions already deployed there; the first deployment defaults to %s." % FIRST_VERSION
+        ),
+        "args": [
+            _APP_ARG,
+            {
+                "name": "environment",
+                "type": "string",
+                "required": False,
+                "default": DEFAULT_ENVIRONMENT,
+                "choices": ENVIRONMENTS,
+                "help": "Target environment",
+            },
+            {
+                "name": "version",
+                "type": "string",
+                "required": False,
+                "help": (
+                    "Version to deploy (1-%d characters, no whitespace); omit to increment the last "
+                    "deployed version, or %s for a first deployment" % (MAX_VERSION_LENGTH, FIRST_VERSION)
+                ),
+            },
+        ],
+        "example": "python cli.py deploy --app-name shop-api --environment staging --version 2.4.0",
+    },
+    {
+        "name": "rollback",
+        "help": "Roll an application back to a previously deployed version",
+        "description": (
+            "Make VERSION, which must have been deployed to ENVIRONMENT before, the current version of "
+            "APP_NAME there again, and record the rollback in the ledger."
+        ),
+        "args": [
+            _APP_ARG,
+            {
+                "name": "version",
+                "type": "string",
+                "required": True,
+                "help": "Previously deployed version to return to",
+            },
+            {
+                "name": "environment",
+                "type": "string",
+                "required": False,
+                "default": DEFAULT_ENVIRONMENT,
+                "choices": ENVIRONMENTS,
+                "help": "Environment to roll back",
+            },
+        ],
+        "example": "python cli.py rollback --app-name shop-api --version 2.3.1",
+    },
+    {
+        "name": "status",
+        "help": "Show the current version of an application per environment",
+        "description": (
+            "Report the current version, the time it went live and the number of ledger entries of "
+            "APP_NAME in ENVIRONMENT, or in every environment it was deployed to when --environment is "
+            "omitted. An application that was never deployed is not an error: the result says "
+            "\"deployed\": false."
+        ),
+        "args": [
+            _APP_ARG,
+            {
+                "name": "environment",
+                "type": "string",
+                "required": False,
+                "choices": ENVIRONMENTS,
+                "help": "Environment to report (default: all environments)",
+            },
+        ],
+        "example": "python cli.py status --app-name shop-api",
+    },
+]
+
+
+class PluginError(Exception):
+    """An expected failure, reported to the caller as {"error": message}."""
+
+
+# ---------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------
+
+
+def _emit(payload: Dict[str, Any], status: int) -> NoReturn:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+    sys.exit(status)
+
+
+def succeed(result: Any) -> NoReturn:
+    _emit({"result": result}, 0)
+
+
+def fail(message: str) -> NoReturn:
+    _emit({"error": message}, 1)
+
+
+# ---------------------------------------------------------------------------
+# Argument parsing and self-description
+# ---------------------------------------------------------------------------
+
+
+def _option_help(arg: Dict[str, Any]) -> str:
+    text = arg["help"]
+    if arg.get("default") is not None:
+        text += " (default: %s)" % arg["default"]
+    return text
+
+
+def _description() -> str:
+    return "\n".join(
+        [
+            PLUGIN_DESCRIPTION + ".",
+            "",
+            "State file (first match wins):",
+            "  $DEVOPS_STATE_FILE",
+            "  $DEVOPS_STATE_DIR/%s" % STATE_FILE_NAME,
+            "  $XDG_STATE_HOME/sanctum-mcp/%s" % STATE_FILE_NAME,
+            "  ~/.local/state/sanctum-mcp/%s" % STATE_FILE_NAME,
+        ]
+    )
+
+
+def _epilog() -> str:
+    lines = ["Available commands:"]
+    lines += ["  %s  %s" % (cmd["name"], cmd["help"]) for cmd in COMMANDS]
+    lines += ["", "Examples:"]
+    lines += ["  %s" % cmd["example"] for cmd in COMMANDS if cmd.get("example")]
+    return "\n".join(lines) + "\n"
+
+
+def describe() -> Dict[str, Any]:
+    commands = []
+    for cmd in COMMANDS:
+        params = []
+        for arg in cmd["args"]:
+            param: Dict[str, Any] = {
+                "name": arg["name"],
+                "type": arg["type"],
+                "description": arg["help"],
+                "required": bool(arg.get("required")),
+            }
+            if arg.get("default") is not None:
+                param["default"] = arg["default"]
+            if arg.get("choices"):
+                param["enum"] = list(arg["choices"])
+            params.append(param)
+        commands.append({"name": cmd["name"], "description": cmd["description"], "parameters": params})
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "plugin": {"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "description": PLUGIN_DESCRIPTION},
+        "commands": commands,
+    }
+
+
+class _DescribeAction(argparse.Action):
+    def __init__(self, option_strings: List[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        sys.stdout.write(json.dumps(describe(), indent=2) + "\n")
+        sys.stdout.flush()
+        parser.exit(0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cli.py",
+        description=_description(),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--describe", action=_DescribeAction, help="Print the plugin's commands as JSON and exit")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", help="Command to run")
+    sub.required = True
+    for cmd in COMMANDS:
+        cmd_parser = sub.add_parser(cmd["name"], help=cmd["help"], description=cmd["description"], allow_abbrev=False)
+        for arg in cmd["args"]:
+            kwargs: Dict[str, Any] = {
+                "dest": arg["name"].replace("-", "_"),
+                "help": _option_help(arg),
+                "required": bool(arg.get("required")),
+            }
+            if arg["type"] == "integer":
+                kwargs.update(type=int, metavar="INT")
+            elif arg["type"] == "number":
+                kwargs.update(type=float, metavar="FLOAT")
+            elif arg["type"] == "boolean":
+                kwargs.update(action="store_true")
+            if arg.get("choices"):
+                kwargs["choices"] = list(arg["choices"])
+            if arg.get("default") is not None:
+                kwargs["default"] = arg["default"]
+            cmd_parser.add_argument("--" + arg["name"], **kwargs)
+    return parser
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+
+
+def check_app_name(name: str) -> str:
+    if not APP_NAME_RE.match(name):
+        raise PluginError(
+            "invalid app name %r: use 1-64 characters from letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit (e.g. shop-api)." % name
+        )
+    return name
+
+
+def check_version(version: str) -> str:
+    if not version:
+        raise PluginError("invalid version: it is empty; give a version such as 1.2.3.")
+    if len(version) > MAX_VERSION_LENGTH:
+        raise PluginError(
+            "invalid version %r: it is %d characters long; use at most %d."
+            % (version[:20] + "...", len(version), MAX_VERSION_LENGTH)
+        )
+    if re.search(r"\s", version) or not version.isprintable():
+        raise PluginError(
+            "invalid version %r: versions cannot contain whitespace or control characters (e.g. 1.2.3)." % version
+        )
+    return version
+
+
+# ---------------------------------------------------------------------------
+# State file
+# ---------------------------------------------------------------------------
+
+
+def state_path(environ: Dict[str, str]) -> str:
+    explicit = environ.get("DEVOPS_STATE_FILE", "").strip()
+    if explicit:
+        path = os.path.expanduser(explicit)
+    elif environ.get("DEVOPS_STATE_DIR", "").strip():
+        path = os.path.join(os.path.expanduser(environ["DEVOPS_STATE_DIR"].strip()), STATE_FILE_NAME)
+    elif os.path.isabs(environ.get("XDG_STATE_HOME", "").strip()):
+        # The XDG spec says relative values are invalid and must be ignored.
+        path = os.path.join(environ["XDG_STATE_HOME"].strip(), "sanctum-mcp", STATE_FILE_NAME)
+    else:
+        home = os.path.expanduser("~")
+        if home == "~" or not os.path.isabs(home):
+            raise PluginError(
+                "cannot locate the devops state file: no home directory is known. Set DEVOPS_STATE_FILE "
+                "(or DEVOPS_STATE_DIR) to where the ledger should live."
+            )
+        path = os.path.join(home, ".local", "state", "sanctum-mcp", STATE_FILE_NAME)
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise PluginError("the devops state file %s is a directory; point DEVOPS_STATE_FILE at a file path." % path)
+    return path
+
+
+def _empty_state() -> Dict[str, Any]:
+    return {"format": STATE_FORMAT, "next_id": 1, "apps": {}}
+
+
+def _corrupt(path: str, detail: str) -> PluginError:
+    return PluginError(
+        "the devops state file %s is corrupt (%s). It was left unchanged: repair it, or move it aside to "
+        "start a new ledger, then retry." % (path, detail)
+    )
+
+
+def _validate_state(path: str, state: Any) -> Dict[str, Any]:
+    if not isinstance(state, dict):
+        raise _corrupt(path, "the top level is not a JSON object")
+    if state.get("format") != STATE_FORMAT:
+        raise _corrupt(path, "unknown ledger format %r, expected %d" % (state.get("format"), STATE_FORMAT))
+    if not isinstance(state.get("next_id"), int) or state["next_id"] < 1:
+        raise _corrupt(path, '"next_id" is not a positive integer')
+    apps = state.get("apps")
+    if not isinstance(apps, dict):
+        raise _corrupt(path, '"apps" is not an object')
+    for app, envs in apps.items():
+        if not isinstance(envs, dict):
+            raise _corrupt(path, "app %r is not an object" % app)
+        for env, entry in envs.items():
+            where = "%s (%s)" % (app, env)
+            if not isinstance(entry, dict):
+                raise _corrupt(path, "%s is not an object" % where)
+            if not isinstance(entry.get("current_version"), str):
+                raise _corrupt(path, '%s has no string "current_version"' % where)
+            history = entry.get("history")
+            if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+                raise _corrupt(path, '%s has no "history" list of records' % where)
+    return state
+
+
+def read_state(path: str) -> Dict[str, Any]:
+    """Load the ledger; a missing (or zero-byte) file is an empty ledger."""
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return _empty_state()
+    except IsADirectoryError:
+        raise PluginError(
+            "the devops state file %s is a directory; point DEVOPS_STATE_FILE at a file path." % path
+        )
+    except UnicodeDecodeError as err:
+        raise _corrupt(path, "not UTF-8 text: %s" % err.reason)
+    except OSError as err:
+        raise PluginError("cannot read the devops state file %s: %s." % (path, err.strerror or err))
+    if not text.strip():
+        return _empty_state()
+    try:
+        state = json.loads(text)
+    except ValueError as err:
+        raise _corrupt(path, "not valid JSON: %s" % err)
+    return _validate_state(path, state)
+
+
+def write_state(path: str, state: Dict[str, Any]) -> None:
+    """Atomically replace ``path``: temp file in the same directory, fsync, rename."""
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(state, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+@contextmanager
+def locked(path: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` for the enclosed read-modify-write."""
+    if fcntl is None:
+        raise PluginError("devops needs POSIX file locking (fcntl), which this platform does not provide.")
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as err:
+        raise PluginError("cannot create the state directory %s: %s." % (directory, err.strerror or err))
+    lock_path = path + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise PluginError("cannot open the lock file %s: %s." % (lock_path, err.strerror or err))
+    try:
+        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise PluginError("cannot lock %s: %s." % (lock_path, err.strerror or err))
+                if time.monotonic() >= deadline:
+                    raise PluginError(
+                        "the devops state file %s stayed locked by another process for %g seconds; "
+                        "retry once it has finished." % (path, LOCK_TIMEOUT_SECONDS)
+                    )
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------
+# Ledger logic
+# ---------------------------------------------------------------------------
+
+
+def _deployed_versions(env_state: Optional[Dict[str, Any]]) -> List[str]:
+    """Distinct versions deployed (not merely rolled back to), oldest first."""
+    seen: List[str] = []
+    for record in (env_state or {}).get("history", []):
+        version = record.get("version")
+        if record.get("action") == "deploy" and isinstance(version, str) and version not in seen:
+            seen.append(version)
+    return seen
+
+
+def next_version(env_state: Optional[Dict[str, Any]]) -> str:
+    """Increment the trailing number of the last deployed version, skipping versions used before."""
+    history = (env_state or {}).get("history", [])
+    deploys = [r for r in history if r.get("action") == "deploy" and isinstance(r.get("version"), str)]
+    if not deploys:
+        return FIRST_VERSION
+    last = deploys[-1]["version"]
+    match = re.match(r"^(.*?)([0-9]+)$", last)
+    if not match:
+        raise PluginError(
+            "cannot derive the next version from %r: it does not end in a number. Pass --version explicitly."
+            % last
+        )
+    prefix, digits = match.groups()
+    used = set(_deployed_versions(env_state))
+    number = int(digits)
+    while True:
+        number += 1
+        candidate = prefix + str(number).zfill(len(digits))
+        if candidate not in used:
+            return check_version(candidate)
+
+
+def _record(state: Dict[str, Any], fields: Dict[str, Any]) -> Dict[str, Any]:
+    record = {"id": state["next_id"]}
+    record.update(fields)
+    state["next_id"] += 1
+    return record
+
+
+def _env_summary(env_state: Dict[str, Any]) -> Dict[str, Any]:
+    history = env_state["history"]
+    last = history[-1] if history else None
+    return {
+        "current_version": env_state["current_version"],
+        "last_deployed_at": last.get("deployed_at") if last else None,
+        "history_count": len(history),
+        "last_action": last,
+    }
+
+
+def cmd_deploy(args: argparse.Namespace, path: str) -> Dict[str, Any]:
+    app = check_app_name(args.app_name)
+    env = args.environment
+    if args.version is not None:
+        check_version(args.version)
+    with locked(path):
+        state = read_state(path)
+        env_state = state["apps"].get(app, {}).get(env)
+        version = args.version if args.version is not None else next_version(env_state)
+        previous = env_state["current_version"] if env_state else None
+        record = _record(
+            state,
+            {
+                "action": "deploy",
+                "app": app,
+                "environment": env,
+                "version": version,
+                "previous_version": previous,
+                "status": "deployed",
+                "deployed_at": _now(),
+            },
+        )
+        if env_state is None:
+            env_state = {"current_version": version, "history": []}
+            state["apps"].setdefault(app, {})[env] = env_state
+        env_state["current_version"] = version
+        env_state["history"].append(record)
+        write_state(path, state)
+    return record
+
+
+def cmd_rollback(args: argparse.Namespace, path: str) -> Dict[str, Any]:
+    app = check_app_name(args.app_name)
+    env = args.environment
+    version = check_version(args.version)
+    with locked(path):
+        state = read_state(path)
+        env_state = state["apps"].get(app, {}).get(env)
+        deployed = _deployed_versions(env_state)
+        if env_state is None or version not in deployed:
+            raise PluginError(
+                "cannot roll back %s (%s) to %s: that version was never deployed there; deployed versions: %s"
+                % (app, env, version, ", ".join(deployed) if deployed else "none")
+            )
+        current = env_state["current_version"]
+        if version == current:
+            raise PluginError(
+                "cannot roll back %s (%s) to %s: it is already the current version there." % (app, env, version)
+            )
+        record = _record(
+            state,
+            {
+                "action": "rollback",
+                "app": app,
+                "environment": env,
+                "version": version,
+                "from_version": current,
+                "to_version": version,
+                "status": "rolled_back",
+                "deployed_at": _now(),
+            },
+        )
+        env_state["current_version"] = version
+        env_state["history"].append(record)
+        write_state(path, state)
+    return record
+
+
+def cmd_status(args: argparse.Namespace, path: str) -> Dict[str, Any]:
+    app = check_app_name(args.app_name)
+    # Writers replace the file atomically, so a reader needs no lock to see a consistent ledger.
+    state = read_state(path)
+    envs = state["apps"].get(app, {})
+    if args.environment is not None:
+        env_state = envs.get(args.environment)
+        if env_state is None:
+            summary: Dict[str, Any] = {
+                "current_version": None,
+                "last_deployed_at": None,
+                "history_count": 0,
+                "last_action": None,
+            }
+        else:
+            summary = _env_summary(env_state)
+        result = {"app": app, "environment": args.environment, "deployed": env_state is not None}
+        result.update(summary)
+        return result
+    order = {name: index for index, name in enumerate(ENVIRONMENTS)}
+    names = sorted(envs, key=lambda name: (order.get(name, len(order)), name))
+    return {
+        "app": app,
+        "deployed": bool(envs),
+        "environments": {name: _env_summary(envs[name]) for name in names},
+    }
+
+
+HANDLERS = {
+    "deploy": cmd_deploy,
+    "rollback": cmd_rollback,
+    "status": cmd_status,
+}
+
+
+def main(argv: Optional[List[str]] = None) -> NoReturn:
+    args = build_parser().parse_args(argv)
+    try:
+        path = state_path(dict(os.environ))
+        succeed(HANDLERS[args.command](args, path))
+    except PluginError as err:
+        fail(str(err))
+    except OSError as err:
+        fail("devops could not update its state file: %s." % err)
+    except Exception as err:  # noqa: BLE001 - report as JSON, never as a traceback
+        fail("devops failed unexpectedly (%s): %s" % (type(err).__name__, err))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { availableCommands, Describe, errorOf, PluginRun, resultOf, runPlugin } from './python';
+
+interface LedgerRecord {
+  id: number;
+  action: 'deploy' | 'rollback';
+  app: string;
+  environment: string;
+  version: string;
+  status: string;
+  deployed_at: string;
+  previous_version?: string | null;
+  from_version?: string;
+  to_version?: string;
+}
+
+interface EnvStatus {
+  current_version: string | null;
+  last_deployed_at: string | null;
+  history_count: number;
+  last_action: LedgerRecord | null;
+}
+
+interface AppStatus {
+  app: string;
+  deployed: boolean;
+  environments: Record<string, EnvStatus>;
+}
+
+type EnvironmentStatus = EnvStatus & { app: string; environment: string; deployed: boolean };
+
+interface StateFile {
+  format: number;
+  next_id: number;
+  apps: Record<string, Record<string, { current_version: string; history: LedgerRecord[] }>>;
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A fresh ledger in its own temp dir; `run` invokes the plugin against it. */
+async function withLedger(
+  test: (ledger: { file: string; dir: string; run: (...args: string[]) => Promise<PluginRun> }) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'devops-spec-'));
+  const file = path.join(dir, 'nested', 'ledger.json');
+  try {
+    await test({ file, dir, run: (...args: string[]) => runPlugin('devops', args, { DEVOPS_STATE_FILE: file }) });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function readState(file: string): Promise<StateFile> {
+  return JSON.parse(await readFile(file, 'utf8')) as StateFile;
+}
+
+describe('devops plugin', () => {
+  it.concurrent('deploy records the version and status reports it as current', () =>
+    withLedger(async ({ file, run }) => {
+      const first = resultOf<LedgerRecord>(await run('deploy', '--app-name=shop-api', '--version=1.4.0'));
+      expect(first).toEqual({
+        id: 1,
+        action: 'deploy',
+        app: 'shop-api',
+        environment: 'production',
+        version: '1.4.0',
+        previous_version: null,
+        status: 'deployed',
+        deployed_at: expect.stringMatching(ISO_UTC),
+      });
+      const second = resultOf<LedgerRecord>(await run('deploy', '--app-name=shop-api', '--version=2.0.0'));
+      expect(second).toMatchObject({ id: 2, version: '2.0.0', previous_version: '1.4.0', status: 'deployed' });
+
+      const status = resultOf<EnvironmentStatus>(await run('status', '--app-name=shop-api', '--environment=production'));
+      expect(status).toEqual({
+        app: 'shop-api',
+        environment: 'production',
+        deployed: true,
+        current_version: '2.0.0',
+        last_deployed_at: second.deployed_at,
+        history_count: 2,
+        last_action: second,
+      });
+      const state = await readState(file);
+      expect(state.apps['shop-api']['production'].current_version).toBe('2.0.0');
+      expect(state.apps['shop-api']['production'].history.map((r) => r.version)).toEqual(['1.4.0', '2.0.0']);
+    }),
+  );
+
+  it.concurrent('keeps environments apart and reports them all when --environment is omitted', () =>
+    withLedger(async ({ run }) => {
+      resultOf(await run('deploy', '--app-name=web', '--version=3.1.0', '--environment=staging'));
+      resultOf(await run('deploy', '--app-name=web', '--version=3.0.2'));
+      resultOf(await run('deploy', '--app-name=web', '--version=3.2.0-rc1', '--environment=development'));
+      const status = resultOf<AppStatus>(await run('status', '--app-name=web'));
+      expect(status.app).toBe('web');
+      expect(status.deployed).toBe(true);
+      expect(Object.keys(status.environments)).toEqual(['development', 'staging', 'production']);
+      expect(status.environments['staging']).toMatchObject({ current_version: '3.1.0', history_count: 1 });
+      expect(status.environments['production']).toMatchObject({ current_version: '3.0.2', history_count: 1 });
+      const staging = resultOf<EnvironmentStatus>(await run('status', '--app-name=web', '--environment=staging'));
+      expect(staging.current_version).toBe('3.1.0');
+    }),
+  );
+
+  it.concurrent('status of an app never deployed says so instead of failing', () =>
+    withLedger(async ({ file, run }) => {
+      const [all, one] = await Promise.all([
+        run('status', '--app-name=ghost'),
+        run('status', '--app-name=ghost', '--environment=staging'),
+      ]);
+      expect(resultOf<AppStatus>(all)).toEqual({ app: 'ghost', deployed: false, environments: {} });
+      expect(resultOf<EnvironmentStatus>(one)).toEqual({
+        app: 'ghost',
+        environment: 'staging',
+        deployed: false,
+        current_version: null,
+        last_deployed_at: null,
+        history_count: 0,
+        last_action: null,
+      });
+      expect(existsSync(file)).toBe(false); // reading never creates the ledger
+    }),
+  );
+
+  it.concurrent('refuses to roll back to a version never deployed there', () =>
+    withLedger(async ({ file, run }) => {
+      resultOf(await run('deploy', '--app-name=shop-api', '--version=1.0.0'));
+      resultOf(await run('deploy', '--app-name=shop-api', '--version=1.1.0'));
+      resultOf(await run('deploy', '--app-name=shop-api', '--version=9.9.9', '--environment=staging'));
+      const before = await readFile(file, 'utf8');
+      const [unknown, otherEnv, unknownApp] = await Promise.all([
+        run('rollback', '--app-name=shop-api', '--version=0.9.0'),
+        run('rollback', '--app-name=shop-api', '--version=9.9.9'),
+        run('rollback', '--app-name=billing', '--version=1.0.0', '--environment=staging'),
+      ]);
+      expect(errorOf(unknown)).toBe(
+        'cannot roll back shop-api (production) to 0.9.0: that version was never deployed there; deployed versions: 1.0.0, 1.1.0',
+      );
+      expect(errorOf(otherEnv)).toMatch(/^cannot roll back shop-api \(production\) to 9\.9\.9: that version was never deployed there/);
+      expect(errorOf(unknownApp)).toBe(
+        'cannot roll back billing (staging) to 1.0.0: that version was never deployed there; deployed versions: none',
+      );
+      expect(await readFile(file, 'utf8')).toBe(before);
+    }),
+  );
+
+  it.concurrent('rolls back to a previous version and status shows it', () =>
+    withLedger(async ({ run }) => {
+      resultOf(await run('deploy', '--app-name=shop-api', '--version=1.0.0'));
+      resultOf(await run('deploy', '--app-name=shop-api', '--version=1.1.0'));
+      const rollback = resultOf<LedgerRecord>(await run('rollback', '--app-name=shop-api', '--version=1.0.0'));
+      expect(rollback).toEqual({
+        id: 3,
+        action: 'rollback',
+        app: 'shop-api',
+        environment: 'production',
+        version: '1.0.0',
+        from_version: '1.1.0',
+        to_version: '1.0.0',
+        status: 'rolled_back',
+        deployed_at: expect.stringMatching(ISO_UTC),
+      });
+      const status = resultOf<EnvironmentStatus>(await run('status', '--app-name=shop-api', '--environment=production'));
+      expect(status).toMatchObject({ current_version: '1.0.0', history_count: 3, last_action: rollback });
+      expect(errorOf(await run('rollback', '--app-name=shop-api', '--version=1.0.0'))).toBe(
+        'cannot roll back shop-api (production) to 1.0.0: it is already the current version there.',
+      );
+    }),
+  );
+
+  it.concurrent('derives the next version when --version is omitted', () =>
+    withLedger(async ({ run }) => {
+      const versions: string[] = [];
+      const deploy = async (...extra: string[]): Promise<string> => {
+        const version = resultOf<LedgerRecord>(await run('deploy', '--app-name=api', ...extra)).version;
+        versions.push(version);
+        return version;
+      };
+      expect(await deploy()).toBe('1.0.0');
+      expect(await deploy()).toBe('1.0.1');
+      expect(await deploy('--version=1.2.9')).toBe('1.2.9');
+      expect(await deploy()).toBe('1.2.10');
+      resultOf(await run('rollback', '--app-name=api', '--version=1.0.1'));
+      expect(await deploy()).toBe('1.2.11'); // from the last deployment, not the rollback target
+      expect(await deploy('--version=1.2.10')).toBe('1.2.10'); // a redeploy
+      expect(await deploy()).toBe('1.2.12'); // 1.2.11 was deployed already: skipped
+      expect(await deploy('--environment=staging')).toBe('1.0.0'); // per environment
+      expect(await deploy('--version=build-a')).toBe('build-a');
+      expect(errorOf(await run('deploy', '--app-name=api'))).toMatch(
+        /cannot derive the next version from 'build-a': it does not end in a number\. Pass --version/,
+      );
+    }),
+  );
+
+  it.concurrent('rejects invalid app names and versions', () =>
+    withLedger(async ({ file, run }) => {
+      const [slash, dash, long, spaced, tooLong, empty] = await Promise.all([
+        run('deploy', '--app-name=../etc', '--version=1.0.0'),
+        run('status', '--app-name=-api'),
+        run('deploy', `--app-name=${'a'.repeat(65)}`),
+        run('deploy', '--app-name=api', '--version=1.0 beta'),
+        run('rollback', '--app-name=api', `--version=${'9'.repeat(65)}`),
+        run('deploy', '--app-name=api', '--version='),
+      ]);
+      expect(errorOf(slash)).toMatch(/^invalid app name '\.\.\/etc': use 1-64 characters from letters, digits/);
+      expect(errorOf(dash)).toMatch(/^invalid app name '-api'/);
+      expect(errorOf(long)).toMatch(/^invalid app name/);
+      expect(errorOf(spaced)).toMatch(/^invalid version '1\.0 beta': versions cannot contain whitespace/);
+      expect(errorOf(tooLong)).toMatch(/it is 65 characters long; use at most 64/);
+      expect(errorOf(empty)).toMatch(/^invalid version: it is empty/);
+      expect(existsSync(file)).toBe(false);
+    }),
+  );
+
+  it.concurrent('reports a corrupt state file by name and leaves it untouched', () =>
+    withLedger(async ({ file, run }) => {
+      resultOf(await run('deploy', '--app-name=api', '--version=1.0.0'));
+      const broken = '{"format": 1, "next_id": 2, "apps": {"api": ';
+      await writeFile(file, broken);
+      const [deploy, status, rollback] = await Promise.all([
+        run('deploy', '--app-name=api', '--version=1.0.1'),
+        run('status', '--app-name=api'),
+        run('rollback', '--app-name=api', '--version=1.0.0'),
+      ]);
+      for (const failed of [deploy, status, rollback]) {
+        const error = errorOf(failed);
+        expect(error).toContain(`the devops state file ${file} is corrupt (not valid JSON`);
+        expect(error).toMatch(/left unchanged/);
+        expect(failed.stderr).toBe('');
+      }
+      expect(await readFile(file, 'utf8')).toBe(broken);
+
+      await writeFile(file, '["not", "a", "ledger"]');
+      expect(errorOf(await run('status', '--app-name=api'))).toMatch(/is corrupt \(the top level is not a JSON object\)/);
+    }),
+  );
+
+  it.concurrent('records all of 16 parallel deployments', () =>
+    withLedger(async ({ file, run }) => {
+      const versions = Array.from({ length: 16 }, (_, i) => `4.${i}.0`);
+      const runs = await Promise.all(versions.map((v) => run('deploy', '--app-name=checkout', `--version=${v}`)));
+      const records = runs.map((r) => resultOf<LedgerRecord>(r));
+      expect(records.map((r) => r.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+
+      const state = await readState(file);
+      const env = state.apps['checkout']['production'];
+      expect(env.history).toHaveLength(16);
+      expect(env.history.map((r) => r.version).sort()).toEqual([...versions].sort());
+      expect(env.history.map((r) => r.id)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+      // Each deployment saw the one before it as previous: the chain is unbroken.
+      env.history.forEach((r, i) => expect(r.previous_version).toBe(i === 0 ? null : env.history[i - 1].version));
+      expect(env.current_version).toBe(env.history[15].version);
+      expect(state.next_id).toBe(17);
+      const status = resultOf<EnvironmentStatus>(await run('status', '--app-name=checkout', '--environment=production'));
+      expect(status.history_count).toBe(16);
+    }),
+  );
+
+  it.concurrent('finds its state file through DEVOPS_STATE_DIR, XDG_STATE_HOME and HOME', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'devops-spec-loc-'));
+    try {
+      const deploy = (env: Record<string, string>): Promise<PluginRun> =>
+        runPlugin('devops', ['deploy', '--app-name=api', '--version=1.0.0'], env);
+      const home = path.join(dir, 'home');
+      const runs = await Promise.all([
+        deploy({ DEVOPS_STATE_DIR: path.join(dir, 'state-dir'), XDG_STATE_HOME: path.join(dir, 'xdg'), HOME: home }),
+        deploy({ XDG_STATE_HOME: path.join(dir, 'xdg'), HOME: home }),
+        deploy({ XDG_STATE_HOME: 'relative/ignored', HOME: home }),
+      ]);
+      runs.forEach((r) => resultOf(r));
+      expect(existsSync(path.join(dir, 'state-dir', 'devops-state.json'))).toBe(true);
+      expect(existsSync(path.join(dir, 'xdg', 'sanctum-mcp', 'devops-state.json'))).toBe(true);
+      expect(existsSync(path.join(home, '.local', 'state', 'sanctum-mcp', 'devops-state.json'))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.concurrent('--help, <command> --help and --describe agree', async () => {
+    const [help, described, ...subHelps] = await Promise.all([
+      runPlugin('devops', ['--help']),
+      runPlugin('devops', ['--describe']),
+      runPlugin('devops', ['deploy', '--help']),
+      runPlugin('devops', ['rollback', '--help']),
+      runPlugin('devops', ['status', '--help']),
+    ]);
+    expect(help.code).toBe(0);
+    const doc = JSON.parse(described.stdout) as Describe;
+    expect(described.code).toBe(0);
+    expect(doc.contract_version).toBe('1.0');
+    expect(doc.plugin.name).toBe('devops');
+    const listed = availableCommands(help.stdout);
+    expect([...listed.keys()]).toEqual(['deploy', 'rollback', 'status']);
+    expect(doc.commands.map((c) => c.name)).toEqual([...listed.keys()]);
+
+    const deploy = doc.commands[0];
+    expect(deploy.parameters).toEqual([
+      { name: 'app-name', type: 'string', description: expect.any(String), required: true },
+      {
+        name: 'environment',
+        type: 'string',
+        description: expect.any(String),
+        required: false,
+        default: 'production',
+        enum: ['development', 'staging', 'production'],
+      },
+      { name: 'version', type: 'string', description: expect.any(String), required: false },
+    ]);
+    expect(doc.commands[1].parameters.find((p) => p.name === 'version')?.required).toBe(true);
+    expect(doc.commands[2].parameters.map((p) => p.name)).toEqual(['app-name', 'environment']);
+
+    subHelps.forEach((sub, i) => {
+      expect(sub.code).toBe(0);
+      expect(sub.stdout).toContain(`usage: cli.py ${doc.commands[i].name}`);
+      for (const param of doc.commands[i].parameters) expect(sub.stdout).toContain(`--${param.name}`);
+    });
+    expect(subHelps[0].stdout).toContain('--environment {development,staging,production}');
+  });
+});
