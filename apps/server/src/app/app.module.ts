@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
 import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS, PluginDiscoveryService, PluginRunner } from '@sanctum/discovery';
 import type { DiscoveryOptions } from '@sanctum/discovery';
-import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executor';
+import { ExecutorModule, resolvePython } from '@sanctum/executor';
 import { InMemorySessionRegistry, SessionRegistry } from '@sanctum/sessions';
 import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config';

@@ -2,7 +2,7 @@
  * Reads a plugin's `--help` output: the "Available commands:" list of the top-level help, and the
  * argparse help of each command (Python 3.9 to 3.13 formats).
  *
- * Conventions (argparse prints no types, so some are guessed; see parseCommandHelp):
+ * Conventions (argparse prints no types, so some are guessed):
  * - required: an option shown outside `[...]` and `(...)` in the usage is required; a positional is
  *   required unless the usage shows it in brackets (nargs `?` / `*`);
  * - type: `{a,b}` choices give an enum (integer when every choice is an integer, number when every
@@ -66,8 +66,9 @@ function indentOf(line: string): number {
   return line.length - line.trimStart().length;
 }
 
+/** Join wrapped help lines: textwrap breaks after a hyphen inside a word, so rejoin those without a space. */
 function squash(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return text.replace(/([A-Za-z])-\n\s*(?=[a-z])/g, '$1-').replace(/\s+/g, ' ').trim();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ export function parseCommandList(help: string): CommandSummary[] | null {
     const indent = indentOf(line);
     if (indent === 0) break;
     if (entryIndent >= 0 && indent > entryIndent) {
-      if (current) current.description = squash(`${current.description} ${text}`);
+      if (current) current.description = squash(`${current.description}\n${text}`);
       continue;
     }
     current = null;
@@ -107,7 +108,7 @@ export function parseCommandList(help: string): CommandSummary[] | null {
     entryIndent = entryIndent < 0 ? indent : Math.min(entryIndent, indent);
     const [name, ...rest] = text.split(/\s+/);
     if (!COMMAND_NAME.test(name) || commands.some((command) => command.name === name)) continue;
-    current = { name, description: squash(rest.join(' ')) };
+    current = { name, description: squash(rest.join('\n')) };
     commands.push(current);
   }
   return commands;
@@ -208,7 +209,8 @@ function readUsage(lines: string[]): Usage | null {
   }
   if (progWords === null) {
     const structural = tokens.findIndex((token) => token.kind !== 'word' || isOptionString(token.text));
-    progWords = structural < 0 ? 0 : structural;
+    // The first word is the prog at least; with no option at all the rest cannot be told apart.
+    progWords = structural < 0 ? Math.min(1, tokens.length) : structural;
   }
   for (let k = 0; k < progWords; k++) tokens[k].used = true;
   return { tokens, end };
@@ -295,7 +297,7 @@ function paragraphs(lines: string[]): string {
     if (line.trim() !== '') {
       paragraph.push(line.trim());
     } else if (paragraph.length > 0) {
-      out.push(squash(paragraph.join(' ')));
+      out.push(squash(paragraph.join('\n')));
       paragraph = [];
     }
   }
@@ -394,7 +396,7 @@ const NUMBER_TEXT = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 /** Type of one value from its metavar and the help text (see the file comment for the order). */
 function elementType(metavar: string, help: string): ElementType {
   const choices = /^\{(.*)\}$/.exec(metavar);
-  if (choices) {
+  if (choices && choices[1].trim() !== '') {
     const values = choices[1].split(',').map((value) => value.trim());
     if (values.length > 0 && values.every((value) => INTEGER_TEXT.test(value))) return { type: 'integer', enum: values.map(Number) };
     if (values.length > 0 && values.every((value) => NUMBER_TEXT.test(value))) return { type: 'number', enum: values.map(Number) };
@@ -518,13 +520,13 @@ function positionalFacts(tokens: UsageToken[], metavar: string): UsageFacts {
 }
 
 function isHelpOrVersion(entry: OptionEntry): boolean {
-  const help = squash(entry.help.join(' '));
+  const help = squash(entry.help.join('\n'));
   if (entry.optionStrings.includes('--help')) return true;
   return entry.args === '' && (/^show this help message and exit$/i.test(help) || /^show program's version number and exit$/i.test(help));
 }
 
 function buildParameter(entry: Entry, facts: UsageFacts, place: number): ParameterSpec {
-  const { text, raw } = splitDefault(squash(entry.help.join(' ')));
+  const { text, raw } = splitDefault(squash(entry.help.join('\n')));
   let spec: ParameterSpec;
   let element: ElementType;
   let array: boolean;
@@ -597,8 +599,8 @@ function parseHelp(lines: string[]): CommandHelp {
     if (entry.kind !== 'positional' || seenMetavars.has(entry.metavar)) continue;
     const facts = positionalFacts(tokens, entry.metavar);
     // Outside argparse's own section, a positional must show in the usage: this keeps epilog
-    // lines and group descriptions out.
-    if (!facts.found && usage && !/^positional arguments$/i.test(entry.section)) continue;
+    // lines and one-word group descriptions out.
+    if (!facts.found && !/^positional arguments$/i.test(entry.section)) continue;
     seenMetavars.add(entry.metavar);
     positionals.push({ entry, facts });
   }

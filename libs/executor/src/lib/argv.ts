@@ -27,7 +27,8 @@ export interface NormalizedArguments {
  */
 export function normalizeArguments(parameters: readonly ParameterSpec[], args: ToolArguments): NormalizedArguments {
   const byKey = new Map(parameters.map((p) => [keyFor(p.name), p] as const));
-  const values: ToolArguments = {};
+  // No prototype: a parameter may be called `constructor` or `toString`.
+  const values: ToolArguments = Object.create(null) as ToolArguments;
   const unknown: string[] = [];
   const duplicates: string[] = [];
   for (const [key, raw] of Object.entries(args)) {
@@ -36,7 +37,7 @@ export function normalizeArguments(parameters: readonly ParameterSpec[], args: T
       unknown.push(key);
       continue;
     }
-    if (param.name in values) {
+    if (Object.hasOwn(values, param.name)) {
       duplicates.push(param.name);
       continue;
     }
@@ -70,7 +71,7 @@ export function renderArgv(command: string, parameters: readonly ParameterSpec[]
   const options: string[] = [];
   const positionals: string[] = [];
   for (const param of parameters) {
-    const value = values[param.name];
+    const value = Object.hasOwn(values, param.name) ? values[param.name] : undefined;
     if (value === undefined || value === null) continue;
     if (param.positional) {
       if (Array.isArray(value)) positionals.push(...value.filter((v) => v !== null).map(scalarText));

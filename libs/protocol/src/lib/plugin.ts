@@ -12,7 +12,7 @@ export interface ParameterSpec {
   name: string;
   /** The option as the plugin expects it, e.g. `--button-text`. Absent for positionals. */
   flag?: string;
-  /** A positional argument: rendered bare, in declaration order, before the options. */
+  /** A positional argument: rendered bare, in declaration order, after the options and a `--`. */
   positional?: boolean;
   type: ParameterType;
   /** Element schema for arrays. */

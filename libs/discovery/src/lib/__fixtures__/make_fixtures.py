@@ -36,6 +36,14 @@ Upload one file to the storage service.
 The file is streamed; nothing is kept locally.
 """
 
+CONVERT_DESCRIPTION = """\
+Convert an image.
+
+Notes:
+  - metadata is kept
+  - dst is overwritten
+"""
+
 UPLOAD_EPILOG = """\
 Examples:
   cli.py upload report.pdf /reports/
@@ -142,6 +150,26 @@ def build(prog="cli.py"):
     tag.add_argument("--colour", "--color", dest="colour", metavar="COLOUR")
     commands["tag"] = tag
 
+    # convert: no -h, a positional in a custom group declared before the default-group one (the
+    # usage gives the real order), a required option in a group, a raw description with a list.
+    convert = sub.add_parser(
+        "convert",
+        add_help=False,
+        description=CONVERT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inputs = convert.add_argument_group("inputs")
+    inputs.add_argument("src", help="Image to read")
+    convert.add_argument("dst", help="Image to write")
+    settings = convert.add_argument_group("settings")
+    settings.add_argument("--quality", type=int, required=True, metavar="INT", help="JPEG quality")
+    commands["convert"] = convert
+
+    # greet: no options at all, so the usage has nothing but the prog and a positional.
+    greet = sub.add_parser("greet", add_help=False)
+    greet.add_argument("name", help="Who to greet")
+    commands["greet"] = greet
+
     # stats: nothing but -h, no description.
     commands["stats"] = sub.add_parser("stats", help="")
     return top, commands
@@ -174,6 +202,8 @@ def main():
     write("list_items_narrow", render(60, "list-items"))
     write("upload", render(80, "upload"))
     write("tag", render(80, "tag"))
+    write("convert", render(80, "convert"))
+    write("greet", render(80, "greet"))
     write("stats", render(80, "stats"))
     # A long prog pushes the usage continuation onto its own indentation.
     write("send_long_prog", render(80, "send", prog="very-long-plugin-entry-point-name.py"))

@@ -1,0 +1,184 @@
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import type { CallToolResult, ObjectSchema, ParameterSpec } from '@sanctum/protocol';
+import { renderArgv } from './argv';
+import { ExecutorModule } from './executor.module';
+import { ExecutorService } from './executor.service';
+import type { PluginCommandTarget } from './executor.service';
+import { resolvePython } from './interpreter';
+
+const FIXTURE_DIR = realpathSync(join(__dirname, '__fixtures__', 'echo'));
+
+const parameters: ParameterSpec[] = [
+  { name: 'path', type: 'string', positional: true, required: true },
+  { name: 'name', type: 'string', required: true },
+  { name: 'count', type: 'integer', required: false },
+  { name: 'loud', type: 'boolean', required: false },
+  { name: 'strict', type: 'boolean', booleanStyle: 'value', required: false },
+  { name: 'tag', type: 'array', items: { type: 'string' }, required: false },
+  { name: 'meta', type: 'object', required: false },
+  { name: 'mode', type: 'string', enum: ['fast', 'slow'], required: false },
+  { name: 'button_text', flag: '--button-text', type: 'string', required: false },
+  { name: 'sleep', type: 'number', required: false },
+];
+
+const inputSchema: ObjectSchema = {
+  type: 'object',
+  properties: {
+    path: { type: 'string' },
+    name: { type: 'string' },
+    count: { type: 'integer' },
+    loud: { type: 'boolean' },
+    strict: { type: 'boolean' },
+    tag: { type: 'array', items: { type: 'string' } },
+    meta: { type: 'object' },
+    mode: { type: 'string', enum: ['fast', 'slow'] },
+    button_text: { type: 'string' },
+    sleep: { type: 'number' },
+  },
+  required: ['path', 'name'],
+  additionalProperties: false,
+};
+
+function target(extra: Partial<PluginCommandTarget> = {}): PluginCommandTarget {
+  return {
+    label: 'echo.show',
+    entryPath: join(FIXTURE_DIR, 'cli.py'),
+    cwd: FIXTURE_DIR,
+    command: 'show',
+    parameters,
+    inputSchema,
+    ...extra,
+  };
+}
+
+interface EchoReport {
+  argv: string[];
+  cwd: string;
+  env_secret: string | null;
+}
+
+function reportOf(result: CallToolResult): EchoReport {
+  expect(result.isError).toBeFalsy();
+  const structured = result.structuredContent;
+  if (!structured) throw new Error(`no structuredContent in ${JSON.stringify(result)}`);
+  const { argv, cwd, env_secret } = structured;
+  if (!Array.isArray(argv) || typeof cwd !== 'string') throw new Error(`unexpected report ${JSON.stringify(structured)}`);
+  return { argv: argv.map(String), cwd, env_secret: typeof env_secret === 'string' ? env_secret : null };
+}
+
+function errorCodeOf(result: CallToolResult): unknown {
+  const error = result.structuredContent?.['error'];
+  return typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+}
+
+describe('ExecutorService', () => {
+  let service: ExecutorService;
+  const savedKey = process.env['MCP_API_KEY'];
+
+  beforeAll(async () => {
+    process.env['MCP_API_KEY'] = 'super-secret-key';
+    const moduleRef = await Test.createTestingModule({
+      imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000 })],
+    }).compile();
+    service = moduleRef.get(ExecutorService);
+  });
+
+  afterAll(() => {
+    if (savedKey === undefined) delete process.env['MCP_API_KEY'];
+    else process.env['MCP_API_KEY'] = savedKey;
+  });
+
+  it('runs the plugin with argv exactly as rendered, in the plugin folder, without the gateway secret', async () => {
+    const args = {
+      path: '-rf',
+      name: 'Zoë\nsecond line = ok',
+      count: 3,
+      loud: true,
+      strict: false,
+      tag: { item: ['a', 'b c'] },
+      meta: { k: [1, 2.5], s: 'x' },
+      mode: 'fast',
+      'button-text': '--help',
+    };
+    const { result, run } = await service.execute(target(), args);
+    expect(run).toBeDefined();
+    expect(run?.exitCode).toBe(0);
+    const report = reportOf(result);
+    const expected = [
+      'show',
+      '--name=Zoë\nsecond line = ok',
+      '--count=3',
+      '--loud',
+      '--strict=false',
+      '--tag=a',
+      '--tag=b c',
+      '--meta={"k":[1,2.5],"s":"x"}',
+      '--mode=fast',
+      '--button-text=--help',
+      '--',
+      '-rf',
+    ];
+    expect(report.argv).toEqual(expected);
+    expect(
+      renderArgv('show', parameters, {
+        path: '-rf',
+        name: args.name,
+        count: 3,
+        loud: true,
+        strict: false,
+        tag: ['a', 'b c'],
+        meta: args.meta,
+        mode: 'fast',
+        button_text: '--help',
+      }),
+    ).toEqual(expected);
+    expect(report.cwd).toBe(FIXTURE_DIR);
+    expect(process.env['MCP_API_KEY']).toBe('super-secret-key');
+    expect(report.env_secret).toBeNull();
+  });
+
+  it('passes extra environment variables to the child', () => {
+    const env = service.childEnv({ REQUEST_ID: 'r-1' });
+    expect(env['REQUEST_ID']).toBe('r-1');
+    expect(env['MCP_API_KEY']).toBeUndefined();
+    expect(env['PYTHONIOENCODING']).toBe('utf-8');
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['an unknown key', { path: 'p', name: 'n', colour: 'red' }, /unknown argument 'colour'/],
+    ['a wrong type', { path: 'p', name: 'n', count: 'three' }, /'count' must be integer/],
+    ['a missing required argument', { path: 'p' }, /missing required argument 'name'/],
+    ['an enum violation', { path: 'p', name: 'n', mode: 'medium' }, /'mode' must be one of/],
+    ['one argument under two spellings', { path: 'p', name: 'n', button_text: 'a', 'button-text': 'b' }, /given twice/],
+  ])('refuses %s with invalid_arguments and spawns nothing', async (_name, args, message) => {
+    const { result, run } = await service.execute(target(), args);
+    expect(run).toBeUndefined();
+    expect(result.isError).toBe(true);
+    expect(errorCodeOf(result)).toBe('invalid_arguments');
+    const [block] = result.content;
+    expect(block.type === 'text' ? block.text : '').toMatch(message);
+    expect(block.type === 'text' ? block.text : '').toContain('echo.show');
+  });
+
+  it('lets the target timeout override the default', async () => {
+    const started = Date.now();
+    const { result, run } = await service.execute(target({ timeoutMs: 300 }), { path: 'p', name: 'n', sleep: 10 });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(run?.timedOut).toBe(true);
+    expect(result.isError).toBe(true);
+    expect(errorCodeOf(result)).toBe('timeout');
+    const [block] = result.content;
+    expect(block.type === 'text' ? block.text : '').toMatch(/after 0\.3 s/);
+  });
+
+  it('cancels through the AbortSignal option', async () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 200);
+    const { result, run } = await service.execute(target(), { path: 'p', name: 'n', sleep: 10 }, { signal: controller.signal });
+    clearTimeout(timer);
+    expect(run?.cancelled).toBe(true);
+    expect(errorCodeOf(result)).toBe('cancelled');
+  });
+});

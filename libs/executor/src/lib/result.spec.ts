@@ -1,0 +1,154 @@
+import type { CallToolResult } from '@sanctum/protocol';
+import { STDERR_EXCERPT_CHARS, mapRunResult } from './result';
+import type { RunResult } from './runner';
+
+const LABEL = 'demo.run';
+
+function run(overrides: Partial<RunResult> = {}): RunResult {
+  return {
+    exitCode: 0,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    timedOut: false,
+    cancelled: false,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    durationMs: 12,
+    ...overrides,
+  };
+}
+
+function errorOf(result: CallToolResult): { code: unknown; message: unknown } | undefined {
+  const error = result.structuredContent?.['error'];
+  if (typeof error !== 'object' || error === null) return undefined;
+  return { code: Reflect.get(error, 'code'), message: Reflect.get(error, 'message') };
+}
+
+function textOf(result: CallToolResult): string {
+  expect(result.content).toHaveLength(1);
+  const [block] = result.content;
+  if (block.type !== 'text') throw new Error(`expected a text block, got ${block.type}`);
+  return block.text;
+}
+
+describe('mapRunResult: successful output', () => {
+  it.each<[string, string, string]>([
+    ['{"result": "text"} as that text', '{"result": "hello\\nworld"}', 'hello\nworld'],
+    ['{"result": [1,2]} as pretty JSON text', '{"result": [1, 2]}', JSON.stringify([1, 2], null, 2)],
+    ['{"result": 42} as text', '{"result": 42}', '42'],
+    ['{"result": true} as text', '{"result": true}', 'true'],
+    ['{"result": null} as text', '{"result": null}', 'null'],
+    ['{"result": ...} surrounded by whitespace', '\n  {"result": "padded"}  \n', 'padded'],
+    ['non-JSON stdout verbatim', '  plain output\nsecond line\n', '  plain output\nsecond line\n'],
+    ['broken JSON verbatim', '{"result": ', '{"result": '],
+    ['a JSON array verbatim', '[1, 2, 3]\n', '[1, 2, 3]\n'],
+    ['a JSON object without result/content/error verbatim', '{"other": 1}\n', '{"other": 1}\n'],
+    ['{"error": null, "result": x} as the result', '{"error": null, "result": "fine"}', 'fine'],
+    ['empty stdout as empty text', '', ''],
+  ])('maps %s', (_name, stdout, text) => {
+    const result = mapRunResult(run({ stdout }), LABEL);
+    expect(textOf(result)).toBe(text);
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toBeUndefined();
+  });
+
+  it('maps {"result": {...}} to pretty JSON text and structuredContent', () => {
+    const value = { name: 'Ada', tags: ['a', 'b'], nested: { n: 1 } };
+    const result = mapRunResult(run({ stdout: JSON.stringify({ result: value }) }), LABEL);
+    expect(textOf(result)).toBe(JSON.stringify(value, null, 2));
+    expect(result.structuredContent).toEqual(value);
+    expect(result.isError).toBeFalsy();
+  });
+
+  it('passes through valid MCP content blocks', () => {
+    const content = [
+      { type: 'text', text: 'caption' },
+      { type: 'image', data: 'iVBORw0KGgo=', mimeType: 'image/png' },
+      { type: 'audio', data: 'UklGRg==', mimeType: 'audio/wav' },
+      { type: 'resource_link', uri: 'file:///tmp/x.txt', name: 'x.txt' },
+      { type: 'resource', resource: { uri: 'file:///tmp/y.txt', text: 'y' } },
+    ];
+    const result = mapRunResult(run({ stdout: JSON.stringify({ content }) }), LABEL);
+    expect(result).toEqual({ content });
+  });
+
+  it.each<[string, unknown]>([
+    ['an unknown block type', [{ type: 'video', data: 'x' }]],
+    ['a text block without text', [{ type: 'text' }]],
+    ['an image block without mimeType', [{ type: 'image', data: 'abc' }]],
+    ['one bad block among good ones', [{ type: 'text', text: 'ok' }, { type: 'image', data: 1, mimeType: 'image/png' }]],
+    ['a resource without uri', [{ type: 'resource', resource: { text: 'y' } }]],
+    ['an empty list', []],
+    ['a non-list', { type: 'text', text: 'x' }],
+  ])('treats {"content": ...} with %s as text', (_name, content) => {
+    const stdout = JSON.stringify({ content });
+    const result = mapRunResult(run({ stdout }), LABEL);
+    expect(textOf(result)).toBe(stdout);
+    expect(result.isError).toBeFalsy();
+  });
+});
+
+describe('mapRunResult: failures', () => {
+  it.each<[string, Partial<RunResult>, string, RegExp | string]>([
+    ['{"error": "msg"} with exit 1', { exitCode: 1, stdout: '{"error": "msg"}' }, 'plugin_error', 'msg'],
+    ['{"error": "msg"} with exit 0', { exitCode: 0, stdout: '{"error": "msg"}\n' }, 'plugin_error', 'msg'],
+    ['{"error": {"message": "m"}}', { exitCode: 1, stdout: '{"error": {"message": "m", "code": 7}}' }, 'plugin_error', 'm'],
+    ['{"error": {...}} without a message as JSON', { exitCode: 1, stdout: '{"error": {"code": 7}}' }, 'plugin_error', '{"code":7}'],
+    ['a non-zero exit with stderr', { exitCode: 2, stdout: '', stderr: 'Traceback: boom\n' }, 'plugin_error', `${LABEL} exited with code 2: Traceback: boom`],
+    ['a non-zero exit with stderr and a JSON result', { exitCode: 3, stdout: '{"result": "x"}', stderr: 'bad' }, 'plugin_error', `${LABEL} exited with code 3: bad`],
+    ['a non-zero exit with only stdout', { exitCode: 4, stdout: 'usage: cli ...\n' }, 'plugin_error', `${LABEL} exited with code 4: usage: cli ...`],
+    ['a non-zero exit printing nothing', { exitCode: 5 }, 'plugin_error', `${LABEL} exited with code 5 and printed nothing.`],
+    ['a kill by signal', { exitCode: null, signal: 'SIGKILL', stderr: 'oom' }, 'plugin_error', `${LABEL} was killed by SIGKILL: oom`],
+    ['a kill by an unknown signal', { exitCode: null, signal: null }, 'plugin_error', `${LABEL} was killed by a signal and printed nothing.`],
+    ['a spawn error', { exitCode: null, spawnError: 'spawn python3 ENOENT' }, 'internal_error', /spawn python3 ENOENT/],
+    ['a cancellation', { exitCode: null, signal: 'SIGTERM', cancelled: true }, 'cancelled', /cancelled/],
+    ['truncated stdout', { exitCode: 0, stdout: '{"result": "x"}', stdoutTruncated: true }, 'plugin_error', /truncated/],
+  ])('maps %s', (_name, overrides, code, message) => {
+    const result = mapRunResult(run(overrides), LABEL);
+    expect(result.isError).toBe(true);
+    const error = errorOf(result);
+    expect(error?.code).toBe(code);
+    if (typeof message === 'string') expect(error?.message).toBe(message);
+    else expect(error?.message).toMatch(message);
+    expect(textOf(result)).toBe(error?.message);
+  });
+
+  it.each<[number | undefined, RegExp]>([
+    [5000, /after 5 s/],
+    [1500, /after 1\.5 s/],
+    [300_000, /after 300 s/],
+  ])('maps a timeout (timeoutMs %p) to code timeout mentioning the seconds', (timeoutMs, seconds) => {
+    const result = mapRunResult(run({ exitCode: null, signal: 'SIGTERM', timedOut: true }), LABEL, timeoutMs);
+    expect(result.isError).toBe(true);
+    expect(errorOf(result)?.code).toBe('timeout');
+    expect(errorOf(result)?.message).toMatch(seconds);
+    expect(errorOf(result)?.message).toContain(LABEL);
+  });
+
+  it('maps a timeout without a known limit', () => {
+    const result = mapRunResult(run({ exitCode: null, timedOut: true }), LABEL);
+    expect(errorOf(result)?.code).toBe('timeout');
+    expect(errorOf(result)?.message).toMatch(/timed out/);
+  });
+
+  it('prefers spawn error over timeout, timeout over cancellation', () => {
+    expect(errorOf(mapRunResult(run({ spawnError: 'x', timedOut: true, cancelled: true }), LABEL))?.code).toBe('internal_error');
+    expect(errorOf(mapRunResult(run({ timedOut: true, cancelled: true }), LABEL, 1000))?.code).toBe('timeout');
+  });
+
+  it('caps a long stderr excerpt, keeping its end', () => {
+    const stderr = `${'x'.repeat(STDERR_EXCERPT_CHARS * 3)}THE END`;
+    const message = errorOf(mapRunResult(run({ exitCode: 1, stderr }), LABEL))?.message;
+    expect(typeof message).toBe('string');
+    const text = String(message);
+    expect(text.endsWith('THE END')).toBe(true);
+    expect(text).toContain(`…${stderr.slice(-STDERR_EXCERPT_CHARS)}`);
+    expect(text.length).toBeLessThanOrEqual(`${LABEL} exited with code 1: …`.length + STDERR_EXCERPT_CHARS);
+  });
+
+  it('quotes a stderr of exactly the cap without an ellipsis', () => {
+    const stderr = 'y'.repeat(STDERR_EXCERPT_CHARS);
+    expect(errorOf(mapRunResult(run({ exitCode: 1, stderr }), LABEL))?.message).toBe(`${LABEL} exited with code 1: ${stderr}`);
+  });
+});
