@@ -1,6 +1,8 @@
 // Shared Jest settings for every project. Each project's jest.config.cjs calls project().
 const path = require('node:path');
-const nxPreset = require('@nx/jest/preset').default;
+// Nx's preset, less the root-only coverageReporters (Jest warns about it in projects).
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+const { coverageReporters, ...nxPreset } = require('@nx/jest/preset').default;
 
 function project(name, dir, overrides = {}) {
   return {

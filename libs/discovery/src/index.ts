@@ -6,3 +6,4 @@ export * from './lib/plugin-runner';
 export * from './lib/pool';
 export * from './lib/scanner';
 export * from './lib/schema';
+export * from './lib/describe';

@@ -12,6 +12,7 @@ export interface ToolEntry {
   description: string;
   inputSchema: ObjectSchema;
   annotations?: ToolAnnotations;
+  outputSchema?: ObjectSchema;
   source: PluginToolSource | ProviderToolSource;
 }
 

@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import type { CommandSpec } from '@sanctum/protocol';
 import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
+import { ContractViolationError, parseDescribe } from './describe';
 import { parseCommandHelp, parseCommandList } from './help-parser';
 import { PluginRunner } from './plugin-runner';
 import { mapLimit } from './pool';
@@ -18,6 +20,9 @@ export interface DiscoveryOptions {
 
 export interface DiscoveredPlugin extends PluginLocation {
   commands: CommandSpec[];
+  /** How the commands were learnt. */
+  via: 'describe' | 'help';
+  version?: string;
 }
 
 export interface SkippedPlugin {
@@ -57,7 +62,7 @@ export class PluginDiscoveryService {
     }
     const outcomes = await mapLimit(locations, this.options.concurrency, async (location) => {
       try {
-        return { ok: true as const, plugin: { ...location, commands: await this.describe(location) } };
+        return { ok: true as const, plugin: { ...location, ...(await this.learn(location)) } };
       } catch (err) {
         return { ok: false as const, skipped: { name: location.name, dir: location.dir, reason: (err as Error).message } };
       }
@@ -67,6 +72,7 @@ export class PluginDiscoveryService {
       if (outcome.ok) {
         report.plugins.push(outcome.plugin);
         this.logger.log(`Discovered plugin: ${outcome.plugin.name} (${outcome.plugin.commands.length} commands)`);
+        this.logger.debug?.(`Plugin ${outcome.plugin.name} described itself via --${outcome.plugin.via}`);
       } else {
         report.skipped.push(outcome.skipped);
         this.logger.warn(`Skipped plugin: ${outcome.skipped.name}: ${outcome.skipped.reason}`);
@@ -76,9 +82,37 @@ export class PluginDiscoveryService {
     return report;
   }
 
+  /**
+   * Structured first: `--describe` printing contract-v1 JSON. A plugin that does not know the flag
+   * (non-zero exit, or output that is not JSON) falls back to help parsing; one that prints JSON
+   * breaking the contract is skipped with the field-addressed problems.
+   */
+  private async learn(location: PluginLocation): Promise<Pick<DiscoveredPlugin, 'commands' | 'via' | 'version'>> {
+    const out = await this.runner.run(location.entryPath, location.dir, ['--describe'], this.options.helpTimeoutMs);
+    const text = out.stdout.trim();
+    if (out.exitCode === 0 && !out.timedOut && !out.spawnError && text.startsWith('{')) {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(text);
+      } catch (err) {
+        throw new PluginSkip(`\`${basename(location.entryPath)} --describe\` printed invalid JSON: ${(err as Error).message}`);
+      }
+      try {
+        const described = parseDescribe(payload);
+        if (described.commands.length === 0) throw new PluginSkip('`--describe` lists no commands');
+        return { commands: described.commands, via: 'describe', version: described.plugin?.version };
+      } catch (err) {
+        if (err instanceof ContractViolationError) throw new PluginSkip(err.message);
+        throw err;
+      }
+    }
+    if (out.spawnError) throw new PluginSkip(`\`${basename(location.entryPath)}\` could not start: ${out.spawnError}`);
+    return { commands: await this.describe(location), via: 'help' };
+  }
+
   private async help(location: PluginLocation, args: string[]): Promise<string> {
     const out = await this.runner.run(location.entryPath, location.dir, args, this.options.helpTimeoutMs);
-    const what = `\`${['cli.py', ...args].join(' ')}\``;
+    const what = `\`${[basename(location.entryPath), ...args].join(' ')}\``;
     if (out.spawnError) throw new PluginSkip(`${what} could not start: ${out.spawnError}`);
     if (out.timedOut) throw new PluginSkip(`${what} did not finish within ${this.options.helpTimeoutMs} ms`);
     if (out.exitCode !== 0) {
@@ -90,8 +124,9 @@ export class PluginDiscoveryService {
 
   private async describe(location: PluginLocation): Promise<CommandSpec[]> {
     const list = parseCommandList(await this.help(location, ['--help']));
-    if (list === null) throw new PluginSkip('`cli.py --help` has no "Available commands:" section');
-    if (list.length === 0) throw new PluginSkip('the "Available commands:" section of `cli.py --help` lists no commands');
+    const entry = basename(location.entryPath);
+    if (list === null) throw new PluginSkip(`\`${entry} --help\` has no "Available commands:" section (and \`--describe\` is not supported)`);
+    if (list.length === 0) throw new PluginSkip(`the "Available commands:" section of \`${entry} --help\` lists no commands`);
     return Promise.all(
       list.map(async (summary) => {
         const parsed = parseCommandHelp(await this.help(location, [summary.name, '--help']));

@@ -8,8 +8,11 @@ export interface PluginLocation {
   entryPath: string;
 }
 
-/** Folders of `pluginsDir` that hold a `cli.py` (sorted by name, hidden folders ignored). */
-export async function scanPlugins(pluginsDir: string, entryFiles: readonly string[] = PLUGIN_ENTRY_FILES.slice(0, 1)): Promise<PluginLocation[]> {
+/**
+ * Folders of `pluginsDir` that hold an entry file (`cli.py`, `cli.js`, `cli.mjs`, `cli.sh`, or an
+ * executable `cli`), sorted by name; folders starting with `.` or `_` are ignored.
+ */
+export async function scanPlugins(pluginsDir: string, entryFiles: readonly string[] = PLUGIN_ENTRY_FILES): Promise<PluginLocation[]> {
   const entries = await readdir(pluginsDir, { withFileTypes: true });
   const found: PluginLocation[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -18,7 +21,8 @@ export async function scanPlugins(pluginsDir: string, entryFiles: readonly strin
     for (const file of entryFiles) {
       const entryPath = join(dir, file);
       const info = await stat(entryPath).catch(() => undefined);
-      if (info?.isFile()) {
+      // A bare `cli` must be executable; the others run through their interpreter.
+      if (info?.isFile() && (file !== 'cli' || (info.mode & 0o111) !== 0)) {
         found.push({ name: entry.name, dir, entryPath });
         break;
       }

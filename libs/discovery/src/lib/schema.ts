@@ -14,7 +14,7 @@ function describe(parameter: ParameterSpec): string {
 
 function propertySchema(parameter: ParameterSpec): JsonSchema {
   const type: ParameterType = TYPES.has(parameter.type) ? parameter.type : 'string';
-  const schema: JsonSchema = { type, description: describe(parameter) };
+  const schema: JsonSchema = { ...(parameter.schema ?? {}), type, description: describe(parameter) };
   const choices = Array.isArray(parameter.enum) && parameter.enum.length > 0 ? [...parameter.enum] : undefined;
   if (type === 'array') {
     const items: JsonSchema = parameter.items && typeof parameter.items === 'object' ? { ...parameter.items } : { type: 'string' };

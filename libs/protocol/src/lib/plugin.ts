@@ -21,6 +21,8 @@ export interface ParameterSpec {
   required: boolean;
   default?: unknown;
   enum?: unknown[];
+  /** Extra JSON Schema keywords for the property (e.g. nested `properties` of an object). */
+  schema?: JsonSchema;
   /**
    * Booleans only. `flag`: a bare `--x` when true, nothing when false (argparse store_true).
    * `value`: `--x=true` / `--x=false`.
@@ -33,6 +35,12 @@ export interface CommandSpec {
   name: string;
   description: string;
   parameters: ParameterSpec[];
+  /** MCP tool annotations (hints such as readOnlyHint), from a structured description. */
+  annotations?: Record<string, unknown>;
+  /** JSON Schema of the command's `{"result": ...}` object, when the plugin declares one. */
+  outputSchema?: JsonSchema;
+  /** Seconds; overrides the gateway's default timeout for this command. */
+  timeout?: number;
 }
 
 /** Entry file names a plugin folder may hold, in order of preference. */

@@ -179,5 +179,6 @@ export class McpDispatcher {
 function toTool(entry: ToolEntry): Tool {
   const tool: Tool = { name: entry.name, description: entry.description, inputSchema: entry.inputSchema as Tool['inputSchema'] };
   if (entry.annotations) tool.annotations = entry.annotations;
+  if (entry.outputSchema) tool.outputSchema = entry.outputSchema as Tool['outputSchema'];
   return tool;
 }

@@ -4,6 +4,7 @@ import { APP_LOGGER } from '../logging/logger';
 import { PluginDiscoveryService, ToolCatalog, applyTemplate, buildInputSchema } from '@sanctum/discovery';
 import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
 import type { PluginCommandTarget } from '@sanctum/executor';
+import type { ObjectSchema } from '@sanctum/protocol';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 
@@ -49,6 +50,8 @@ export class ToolCatalogService implements OnModuleInit {
           inputSchema: buildInputSchema(command.parameters),
           source: { kind: 'plugin', plugin: plugin.name, dir: plugin.dir, entryPath: plugin.entryPath, command },
         };
+        if (command.annotations) entry.annotations = command.annotations as ToolEntry['annotations'];
+        if (command.outputSchema) entry.outputSchema = command.outputSchema as ObjectSchema;
         try {
           this.catalog.add(entry);
         } catch (err) {
@@ -62,6 +65,7 @@ export class ToolCatalogService implements OnModuleInit {
           command: command.name,
           parameters: command.parameters,
           inputSchema: entry.inputSchema,
+          timeoutMs: command.timeout === undefined ? undefined : Math.round(command.timeout * 1000),
         });
       }
     }

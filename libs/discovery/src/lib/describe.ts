@@ -1,0 +1,110 @@
+import Ajv from 'ajv';
+import type { ErrorObject } from 'ajv';
+import type { CommandSpec, JsonSchema, ParameterSpec, ParameterType } from '@sanctum/protocol';
+import contract from './contract/plugin-contract-v1.schema.json';
+
+export interface DescribedPlugin {
+  contractVersion?: string;
+  plugin?: { name?: string; version?: string; description?: string };
+  commands: CommandSpec[];
+}
+
+/** The payload broke the contract: the message addresses the field (`commands[0].parameters[2].type`). */
+export class ContractViolationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`--describe output violates plugin contract v1: ${problems.join('; ')}`);
+    this.name = 'ContractViolationError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateContract = ajv.compile(contract);
+
+function fieldPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+function valueAt(root: unknown, instancePath: string): unknown {
+  let node = root;
+  for (const part of instancePath.split('/').slice(1)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
+}
+
+function problemText(error: ErrorObject, payload: unknown): string {
+  const field = fieldPath(error.instancePath) || 'the payload';
+  const got = JSON.stringify(valueAt(payload, error.instancePath));
+  switch (error.keyword) {
+    case 'required':
+      return `${field === 'the payload' ? '' : `${field}.`}${String(error.params['missingProperty'])} is required`;
+    case 'enum':
+      return `${field} ${got} is not one of ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
+    case 'type':
+      return `${field} ${got} must be ${String(error.params['type'])}`;
+    case 'pattern':
+      return `${field} ${got} does not match ${String(error.params['pattern'])}`;
+    default:
+      return `${field} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+function parameterFrom(raw: Record<string, unknown>): ParameterSpec {
+  const action = raw['action'];
+  const flagStyle = action === 'store_true' || action === 'store_false' || raw['arg_style'] === 'flag' || raw['takes_value'] === false;
+  const type = ((raw['type'] as ParameterType | undefined) ?? (flagStyle ? 'boolean' : 'string')) satisfies ParameterType;
+  const name = raw['name'] as string;
+  const spec: ParameterSpec = {
+    name,
+    flag: `--${name}`,
+    type,
+    required: raw['required'] === true,
+  };
+  if (typeof raw['description'] === 'string') spec.description = raw['description'];
+  if (raw['default'] !== undefined && raw['default'] !== null) spec.default = raw['default'];
+  const choices = (raw['enum'] ?? raw['choices']) as unknown[] | undefined;
+  if (choices) spec.enum = choices;
+  if (type === 'array') spec.items = (raw['items'] as JsonSchema | undefined) ?? { type: 'string' };
+  if (type === 'boolean') spec.booleanStyle = flagStyle ? 'flag' : 'value';
+  if (type === 'object' && raw['properties']) spec.schema = { properties: raw['properties'] as Record<string, JsonSchema> };
+  return spec;
+}
+
+/**
+ * Validate a `--describe` payload against contract v1 and turn it into command specs.
+ * Throws ContractViolationError with field-addressed messages.
+ */
+export function parseDescribe(payload: unknown): DescribedPlugin {
+  if (!validateContract(payload)) {
+    throw new ContractViolationError([...new Set((validateContract.errors ?? []).map((e) => problemText(e, payload)))]);
+  }
+  const raw = payload as { contract_version?: string; plugin?: DescribedPlugin['plugin']; commands: Array<Record<string, unknown>> };
+  const seen = new Set<string>();
+  const commands = raw.commands.map((command, index): CommandSpec => {
+    const name = command['name'] as string;
+    if (seen.has(name)) throw new ContractViolationError([`commands[${index}].name "${name}" is declared twice`]);
+    seen.add(name);
+    const params = ((command['parameters'] as Array<Record<string, unknown>> | undefined) ?? []).map(parameterFrom);
+    const names = new Set<string>();
+    params.forEach((p, i) => {
+      const key = p.name.replace(/_/g, '-').toLowerCase();
+      if (names.has(key)) throw new ContractViolationError([`commands[${index}].parameters[${i}].name "${p.name}" is declared twice`]);
+      names.add(key);
+    });
+    const described: CommandSpec = {
+      name,
+      description: typeof command['description'] === 'string' ? command['description'] : '',
+      parameters: params,
+    };
+    if (command['annotations']) described.annotations = command['annotations'] as Record<string, unknown>;
+    if (command['outputSchema']) described.outputSchema = command['outputSchema'] as JsonSchema;
+    if (typeof command['timeout'] === 'number') described.timeout = command['timeout'];
+    return described;
+  });
+  return { contractVersion: raw.contract_version, plugin: raw.plugin, commands };
+}
