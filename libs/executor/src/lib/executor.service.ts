@@ -72,6 +72,8 @@ export class ExecutorService {
 
   async execute(target: PluginCommandTarget, args: ToolArguments, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {
     const { values, unknown, duplicates } = normalizeArguments(target.parameters, args);
+    // Agents (Letta among them) send null for optional arguments they leave out: null = not given.
+    for (const key of Object.keys(values)) if (values[key] === null) delete values[key];
     const problems: string[] = [];
     if (unknown.length > 0) {
       const accepted = target.parameters.map((p) => p.name).join(', ') || 'none';
