@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import * as winston from 'winston';
 import { createApp } from '../src/app/bootstrap';
 import { loadConfig } from '../src/app/config/config';
@@ -16,7 +16,7 @@ export interface RunningGateway {
 }
 
 /** Start the real app on an ephemeral loopback port with the given environment. */
-export async function startGateway(env: Record<string, string | undefined> = {}): Promise<RunningGateway> {
+export async function startGateway(env: Record<string, string | undefined> = {}, extensions: DynamicModule['imports'] = []): Promise<RunningGateway> {
   const config = loadConfig({ MCP_HOST: '127.0.0.1', MCP_PORT: '0', ...env });
   const logs: string[] = [];
   const sink = new Writable({
@@ -31,7 +31,7 @@ export async function startGateway(env: Record<string, string | undefined> = {})
     silent: true,
     transports: [new winston.transports.Stream({ stream: sink })],
   });
-  const app = await createApp(config, logger);
+  const app = await createApp(config, logger, extensions);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {

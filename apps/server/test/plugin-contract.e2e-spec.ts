@@ -32,7 +32,7 @@ describe('plugin contract through the SDK client', () => {
 
   it('loads describe-based, help-based, Node and shell plugins, and skips the broken ones with reasons', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say']);
+    expect(names).toEqual(['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status']);
     const logs = gateway.logs.join('\n');
     expect(logs).toContain("Skipped plugin: broken_describe: --describe output violates plugin contract v1: commands[0].parameters[2].type \"str\" is not one of string, number, integer, boolean, array, object");
     expect(logs).toMatch(/Skipped plugin: no_section: `cli\.py --help` has no "Available commands:" section/);

@@ -46,7 +46,7 @@ describe('legacy SSE transport with the official MCP SDK client', () => {
   it('lists every bundled command as a tool with a real schema', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['botfather__click-button', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status']);
+    expect(names).toEqual(['botfather__click-button', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status', 'gateway__status']);
     for (const tool of tools) {
       expect(tool.description).toBeTruthy();
       expect(tool.inputSchema.type).toBe('object');

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
@@ -14,16 +15,27 @@ import { RawBodyMiddleware } from './http/raw-body.middleware';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { ToolCatalogService } from './mcp/tool-catalog.service';
+import { GatewayStatusTool } from './tools/gateway-status.tool';
+import { ProviderToolsExplorer } from './tools/provider-tools.explorer';
 import { SseController } from './transport/sse.controller';
 
 /** The gateway: transports and health around one dispatcher, built from the libraries. */
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(config: AppConfig, logger: LoggerService): DynamicModule {
+  /**
+   * @param extensions modules of the deploying team: any provider in them with @McpTool methods
+   *   contributes tools to the catalog.
+   */
+  static forRoot(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): DynamicModule {
     const python = resolvePython(config.python === undefined ? process.env : { ...process.env, MCP_PYTHON: config.python });
     return {
       module: AppModule,
-      imports: [TerminusModule.forRoot({ logger: false }), ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs })],
+      imports: [
+        DiscoveryModule,
+        TerminusModule.forRoot({ logger: false }),
+        ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs }),
+        ...(extensions ?? []),
+      ],
       controllers: [SseController, HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -39,6 +51,8 @@ export class AppModule implements NestModule {
         ToolCatalogService,
         McpDispatcher,
         GatewayHealthIndicators,
+        ProviderToolsExplorer,
+        GatewayStatusTool,
       ],
     };
   }

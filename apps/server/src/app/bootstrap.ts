@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 
@@ -7,8 +7,8 @@ import type { AppConfig } from './config/config';
 export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'];
 
 /** Build the Nest application (not yet listening). Shared by main.ts and the end-to-end tests. */
-export async function createApp(config: AppConfig, logger: LoggerService): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, logger), { bodyParser: false, logger, abortOnError: false });
+export async function createApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, logger, extensions), { bodyParser: false, logger, abortOnError: false });
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

@@ -41,8 +41,8 @@ export class CatalogConflictError extends Error {
 }
 
 export class InvalidToolNameError extends Error {
-  constructor(name: string, qualifiedName: string) {
-    super(`tool name '${name}' of ${qualifiedName} is not a valid MCP tool name (1-128 of A-Z a-z 0-9 _ - .).`);
+  constructor(name: string, qualifiedName: string, pattern: RegExp) {
+    super(`tool name '${name}' of ${qualifiedName} does not match ${pattern.source}; rename the command or change MCP_TOOL_NAME_TEMPLATE.`);
     this.name = 'InvalidToolNameError';
   }
 }
@@ -52,9 +52,11 @@ export class ToolCatalog {
   private readonly byName = new Map<string, ToolEntry>();
   private readonly byQualified = new Map<string, ToolEntry>();
 
+  constructor(private readonly namePattern: RegExp = TOOL_NAME_PATTERN) {}
+
   /** Throws CatalogConflictError / InvalidToolNameError and leaves the catalog unchanged. */
   add(entry: ToolEntry): void {
-    if (!TOOL_NAME_PATTERN.test(entry.name)) throw new InvalidToolNameError(entry.name, entry.qualifiedName);
+    if (!this.namePattern.test(entry.name)) throw new InvalidToolNameError(entry.name, entry.qualifiedName, this.namePattern);
     const clash = this.byName.get(entry.name) ?? this.byQualified.get(entry.name);
     if (clash) throw new CatalogConflictError(entry.name, clash.qualifiedName, entry.qualifiedName);
     this.byName.set(entry.name, entry);

@@ -48,3 +48,9 @@ export const PLUGIN_ENTRY_FILES = ['cli.py', 'cli.js', 'cli.mjs', 'cli.sh', 'cli
 
 /** MCP tool names (2025-11-25): 1 to 128 of A-Z a-z 0-9 _ - . */
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * The stricter rule of the clients that matter most (Claude Desktop, OpenAI function calling,
+ * Letta): no dots, at most 64 characters. Applied unless the name template itself asks for dots.
+ */
+export const PORTABLE_TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { APP_LOGGER } from '../logging/logger';
-import { ExecutorService } from '@sanctum/executor';
+import { ExecutorService, validateArguments } from '@sanctum/executor';
 import type { ToolEntry } from '@sanctum/discovery';
 import {
   Method,
@@ -160,6 +160,10 @@ export class McpDispatcher {
 
   private async invoke(entry: ToolEntry, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     if (entry.source.kind === 'provider') {
+      const problems = validateArguments(entry.inputSchema, args);
+      if (problems.length > 0) {
+        return toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${entry.qualifiedName}: ${problems.join('; ')}.`);
+      }
       try {
         const value = await entry.source.invoke(args);
         return isPlainObject(value)

@@ -4,6 +4,7 @@ import { APP_LOGGER } from '../logging/logger';
 import { PluginDiscoveryService, ToolCatalog, applyTemplate, buildInputSchema } from '@sanctum/discovery';
 import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
 import type { PluginCommandTarget } from '@sanctum/executor';
+import { PORTABLE_TOOL_NAME_PATTERN, TOOL_NAME_PATTERN } from '@sanctum/protocol';
 import type { ObjectSchema } from '@sanctum/protocol';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -14,8 +15,9 @@ import type { AppConfig } from '../config/config';
  */
 @Injectable()
 export class ToolCatalogService implements OnModuleInit {
-  private readonly catalog = new ToolCatalog();
+  private readonly catalog: ToolCatalog;
   private readonly targets = new Map<string, PluginCommandTarget>();
+  private readonly providerEntries: ToolEntry[] = [];
   private lastReport: DiscoveryReport = { plugins: [], skipped: [] };
   private ready = false;
 
@@ -23,7 +25,10 @@ export class ToolCatalogService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly discovery: PluginDiscoveryService,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
-  ) {}
+  ) {
+    // Dotted names only when the operator's template asks for them (e.g. `{plugin}.{command}`).
+    this.catalog = new ToolCatalog(config.toolNameTemplate.includes('.') ? TOOL_NAME_PATTERN : PORTABLE_TOOL_NAME_PATTERN);
+  }
 
   async onModuleInit(): Promise<void> {
     await this.reload();
@@ -41,6 +46,7 @@ export class ToolCatalogService implements OnModuleInit {
     const report = await this.discovery.discover();
     this.catalog.clear();
     this.targets.clear();
+    for (const entry of this.providerEntries) this.tryAdd(entry);
     for (const plugin of report.plugins) {
       for (const command of plugin.commands) {
         const entry: ToolEntry = {
@@ -52,12 +58,7 @@ export class ToolCatalogService implements OnModuleInit {
         };
         if (command.annotations) entry.annotations = command.annotations as ToolEntry['annotations'];
         if (command.outputSchema) entry.outputSchema = command.outputSchema as ObjectSchema;
-        try {
-          this.catalog.add(entry);
-        } catch (err) {
-          this.logger.warn(`Skipped tool: ${(err as Error).message}`, 'Discovery');
-          continue;
-        }
+        if (!this.tryAdd(entry)) continue;
         this.targets.set(entry.name, {
           label: entry.qualifiedName,
           entryPath: plugin.entryPath,
@@ -71,6 +72,35 @@ export class ToolCatalogService implements OnModuleInit {
     }
     this.lastReport = report;
     this.ready = true;
+  }
+
+  /**
+   * A tool contributed by a Nest provider (see @McpTool): named with the same template as plugin
+   * tools, validated and logged the same way, and kept across plugin reloads.
+   */
+  registerProviderTool(
+    options: { namespace: string; name: string; description: string; inputSchema?: ObjectSchema; annotations?: ToolEntry['annotations'] },
+    source: ToolEntry['source'],
+  ): void {
+    const entry: ToolEntry = {
+      name: applyTemplate(this.config.toolNameTemplate, options.namespace, options.name),
+      qualifiedName: `${options.namespace}.${options.name}`,
+      description: options.description,
+      inputSchema: options.inputSchema ?? { type: 'object', properties: {}, required: [], additionalProperties: false },
+      source,
+    };
+    if (options.annotations) entry.annotations = options.annotations;
+    if (this.tryAdd(entry)) this.providerEntries.push(entry);
+  }
+
+  private tryAdd(entry: ToolEntry): boolean {
+    try {
+      this.catalog.add(entry);
+      return true;
+    } catch (err) {
+      this.logger.warn(`Skipped tool: ${(err as Error).message}`, 'Discovery');
+      return false;
+    }
   }
 
   list(): ToolEntry[] {

@@ -1,0 +1,48 @@
+import { PORTABLE_TOOL_NAME_PATTERN } from '@sanctum/protocol';
+import { CatalogConflictError, InvalidToolNameError, ToolCatalog, applyTemplate } from './catalog';
+import type { ToolEntry } from './catalog';
+
+const entry = (name: string, qualifiedName = name): ToolEntry => ({
+  name,
+  qualifiedName,
+  description: 'd',
+  inputSchema: { type: 'object', properties: {} },
+  source: { kind: 'provider', invoke: async () => null },
+});
+
+describe('ToolCatalog', () => {
+  it('finds a tool by advertised name and by plugin.command', () => {
+    const catalog = new ToolCatalog();
+    catalog.add(entry('devops__deploy', 'devops.deploy'));
+    expect(catalog.get('devops__deploy')?.qualifiedName).toBe('devops.deploy');
+    expect(catalog.get('devops.deploy')?.name).toBe('devops__deploy');
+    expect(catalog.get('devops')).toBeUndefined();
+  });
+
+  it('refuses a duplicate name and leaves the first tool in place', () => {
+    const catalog = new ToolCatalog();
+    catalog.add(entry('deploy', 'a.deploy'));
+    expect(() => catalog.add(entry('deploy', 'b.deploy'))).toThrow(CatalogConflictError);
+    expect(() => catalog.add(entry('deploy', 'b.deploy'))).toThrow("tool name 'deploy' of b.deploy is already taken by a.deploy");
+    expect(catalog.get('deploy')?.qualifiedName).toBe('a.deploy');
+    expect(catalog.size).toBe(1);
+  });
+
+  it.each(['has space', 'a'.repeat(65), 'dotted.name', ''])('refuses %p under the portable rule', (name) => {
+    expect(() => new ToolCatalog(PORTABLE_TOOL_NAME_PATTERN).add(entry(name, 'x.y'))).toThrow(InvalidToolNameError);
+  });
+
+  it('accepts dotted names under the MCP rule (when the template asks for dots)', () => {
+    const catalog = new ToolCatalog();
+    catalog.add(entry('botfather.send-message'));
+    expect(catalog.get('botfather.send-message')).toBeDefined();
+  });
+
+  it.each([
+    ['{plugin}__{command}', 'devops__deploy'],
+    ['{plugin}.{command}', 'devops.deploy'],
+    ['{command}', 'deploy'],
+  ])('applies the template %s', (template, name) => {
+    expect(applyTemplate(template, 'devops', 'deploy')).toBe(name);
+  });
+});

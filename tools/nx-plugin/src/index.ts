@@ -1,0 +1,1 @@
+export { default as mcpPluginGenerator } from './generators/mcp-plugin/generator';
