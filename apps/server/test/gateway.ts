@@ -17,7 +17,7 @@ export interface RunningGateway {
 
 /** Start the real app on an ephemeral loopback port with the given environment. */
 export async function startGateway(env: Record<string, string | undefined> = {}, extensions: DynamicModule['imports'] = []): Promise<RunningGateway> {
-  const config = loadConfig({ MCP_HOST: '127.0.0.1', MCP_PORT: '0', ...env });
+  const config = loadConfig({ MCP_HOST: '127.0.0.1', MCP_PORT: '0', MCP_DISCOVERY_CACHE: 'off', ...env });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

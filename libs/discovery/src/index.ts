@@ -7,3 +7,4 @@ export * from './lib/pool';
 export * from './lib/scanner';
 export * from './lib/schema';
 export * from './lib/describe';
+export * from './lib/discovery-cache';

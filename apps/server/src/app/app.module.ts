@@ -43,7 +43,13 @@ export class AppModule implements NestModule {
         { provide: SessionRegistry, useClass: InMemorySessionRegistry },
         {
           provide: DISCOVERY_OPTIONS,
-          useValue: { pluginsDir: config.pluginsDir, helpTimeoutMs: config.discoveryTimeoutMs, concurrency: 8 } satisfies DiscoveryOptions,
+          useValue: {
+            pluginsDir: config.pluginsDir,
+            helpTimeoutMs: config.discoveryTimeoutMs,
+            concurrency: 8,
+            cacheFile: config.discoveryCacheFile,
+            runtime: `${python} node-${process.version}`,
+          } satisfies DiscoveryOptions,
         },
         { provide: DISCOVERY_LOGGER, useValue: logger },
         { provide: PluginRunner, useClass: ExecutorPluginRunner },

@@ -4,6 +4,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { CommandSpec } from '@sanctum/protocol';
 import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
 import { ContractViolationError, parseDescribe } from './describe';
+import { DiscoveryCache } from './discovery-cache';
 import { parseCommandHelp, parseCommandList } from './help-parser';
 import { PluginRunner } from './plugin-runner';
 import { mapLimit } from './pool';
@@ -16,6 +17,10 @@ export interface DiscoveryOptions {
   helpTimeoutMs: number;
   /** Help calls running at once. */
   concurrency: number;
+  /** JSON file caching descriptions by file identity; undefined = no cache. */
+  cacheFile?: string;
+  /** Identifies the interpreter in cache keys (e.g. the resolved python path). */
+  runtime?: string;
 }
 
 export interface DiscoveredPlugin extends PluginLocation {
@@ -60,12 +65,22 @@ export class PluginDiscoveryService {
       this.logger.warn(`Plugins directory ${this.options.pluginsDir} cannot be read: ${(err as Error).message}`);
       return { plugins: [], skipped: [] };
     }
+    const cache = new DiscoveryCache(this.options.cacheFile);
+    await cache.load();
     const outcomes = await mapLimit(locations, this.options.concurrency, async (location) => {
       try {
-        return { ok: true as const, plugin: { ...location, ...(await this.learn(location)) } };
+        const identity = await DiscoveryCache.identify(location.entryPath, location.dir, this.options.runtime ?? '');
+        const cached = cache.get(identity);
+        if (cached) return { ok: true as const, plugin: { ...location, commands: cached.commands, via: cached.via, version: cached.version } };
+        const learnt = await this.learn(location);
+        cache.set({ identity, ...learnt });
+        return { ok: true as const, plugin: { ...location, ...learnt } };
       } catch (err) {
         return { ok: false as const, skipped: { name: location.name, dir: location.dir, reason: (err as Error).message } };
       }
+    });
+    await cache.save(new Set(outcomes.filter((o) => o.ok).map((o) => (o.ok ? o.plugin.entryPath : '')))).catch((err: unknown) => {
+      this.logger.warn(`Discovery cache ${this.options.cacheFile} could not be written: ${(err as Error).message}`);
     });
     const report: DiscoveryReport = { plugins: [], skipped: [] };
     for (const outcome of outcomes) {

@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 
 /** The gateway's configuration, read once from the environment at startup. */
 export interface AppConfig {
@@ -17,6 +18,8 @@ export interface AppConfig {
   python: string | undefined;
   sseKeepaliveMs: number;
   maxBodyBytes: number;
+  /** Discovery cache file; undefined = no cache. */
+  discoveryCacheFile: string | undefined;
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -71,6 +74,15 @@ function keepalive(env: Env): number {
   return ms;
 }
 
+/** MCP_DISCOVERY_CACHE: a file path, or `off`; default under XDG_CACHE_HOME (or ~/.cache). */
+function discoveryCache(env: Env, cwd: string): string | undefined {
+  const raw = read(env, 'MCP_DISCOVERY_CACHE');
+  if (raw?.toLowerCase() === 'off') return undefined;
+  if (raw) return isAbsolute(raw) ? raw : resolve(cwd, raw);
+  const base = read(env, 'XDG_CACHE_HOME') ?? join(read(env, 'HOME') ?? homedir(), '.cache');
+  return join(base, 'sanctum-mcp', 'discovery-v1.json');
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const host = read(env, 'MCP_HOST') ?? '127.0.0.1';
   if (/\s/.test(host)) throw new ConfigError('MCP_HOST', host, 'a host name or IP address such as 127.0.0.1 or 0.0.0.0');
@@ -104,6 +116,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     logFormat: oneOf(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
     python: read(env, 'MCP_PYTHON'),
     sseKeepaliveMs: keepalive(env),
+    discoveryCacheFile: discoveryCache(env, cwd),
     maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'a byte count from 1024 to 67108864'),
   };
 }

@@ -1,0 +1,78 @@
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { CommandSpec } from '@sanctum/protocol';
+
+/** What identifies a plugin's code: if any of it changes, the plugin is described again. */
+export interface PluginIdentity {
+  entryPath: string;
+  entryMtimeMs: number;
+  entrySize: number;
+  entryIno: number;
+  dirMtimeMs: number;
+  /** The interpreter that ran --describe/--help (a new Python may parse differently). */
+  runtime: string;
+}
+
+export interface CachedDescription {
+  identity: PluginIdentity;
+  commands: CommandSpec[];
+  via: 'describe' | 'help';
+  version?: string;
+}
+
+const FORMAT = 1;
+
+/**
+ * Discovery results per plugin, keyed by file identity and kept on disk, so that a restart with
+ * many unchanged plugins spawns nothing. A missing or unreadable cache file is an empty cache.
+ */
+export class DiscoveryCache {
+  private entries = new Map<string, CachedDescription>();
+  private dirty = false;
+
+  constructor(private readonly file: string | undefined) {}
+
+  static async identify(entryPath: string, dir: string, runtime: string): Promise<PluginIdentity> {
+    const [entry, folder] = await Promise.all([stat(entryPath), stat(dir)]);
+    return { entryPath, entryMtimeMs: entry.mtimeMs, entrySize: entry.size, entryIno: entry.ino, dirMtimeMs: folder.mtimeMs, runtime };
+  }
+
+  async load(): Promise<void> {
+    if (!this.file) return;
+    try {
+      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as { format?: number; plugins?: CachedDescription[] };
+      if (parsed.format !== FORMAT || !Array.isArray(parsed.plugins)) return;
+      this.entries = new Map(parsed.plugins.map((p) => [p.identity.entryPath, p]));
+    } catch {
+      this.entries.clear();
+    }
+  }
+
+  get(identity: PluginIdentity): CachedDescription | undefined {
+    const hit = this.entries.get(identity.entryPath);
+    if (!hit) return undefined;
+    const same = (Object.keys(identity) as Array<keyof PluginIdentity>).every((k) => hit.identity[k] === identity[k]);
+    return same ? hit : undefined;
+  }
+
+  set(description: CachedDescription): void {
+    this.entries.set(description.identity.entryPath, description);
+    this.dirty = true;
+  }
+
+  /** Forget plugins that are gone, then write atomically if anything changed. */
+  async save(keep: ReadonlySet<string>): Promise<void> {
+    for (const key of [...this.entries.keys()]) {
+      if (!keep.has(key)) {
+        this.entries.delete(key);
+        this.dirty = true;
+      }
+    }
+    if (!this.file || !this.dirty) return;
+    await mkdir(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ format: FORMAT, plugins: [...this.entries.values()] }));
+    await rename(tmp, this.file);
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import type { LoggerService } from '@nestjs/common';
+import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
+import { PluginDiscoveryService } from './plugin-discovery.service';
+import type { DiscoveryOptions } from './plugin-discovery.service';
+import { PluginRunner } from './plugin-runner';
+import type { PluginRunOutput } from './plugin-runner';
+
+type Script = Record<string, PluginRunOutput>;
+const ok = (stdout: string): PluginRunOutput => ({ exitCode: 0, stdout, stderr: '', timedOut: false });
+const fails = (code: number, stderr: string): PluginRunOutput => ({ exitCode: code, stdout: '', stderr, timedOut: false });
+
+const DESCRIBE = JSON.stringify({ contract_version: '1.0', plugin: { version: '3.0.0' }, commands: [{ name: 'go', description: 'Go', parameters: [] }] });
+const TOP_HELP = 'usage: cli.py\n\nAvailable commands:\n  hello  Say hello\n\n';
+const HELLO_HELP = 'usage: cli.py hello [-h] --name NAME\n\nSay hello.\n\noptions:\n  -h, --help   show this help message and exit\n  --name NAME  Who\n';
+
+/** Scripted runner: answers by plugin folder name and argv, counting calls. */
+class ScriptedRunner extends PluginRunner {
+  calls: string[] = [];
+  constructor(private readonly scripts: Record<string, Script>) {
+    super();
+  }
+  async run(entryPath: string, cwd: string, args: readonly string[]): Promise<PluginRunOutput> {
+    const plugin = cwd.split('/').pop() ?? '';
+    this.calls.push(`${plugin} ${args.join(' ')}`);
+    return this.scripts[plugin]?.[args.join(' ')] ?? fails(2, `unrecognized arguments: ${args.join(' ')}`);
+  }
+}
+
+const silent: LoggerService = { log: jest.fn(), warn: jest.fn(), error: jest.fn(), debug: jest.fn() };
+
+describe('PluginDiscoveryService', () => {
+  let root: string;
+  let pluginsDir: string;
+
+  const service = async (runner: PluginRunner, options: Partial<DiscoveryOptions> = {}): Promise<PluginDiscoveryService> => {
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        PluginDiscoveryService,
+        { provide: DISCOVERY_OPTIONS, useValue: { pluginsDir, helpTimeoutMs: 1000, concurrency: 4, ...options } satisfies DiscoveryOptions },
+        { provide: PluginRunner, useValue: runner },
+        { provide: DISCOVERY_LOGGER, useValue: silent },
+      ],
+    }).compile();
+    return moduleRef.get(PluginDiscoveryService);
+  };
+
+  const plugin = (name: string, file = 'cli.py'): string => {
+    mkdirSync(join(pluginsDir, name), { recursive: true });
+    const path = join(pluginsDir, name, file);
+    writeFileSync(path, '# plugin\n', { mode: 0o755 });
+    return path;
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'sanctum-discovery-'));
+    pluginsDir = join(root, 'plugins');
+    mkdirSync(pluginsDir);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('prefers --describe, falls back to --help, and skips with reasons', async () => {
+    plugin('structured');
+    plugin('classic');
+    plugin('silent');
+    const runner = new ScriptedRunner({
+      structured: { '--describe': ok(DESCRIBE) },
+      classic: { '--help': ok(TOP_HELP), 'hello --help': ok(HELLO_HELP) },
+      silent: { '--help': ok('usage: cli.py\n') },
+    });
+    const report = await (await service(runner)).discover();
+    expect(report.plugins.map((p) => [p.name, p.via, p.commands.map((c) => c.name)])).toEqual([
+      ['classic', 'help', ['hello']],
+      ['structured', 'describe', ['go']],
+    ]);
+    expect(report.plugins[0].commands[0].parameters).toEqual([
+      { name: 'name', flag: '--name', type: 'string', required: true, description: 'Who' },
+    ]);
+    expect(report.skipped).toEqual([expect.objectContaining({ name: 'silent', reason: expect.stringContaining('no "Available commands:" section') })]);
+  });
+
+  it('finds plugins in every supported language and ignores folders without an entry', async () => {
+    plugin('js', 'cli.js');
+    plugin('sh', 'cli.sh');
+    plugin('bin', 'cli');
+    mkdirSync(join(pluginsDir, 'empty'));
+    mkdirSync(join(pluginsDir, '.hidden'));
+    const runner = new ScriptedRunner({ js: { '--describe': ok(DESCRIBE) }, sh: { '--describe': ok(DESCRIBE) }, bin: { '--describe': ok(DESCRIBE) } });
+    const report = await (await service(runner)).discover();
+    expect(report.plugins.map((p) => p.entryPath.split('/').slice(-2).join('/'))).toEqual(['bin/cli', 'js/cli.js', 'sh/cli.sh']);
+  });
+
+  it('skips a plugin whose help times out, keeping the others', async () => {
+    plugin('slow');
+    plugin('fine');
+    const runner = new ScriptedRunner({
+      slow: { '--help': { exitCode: null, stdout: '', stderr: '', timedOut: true } },
+      fine: { '--describe': ok(DESCRIBE) },
+    });
+    const report = await (await service(runner)).discover();
+    expect(report.plugins.map((p) => p.name)).toEqual(['fine']);
+    expect(report.skipped[0].reason).toMatch(/did not finish within 1000 ms/);
+  });
+
+  it('answers a missing plugins folder with an empty report', async () => {
+    rmSync(pluginsDir, { recursive: true });
+    await expect((await service(new ScriptedRunner({}))).discover()).resolves.toEqual({ plugins: [], skipped: [] });
+  });
+
+  it('reuses cached descriptions for unchanged plugins and re-describes a changed one', async () => {
+    const cacheFile = join(root, 'cache', 'discovery.json');
+    const a = plugin('a');
+    plugin('b');
+    const runner = new ScriptedRunner({ a: { '--describe': ok(DESCRIBE) }, b: { '--describe': ok(DESCRIBE) } });
+    const discovery = await service(runner, { cacheFile, runtime: 'python-x' });
+
+    await discovery.discover();
+    expect(runner.calls.sort()).toEqual(['a --describe', 'b --describe']);
+
+    runner.calls = [];
+    const cached = await discovery.discover();
+    expect(runner.calls).toEqual([]);
+    expect(cached.plugins.map((p) => [p.name, p.version])).toEqual([
+      ['a', '3.0.0'],
+      ['b', '3.0.0'],
+    ]);
+
+    utimesSync(a, new Date(), new Date(Date.now() + 5_000));
+    await discovery.discover();
+    expect(runner.calls).toEqual(['a --describe']);
+  });
+
+  it('does not cache skipped plugins', async () => {
+    const cacheFile = join(root, 'discovery.json');
+    plugin('broken');
+    const runner = new ScriptedRunner({});
+    const discovery = await service(runner, { cacheFile });
+    await discovery.discover();
+    await discovery.discover();
+    expect(runner.calls.filter((c) => c === 'broken --describe')).toHaveLength(2);
+  });
+});
