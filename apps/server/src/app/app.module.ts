@@ -12,6 +12,9 @@ import type { AppConfig } from './config/config';
 import { GatewayHealthIndicators } from './health/gateway.health';
 import { HealthController } from './health/health.controller';
 import { RawBodyMiddleware } from './http/raw-body.middleware';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { ToolCatalogService } from './mcp/tool-catalog.service';
@@ -36,7 +39,7 @@ export class AppModule implements NestModule {
         ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs }),
         ...(extensions ?? []),
       ],
-      controllers: [SseController, HealthController],
+      controllers: [SseController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
@@ -57,6 +60,7 @@ export class AppModule implements NestModule {
         ToolCatalogService,
         McpDispatcher,
         GatewayHealthIndicators,
+        MetricsService,
         ProviderToolsExplorer,
         GatewayStatusTool,
       ],
@@ -64,6 +68,7 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
     consumer.apply(RawBodyMiddleware).forRoutes('message');
   }
 }

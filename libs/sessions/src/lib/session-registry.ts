@@ -14,16 +14,27 @@ export abstract class SessionRegistry {
   abstract count(): number;
   abstract countByTransport(): Record<TransportKind, number>;
   abstract all(): Session[];
+  /** Sessions opened and closed since start, by transport (for metrics). */
+  abstract totals(): { opened: Record<TransportKind, number>; closed: Record<TransportKind, number> };
 }
+
+const zero = (): Record<TransportKind, number> => ({ sse: 0, 'streamable-http': 0, stdio: 0, stateless: 0 });
 
 /** The single-process registry. */
 export class InMemorySessionRegistry extends SessionRegistry {
   private readonly sessions = new Map<string, Session>();
+  private readonly opened = zero();
+  private readonly closed = zero();
 
   create(transport: TransportKind): Session {
     const session = new Session(randomUUID(), transport);
     this.sessions.set(session.id, session);
+    this.opened[transport] += 1;
     return session;
+  }
+
+  totals(): { opened: Record<TransportKind, number>; closed: Record<TransportKind, number> } {
+    return { opened: { ...this.opened }, closed: { ...this.closed } };
   }
 
   get(id: string): Session | undefined {
@@ -34,6 +45,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     const session = this.sessions.get(id);
     if (!session) return false;
     this.sessions.delete(id);
+    this.closed[session.transport] += 1;
     session.close(reason);
     return true;
   }
@@ -43,7 +55,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
   }
 
   countByTransport(): Record<TransportKind, number> {
-    const counts: Record<TransportKind, number> = { sse: 0, 'streamable-http': 0, stdio: 0, stateless: 0 };
+    const counts = zero();
     for (const session of this.sessions.values()) counts[session.transport] += 1;
     return counts;
   }

@@ -6,6 +6,15 @@ export type TransportKind = 'sse' | 'streamable-http' | 'stdio' | 'stateless';
 /** A message queued for a session's stream. `id` is the SSE event id when the transport uses one. */
 export interface OutgoingMessage {
   message: JsonRpcMessage;
+  /**
+   * The client request this message belongs to (e.g. a progress notification of a tools/call).
+   * Streamable HTTP sends it on that request's SSE response stream when there is one.
+   */
+  relatedRequestId?: RequestId;
+}
+
+export interface SendOptions {
+  relatedRequestId?: RequestId;
 }
 
 /**
@@ -35,8 +44,9 @@ export class Session {
     return this.inFlight.size;
   }
 
-  send(message: JsonRpcMessage): void {
-    if (!this.closedFlag) this.outgoing.next({ message });
+  send(message: JsonRpcMessage, options: SendOptions = {}): void {
+    if (this.closedFlag) return;
+    this.outgoing.next(options.relatedRequestId === undefined ? { message } : { message, relatedRequestId: options.relatedRequestId });
   }
 
   /** Register a call; the returned signal aborts when the call is cancelled or the session closes. */

@@ -18,6 +18,8 @@ export interface AppConfig {
   python: string | undefined;
   sseKeepaliveMs: number;
   maxBodyBytes: number;
+  /** Tool calls at least this long are logged at warn. */
+  slowCallMs: number;
   /** Discovery cache file; undefined = no cache. */
   discoveryCacheFile: string | undefined;
 }
@@ -117,6 +119,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     python: read(env, 'MCP_PYTHON'),
     sseKeepaliveMs: keepalive(env),
     discoveryCacheFile: discoveryCache(env, cwd),
+    slowCallMs: seconds(env, 'MCP_SLOW_CALL', 10_000, 'a number of seconds after which a tool call is logged as slow, e.g. 10'),
     maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'a byte count from 1024 to 67108864'),
   };
 }

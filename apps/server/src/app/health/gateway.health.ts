@@ -1,17 +1,34 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
+import { stat } from 'node:fs/promises';
+import { ExecutorService, runProcess } from '@sanctum/executor';
 import { SessionRegistry } from '@sanctum/sessions';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
 import { ToolCatalogService } from '../mcp/tool-catalog.service';
 
-/** Terminus indicators for the gateway's own parts: sessions and the plugin catalog. */
+/** How long a successful interpreter probe is trusted, so that probes every second stay cheap. */
+const INTERPRETER_PROBE_TTL_MS = 30_000;
+
+/** Terminus indicators for the gateway's own parts. */
 @Injectable()
-export class GatewayHealthIndicators {
+export class GatewayHealthIndicators implements BeforeApplicationShutdown {
+  private shuttingDown = false;
+  private interpreterProbe: { at: number; ok: boolean; detail: string } | undefined;
+
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly sessions: SessionRegistry,
     private readonly catalog: ToolCatalogService,
+    private readonly executor: ExecutorService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
+  }
 
   sessionsCheck(): HealthIndicatorResult {
     return this.indicators.check('sessions').up({ open: this.sessions.count(), byTransport: this.sessions.countByTransport() });
@@ -22,5 +39,31 @@ export class GatewayHealthIndicators {
     const { plugins, skipped } = this.catalog.report;
     const data = { loaded: plugins.length, skipped: skipped.length, tools: this.catalog.list().length };
     return this.catalog.isReady ? check.up(data) : check.down({ ...data, message: 'plugin discovery has not finished' });
+  }
+
+  async pluginsDirCheck(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('pluginsDir');
+    const info = await stat(this.config.pluginsDir).catch(() => undefined);
+    return info?.isDirectory()
+      ? check.up({ path: this.config.pluginsDir })
+      : check.down({ path: this.config.pluginsDir, message: 'the plugins folder does not exist or is not a folder: set MCP_PLUGINS_DIR' });
+  }
+
+  async interpreterCheck(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('interpreter');
+    const now = Date.now();
+    if (!this.interpreterProbe || !this.interpreterProbe.ok || now - this.interpreterProbe.at > INTERPRETER_PROBE_TTL_MS) {
+      const run = await runProcess(this.executor.python, ['-c', 'pass'], { cwd: process.cwd(), env: this.executor.childEnv(), timeoutMs: 5_000 });
+      const ok = run.exitCode === 0;
+      const detail = ok ? 'starts' : run.spawnError ?? (run.timedOut ? 'did not start within 5 s' : `exited with ${run.exitCode}: ${run.stderr.trim().slice(0, 200)}`);
+      this.interpreterProbe = { at: now, ok, detail };
+    }
+    const data = { python: this.executor.python, message: this.interpreterProbe.detail };
+    return this.interpreterProbe.ok ? check.up(data) : check.down(data);
+  }
+
+  lifecycleCheck(): HealthIndicatorResult {
+    const check = this.indicators.check('lifecycle');
+    return this.shuttingDown ? check.down({ message: 'shutting down' }) : check.up();
   }
 }

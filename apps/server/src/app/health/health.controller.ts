@@ -1,13 +1,17 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import type { HealthCheckResult } from '@nestjs/terminus';
+import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
 import { SessionRegistry } from '@sanctum/sessions';
 import { GatewayHealthIndicators } from './gateway.health';
 
 export type GatewayHealth = { status: HealthCheckResult['status']; sessions: number } & Omit<HealthCheckResult, 'status'>;
 
 /**
- * `GET /health`: the monitoring guide's shape on top (`status`, `sessions`), Terminus details below.
+ * Health endpoints. Every body starts with the monitoring guide's shape (`status`, `sessions`),
+ * Terminus details follow; a failing check answers 503 with the same shape.
+ * - `/health`: sessions and plugin catalog (the guide's endpoint);
+ * - `/health/live`: the process answers (liveness);
+ * - `/health/ready`: plugins discovered, plugins folder present, interpreter starts, not shutting down.
  */
 @Controller('health')
 export class HealthController {
@@ -19,10 +23,30 @@ export class HealthController {
 
   @Get()
   @HealthCheck()
-  async check(): Promise<GatewayHealth> {
+  check(): Promise<GatewayHealth> {
+    return this.run([() => this.indicators.sessionsCheck(), () => this.indicators.pluginsCheck()]);
+  }
+
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<GatewayHealth> {
+    return this.run([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<GatewayHealth> {
+    return this.run([
+      () => this.indicators.lifecycleCheck(),
+      () => this.indicators.pluginsCheck(),
+      () => this.indicators.pluginsDirCheck(),
+      () => this.indicators.interpreterCheck(),
+    ]);
+  }
+
+  private async run(checks: HealthIndicatorFunction[]): Promise<GatewayHealth> {
     try {
-      const result = await this.health.check([() => this.indicators.sessionsCheck(), () => this.indicators.pluginsCheck()]);
-      return this.shape(result);
+      return this.shape(await this.health.check(checks));
     } catch (err) {
       if (err instanceof ServiceUnavailableException) {
         throw new ServiceUnavailableException(this.shape(err.getResponse() as HealthCheckResult));

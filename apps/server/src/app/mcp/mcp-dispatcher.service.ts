@@ -17,6 +17,11 @@ import {
 } from '@sanctum/protocol';
 import type { CallToolResult, InitializeResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ParsedPayload, Tool } from '@sanctum/protocol';
 import type { Session } from '@sanctum/sessions';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { MetricsService } from '../metrics/metrics.service';
+import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO } from './server-info';
 import { ToolCatalogService } from './tool-catalog.service';
 
@@ -30,6 +35,8 @@ export class McpDispatcher {
   constructor(
     private readonly catalog: ToolCatalogService,
     private readonly executor: ExecutorService,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
@@ -139,26 +146,39 @@ export class McpDispatcher {
     }
 
     const label = `${entry.qualifiedName} (${session.id})`;
-    this.logger.log(`Tool invoked: ${label}`, 'Tools');
+    const meta = params['_meta'];
+    const traceparent = isPlainObject(meta) && typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
+    const requestId = traceparent && TRACEPARENT.test(traceparent) ? traceparent.split('-')[1] : randomUUID();
+    const fields = { sessionId: session.id, requestId, tool: entry.qualifiedName };
+    this.logger.log({ message: `Tool invoked: ${label}`, ...fields }, 'Tools');
     const started = performance.now();
     const signal = session.track(request.id);
+    this.metrics.inFlight.inc();
     let result: CallToolResult;
     try {
-      result = await this.invoke(entry, args, signal);
+      const env: Record<string, string> = { MCP_REQUEST_ID: requestId };
+      if (traceparent && TRACEPARENT.test(traceparent)) env['TRACEPARENT'] = traceparent;
+      result = await this.invoke(entry, args, signal, env);
     } finally {
       session.untrack(request.id);
+      this.metrics.inFlight.dec();
     }
-    const ms = Math.round(performance.now() - started);
+    const elapsed = performance.now() - started;
+    const durationMs = Math.round(elapsed);
+    const outcome = outcomeOf(result);
+    this.metrics.recordCall(entry.qualifiedName, outcome, elapsed / 1000);
+    const done = { ...fields, durationMs, outcome };
     if (result.isError) {
-      const code = isPlainObject(result.structuredContent) && isPlainObject(result.structuredContent['error']) ? String(result.structuredContent['error']['code']) : 'error';
-      this.logger.warn(`Tool failed: ${label} in ${ms} ms (${code})`, 'Tools');
+      this.logger.warn({ message: `Tool failed: ${label} in ${durationMs} ms (${outcome})`, ...done }, 'Tools');
+    } else if (durationMs >= this.config.slowCallMs) {
+      this.logger.warn({ message: `Tool completed: ${label} in ${durationMs} ms (slow: over ${this.config.slowCallMs} ms)`, ...done }, 'Tools');
     } else {
-      this.logger.log(`Tool completed: ${label} in ${ms} ms`, 'Tools');
+      this.logger.log({ message: `Tool completed: ${label} in ${durationMs} ms`, ...done }, 'Tools');
     }
     return result;
   }
 
-  private async invoke(entry: ToolEntry, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  private async invoke(entry: ToolEntry, args: Record<string, unknown>, signal: AbortSignal, env: Record<string, string>): Promise<CallToolResult> {
     if (entry.source.kind === 'provider') {
       const problems = validateArguments(entry.inputSchema, args);
       if (problems.length > 0) {
@@ -175,9 +195,19 @@ export class McpDispatcher {
     }
     const target = this.catalog.target(entry);
     if (!target) return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} is in the catalog but has no plugin target.`);
-    const { result } = await this.executor.execute(target, args, { signal });
+    const { result } = await this.executor.execute(target, args, { signal, env });
     return result;
   }
+}
+
+/** W3C trace context: version-traceid-parentid-flags. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+function outcomeOf(result: CallToolResult): CallOutcome {
+  if (!result.isError) return 'ok';
+  const error = isPlainObject(result.structuredContent) ? result.structuredContent['error'] : undefined;
+  const code = isPlainObject(error) ? error['code'] : undefined;
+  return typeof code === 'string' && (Object.values(ToolErrorCode) as string[]).includes(code) ? (code as CallOutcome) : 'error';
 }
 
 function toTool(entry: ToolEntry): Tool {

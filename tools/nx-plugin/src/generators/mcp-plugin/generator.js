@@ -134,6 +134,7 @@ async function mcpPluginGenerator(tree, options) {
     name: normalized.name,
     directory: normalized.directory,
     pluginRoot: normalized.pluginRoot,
+    workspaceReadme: path.posix.relative(normalized.pluginRoot, 'README.md'),
     description: normalized.description,
     // JSON string literals are valid Python string literals (same escapes), so the templates
     // can embed user text in Python source without quoting problems.

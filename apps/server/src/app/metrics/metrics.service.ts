@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SessionRegistry } from '@sanctum/sessions';
+import type { TransportKind } from '@sanctum/sessions';
+import { ToolCatalogService } from '../mcp/tool-catalog.service';
+
+/** Where a call ended: `ok`, or the stable error code of the tool result. */
+export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'error';
+
+const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http', 'stdio'];
+
+/**
+ * Prometheus metrics (prom-client), one registry per app instance. Labels stay bounded: tool
+ * names come from the catalog, routes from a fixed list, never session ids or argument values.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly toolCalls = new Counter({
+    name: 'mcp_tool_calls_total',
+    help: 'Tool calls by tool and outcome (ok or the error code).',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly toolDuration = new Histogram({
+    name: 'mcp_tool_call_duration_seconds',
+    help: 'Tool call duration by tool, from invocation to result.',
+    labelNames: ['tool'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'mcp_executions_in_flight',
+    help: 'Tool calls currently running.',
+    registers: [this.registry],
+  });
+
+  readonly timeouts = new Counter({
+    name: 'mcp_plugin_timeouts_total',
+    help: 'Plugin calls killed because they ran past their timeout.',
+    labelNames: ['tool'] as const,
+    registers: [this.registry],
+  });
+
+  readonly kills = new Counter({
+    name: 'mcp_plugin_kills_total',
+    help: 'Plugin process groups killed, by reason (timeout or cancelled).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Counter({
+    name: 'mcp_http_requests_total',
+    help: 'HTTP requests by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sessions: SessionRegistry, catalog: ToolCatalogService) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'mcp_sessions_open',
+      help: 'Open sessions by transport.',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        const counts = sessions.countByTransport();
+        for (const transport of TRANSPORTS) this.set({ transport }, counts[transport]);
+      },
+    });
+    new Gauge({
+      name: 'mcp_sessions_opened_total',
+      help: 'Sessions opened since start, by transport (a counter exposed as a gauge of the registry total).',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        const { opened } = sessions.totals();
+        for (const transport of TRANSPORTS) this.set({ transport }, opened[transport]);
+      },
+    });
+    new Gauge({
+      name: 'mcp_sessions_closed_total',
+      help: 'Sessions closed since start, by transport.',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        const { closed } = sessions.totals();
+        for (const transport of TRANSPORTS) this.set({ transport }, closed[transport]);
+      },
+    });
+    new Gauge({
+      name: 'mcp_plugins_discovered',
+      help: 'Plugins by discovery state (loaded or skipped).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ state: 'loaded' }, catalog.report.plugins.length);
+        this.set({ state: 'skipped' }, catalog.report.skipped.length);
+      },
+    });
+    new Gauge({
+      name: 'mcp_tools_registered',
+      help: 'Tools in the catalog.',
+      registers: [this.registry],
+      collect() {
+        this.set(catalog.list().length);
+      },
+    });
+  }
+
+  /** Record one finished call. */
+  recordCall(tool: string, outcome: CallOutcome, seconds: number): void {
+    this.toolCalls.inc({ tool, outcome });
+    this.toolDuration.observe({ tool }, seconds);
+    if (outcome === 'timeout') {
+      this.timeouts.inc({ tool });
+      this.kills.inc({ reason: 'timeout' });
+    } else if (outcome === 'cancelled') {
+      this.kills.inc({ reason: 'cancelled' });
+    }
+  }
+}

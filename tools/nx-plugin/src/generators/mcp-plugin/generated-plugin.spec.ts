@@ -1,0 +1,157 @@
+/**
+ * Integration: generate a plugin into a virtual tree, write it to a real temp folder and run it
+ * with the real Python interpreter, then check that the gateway's own parsers accept it.
+ */
+import type { Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { parseCommandHelp, parseCommandList, parseDescribe } from '@sanctum/discovery';
+import { renderArgv } from '@sanctum/executor';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mcpPluginGenerator } from './generator';
+
+jest.setTimeout(120_000);
+
+const DESCRIPTION = 'Says "hi" & adds \\ numbers, <b>ünïcode</b> 100% <%= name %>';
+
+let interpreter: string | undefined;
+
+/** `$MCP_PYTHON` if set, else what `python3` resolves to: the gateway's rule (mcp/plugins/test/python.ts). */
+function pythonExecutable(): string {
+  if (interpreter === undefined) {
+    const configured = process.env['MCP_PYTHON']?.trim();
+    interpreter = configured
+      ? configured
+      : execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  }
+  return interpreter;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runPython(args: string[], cwd: string, timeoutMs = 90_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pythonExecutable(), args, {
+      cwd,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+    });
+  });
+}
+
+/** Write every created or updated file of the tree under `root`, with its mode. */
+async function materialize(tree: Tree, root: string): Promise<void> {
+  for (const change of tree.listChanges()) {
+    if (change.type === 'DELETE' || change.content === null) continue;
+    const file = path.join(root, change.path);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, change.content);
+    if (change.options?.mode !== undefined) await chmod(file, change.options.mode);
+  }
+}
+
+interface Described {
+  contract_version: string;
+  plugin: { name: string; version: string; description: string };
+  commands: Array<{ name: string; description: string; parameters: Array<Record<string, unknown>> }>;
+}
+
+describe('a generated plugin', () => {
+  let workspace: string;
+  let pluginDir: string;
+  const cli = (...args: string[]): Promise<Run> => runPython(['cli.py', ...args], pluginDir);
+
+  beforeAll(async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    await mcpPluginGenerator(tree, { name: 'demo', description: DESCRIPTION });
+    workspace = await mkdtemp(path.join(os.tmpdir(), 'mcp-plugin-gen-'));
+    await materialize(tree, workspace);
+    pluginDir = path.join(workspace, 'mcp', 'plugins', 'demo');
+  });
+
+  afterAll(async () => {
+    if (workspace) await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('passes its own unittest suite (python -m unittest)', async () => {
+    const run = await runPython(['-m', 'unittest', '-v'], pluginDir);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/\nOK\n?$/) });
+    expect(run.stderr).toMatch(/^Ran (\d+) tests? in /m);
+    expect(Number(/^Ran (\d+) tests? in /m.exec(run.stderr)?.[1])).toBeGreaterThanOrEqual(10);
+    expect(run.stderr).not.toMatch(/skipped|expected failure/);
+  });
+
+  it('has an executable cli.py', async () => {
+    expect((await stat(path.join(pluginDir, 'cli.py'))).mode & 0o111).not.toBe(0);
+  });
+
+  it('lists both commands under "Available commands:" in --help', async () => {
+    const run = await cli('--help');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('\nAvailable commands:\n  greet  Greet someone by name\n  add  Add two integers\n');
+    // What the gateway reads from it.
+    expect(parseCommandList(run.stdout)).toEqual([
+      { name: 'greet', description: 'Greet someone by name' },
+      { name: 'add', description: 'Add two integers' },
+    ]);
+  });
+
+  it('prints contract v1 JSON for --describe, listing both commands', async () => {
+    const run = await cli('--describe');
+    expect(run.code).toBe(0);
+    const described = JSON.parse(run.stdout) as Described;
+    expect(described.contract_version).toBe('1.0');
+    expect(described.plugin).toEqual({ name: 'demo', version: '0.1.0', description: DESCRIPTION });
+    expect(described.commands.map((command) => command.name)).toEqual(['greet', 'add']);
+    expect(described.commands[1].parameters).toEqual([
+      { name: 'a', type: 'integer', description: 'First addend', required: true },
+      { name: 'b', type: 'integer', description: 'Second addend', required: true },
+    ]);
+  });
+
+  it('is read by the gateway the same way from --help and from --describe', async () => {
+    const described = parseDescribe(JSON.parse((await cli('--describe')).stdout));
+    for (const command of described.commands) {
+      const help = parseCommandHelp((await cli(command.name, '--help')).stdout);
+      const fromHelp = help.parameters.map(({ name, type, required }) => ({ name, type, required }));
+      const fromDescribe = command.parameters.map(({ name, type, required }) => ({ name, type, required }));
+      expect({ command: command.name, parameters: fromHelp }).toEqual({ command: command.name, parameters: fromDescribe });
+    }
+    const shout = described.commands[0].parameters.find((param) => param.name === 'shout');
+    expect(shout).toMatchObject({ type: 'boolean', booleanStyle: 'flag', required: false });
+  });
+
+  it('runs tool calls the way the gateway renders them', async () => {
+    const { commands } = parseDescribe(JSON.parse((await cli('--describe')).stdout));
+    const [greet, add] = commands;
+    const greeted = await cli(...renderArgv('greet', greet.parameters, { name: 'Ada', shout: true }));
+    expect({ code: greeted.code, out: JSON.parse(greeted.stdout) as unknown }).toEqual({
+      code: 0,
+      out: { result: { greeting: 'HELLO, ADA!', name: 'Ada', shout: true } },
+    });
+    const added = await cli(...renderArgv('add', add.parameters, { a: -7, b: 2 }));
+    expect({ code: added.code, out: JSON.parse(added.stdout) as unknown }).toEqual({ code: 0, out: { result: { a: -7, b: 2, sum: -5 } } });
+  });
+
+  it('reports a failing command as {"error": ...} with exit status 1', async () => {
+    const run = await cli('greet', '--name=');
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({ error: expect.stringContaining('--name is empty') });
+    expect(run.stderr).toBe('');
+  });
+});
