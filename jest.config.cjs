@@ -5,5 +5,6 @@ module.exports = {
     '<rootDir>/libs/*/jest.config.cjs',
     '<rootDir>/apps/*/jest.config.cjs',
     '<rootDir>/mcp/plugins/jest.config.cjs',
+    '<rootDir>/tools/nx-plugin/jest.config.cjs',
   ],
 };

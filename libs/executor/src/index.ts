@@ -1,4 +1,5 @@
 export * from './lib/argv';
+export * from './lib/child-env';
 export * from './lib/executor.constants';
 export * from './lib/executor.module';
 export { EXECUTOR_OPTIONS } from './lib/executor.module-definition';

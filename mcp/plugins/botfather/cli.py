@@ -177,7 +177,8 @@ def describe() -> Dict[str, Any]:
         commands.append({"name": cmd["name"], "description": cmd["description"], "parameters": params})
     return {
         "contract_version": CONTRACT_VERSION,
-        "plugin": {"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "description": PLUGIN_DESCRIPTION},
+        "plugin": {"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "description": PLUGIN_DESCRIPTION,
+                   "env": ["TELEGRAM_*"]},
         "commands": commands,
     }
 

@@ -312,7 +312,7 @@ describe('botfather plugin', () => {
     expect(described.code).toBe(0);
     const doc = JSON.parse(described.stdout) as Describe;
     expect(doc.contract_version).toBe('1.0');
-    expect(doc.plugin).toEqual({ name: 'botfather', version: '1.0.0', description: expect.any(String) });
+    expect(doc.plugin).toEqual({ name: 'botfather', version: '1.0.0', description: expect.any(String), env: ['TELEGRAM_*'] });
     expect([...availableCommands(help.stdout).keys()]).toEqual(doc.commands.map((c) => c.name));
     expect(doc.commands).toEqual([
       {

@@ -36,7 +36,7 @@ export class AppModule implements NestModule {
       imports: [
         DiscoveryModule,
         TerminusModule.forRoot({ logger: false }),
-        ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs }),
+        ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs, envAllow: config.pluginEnv }),
         ...(extensions ?? []),
       ],
       controllers: [SseController, HealthController, MetricsController],

@@ -5,7 +5,7 @@ import contract from './contract/plugin-contract-v1.schema.json';
 
 export interface DescribedPlugin {
   contractVersion?: string;
-  plugin?: { name?: string; version?: string; description?: string };
+  plugin?: { name?: string; version?: string; description?: string; env?: string[] };
   commands: CommandSpec[];
 }
 

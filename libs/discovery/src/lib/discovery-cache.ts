@@ -18,9 +18,10 @@ export interface CachedDescription {
   commands: CommandSpec[];
   via: 'describe' | 'help';
   version?: string;
+  env?: string[];
 }
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * Discovery results per plugin, keyed by file identity and kept on disk, so that a restart with

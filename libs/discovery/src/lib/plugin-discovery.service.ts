@@ -28,6 +28,8 @@ export interface DiscoveredPlugin extends PluginLocation {
   /** How the commands were learnt. */
   via: 'describe' | 'help';
   version?: string;
+  /** Environment variables the plugin declared it needs (names or `PREFIX_*`). */
+  env?: string[];
 }
 
 export interface SkippedPlugin {
@@ -71,7 +73,7 @@ export class PluginDiscoveryService {
       try {
         const identity = await DiscoveryCache.identify(location.entryPath, location.dir, this.options.runtime ?? '');
         const cached = cache.get(identity);
-        if (cached) return { ok: true as const, plugin: { ...location, commands: cached.commands, via: cached.via, version: cached.version } };
+        if (cached) return { ok: true as const, plugin: { ...location, commands: cached.commands, via: cached.via, version: cached.version, env: cached.env } };
         const learnt = await this.learn(location);
         cache.set({ identity, ...learnt });
         return { ok: true as const, plugin: { ...location, ...learnt } };
@@ -102,7 +104,7 @@ export class PluginDiscoveryService {
    * (non-zero exit, or output that is not JSON) falls back to help parsing; one that prints JSON
    * breaking the contract is skipped with the field-addressed problems.
    */
-  private async learn(location: PluginLocation): Promise<Pick<DiscoveredPlugin, 'commands' | 'via' | 'version'>> {
+  private async learn(location: PluginLocation): Promise<Pick<DiscoveredPlugin, 'commands' | 'via' | 'version' | 'env'>> {
     const out = await this.runner.run(location.entryPath, location.dir, ['--describe'], this.options.helpTimeoutMs);
     const text = out.stdout.trim();
     if (out.exitCode === 0 && !out.timedOut && !out.spawnError && text.startsWith('{')) {
@@ -115,7 +117,7 @@ export class PluginDiscoveryService {
       try {
         const described = parseDescribe(payload);
         if (described.commands.length === 0) throw new PluginSkip('`--describe` lists no commands');
-        return { commands: described.commands, via: 'describe', version: described.plugin?.version };
+        return { commands: described.commands, via: 'describe', version: described.plugin?.version, env: described.plugin?.env };
       } catch (err) {
         if (err instanceof ContractViolationError) throw new PluginSkip(err.message);
         throw err;

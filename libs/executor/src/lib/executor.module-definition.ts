@@ -5,8 +5,8 @@ export interface ExecutorModuleOptions {
   python: string;
   /** Default call timeout in ms; 0 = none. */
   timeoutMs: number;
-  /** Environment names never passed to plugins (the gateway's own secrets). */
-  secretEnvNames?: readonly string[];
+  /** Extra environment variables (names or `PREFIX_*`) every plugin may see (MCP_PLUGIN_ENV). */
+  envAllow?: readonly string[];
   maxStdoutBytes?: number;
   maxStderrBytes?: number;
 }

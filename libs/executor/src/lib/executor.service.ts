@@ -5,6 +5,7 @@ import { normalizeArguments, renderArgv } from './argv';
 import type { ToolArguments } from './argv';
 import { EXECUTOR_OPTIONS } from './executor.module-definition';
 import type { ExecutorModuleOptions } from './executor.module-definition';
+import { buildChildEnv } from './child-env';
 import { commandLineFor } from './launcher';
 import { mapRunResult } from './result';
 import { runProcess } from './runner';
@@ -24,6 +25,8 @@ export interface PluginCommandTarget {
   inputSchema: ObjectSchema;
   /** Overrides the default timeout for this command (ms; 0 = none). */
   timeoutMs?: number;
+  /** Environment variables (names or `PREFIX_*`) the plugin declared it needs. */
+  envAllow?: readonly string[];
 }
 
 export interface ExecuteOptions {
@@ -38,8 +41,6 @@ export interface ExecutionOutcome {
   run?: RunResult;
 }
 
-const SECRET_ENV_NAMES = ['MCP_API_KEY', 'MCP_API_KEYS'];
-
 /** Turns (tool, arguments) into a plugin process and its output into a tool result. */
 @Injectable()
 export class ExecutorService {
@@ -49,13 +50,16 @@ export class ExecutorService {
     return this.options.python;
   }
 
-  /** The environment a plugin sees: the gateway's, minus its secrets, plus UTF-8 stdio. */
-  childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of this.options.secretEnvNames ?? SECRET_ENV_NAMES) delete env[name];
-    env['PYTHONIOENCODING'] = 'utf-8';
-    env['PYTHONUNBUFFERED'] = '1';
-    return { ...env, ...extra };
+  /**
+   * The environment a plugin sees: the allow-listed part of the gateway's (see buildChildEnv),
+   * never the gateway's own MCP_* settings and keys, plus UTF-8, unbuffered stdio for Python.
+   */
+  childEnv(extra: Record<string, string> = {}, declared: readonly string[] = []): NodeJS.ProcessEnv {
+    return buildChildEnv(process.env, [...(this.options.envAllow ?? []), ...declared], {
+      PYTHONIOENCODING: 'utf-8',
+      PYTHONUNBUFFERED: '1',
+      ...extra,
+    });
   }
 
   /** Run a plugin entry with raw arguments (used by discovery for --help / --describe). */
@@ -89,7 +93,7 @@ export class ExecutorService {
     const { program, args: lead } = commandLineFor(target.entryPath, { python: this.options.python });
     const run = await runProcess(program, [...lead, ...renderArgv(target.command, target.parameters, values)], {
       cwd: target.cwd,
-      env: this.childEnv(options.env),
+      env: this.childEnv(options.env, target.envAllow),
       timeoutMs,
       signal: options.signal,
       maxStdoutBytes: this.options.maxStdoutBytes,

@@ -18,10 +18,16 @@ export interface AppConfig {
   python: string | undefined;
   sseKeepaliveMs: number;
   maxBodyBytes: number;
+  /** Extra variables (names or `PREFIX_*`) passed to every plugin. */
+  pluginEnv: string[];
   /** Tool calls at least this long are logged at warn. */
   slowCallMs: number;
   /** Discovery cache file; undefined = no cache. */
   discoveryCacheFile: string | undefined;
+  /** `stdio`: serve one client on stdin/stdout instead of HTTP (also `--stdio` on the command line). */
+  transport: 'http' | 'stdio';
+  /** Streamable HTTP sessions with no request and no open stream for this long are ended; 0 = never. */
+  sessionIdleTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -76,6 +82,16 @@ function keepalive(env: Env): number {
   return ms;
 }
 
+function pluginEnv(env: Env): string[] {
+  const names = (read(env, 'MCP_PLUGIN_ENV') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(name)) {
+      throw new ConfigError('MCP_PLUGIN_ENV', name, 'a comma-separated list of variable names or prefixes ending in *, e.g. TELEGRAM_*,AWS_REGION');
+    }
+  }
+  return names;
+}
+
 /** MCP_DISCOVERY_CACHE: a file path, or `off`; default under XDG_CACHE_HOME (or ~/.cache). */
 function discoveryCache(env: Env, cwd: string): string | undefined {
   const raw = read(env, 'MCP_DISCOVERY_CACHE');
@@ -119,8 +135,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     python: read(env, 'MCP_PYTHON'),
     sseKeepaliveMs: keepalive(env),
     discoveryCacheFile: discoveryCache(env, cwd),
+    pluginEnv: pluginEnv(env),
     slowCallMs: seconds(env, 'MCP_SLOW_CALL', 10_000, 'a number of seconds after which a tool call is logged as slow, e.g. 10'),
     maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'a byte count from 1024 to 67108864'),
+    transport: oneOf(env, 'MCP_TRANSPORT', ['http', 'stdio'] as const, 'http'),
+    sessionIdleTimeoutMs: seconds(env, 'MCP_SESSION_IDLE_TIMEOUT', 1_800_000, 'a number of seconds a Streamable HTTP session may stay idle (0 = never expire), e.g. 1800'),
   };
 }
 

@@ -34,7 +34,12 @@ export interface LoggerOptions {
 
 /** The winston logger behind Nest's LoggerService: timestamps, levels, one line per event. */
 export function createLogger(options: LoggerOptions): LoggerService {
-  const stderrLevels = options.stream === 'stderr' ? ['error', 'warn', 'info', 'debug', 'verbose', 'silly'] : ['error'];
+  // stdio mode: every line to stderr, whatever its level (Nest's `fatal`, winston's `http` and any
+  // level added later included): a Console transport routes levels missing from stderrLevels to stdout.
+  const main =
+    options.stream === 'stderr'
+      ? new winston.transports.Stream({ stream: process.stderr, silent: options.silent })
+      : new winston.transports.Console({ stderrLevels: ['error'], silent: options.silent });
   return WinstonModule.createLogger({
     level: options.level,
     format: winston.format.combine(
@@ -42,7 +47,7 @@ export function createLogger(options: LoggerOptions): LoggerService {
       winston.format.timestamp(),
       options.format === 'json' ? winston.format.json() : textLine,
     ),
-    transports: [new winston.transports.Console({ stderrLevels, silent: options.silent }), ...(options.transports ?? [])],
+    transports: [main, ...(options.transports ?? [])],
   });
 }
 

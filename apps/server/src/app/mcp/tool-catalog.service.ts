@@ -67,6 +67,7 @@ export class ToolCatalogService implements OnModuleInit {
           parameters: command.parameters,
           inputSchema: entry.inputSchema,
           timeoutMs: command.timeout === undefined ? undefined : Math.round(command.timeout * 1000),
+          envAllow: plugin.env,
         });
       }
     }

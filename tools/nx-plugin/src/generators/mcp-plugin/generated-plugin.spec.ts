@@ -39,7 +39,7 @@ function runPython(args: string[], cwd: string, timeoutMs = 90_000): Promise<Run
   return new Promise((resolve, reject) => {
     const child = spawn(pythonExecutable(), args, {
       cwd,
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHON_COLORS: '0', NO_COLOR: '1', FORCE_COLOR: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: timeoutMs,
     });

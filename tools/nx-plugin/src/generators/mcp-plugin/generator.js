@@ -1,5 +1,4 @@
 // @ts-check
-/* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS on purpose, see below */
 /**
  * `mcp-plugin` generator: scaffolds a Sanctum MCP plugin folder (`cli.py`, `README.md`,
  * `test_cli.py`) from the templates in ./files.
@@ -59,7 +58,11 @@ function checkName(value) {
  */
 function checkDirectory(value) {
   const raw = value === undefined || value === null ? DEFAULT_DIRECTORY : String(value).trim();
-  const directory = raw.replace(/\\/g, '/').replace(/\/+/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const directory = raw
+    .replace(/\\/g, '/')
+    .replace(/\/+/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
   if (directory === '' || directory === '.') {
     throw new Error(
       `Invalid --directory ${JSON.stringify(raw)}: give the folder that holds the plugin folders, relative to the ` +
@@ -76,6 +79,18 @@ function checkDirectory(value) {
 }
 
 /**
+ * C0/C1 controls and the Unicode line/paragraph separators: anything that would break the one-line
+ * description in `--help`, `--describe` or the generated Python source.
+ *
+ * @param {string} char
+ * @returns {boolean}
+ */
+function isControlCharacter(char) {
+  const code = char.codePointAt(0) ?? 0;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+}
+
+/**
  * @param {unknown} value
  * @param {string} name
  * @returns {string}
@@ -86,7 +101,7 @@ function checkDescription(value, name) {
   if (description === '') {
     throw new Error('Invalid --description: it is empty. Give one line saying what the plugin does, or leave the option out.');
   }
-  if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(description)) {
+  if ([...description].some(isControlCharacter)) {
     throw new Error('Invalid --description: it must be a single line without control characters.');
   }
   if (description.length > MAX_DESCRIPTION_LENGTH) {

@@ -100,7 +100,9 @@ describe('mcp-plugin generator', () => {
     });
 
     it('asks for a name when there is none', async () => {
-      await expect(mcpPluginGenerator(tree, { name: '  ' })).rejects.toThrow(/Give the plugin a name: npx nx g @sanctum\/nx-plugin:mcp-plugin <name>/);
+      await expect(mcpPluginGenerator(tree, { name: '  ' })).rejects.toThrow(
+        /Give the plugin a name: npx nx g @sanctum\/nx-plugin:mcp-plugin <name>/,
+      );
     });
 
     it.each([['a'], ['git-tools'], ['snake_case_2'], ['w'.repeat(64)]])('accepts the name %j', async (name) => {
@@ -143,6 +145,8 @@ describe('mcp-plugin generator', () => {
 
     it.each([
       ['line one\nline two', /single line/],
+      ['tab\there', /single line/],
+      ['para\u2028graph', /single line/],
       ['   ', /it is empty/],
       ['x'.repeat(301), /use at most 300/],
     ])('refuses the description %j', async (description, message) => {

@@ -1,0 +1,25 @@
+import type { JsonRpcRequest } from '@sanctum/protocol';
+
+/** How a Streamable HTTP POST that carries requests is answered. */
+export type ResponseMode = 'json' | 'sse';
+
+function progressToken(request: JsonRpcRequest): unknown {
+  const meta = request.params?.['_meta'];
+  return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['progressToken'] : undefined;
+}
+
+/**
+ * JSON (one body with the response, or an array for a batch) unless a request may emit
+ * notifications before its response: today that is a request carrying `_meta.progressToken`,
+ * the client's ask for progress notifications. Those are answered with an SSE stream
+ * (`text/event-stream`) so related notifications (`session.send(message, { relatedRequestId })`)
+ * can precede the response on the same stream.
+ */
+export function responseModeFor(requests: readonly JsonRpcRequest[]): ResponseMode {
+  return requests.some((r) => {
+    const token = progressToken(r);
+    return typeof token === 'string' || typeof token === 'number';
+  })
+    ? 'sse'
+    : 'json';
+}
