@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
@@ -141,5 +141,52 @@ describe('PluginDiscoveryService', () => {
     await discovery.discover();
     await discovery.discover();
     expect(runner.calls.filter((c) => c === 'broken --describe')).toHaveLength(2);
+  });
+});
+
+describe('PluginDiscoveryService refusing unsafe plugin folders', () => {
+  let root: string;
+  let pluginsDir: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'sanctum-unsafe-'));
+    pluginsDir = join(root, 'plugins');
+    mkdirSync(pluginsDir);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const discover = async (): Promise<Awaited<ReturnType<PluginDiscoveryService['discover']>>> => {
+    const runner = new ScriptedRunner({ good: { '--describe': ok(DESCRIBE) } });
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        PluginDiscoveryService,
+        { provide: DISCOVERY_OPTIONS, useValue: { pluginsDir, helpTimeoutMs: 1000, concurrency: 2 } satisfies DiscoveryOptions },
+        { provide: PluginRunner, useValue: runner },
+        { provide: DISCOVERY_LOGGER, useValue: silent },
+      ],
+    }).compile();
+    return moduleRef.get(PluginDiscoveryService).discover();
+  };
+
+  it('refuses a symlinked folder that leaves the plugins folder, and a world-writable one', async () => {
+    mkdirSync(join(pluginsDir, 'good'));
+    writeFileSync(join(pluginsDir, 'good', 'cli.py'), '#');
+    const outside = join(root, 'elsewhere');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'cli.py'), '#');
+    symlinkSync(outside, join(pluginsDir, 'escape'));
+    mkdirSync(join(pluginsDir, 'open'));
+    writeFileSync(join(pluginsDir, 'open', 'cli.py'), '#');
+    chmodSync(join(pluginsDir, 'open'), 0o777);
+    mkdirSync(join(pluginsDir, 'linked'));
+    symlinkSync(join(outside, 'cli.py'), join(pluginsDir, 'linked', 'cli.py'));
+
+    const report = await discover();
+    expect(report.plugins.map((p) => p.name)).toEqual(['good']);
+    expect(Object.fromEntries(report.skipped.map((s) => [s.name, s.reason]))).toEqual({
+      escape: expect.stringContaining('outside the plugins folder'),
+      open: expect.stringContaining('world-writable'),
+      linked: expect.stringContaining('outside the plugin folder'),
+    });
   });
 });

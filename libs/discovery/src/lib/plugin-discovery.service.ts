@@ -61,8 +61,9 @@ export class PluginDiscoveryService {
 
   async discover(): Promise<DiscoveryReport> {
     let locations: PluginLocation[];
+    let refused: SkippedPlugin[];
     try {
-      locations = await scanPlugins(this.options.pluginsDir);
+      ({ plugins: locations, refused } = await scanPlugins(this.options.pluginsDir));
     } catch (err) {
       this.logger.warn(`Plugins directory ${this.options.pluginsDir} cannot be read: ${(err as Error).message}`);
       return { plugins: [], skipped: [] };
@@ -85,6 +86,10 @@ export class PluginDiscoveryService {
       this.logger.warn(`Discovery cache ${this.options.cacheFile} could not be written: ${(err as Error).message}`);
     });
     const report: DiscoveryReport = { plugins: [], skipped: [] };
+    for (const plugin of refused) {
+      report.skipped.push(plugin);
+      this.logger.warn(`Refused plugin: ${plugin.name}: ${plugin.reason}`);
+    }
     for (const outcome of outcomes) {
       if (outcome.ok) {
         report.plugins.push(outcome.plugin);

@@ -28,6 +28,8 @@ export class Session {
   protocolVersion: ProtocolVersion | undefined;
   clientInfo: { name?: string; version?: string } | undefined;
   initialized = false;
+  /** Who opened the session (an API key's name); only the same principal may use it. */
+  owner: string | undefined;
   private readonly inFlight = new Map<RequestId, AbortController>();
   private closedFlag = false;
 

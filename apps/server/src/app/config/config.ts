@@ -20,6 +20,26 @@ export interface AppConfig {
   maxBodyBytes: number;
   /** Extra variables (names or `PREFIX_*`) passed to every plugin. */
   pluginEnv: string[];
+  /** API keys; empty = no authentication (allowed only on a loopback bind or with authDisabled). */
+  apiKeys: ApiKey[];
+  /** MCP_AUTH_DISABLED=1: run without keys on a non-loopback bind, knowingly. */
+  authDisabled: boolean;
+  /** MCP_AUTH_LOOPBACK_BYPASS=1: clients connecting from loopback need no key. */
+  authLoopbackBypass: boolean;
+  /** MCP_HEALTH_AUTH=1: /health endpoints need a key too. */
+  healthAuth: boolean;
+  /** Origins accepted in an Origin header (besides loopback origins on a loopback bind). */
+  allowedOrigins: string[];
+  /** Host header names accepted; empty = loopback names on a loopback bind, anything otherwise. */
+  allowedHosts: string[];
+  /** Requests per minute per key (or per IP without auth); 0 = no limit. */
+  rateLimitPerMinute: number;
+  maxSessions: number;
+  maxSessionsPerKey: number;
+  /** Longest accepted string argument, in bytes. */
+  maxArgBytes: number;
+  /** Largest total of all arguments, in bytes of JSON. */
+  maxArgsTotalBytes: number;
   /** Tool calls at least this long are logged at warn. */
   slowCallMs: number;
   /** Discovery cache file; undefined = no cache. */
@@ -28,6 +48,12 @@ export interface AppConfig {
   transport: 'http' | 'stdio';
   /** Streamable HTTP sessions with no request and no open stream for this long are ended; 0 = never. */
   sessionIdleTimeoutMs: number;
+}
+
+export interface ApiKey {
+  /** Shown in logs and metrics instead of the key. */
+  name: string;
+  key: string;
 }
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -41,8 +67,9 @@ export class ConfigError extends Error {
     readonly variable: string,
     got: string,
     accepted: string,
+    message = `Invalid configuration: ${variable}=${JSON.stringify(got)} is not accepted; expected ${accepted}.`,
   ) {
-    super(`Invalid configuration: ${variable}=${JSON.stringify(got)} is not accepted; expected ${accepted}.`);
+    super(message);
     this.name = 'ConfigError';
   }
 }
@@ -82,6 +109,67 @@ function keepalive(env: Env): number {
   return ms;
 }
 
+/**
+ * Binding beyond loopback without keys would publish every plugin to the network: refuse,
+ * unless the operator says so explicitly.
+ */
+export class FailClosedError extends ConfigError {
+  constructor(host: string) {
+    super(
+      'MCP_HOST',
+      host,
+      'a loopback address, or an API key',
+      `Refusing to start: MCP_HOST=${host} is reachable from other machines and no API key is configured. ` +
+        'Set MCP_API_KEY=<secret> (or MCP_API_KEYS=name:key,...), bind to 127.0.0.1, or set MCP_AUTH_DISABLED=1 to run without authentication on purpose.',
+    );
+    this.name = 'FailClosedError';
+  }
+}
+
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+const ORIGIN_HINT = 'a comma-separated list of origins such as https://app.example.com (scheme and host, no path)';
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined || raw === '0' || raw === 'false' || raw === 'no') return false;
+  if (raw === '1' || raw === 'true' || raw === 'yes') return true;
+  throw new ConfigError(name, raw, '1 (on) or 0 (off)');
+}
+
+function list(env: Env, name: string, pattern: RegExp, accepted: string): string[] {
+  const items = (read(env, name) ?? '').split(',').map((i) => i.trim()).filter(Boolean);
+  for (const item of items) if (!pattern.test(item)) throw new ConfigError(name, item, accepted);
+  return items;
+}
+
+/** MCP_API_KEY (named `default`) and MCP_API_KEYS (`name:key` or bare keys, comma-separated). */
+function loadApiKeys(env: Env): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const single = read(env, 'MCP_API_KEY');
+  if (single) keys.push({ name: 'default', key: single });
+  const many = (read(env, 'MCP_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  many.forEach((item, index) => {
+    const colon = item.indexOf(':');
+    const [name, key] = colon > 0 ? [item.slice(0, colon), item.slice(colon + 1)] : [`key${index + 1}`, item];
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || key.length < 8) {
+      throw new ConfigError('MCP_API_KEYS', colon > 0 ? `${name}:***` : '***', 'comma-separated name:key pairs (name of letters, digits, _ . -; key of at least 8 characters)');
+    }
+    keys.push({ name, key });
+  });
+  if (single !== undefined && single.length < 8) throw new ConfigError('MCP_API_KEY', '***', 'a key of at least 8 characters');
+  const names = new Set<string>();
+  for (const { name } of keys) {
+    if (names.has(name)) throw new ConfigError('MCP_API_KEYS', name, 'unique key names');
+    names.add(name);
+  }
+  return keys;
+}
+
 function pluginEnv(env: Env): string[] {
   const names = (read(env, 'MCP_PLUGIN_ENV') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   for (const name of names) {
@@ -115,12 +203,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     .map((o) => o.trim())
     .filter(Boolean);
   for (const origin of corsOrigins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new ConfigError('MCP_CORS_ORIGINS', origin, 'a comma-separated list of origins such as https://app.example.com (scheme and host, no path)');
-    }
+    if (origin !== '*' && !ORIGIN.test(origin)) throw new ConfigError('MCP_CORS_ORIGINS', origin, ORIGIN_HINT);
   }
 
   const pluginsDir = read(env, 'MCP_PLUGINS_DIR') ?? 'mcp/plugins';
+  const apiKeys = loadApiKeys(env);
+  const authDisabled = flag(env, 'MCP_AUTH_DISABLED');
+  if (apiKeys.length === 0 && !authDisabled && !isLoopbackHost(host)) {
+    throw new FailClosedError(host);
+  }
 
   return {
     host,
@@ -136,6 +227,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     sseKeepaliveMs: keepalive(env),
     discoveryCacheFile: discoveryCache(env, cwd),
     pluginEnv: pluginEnv(env),
+    apiKeys,
+    authDisabled,
+    authLoopbackBypass: flag(env, 'MCP_AUTH_LOOPBACK_BYPASS'),
+    healthAuth: flag(env, 'MCP_HEALTH_AUTH'),
+    allowedOrigins: [...list(env, 'MCP_ALLOWED_ORIGINS', ORIGIN, ORIGIN_HINT), ...corsOrigins.filter((o) => o !== '*')],
+    allowedHosts: list(env, 'MCP_ALLOWED_HOSTS', /^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, 'a comma-separated list of host names, e.g. mcp.example.com,localhost').map((h) => h.toLowerCase()),
+    rateLimitPerMinute: integer(env, 'MCP_RATE_LIMIT', 6000, 0, 1_000_000, 'a number of requests per minute per key (0 = no limit)'),
+    maxSessions: integer(env, 'MCP_MAX_SESSIONS', 1000, 1, 1_000_000, 'a positive number of sessions'),
+    maxSessionsPerKey: integer(env, 'MCP_MAX_SESSIONS_PER_KEY', 100, 1, 1_000_000, 'a positive number of sessions'),
+    maxArgBytes: integer(env, 'MCP_MAX_ARG_BYTES', 256 * 1024, 1, 64 * 1024 * 1024, 'a byte count, e.g. 262144'),
+    maxArgsTotalBytes: integer(env, 'MCP_MAX_ARGS_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024, 'a byte count, e.g. 1048576'),
     slowCallMs: seconds(env, 'MCP_SLOW_CALL', 10_000, 'a number of seconds after which a tool call is logged as slow, e.g. 10'),
     maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'a byte count from 1024 to 67108864'),
     transport: oneOf(env, 'MCP_TRANSPORT', ['http', 'stdio'] as const, 'http'),

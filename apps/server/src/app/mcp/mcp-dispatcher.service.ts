@@ -22,6 +22,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
+import { argumentProblems } from './argument-limits';
 import { SERVER_INFO } from './server-info';
 import { ToolCatalogService } from './tool-catalog.service';
 
@@ -179,6 +180,10 @@ export class McpDispatcher {
   }
 
   private async invoke(entry: ToolEntry, args: Record<string, unknown>, signal: AbortSignal, env: Record<string, string>): Promise<CallToolResult> {
+    const limits = argumentProblems(args, this.config);
+    if (limits.length > 0) {
+      return toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${entry.qualifiedName}: ${limits.join('; ')}.`);
+    }
     if (entry.source.kind === 'provider') {
       const problems = validateArguments(entry.inputSchema, args);
       if (problems.length > 0) {

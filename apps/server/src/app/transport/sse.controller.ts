@@ -7,6 +7,8 @@ import { Session, SessionRegistry, legacySseStream } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
+import { principalOf } from '../security/request-guard.middleware';
+import { SessionLimits } from '../security/session-limits';
 
 function bodyText(req: Request): string {
   return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -22,6 +24,7 @@ export class SseController {
   constructor(
     private readonly sessions: SessionRegistry,
     private readonly dispatcher: McpDispatcher,
+    private readonly limits: SessionLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
@@ -35,7 +38,14 @@ export class SseController {
       });
       return;
     }
+    const principal = principalOf(res);
+    const refusal = this.limits.refusal(principal);
+    if (refusal) {
+      res.status(503).json(failure(null, { code: ErrorCode.ConnectionClosed, message: refusal }));
+      return;
+    }
     const session = this.sessions.create('sse');
+    session.owner = principal;
     session.protocolVersion = LEGACY_SSE_PROTOCOL_VERSION;
     this.logger.log(`Session started: ${session.id}`, 'Sessions');
 
@@ -82,7 +92,8 @@ export class SseController {
     }
 
     const session = this.sessions.get(sessionId);
-    if (!session || session.transport !== 'sse') {
+    // Another key's session is answered like an unknown one: its existence is not disclosed.
+    if (!session || session.transport !== 'sse' || session.owner !== principalOf(res)) {
       res.status(404).json(
         failure(null, {
           code: ErrorCode.ConnectionClosed,

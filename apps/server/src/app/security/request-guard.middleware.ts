@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { ErrorCode, failure } from '@sanctum/protocol';
+import { APP_CONFIG, isLoopbackHost } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { APP_LOGGER } from '../logging/logger';
+import { ApiKeyVerifier, presentedKey } from './api-keys';
+
+/** Who made the request: the key's name, `loopback` (bypass), or `anonymous` (auth off). */
+export function principalOf(res: Response): string {
+  return typeof res.locals['principal'] === 'string' ? res.locals['principal'] : 'anonymous';
+}
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  return isLoopbackHost(address.replace(/^::ffff:/, ''));
+}
+
+function hostName(hostHeader: string): string {
+  const host = hostHeader.trim().toLowerCase();
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  return host.split(':')[0];
+}
+
+/**
+ * The front door, before any route: DNS-rebinding protection (Host and Origin checks) and API-key
+ * authentication. Failures are answered here with JSON-RPC error bodies and the right status.
+ */
+@Injectable()
+export class RequestGuardMiddleware implements NestMiddleware {
+  private readonly verifier: ApiKeyVerifier;
+  private readonly loopbackBind: boolean;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {
+    this.verifier = new ApiKeyVerifier(config.apiKeys);
+    this.loopbackBind = isLoopbackHost(config.host);
+  }
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const refused = this.checkHost(req) ?? this.checkOrigin(req);
+    if (refused) {
+      this.logger.warn(`Refused ${req.method} ${req.path}: ${refused}`, 'Security');
+      res.status(403).json(failure(null, { code: ErrorCode.InvalidRequest, message: `Forbidden: ${refused}` }));
+      return;
+    }
+    if (req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
+    const isHealth = req.path === '/health' || req.path.startsWith('/health/');
+    if (!this.verifier.enabled || (isHealth && !this.config.healthAuth)) {
+      res.locals['principal'] = 'anonymous';
+      return next();
+    }
+    if (this.config.authLoopbackBypass && isLoopbackAddress(req.socket.remoteAddress)) {
+      res.locals['principal'] = 'loopback';
+      return next();
+    }
+    const key = presentedKey(req.headers);
+    const name = key === undefined ? undefined : this.verifier.verify(key);
+    if (name === undefined) {
+      this.logger.warn(`Unauthorized ${req.method} ${req.path}: ${key === undefined ? 'no API key' : 'unknown API key'}`, 'Security');
+      res.setHeader('WWW-Authenticate', 'Bearer realm="sanctum-mcp"');
+      res.status(401).json(
+        failure(null, {
+          code: ErrorCode.ConnectionClosed,
+          message:
+            key === undefined
+              ? 'Unauthorized: send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".'
+              : 'Unauthorized: the API key is not valid.',
+        }),
+      );
+      return;
+    }
+    res.locals['principal'] = name;
+    next();
+  }
+
+  private checkHost(req: Request): string | undefined {
+    const header = req.headers.host;
+    if (header === undefined) return undefined;
+    const host = hostName(header);
+    if (this.config.allowedHosts.length > 0) {
+      return this.config.allowedHosts.includes(host) ? undefined : `Host "${host}" is not allowed (MCP_ALLOWED_HOSTS).`;
+    }
+    if (this.loopbackBind && !isLoopbackHost(host)) {
+      return `Host "${host}" is not a loopback name; this server is bound to ${this.config.host}. Add the name to MCP_ALLOWED_HOSTS if it is yours.`;
+    }
+    return undefined;
+  }
+
+  private checkOrigin(req: Request): string | undefined {
+    const origin = req.headers.origin;
+    if (origin === undefined || origin === 'null') return origin === 'null' ? 'Origin "null" is not allowed.' : undefined;
+    if (this.config.corsOrigins.includes('*') || this.config.allowedOrigins.includes(origin)) return undefined;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return `Origin "${origin}" is not a valid origin.`;
+    }
+    if (this.loopbackBind && isLoopbackHost(url.hostname)) return undefined;
+    return `Origin "${origin}" is not allowed. Add it to MCP_ALLOWED_ORIGINS (or MCP_CORS_ORIGINS for browsers).`;
+  }
+}
