@@ -1,2 +1,4 @@
 /** @type {import('jest').Config} */
-module.exports = require('../../jest.preset.cjs').project('server', __dirname);
+module.exports = require('../../jest.preset.cjs').project('server', __dirname, {
+  globalSetup: '<rootDir>/test/global-setup.cjs',
+});

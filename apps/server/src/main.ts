@@ -1,10 +1,52 @@
 import 'reflect-metadata';
+import { Console } from 'node:console';
 import { createApp } from './app/bootstrap';
 import { ConfigError, loadConfig } from './app/config/config';
 import type { AppConfig } from './app/config/config';
 import { createLogger } from './app/logging/logger';
+import { createStdioApp, serveStdio } from './app/transport/stdio';
+
+const USAGE = 'Usage: node dist/apps/server/main.js [--stdio]\n  --stdio  serve one MCP client on stdin/stdout instead of HTTP (same as MCP_TRANSPORT=stdio)\n';
+
+/** In stdio mode stdout carries only JSON-RPC: anything a library prints with console goes to stderr. */
+function keepStdoutForProtocol(): void {
+  const toStderr = new Console({ stdout: process.stderr, stderr: process.stderr });
+  const target = console as unknown as Record<string, unknown>;
+  const source = toStderr as unknown as Record<string, unknown>;
+  for (const key of Object.keys(target)) {
+    if (key !== 'Console' && typeof source[key] === 'function') target[key] = source[key];
+  }
+}
+
+async function serveHttp(config: AppConfig): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const app = await createApp(config, logger);
+  await app.listen(config.port, config.host);
+  const url = await app.getUrl();
+  logger.log(`Sanctum MCP listening on ${url.replace('[::1]', 'localhost')} (Streamable HTTP: /mcp, SSE: /sse, health: /health)`, 'Main');
+}
+
+async function serveOverStdio(config: AppConfig): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, stream: 'stderr' });
+  const app = await createStdioApp(config, logger);
+  const server = serveStdio(app, process.stdin, process.stdout);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void server.stop(`received ${signal}`));
+  logger.log('Sanctum MCP serving one client over stdio (JSON-RPC on stdin/stdout, logs on stderr)', 'Main');
+  await server.finished;
+  await app.close();
+  process.exit(0);
+}
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--stdio');
+  if (unknown.length > 0) {
+    process.stderr.write(`Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.join(' ')}\n${USAGE}`);
+    process.exit(2);
+  }
+  const stdioFlag = args.includes('--stdio');
+  if (stdioFlag || process.env['MCP_TRANSPORT']?.trim().toLowerCase() === 'stdio') keepStdoutForProtocol();
+
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -15,11 +57,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const app = await createApp(config, logger);
-  await app.listen(config.port, config.host);
-  const url = await app.getUrl();
-  logger.log(`Sanctum MCP listening on ${url.replace('[::1]', 'localhost')} (SSE: /sse, health: /health)`, 'Main');
+  if (stdioFlag || config.transport === 'stdio') await serveOverStdio(config);
+  else await serveHttp(config);
 }
 
 main().catch((err: unknown) => {

@@ -7,6 +7,7 @@ export type { ExecutorModuleOptions } from './lib/executor.module-definition';
 export * from './lib/executor.service';
 export * from './lib/interpreter';
 export * from './lib/launcher';
+export * from './lib/limiter';
 export * from './lib/result';
 export * from './lib/runner';
 export * from './lib/validate';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
@@ -18,9 +19,14 @@ import { MetricsService } from './metrics/metrics.service';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { ToolCatalogService } from './mcp/tool-catalog.service';
+import { RateLimitGuard } from './security/rate-limit.guard';
+import { RequestGuardMiddleware } from './security/request-guard.middleware';
+import { SessionLimits } from './security/session-limits';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
 import { ProviderToolsExplorer } from './tools/provider-tools.explorer';
 import { SseController } from './transport/sse.controller';
+import { StreamableHttpController } from './transport/streamable-http.controller';
+import { StreamableHttpStreams } from './transport/streamable-http.streams';
 
 /** The gateway: transports and health around one dispatcher, built from the libraries. */
 @Module({})
@@ -36,10 +42,21 @@ export class AppModule implements NestModule {
       imports: [
         DiscoveryModule,
         TerminusModule.forRoot({ logger: false }),
-        ExecutorModule.forRoot({ python, timeoutMs: config.pluginTimeoutMs, envAllow: config.pluginEnv }),
+        ExecutorModule.forRoot({
+          python,
+          timeoutMs: config.pluginTimeoutMs,
+          envAllow: config.pluginEnv,
+          maxConcurrency: config.maxConcurrency,
+          pluginConcurrency: config.pluginConcurrency,
+          queueLimit: config.queueLimit,
+          maxStdoutBytes: config.maxStdoutBytes,
+          maxStderrBytes: config.maxStderrBytes,
+          killGraceMs: config.killGraceMs,
+        }),
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }] }),
         ...(extensions ?? []),
       ],
-      controllers: [SseController, HealthController, MetricsController],
+      controllers: [SseController, StreamableHttpController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
@@ -59,16 +76,19 @@ export class AppModule implements NestModule {
         PluginDiscoveryService,
         ToolCatalogService,
         McpDispatcher,
+        StreamableHttpStreams,
         GatewayHealthIndicators,
         MetricsService,
         ProviderToolsExplorer,
+        SessionLimits,
+        ...(config.rateLimitPerMinute > 0 ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
         GatewayStatusTool,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
-    consumer.apply(RawBodyMiddleware).forRoutes('message');
+    consumer.apply(HttpMetricsMiddleware, RequestGuardMiddleware).forRoutes('*path');
+    consumer.apply(RawBodyMiddleware).forRoutes('message', 'mcp');
   }
 }

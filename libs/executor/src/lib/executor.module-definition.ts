@@ -7,8 +7,19 @@ export interface ExecutorModuleOptions {
   timeoutMs: number;
   /** Extra environment variables (names or `PREFIX_*`) every plugin may see (MCP_PLUGIN_ENV). */
   envAllow?: readonly string[];
+  /** Output caps in bytes; past them the call is killed and fails (defaults 10 MiB / 1 MiB). */
   maxStdoutBytes?: number;
   maxStderrBytes?: number;
+  /** Plugin processes running at once for tool calls; 0 = unlimited; default defaultMaxConcurrency(). */
+  maxConcurrency?: number;
+  /** Plugin processes of one plugin running at once; 0 (default) = no per-plugin limit. */
+  pluginConcurrency?: number;
+  /** Calls waiting for a slot; when full, calls fail at once with `busy` (default 100). */
+  queueLimit?: number;
+  /** ms between SIGTERM and SIGKILL of a plugin's process group (default 2000). */
+  killGraceMs?: number;
+  /** ms to wait for a plugin's pipes after it exited before killing what holds them (default 250). */
+  drainMs?: number;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: EXECUTOR_OPTIONS } =

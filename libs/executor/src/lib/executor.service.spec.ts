@@ -182,3 +182,75 @@ describe('ExecutorService', () => {
     expect(errorCodeOf(result)).toBe('cancelled');
   });
 });
+
+describe('ExecutorService limits', () => {
+  async function serviceWith(options: { maxConcurrency?: number; pluginConcurrency?: number; queueLimit?: number }): Promise<ExecutorService> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000, killGraceMs: 300, ...options })],
+    }).compile();
+    return moduleRef.get(ExecutorService);
+  }
+
+  const sleepy = (seconds: number): Record<string, unknown> => ({ path: 'p', name: 'n', sleep: seconds });
+
+  it('defaults to at least 8 slots and a queue of 100', async () => {
+    const service = await serviceWith({});
+    const stats = service.stats();
+    expect(stats).toMatchObject({ running: 0, queued: 0, queueLimit: 100 });
+    expect(stats.maxConcurrency).toBeGreaterThanOrEqual(8);
+  });
+
+  it('runs up to the limit, queues one and refuses the rest with busy', async () => {
+    const service = await serviceWith({ maxConcurrency: 2, queueLimit: 1 });
+    const started = Date.now();
+    const calls = [0, 1, 2].map(() => service.execute(target(), sleepy(0.6)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(service.stats()).toMatchObject({ running: 2, queued: 1 });
+    const refused = await service.execute(target(), sleepy(0.6));
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(refused.run).toBeUndefined();
+    expect(errorCodeOf(refused.result)).toBe('busy');
+    const [block] = refused.result.content;
+    expect(block.type === 'text' ? block.text : '').toMatch(/at capacity.*echo\.show was not started.*Retry/);
+    const outcomes = await Promise.all(calls);
+    for (const { result } of outcomes) expect(result.isError).toBeFalsy();
+    expect(service.stats()).toMatchObject({ running: 0, queued: 0 });
+  });
+
+  it('lets a queued call leave the queue at once when cancelled', async () => {
+    const service = await serviceWith({ maxConcurrency: 1, queueLimit: 5 });
+    const running = service.execute(target(), sleepy(0.8));
+    const controller = new AbortController();
+    const queued = service.execute(target(), sleepy(0.1), { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(service.stats()).toMatchObject({ running: 1, queued: 1 });
+    const abortedAt = Date.now();
+    controller.abort();
+    const outcome = await queued;
+    expect(Date.now() - abortedAt).toBeLessThan(100);
+    expect(outcome.run).toBeUndefined();
+    expect(errorCodeOf(outcome.result)).toBe('cancelled');
+    expect(service.stats()).toMatchObject({ running: 1, queued: 0 });
+    expect((await running).result.isError).toBeFalsy();
+  });
+
+  it('applies the per-plugin limit', async () => {
+    const service = await serviceWith({ maxConcurrency: 0, pluginConcurrency: 1, queueLimit: 5 });
+    const first = service.execute(target(), sleepy(0.4));
+    const second = service.execute(target(), sleepy(0.1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(service.stats()).toMatchObject({ running: 1, queued: 1, maxConcurrency: 0 });
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.result.isError).toBeFalsy();
+    expect(b.result.isError).toBeFalsy();
+  });
+
+  it('releases the slot when a call times out', async () => {
+    const service = await serviceWith({ maxConcurrency: 1, queueLimit: 0 });
+    const { result } = await service.execute(target({ timeoutMs: 200 }), sleepy(10));
+    expect(errorCodeOf(result)).toBe('timeout');
+    expect(service.stats()).toMatchObject({ running: 0, queued: 0 });
+    const again = await service.execute(target(), sleepy(0));
+    expect(again.result.isError).toBeFalsy();
+  });
+});

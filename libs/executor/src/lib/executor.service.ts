@@ -6,6 +6,8 @@ import type { ToolArguments } from './argv';
 import { EXECUTOR_OPTIONS } from './executor.module-definition';
 import type { ExecutorModuleOptions } from './executor.module-definition';
 import { buildChildEnv } from './child-env';
+import { EXECUTOR_DEFAULT_QUEUE_LIMIT, defaultMaxConcurrency } from './executor.constants';
+import { ConcurrencyLimiter } from './limiter';
 import { commandLineFor } from './launcher';
 import { mapRunResult } from './result';
 import { runProcess } from './runner';
@@ -37,14 +39,40 @@ export interface ExecuteOptions {
 
 export interface ExecutionOutcome {
   result: CallToolResult;
-  /** Absent when nothing was spawned (invalid arguments). */
+  /** Absent when nothing was spawned (invalid arguments, busy, cancelled while queued). */
   run?: RunResult;
+}
+
+/** Plugin processes running for tool calls, calls waiting for a slot, and the limits. */
+export interface ExecutorStats {
+  running: number;
+  queued: number;
+  /** 0 = unlimited. */
+  maxConcurrency: number;
+  queueLimit: number;
 }
 
 /** Turns (tool, arguments) into a plugin process and its output into a tool result. */
 @Injectable()
 export class ExecutorService {
-  constructor(@Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorModuleOptions) {}
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly maxConcurrency: number;
+  private readonly queueLimit: number;
+
+  constructor(@Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorModuleOptions) {
+    this.maxConcurrency = options.maxConcurrency ?? defaultMaxConcurrency();
+    this.queueLimit = options.queueLimit ?? EXECUTOR_DEFAULT_QUEUE_LIMIT;
+    this.limiter = new ConcurrencyLimiter({
+      maxConcurrency: this.maxConcurrency,
+      perKeyConcurrency: options.pluginConcurrency ?? 0,
+      queueLimit: this.queueLimit,
+    });
+  }
+
+  /** Tool-call plugin processes running now and calls queued for a slot (for metrics and health). */
+  stats(): ExecutorStats {
+    return { ...this.limiter.stats(), maxConcurrency: this.maxConcurrency, queueLimit: this.queueLimit };
+  }
 
   get python(): string {
     return this.options.python;
@@ -62,7 +90,10 @@ export class ExecutorService {
     });
   }
 
-  /** Run a plugin entry with raw arguments (used by discovery for --help / --describe). */
+  /**
+   * Run a plugin entry with raw arguments (used by discovery for --help / --describe). Not
+   * subject to the call limits: discovery bounds its own parallelism and must not be refused.
+   */
   runEntry(entryPath: string, cwd: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
     const { program, args: lead } = commandLineFor(entryPath, { python: this.options.python });
     return runProcess(program, [...lead, ...args], {
@@ -71,6 +102,8 @@ export class ExecutorService {
       timeoutMs,
       maxStdoutBytes: this.options.maxStdoutBytes,
       maxStderrBytes: this.options.maxStderrBytes,
+      killGraceMs: this.options.killGraceMs,
+      drainMs: this.options.drainMs,
     });
   }
 
@@ -91,14 +124,36 @@ export class ExecutorService {
 
     const timeoutMs = target.timeoutMs ?? this.options.timeoutMs;
     const { program, args: lead } = commandLineFor(target.entryPath, { python: this.options.python });
-    const run = await runProcess(program, [...lead, ...renderArgv(target.command, target.parameters, values)], {
-      cwd: target.cwd,
-      env: this.childEnv(options.env, target.envAllow),
-      timeoutMs,
-      signal: options.signal,
-      maxStdoutBytes: this.options.maxStdoutBytes,
-      maxStderrBytes: this.options.maxStderrBytes,
-    });
+    const argv = [...lead, ...renderArgv(target.command, target.parameters, values)];
+    // One slot per plugin process; the plugin folder is the per-plugin key.
+    const slot = await this.limiter.acquire(target.cwd, options.signal);
+    if (!slot.ok) {
+      if (slot.reason === 'cancelled') {
+        return { result: toolError(ToolErrorCode.Cancelled, `${target.label} was cancelled while waiting for a free slot; it never started.`) };
+      }
+      const { running, queued } = this.limiter.stats();
+      return {
+        result: toolError(
+          ToolErrorCode.Busy,
+          `The gateway is at capacity (${running} plugin processes running, ${queued} calls queued); ${target.label} was not started. Retry in a few seconds.`,
+        ),
+      };
+    }
+    let run: RunResult;
+    try {
+      run = await runProcess(program, argv, {
+        cwd: target.cwd,
+        env: this.childEnv(options.env, target.envAllow),
+        timeoutMs,
+        signal: options.signal,
+        maxStdoutBytes: this.options.maxStdoutBytes,
+        maxStderrBytes: this.options.maxStderrBytes,
+        killGraceMs: this.options.killGraceMs,
+        drainMs: this.options.drainMs,
+      });
+    } finally {
+      slot.release();
+    }
     return { result: mapRunResult(run, target.label, timeoutMs), run };
   }
 }

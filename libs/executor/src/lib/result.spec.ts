@@ -104,6 +104,18 @@ describe('mapRunResult: failures', () => {
     ['a spawn error', { exitCode: null, spawnError: 'spawn python3 ENOENT' }, 'internal_error', /spawn python3 ENOENT/],
     ['a cancellation', { exitCode: null, signal: 'SIGTERM', cancelled: true }, 'cancelled', /cancelled/],
     ['truncated stdout', { exitCode: 0, stdout: '{"result": "x"}', stdoutTruncated: true }, 'plugin_error', /truncated/],
+    [
+      'stdout past its cap',
+      { exitCode: null, signal: 'SIGTERM', stdout: '{"result": "x"}', stdoutTruncated: true, outputLimit: { stream: 'stdout', limitBytes: 10 * 1024 * 1024 } },
+      'plugin_error',
+      /^demo\.run printed more than 10 MiB on stdout; the output was truncated at 10485760 bytes and the plugin's processes were killed\.$/,
+    ],
+    [
+      'stderr past its cap',
+      { exitCode: null, signal: 'SIGTERM', stderrTruncated: true, outputLimit: { stream: 'stderr', limitBytes: 1000 } },
+      'plugin_error',
+      /more than 1000 bytes on stderr; the output was truncated at 1000 bytes/,
+    ],
   ])('maps %s', (_name, overrides, code, message) => {
     const result = mapRunResult(run(overrides), LABEL);
     expect(result.isError).toBe(true);

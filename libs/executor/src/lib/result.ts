@@ -10,6 +10,12 @@ function excerpt(text: string): string {
   return trimmed.length > STDERR_EXCERPT_CHARS ? `…${trimmed.slice(-STDERR_EXCERPT_CHARS)}` : trimmed;
 }
 
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -48,6 +54,7 @@ function isContentBlock(value: unknown): value is ContentBlock {
 /**
  * The one mapping from a finished plugin process to an MCP tool result:
  * - spawn failure, timeout, cancellation: error results with their own codes;
+ * - output past a cap: `plugin_error` naming the stream and the cap;
  * - stdout JSON `{"error": ...}` or a non-zero exit: `plugin_error` with the message or a stderr excerpt;
  * - stdout JSON `{"result": x}`: x as text (objects also as structuredContent);
  * - stdout JSON `{"content": [...]}` of valid MCP content blocks: passed through;
@@ -63,6 +70,13 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
   }
   if (run.cancelled) {
     return toolError(ToolErrorCode.Cancelled, `${toolLabel} was cancelled; the plugin's processes were killed.`);
+  }
+  if (run.outputLimit) {
+    const { stream, limitBytes } = run.outputLimit;
+    return toolError(
+      ToolErrorCode.PluginError,
+      `${toolLabel} printed more than ${formatBytes(limitBytes)} on ${stream}; the output was truncated at ${limitBytes} bytes and the plugin's processes were killed.`,
+    );
   }
   if (run.stdoutTruncated) {
     return toolError(ToolErrorCode.PluginError, `${toolLabel} printed more output than the gateway keeps; the output was truncated and the call failed.`);

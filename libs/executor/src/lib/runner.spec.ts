@@ -175,22 +175,26 @@ describe('runProcess', () => {
     expect(afterAbort).toBeLessThan(1_500);
   });
 
-  it.each<[string, string, string, number, number]>([
-    ['stdout', 'process.stdout.write("a".repeat(5000)); process.stderr.write("e")', 'stdout', 100, 1_000],
-    ['stderr', 'process.stderr.write("b".repeat(5000)); process.stdout.write("o")', 'stderr', 1_000, 100],
-  ])('caps %s at exactly the limit and flags it truncated', async (_name, script, which, maxStdoutBytes, maxStderrBytes) => {
-    const result = await runProcess(NODE, ['-e', script], opts({ maxStdoutBytes, maxStderrBytes }));
-    expect(result.exitCode).toBe(0);
+  it.each<[string, string, 'stdout' | 'stderr', number, number]>([
+    ['stdout', 'process.stdout.write("a".repeat(5000)); process.stderr.write("e"); setTimeout(() => {}, 30000)', 'stdout', 100, 1_000],
+    ['stderr', 'process.stdout.write("o"); process.stderr.write("b".repeat(5000)); setTimeout(() => {}, 30000)', 'stderr', 1_000, 100],
+  ])('caps %s at exactly the limit, flags it truncated and ends the run at once', async (_name, script, which, maxStdoutBytes, maxStderrBytes) => {
+    const result = await runProcess(NODE, ['-e', script], opts({ maxStdoutBytes, maxStderrBytes, timeoutMs: 10_000 }));
+    expect(result.durationMs).toBeLessThan(3_000);
+    expect(result.timedOut).toBe(false);
+    expect(result.cancelled).toBe(false);
+    expect(result.exitCode).toBeNull();
+    expect(result.signal).toBe('SIGTERM');
     if (which === 'stdout') {
       expect(result.stdout).toBe('a'.repeat(100));
       expect(result.stdoutTruncated).toBe(true);
-      expect(result.stderr).toBe('e');
-      expect(result.stderrTruncated).toBe(false);
+      expect(result.outputLimit).toEqual({ stream: 'stdout', limitBytes: 100 });
     } else {
       expect(result.stderr).toBe('b'.repeat(100));
       expect(result.stderrTruncated).toBe(true);
       expect(result.stdout).toBe('o');
       expect(result.stdoutTruncated).toBe(false);
+      expect(result.outputLimit).toEqual({ stream: 'stderr', limitBytes: 100 });
     }
   });
 
@@ -200,12 +204,76 @@ describe('runProcess', () => {
     expect(result.stdout).toBe('0123456789'.repeat(5) + '01234');
     expect(Buffer.byteLength(result.stdout)).toBe(55);
     expect(result.stdoutTruncated).toBe(true);
+    expect(result.outputLimit).toEqual({ stream: 'stdout', limitBytes: 55 });
   });
 
   it('does not flag output of exactly the cap as truncated', async () => {
     const result = await runProcess(NODE, ['-e', 'process.stdout.write("x".repeat(64))'], opts({ maxStdoutBytes: 64 }));
     expect(result.stdout).toHaveLength(64);
     expect(result.stdoutTruncated).toBe(false);
+    expect(result.outputLimit).toBeUndefined();
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('stops an endless flood promptly and keeps memory at the cap', async () => {
+    const heapBefore = process.memoryUsage().rss;
+    // `yes` writes as fast as the pipe takes it, forever.
+    const result = await runProcess('yes', ['0123456789abcdef'], opts({ maxStdoutBytes: 1024 * 1024, timeoutMs: 10_000 }));
+    expect(result.durationMs).toBeLessThan(3_000);
+    expect(result.timedOut).toBe(false);
+    expect(Buffer.byteLength(result.stdout)).toBe(1024 * 1024);
+    expect(result.outputLimit).toEqual({ stream: 'stdout', limitBytes: 1024 * 1024 });
+    expect(process.memoryUsage().rss - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('decodes invalid UTF-8 and binary output lossily without throwing', async () => {
+    const script = 'process.stdout.write(Buffer.from([0x66, 0xff, 0xfe, 0x00, 0xc3, 0x28, 0xe2, 0x82, 0x41, 0xf0, 0x9f, 0x98]))';
+    const result = await runProcess(NODE, ['-e', script], opts());
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.startsWith('f\uFFFD\uFFFD\u0000')).toBe(true);
+    expect(result.stdout).toContain('A');
+    expect(() => JSON.stringify(result)).not.toThrow();
+  });
+
+  it('does not wait for a grandchild that keeps stdout open after the leader exits', async () => {
+    // The grandchild inherits stdout; 'close' would wait the full 30 s for it.
+    const result = await runProcess(SH, ['-c', 'sleep 30 & echo $!; exit 0'], opts({ timeoutMs: 10_000, drainMs: 200 }));
+    const [grandchild] = pidsOf(result.stdout);
+    expect(grandchild).toBeGreaterThan(0);
+    killed.push(grandchild);
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, cancelled: false });
+    expect(result.durationMs).toBeLessThan(1_500);
+    await waitFor(() => !isAlive(grandchild), 1_000);
+  });
+
+  it('kills what the leader left in its group when the run ends normally', async () => {
+    const script = 'sleep 30 </dev/null >/dev/null 2>&1 & echo $!';
+    const result = await runProcess(SH, ['-c', script], opts());
+    const [grandchild] = pidsOf(result.stdout);
+    expect(grandchild).toBeGreaterThan(0);
+    killed.push(grandchild);
+    expect(result.exitCode).toBe(0);
+    await waitFor(() => !isAlive(grandchild), 1_000);
+  });
+
+  it('times out a child that closed stdout and keeps running', async () => {
+    const result = await runProcess(SH, ['-c', 'exec 1>&-; sleep 30'], opts({ timeoutMs: 300, killGraceMs: 200 }));
+    expect(result.timedOut).toBe(true);
+    expect(result.durationMs).toBeLessThan(2_000);
+  });
+
+  it('returns a NUL byte in an argument as spawnError instead of throwing', async () => {
+    const result = await runProcess(NODE, ['-e', '0', 'a\u0000b'], opts());
+    expect(result.spawnError).toBeDefined();
+    expect(result.exitCode).toBeNull();
+  });
+
+  it('lets the first cause win: a flood during the kill grace stays a timeout', async () => {
+    const script = `trap '' TERM; sleep 0.3; yes`;
+    const result = await runProcess(SH, ['-c', script], opts({ timeoutMs: 100, killGraceMs: 500, maxStdoutBytes: 1024 }));
+    expect(result.timedOut).toBe(true);
+    expect(result.outputLimit).toBeUndefined();
+    expect(result.signal).toBe('SIGKILL');
   });
 
   it('reports a missing program as spawnError and never rejects', async () => {

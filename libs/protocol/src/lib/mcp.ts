@@ -42,6 +42,8 @@ export const ToolErrorCode = {
   Timeout: 'timeout',
   Cancelled: 'cancelled',
   InternalError: 'internal_error',
+  /** The gateway is at capacity (concurrency limit reached and its queue full): retry later. */
+  Busy: 'busy',
 } as const;
 
 export type ToolErrorCodeValue = (typeof ToolErrorCode)[keyof typeof ToolErrorCode];

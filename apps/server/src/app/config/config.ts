@@ -48,6 +48,17 @@ export interface AppConfig {
   transport: 'http' | 'stdio';
   /** Streamable HTTP sessions with no request and no open stream for this long are ended; 0 = never. */
   sessionIdleTimeoutMs: number;
+  /** Plugin processes running at once for tool calls; 0 = unlimited; undefined = the executor's default (4 per CPU, at least 8). */
+  maxConcurrency: number | undefined;
+  /** Plugin processes of one plugin running at once; 0 = no per-plugin limit. */
+  pluginConcurrency: number;
+  /** Tool calls that may wait for a free slot; past it they fail with `busy`. */
+  queueLimit: number;
+  /** Output caps per plugin call (bytes); past them the call is killed and fails. */
+  maxStdoutBytes: number;
+  maxStderrBytes: number;
+  /** ms between SIGTERM and SIGKILL of a plugin's process group. */
+  killGraceMs: number;
 }
 
 export interface ApiKey {
@@ -242,6 +253,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxBodyBytes: integer(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'a byte count from 1024 to 67108864'),
     transport: oneOf(env, 'MCP_TRANSPORT', ['http', 'stdio'] as const, 'http'),
     sessionIdleTimeoutMs: seconds(env, 'MCP_SESSION_IDLE_TIMEOUT', 1_800_000, 'a number of seconds a Streamable HTTP session may stay idle (0 = never expire), e.g. 1800'),
+    maxConcurrency: read(env, 'MCP_MAX_CONCURRENCY') === undefined ? undefined : integer(env, 'MCP_MAX_CONCURRENCY', 0, 0, 100_000, 'a number of plugin processes running at once (0 = unlimited), e.g. 16'),
+    pluginConcurrency: integer(env, 'MCP_PLUGIN_CONCURRENCY', 0, 0, 100_000, 'a number of processes of one plugin running at once (0 = no per-plugin limit), e.g. 4'),
+    queueLimit: integer(env, 'MCP_QUEUE_LIMIT', 100, 0, 1_000_000, 'a number of tool calls that may wait for a free slot (0 = none wait), e.g. 100'),
+    maxStdoutBytes: integer(env, 'MCP_MAX_STDOUT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a byte count from 1024 to 1073741824, e.g. 10485760'),
+    maxStderrBytes: integer(env, 'MCP_MAX_STDERR_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a byte count from 1024 to 1073741824, e.g. 1048576'),
+    killGraceMs: seconds(env, 'MCP_KILL_GRACE', 2_000, 'a number of seconds between SIGTERM and SIGKILL of a plugin, e.g. 2'),
   };
 }
 

@@ -41,14 +41,16 @@ export class RequestGuardMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
+    // Mounted for every route: req.path is relative to the mount point, originalUrl is not.
+    const path = req.originalUrl.split('?')[0];
     const refused = this.checkHost(req) ?? this.checkOrigin(req);
     if (refused) {
-      this.logger.warn(`Refused ${req.method} ${req.path}: ${refused}`, 'Security');
+      this.logger.warn(`Refused ${req.method} ${path}: ${refused}`, 'Security');
       res.status(403).json(failure(null, { code: ErrorCode.InvalidRequest, message: `Forbidden: ${refused}` }));
       return;
     }
     if (req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
-    const isHealth = req.path === '/health' || req.path.startsWith('/health/');
+    const isHealth = path === '/health' || path.startsWith('/health/');
     if (!this.verifier.enabled || (isHealth && !this.config.healthAuth)) {
       res.locals['principal'] = 'anonymous';
       return next();
@@ -60,7 +62,7 @@ export class RequestGuardMiddleware implements NestMiddleware {
     const key = presentedKey(req.headers);
     const name = key === undefined ? undefined : this.verifier.verify(key);
     if (name === undefined) {
-      this.logger.warn(`Unauthorized ${req.method} ${req.path}: ${key === undefined ? 'no API key' : 'unknown API key'}`, 'Security');
+      this.logger.warn(`Unauthorized ${req.method} ${path}: ${key === undefined ? 'no API key' : 'unknown API key'}`, 'Security');
       res.setHeader('WWW-Authenticate', 'Bearer realm="sanctum-mcp"');
       res.status(401).json(
         failure(null, {

@@ -3,7 +3,7 @@
  * `mcp-plugin` generator: scaffolds a Sanctum MCP plugin folder (`cli.py`, `README.md`,
  * `test_cli.py`) from the templates in ./files.
  *
- * Written as plain CommonJS with JSDoc types (checked by tsc through `checkJs`) because Nx runs
+ * Written as plain CommonJS with JSDoc types (checked by tsc: `// @ts-check` plus `allowJs` in tsconfig.json) because Nx runs
  * local generators from source: a `.ts` generator needs @swc-node/register or ts-node, which this
  * workspace does not install, and Node 20 cannot strip types itself.
  */

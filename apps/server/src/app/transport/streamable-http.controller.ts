@@ -1,0 +1,303 @@
+import { Controller, Delete, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ErrorCode, Method, SUPPORTED_PROTOCOL_VERSIONS, failure, isFailure, isRequest, isSupportedVersion, parsePayload } from '@sanctum/protocol';
+import type { JsonRpcRequest, JsonRpcResponse, ParsedPayload } from '@sanctum/protocol';
+import { SessionRegistry } from '@sanctum/sessions';
+import type { Session } from '@sanctum/sessions';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { APP_LOGGER } from '../logging/logger';
+import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
+import { principalOf } from '../security/request-guard.middleware';
+import { SessionLimits } from '../security/session-limits';
+import { responseModeFor } from './response-mode';
+import { SseSink } from './sse-sink';
+import { StreamableHttpStreams } from './streamable-http.streams';
+import type { SessionStreams } from './streamable-http.streams';
+
+/** MCP: without an MCP-Protocol-Version header (and nothing negotiated), assume this revision. */
+export const DEFAULT_STREAMABLE_HTTP_VERSION = '2025-03-26';
+
+/** MCP error code for an unknown or ended session (the SDKs' "Session not found"). */
+export const SESSION_NOT_FOUND = -32001;
+
+function bodyText(req: Request): string {
+  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first.trim() === '' ? undefined : first.trim();
+}
+
+/** Media types of an Accept header, parameters and q-values dropped. */
+function acceptedTypes(req: Request): string[] {
+  return (header(req, 'accept') ?? '').split(',').map((part) => part.split(';')[0].trim().toLowerCase());
+}
+
+function isJson(req: Request): boolean {
+  return (header(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+function reject(res: Response, status: number, code: number, message: string): void {
+  res.status(status).json(failure(null, { code, message }));
+}
+
+/**
+ * The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25) at `/mcp`:
+ * POST carries client messages (answered with JSON, or with an SSE stream when a request may emit
+ * notifications first), GET opens the session's server-to-client stream (resumable with
+ * Last-Event-ID), DELETE ends the session. Streaming needs the raw response, hence @Res().
+ *
+ * Disconnection is not cancellation (MCP 2025-03-26 and later): a POST whose client goes away
+ * keeps its calls running. In SSE mode the responses stay in the session's replay buffer and a
+ * client that reconnects with GET + Last-Event-ID receives them; in JSON mode there is no event id
+ * to resume from, and the standalone stream must not carry responses, so the late response is
+ * dropped (logged at debug). Clients cancel with `notifications/cancelled`; DELETE and the idle
+ * reaper end the session, which aborts whatever still runs.
+ */
+@Controller('mcp')
+export class StreamableHttpController {
+  constructor(
+    private readonly sessions: SessionRegistry,
+    private readonly streams: StreamableHttpStreams,
+    private readonly dispatcher: McpDispatcher,
+    private readonly limits: SessionLimits,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  @Post()
+  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const accept = acceptedTypes(req);
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+      reject(
+        res,
+        406,
+        ErrorCode.ConnectionClosed,
+        'Not Acceptable: POST /mcp answers with JSON or an SSE stream; send the header "Accept: application/json, text/event-stream" (both types).',
+      );
+      return;
+    }
+    if (!isJson(req)) {
+      reject(res, 415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: POST /mcp takes JSON-RPC; send the header "Content-Type: application/json".');
+      return;
+    }
+
+    const payload = parsePayload(bodyText(req));
+    const messages = payload.items.flatMap((item) => (item.ok ? [item.message] : []));
+    const requests = messages.filter(isRequest);
+    const sessionId = header(req, 'mcp-session-id');
+
+    if (requests.some((r) => r.method === Method.Initialize)) {
+      if (sessionId !== undefined) {
+        reject(
+          res,
+          400,
+          ErrorCode.InvalidRequest,
+          'Invalid Request: initialize starts a new session and must be sent without an Mcp-Session-Id header (this session is already initialized).',
+        );
+        return;
+      }
+      if (payload.items.length > 1) {
+        reject(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must be sent on its own, not in a batch.');
+        return;
+      }
+      await this.initialize(payload, principalOf(res), res);
+      return;
+    }
+
+    const found = this.findSession(req, res);
+    if (!found) return;
+    const { session, streams } = found;
+    if (!this.checkVersion(req, res)) return;
+    res.setHeader('Mcp-Session-Id', session.id);
+
+    if (requests.length === 0) {
+      // Notifications and client responses only: 202 with no body, or 400 with what could not be read.
+      streams.touch();
+      const errors = await this.dispatcher.handlePayload(payload, session);
+      if (errors === null) res.status(202).end();
+      else res.status(400).json(errors);
+      return;
+    }
+
+    if (responseModeFor(requests) === 'sse') await this.answerWithStream(req, res, payload, requests, session, streams);
+    else await this.answerWithJson(res, payload, session, streams);
+  }
+
+  @Get()
+  open(@Req() req: Request, @Res() res: Response): void {
+    if (!acceptedTypes(req).includes('text/event-stream')) {
+      reject(res, 406, ErrorCode.ConnectionClosed, 'Not Acceptable: GET /mcp is a Server-Sent Events stream; send the header "Accept: text/event-stream".');
+      return;
+    }
+    const found = this.findSession(req, res);
+    if (!found) return;
+    const { session, streams } = found;
+    if (!this.checkVersion(req, res)) return;
+    const open = (): SseSink => SseSink.open(req, res, this.config.sseKeepaliveMs, { 'Mcp-Session-Id': session.id });
+
+    const lastEventId = header(req, 'last-event-id');
+    if (lastEventId !== undefined) {
+      const resumed = streams.resume(lastEventId, open);
+      if (!resumed) {
+        reject(
+          res,
+          400,
+          ErrorCode.ConnectionClosed,
+          `Bad Request: Last-Event-ID '${lastEventId}' was not issued in this session; reconnect without Last-Event-ID to open a new stream.`,
+        );
+        return;
+      }
+      if (!resumed.complete) {
+        this.logger.warn(`Session ${session.id}: resumed stream ${resumed.streamId} after events already dropped from the replay buffer`, 'StreamableHttp');
+      }
+      this.logger.debug?.(`Session ${session.id}: resumed stream ${resumed.streamId} (${resumed.replayed} events replayed)`, 'StreamableHttp');
+      return;
+    }
+
+    if (streams.hasStandaloneStream) {
+      reject(
+        res,
+        409,
+        ErrorCode.ConnectionClosed,
+        'Conflict: this session already has an open GET stream and only one is allowed; close it first, or reconnect with Last-Event-ID to replace it.',
+      );
+      return;
+    }
+    streams.openStandalone(open(), this.versionOf(req, session));
+  }
+
+  @Delete()
+  end(@Req() req: Request, @Res() res: Response): void {
+    const found = this.findSession(req, res);
+    if (!found) return;
+    if (!this.checkVersion(req, res)) return;
+    const { session } = found;
+    if (this.sessions.remove(session.id, 'session ended by the client')) this.logger.log(`Session ended: ${session.id}`, 'Sessions');
+    res.status(204).end();
+  }
+
+  private async initialize(payload: ParsedPayload, principal: string, res: Response): Promise<void> {
+    const refusal = this.limits.refusal(principal);
+    if (refusal) {
+      reject(res, 503, ErrorCode.ConnectionClosed, refusal);
+      return;
+    }
+    const session = this.sessions.create('streamable-http');
+    session.owner = principal;
+    const streams = this.streams.attach(session);
+    streams.beginRequest();
+    let response: JsonRpcResponse | JsonRpcResponse[] | null;
+    try {
+      response = await this.dispatcher.handlePayload(payload, session);
+    } finally {
+      streams.endRequest();
+    }
+    if (response === null || Array.isArray(response) || isFailure(response)) {
+      // The client learns nothing it could use: no session is kept.
+      this.sessions.remove(session.id, 'initialize failed');
+      res.status(200).json(response);
+      return;
+    }
+    this.logger.log(`Session started: ${session.id}`, 'Sessions');
+    res.setHeader('Mcp-Session-Id', session.id);
+    res.status(200).json(response);
+  }
+
+  private async answerWithJson(res: Response, payload: ParsedPayload, session: Session, streams: SessionStreams): Promise<void> {
+    let gone = false;
+    res.on('close', () => {
+      if (!res.writableFinished) gone = true;
+    });
+    streams.beginRequest();
+    let response: JsonRpcResponse | JsonRpcResponse[] | null;
+    try {
+      response = await this.dispatcher.handlePayload(payload, session);
+    } finally {
+      streams.endRequest();
+    }
+    if (gone) {
+      this.logger.debug?.(`Session ${session.id}: the client disconnected before its response was ready; dropped.`, 'StreamableHttp');
+      return;
+    }
+    if (response === null) res.status(202).end();
+    else res.status(200).json(response);
+  }
+
+  private async answerWithStream(
+    req: Request,
+    res: Response,
+    payload: ParsedPayload,
+    requests: JsonRpcRequest[],
+    session: Session,
+    streams: SessionStreams,
+  ): Promise<void> {
+    const sink = SseSink.open(req, res, this.config.sseKeepaliveMs, { 'Mcp-Session-Id': session.id });
+    const post = streams.openPost(
+      requests.map((r) => r.id),
+      sink,
+      this.versionOf(req, session),
+    );
+    streams.beginRequest();
+    try {
+      await Promise.all(
+        payload.items.map(async (item) => {
+          const response = item.ok ? await this.dispatcher.handleMessage(item.message, session) : item.response;
+          if (response !== null) streams.emitOnPost(post, response);
+        }),
+      );
+    } finally {
+      streams.endRequest();
+      streams.finishPost(post);
+    }
+  }
+
+  /** The session named by Mcp-Session-Id; answers 400 (no header) or 404 (unknown) itself. */
+  private findSession(req: Request, res: Response): { session: Session; streams: SessionStreams } | undefined {
+    const id = header(req, 'mcp-session-id');
+    if (id === undefined) {
+      reject(
+        res,
+        400,
+        ErrorCode.ConnectionClosed,
+        'Bad Request: the Mcp-Session-Id header is missing. Send an initialize request first (without the header), then send the Mcp-Session-Id of its response on every request.',
+      );
+      return undefined;
+    }
+    const session = this.sessions.get(id);
+    // Another API key's session is answered like an unknown one: its existence is not disclosed.
+    const streams = session?.transport === 'streamable-http' && session.owner === principalOf(res) ? this.streams.get(id) : undefined;
+    if (!session || !streams) {
+      reject(
+        res,
+        404,
+        SESSION_NOT_FOUND,
+        `Session not found: '${id}'. It has ended or never existed; start a new session with an initialize request sent without Mcp-Session-Id.`,
+      );
+      return undefined;
+    }
+    return { session, streams };
+  }
+
+  /** A present MCP-Protocol-Version must be one we speak (400 otherwise). */
+  private checkVersion(req: Request, res: Response): boolean {
+    const version = header(req, 'mcp-protocol-version');
+    if (version === undefined || isSupportedVersion(version)) return true;
+    reject(
+      res,
+      400,
+      ErrorCode.ConnectionClosed,
+      `Bad Request: unsupported MCP-Protocol-Version '${version}'. Supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
+    );
+    return false;
+  }
+
+  /** The header, else the version negotiated at initialize, else 2025-03-26 (MCP's rule). */
+  private versionOf(req: Request, session: Session): string {
+    return header(req, 'mcp-protocol-version') ?? session.protocolVersion ?? DEFAULT_STREAMABLE_HTTP_VERSION;
+  }
+}

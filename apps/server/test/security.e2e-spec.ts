@@ -1,0 +1,158 @@
+// Pins the security model over HTTP: API keys (Bearer and X-API-Key), session ownership,
+// DNS-rebinding protection (Host and Origin), body and argument limits, hostile values that must
+// reach plugins as plain values, rate limiting, and that the server keeps answering afterwards.
+import { request } from 'node:http';
+import { resolve } from 'node:path';
+import { startGateway } from './gateway';
+import type { RunningGateway } from './gateway';
+
+const FIXTURES = resolve(__dirname, 'fixtures/plugins');
+const KEY_A = 'alpha-key-0123456789';
+const KEY_B = 'bravo-key-0123456789';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Raw HTTP (fetch cannot set Host or a forbidden Origin freely). */
+function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** Open an SSE stream with a key and return its message endpoint (the stream stays open). */
+function openSse(port: number, key: string): Promise<{ endpoint: string; close: () => void }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/sse', headers: { Accept: 'text/event-stream', Authorization: `Bearer ${key}` } }, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        buffer += c;
+        const m = /data: (\/message\?sessionId=[^\n]+)\n/.exec(buffer);
+        if (m) resolvePromise({ endpoint: m[1], close: () => req.destroy() });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const rpc = (method: string, params: Record<string, unknown> = {}): string => JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+const callEcho = (args: Record<string, unknown>): string => rpc('tools/call', { name: 'echo_py__echo', arguments: args });
+const json = { 'Content-Type': 'application/json' };
+
+describe('hostile input over HTTP', () => {
+  let gateway: RunningGateway;
+  let sessionOfA: { endpoint: string; close: () => void };
+
+  beforeAll(async () => {
+    gateway = await startGateway({
+      MCP_PLUGINS_DIR: FIXTURES,
+      MCP_API_KEYS: `alpha:${KEY_A},bravo:${KEY_B}`,
+      MCP_MAX_BODY_BYTES: '65536',
+      MCP_MAX_ARG_BYTES: '1024',
+      MCP_ALLOWED_ORIGINS: 'https://app.example.com',
+    });
+    sessionOfA = await openSse(gateway.port, KEY_A);
+  });
+  afterAll(async () => {
+    sessionOfA?.close();
+    await gateway?.close();
+  });
+
+  const A = { ...json, Authorization: `Bearer ${KEY_A}` };
+
+  it.each<[string, () => Promise<Reply>, number, RegExp]>([
+    ['no key on /message', () => raw(gateway.port, 'POST', '/message', json, rpc('ping')), 401, /send an API key/],
+    ['no key on /sse', () => raw(gateway.port, 'GET', '/sse', { Accept: 'text/event-stream' }), 401, /Unauthorized/],
+    ['no key on /metrics', () => raw(gateway.port, 'GET', '/metrics', {}), 401, /Unauthorized/],
+    ['a wrong key', () => raw(gateway.port, 'POST', '/message', { ...json, Authorization: 'Bearer wrong-key-000000' }, rpc('ping')), 401, /not valid/],
+    ['a wrong X-API-Key', () => raw(gateway.port, 'POST', '/message', { ...json, 'X-API-Key': 'nope-nope-nope' }, rpc('ping')), 401, /not valid/],
+    ['the session of another key', () => raw(gateway.port, 'POST', sessionOfA.endpoint, { ...json, 'X-API-Key': KEY_B }, rpc('ping')), 404, /Session not found/],
+    ['an evil Origin', () => raw(gateway.port, 'POST', '/message', { ...A, Origin: 'https://evil.example' }, rpc('ping')), 403, /Origin "https:\/\/evil\.example" is not allowed/],
+    ['an Origin of null', () => raw(gateway.port, 'POST', '/message', { ...A, Origin: 'null' }, rpc('ping')), 403, /Origin "null"/],
+    ['a rebinding Host', () => raw(gateway.port, 'POST', '/message', { ...A, Host: 'attacker.example:8000' }, rpc('ping')), 403, /Host "attacker\.example" is not a loopback name/],
+    ['an oversized body', () => raw(gateway.port, 'POST', '/message', A, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(70_000) } })), 413, /too large/],
+    ['invalid JSON', () => raw(gateway.port, 'POST', '/message', A, '{"jsonrpc": "2.0", "id": 1, "method": '), 200, /"code":-32700/],
+    ['deeply nested JSON', () => raw(gateway.port, 'POST', '/message', A, `{"jsonrpc":"2.0","id":1,"method":"ping","params":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`), 200, /nesting deeper/],
+    ['a batch of garbage', () => raw(gateway.port, 'POST', '/message', A, JSON.stringify([1, 'x', null, {}, []])), 200, /"code":-32600/],
+    ['an unknown argument key', () => raw(gateway.port, 'POST', '/message', A, callEcho({ text: 'x', rm: '-rf' })), 200, /invalid_arguments.*unknown argument 'rm'/],
+    ['a NUL byte in a value', () => raw(gateway.port, 'POST', '/message', A, callEcho({ text: 'a\u0000b' })), 200, /invalid_arguments.*NUL byte/],
+    ['a lone surrogate', () => raw(gateway.port, 'POST', '/message', A, '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo_py__echo","arguments":{"text":"\\ud800"}}}'), 200, /not valid Unicode/],
+    ['a huge string', () => raw(gateway.port, 'POST', '/message', A, callEcho({ text: 'y'.repeat(5000) })), 200, /invalid_arguments.*limit is 1024/],
+  ])('%s', async (_name, send, status, body) => {
+    const reply = await send();
+    expect(reply.status).toBe(status);
+    expect(reply.body.replace(/\\"/g, '"')).toMatch(body);
+    if (status === 401) expect(reply.headers['www-authenticate']).toBe('Bearer realm="sanctum-mcp"');
+    const health = await raw(gateway.port, 'GET', '/health', {});
+    expect(health.status).toBe(200);
+  });
+
+  it.each(['-rf', '--help', '../../etc/passwd', 'line1\nline2', '$(rm -rf /)', '; ls', '`id`', '--text=override'])(
+    'passes %p to the plugin as one plain value',
+    async (value) => {
+      const reply = await raw(gateway.port, 'POST', '/message', A, callEcho({ text: value }));
+      const body = JSON.parse(reply.body) as { result: { structuredContent: { argv: string[] } } };
+      expect(body.result.structuredContent.argv).toEqual(['echo', `--text=${value}`]);
+    },
+  );
+
+  it('accepts an allowed Origin, a loopback Origin, /health without a key, and both key headers', async () => {
+    expect((await raw(gateway.port, 'POST', '/message', { ...A, Origin: 'https://app.example.com' }, rpc('ping'))).status).toBe(200);
+    expect((await raw(gateway.port, 'POST', '/message', { ...A, Origin: 'http://localhost:3000' }, rpc('ping'))).status).toBe(200);
+    expect((await raw(gateway.port, 'POST', '/message', { ...json, 'X-API-Key': KEY_B }, rpc('ping'))).status).toBe(200);
+    expect((await raw(gateway.port, 'POST', sessionOfA.endpoint, A, rpc('ping'))).status).toBe(202);
+    expect((await raw(gateway.port, 'GET', '/health', {})).status).toBe(200);
+  });
+
+  it('never logs argument values or keys', async () => {
+    await raw(gateway.port, 'POST', '/message', A, callEcho({ text: 'very-private-value' }));
+    const logs = gateway.logs.join('\n');
+    expect(logs).not.toContain('very-private-value');
+    expect(logs).not.toContain(KEY_A);
+    expect(logs).not.toContain(KEY_B);
+  });
+});
+
+describe('rate limiting and session caps', () => {
+  it('answers 429 with Retry-After past the per-key limit, per key', async () => {
+    const gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_API_KEYS: `alpha:${KEY_A},bravo:${KEY_B}`, MCP_RATE_LIMIT: '5' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await raw(gateway.port, 'POST', '/message', { ...json, Authorization: `Bearer ${KEY_A}` }, rpc('ping'))).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      const limited = await raw(gateway.port, 'POST', '/message', { ...json, Authorization: `Bearer ${KEY_A}` }, rpc('ping'));
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(limited.body).toMatch(/Too many requests: the limit is 5 per minute/);
+      expect((await raw(gateway.port, 'POST', '/message', { ...json, Authorization: `Bearer ${KEY_B}` }, rpc('ping'))).status).toBe(200);
+      expect((await raw(gateway.port, 'GET', '/health', {})).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses sessions past the per-key cap with 503', async () => {
+    const gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_API_KEY: KEY_A, MCP_MAX_SESSIONS_PER_KEY: '1' });
+    const first = await openSse(gateway.port, KEY_A);
+    try {
+      const second = await raw(gateway.port, 'GET', '/sse', { Accept: 'text/event-stream', Authorization: `Bearer ${KEY_A}` });
+      expect(second.status).toBe(503);
+      expect(second.body).toMatch(/MCP_MAX_SESSIONS_PER_KEY=1/);
+    } finally {
+      first.close();
+      await gateway.close();
+    }
+  });
+});
