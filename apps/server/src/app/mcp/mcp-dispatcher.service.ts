@@ -150,7 +150,7 @@ export class McpDispatcher {
     const meta = params['_meta'];
     const traceparent = isPlainObject(meta) && typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
     const requestId = traceparent && TRACEPARENT.test(traceparent) ? traceparent.split('-')[1] : randomUUID();
-    const fields = { sessionId: session.id, requestId, tool: entry.qualifiedName };
+    const fields = { sessionId: session.id, requestId, tool: entry.qualifiedName, key: session.owner };
     this.logger.log({ message: `Tool invoked: ${label}`, ...fields }, 'Tools');
     const started = performance.now();
     const signal = session.track(request.id);

@@ -81,6 +81,7 @@ export class SseController {
     if (sessionId === undefined || sessionId === '') {
       // No session: answer in the HTTP body (what a curl debug call expects).
       const session = new Session(`http-${Date.now().toString(36)}`, 'stateless');
+      session.owner = principalOf(res);
       try {
         const response = await this.dispatcher.handlePayload(payload, session);
         if (response === null) res.status(202).end();
