@@ -6,7 +6,8 @@ import type { AppConfig } from './app/config/config';
 import { createLogger } from './app/logging/logger';
 import { createStdioApp, serveStdio } from './app/transport/stdio';
 
-const USAGE = 'Usage: node dist/apps/server/main.js [--stdio]\n  --stdio  serve one MCP client on stdin/stdout instead of HTTP (same as MCP_TRANSPORT=stdio)\n';
+const USAGE =
+  'Usage: node dist/apps/server/main.js [--stdio]\n  --stdio  serve one MCP client on stdin/stdout instead of HTTP (same as MCP_TRANSPORT=stdio)\n';
 
 /** In stdio mode stdout carries only JSON-RPC: anything a library prints with console goes to stderr. */
 function keepStdoutForProtocol(): void {

@@ -32,7 +32,9 @@ export class SseReader {
 
   /** Events that carry JSON-RPC messages, parsed. */
   get messages(): Array<Record<string, unknown>> {
-    return this.events.filter((e) => e.data !== undefined && e.data !== '').map((e) => JSON.parse(e.data as string) as Record<string, unknown>);
+    return this.events
+      .filter((e) => e.data !== undefined && e.data !== '')
+      .map((e) => JSON.parse(e.data as string) as Record<string, unknown>);
   }
 
   async waitFor(predicate: (reader: SseReader) => boolean, timeoutMs = 5_000): Promise<void> {

@@ -1,13 +1,14 @@
 // Pins the Streamable HTTP transport at /mcp as raw HTTP: every status code, the session header,
 // the standalone GET stream (one per session, priming event, keepalives, Last-Event-ID replay),
 // SSE answers and their resumption, cancellation, DELETE and the idle reaper.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SessionRegistry } from '@sanctum/sessions';
 import { StreamableHttpStreams } from '../src/app/transport/streamable-http.streams';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
+import { writeSlowPlugin } from './slow-plugin';
 import { SseReader } from './sse-reader';
 
 const PLUGINS_DIR = resolve(__dirname, '../../../mcp/plugins');
@@ -28,29 +29,12 @@ async function call(url: string, init: RequestInit): Promise<Reply> {
 }
 
 function initializeBody(protocolVersion = LATEST, id: number | string = 0): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } } });
-}
-
-/** A plugin whose one tool waits `ms`, then writes `marker`: shows whether a call ran to its end. */
-function writeSlowPlugin(dir: string): void {
-  mkdirSync(join(dir, 'slow'), { recursive: true });
-  writeFileSync(
-    join(dir, 'slow', 'cli.js'),
-    `const args = process.argv.slice(2);
-if (args[0] === '--describe') {
-  process.stdout.write(JSON.stringify({ contract_version: '1.0', plugin: { name: 'slow', version: '1.0.0' }, commands: [
-    { name: 'wait', description: 'Wait, then write a marker file', parameters: [
-      { name: 'ms', type: 'integer', description: 'How long to wait', required: true },
-      { name: 'marker', type: 'string', description: 'File written when done', required: true } ] } ] }));
-  process.exit(0);
-}
-const opt = (n) => (args.find((a) => a.startsWith('--' + n + '=')) || '').slice(n.length + 3);
-setTimeout(() => {
-  require('node:fs').writeFileSync(opt('marker'), 'done');
-  process.stdout.write(JSON.stringify({ result: { waited: Number(opt('ms')) } }));
-}, Number(opt('ms')));
-`,
-  );
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } },
+  });
 }
 
 describe('Streamable HTTP transport at /mcp', () => {
@@ -70,7 +54,10 @@ describe('Streamable HTTP transport at /mcp', () => {
     return id as string;
   };
 
-  const sessionHeaders = (id: string, version = LATEST): Record<string, string> => ({ 'Mcp-Session-Id': id, 'MCP-Protocol-Version': version });
+  const sessionHeaders = (id: string, version = LATEST): Record<string, string> => ({
+    'Mcp-Session-Id': id,
+    'MCP-Protocol-Version': version,
+  });
 
   const openGet = (id: string, headers: Record<string, string> = {}) =>
     SseReader.open(mcp, { headers: { Accept: 'text/event-stream', ...sessionHeaders(id), ...headers } });
@@ -102,7 +89,11 @@ describe('Streamable HTTP transport at /mcp', () => {
       if (accept) headers['Accept'] = accept;
       const res = await call(mcp, { method: 'POST', headers, body: initializeBody() });
       expect(res.status).toBe(406);
-      expect(res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, message: expect.stringContaining('Accept: application/json, text/event-stream') } });
+      expect(res.json()).toMatchObject({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32000, message: expect.stringContaining('Accept: application/json, text/event-stream') },
+      });
     });
 
     it('accepts Accept with parameters and in any order', async () => {
@@ -110,11 +101,14 @@ describe('Streamable HTTP transport at /mcp', () => {
       expect(res.status).toBe(200);
     });
 
-    it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/jsonl']])('answers 415 for Content-Type %s', async (type) => {
-      const res = await post(initializeBody(), { 'Content-Type': type });
-      expect(res.status).toBe(415);
-      expect(res.json()).toMatchObject({ error: { code: -32000, message: expect.stringContaining('Content-Type: application/json') } });
-    });
+    it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/jsonl']])(
+      'answers 415 for Content-Type %s',
+      async (type) => {
+        const res = await post(initializeBody(), { 'Content-Type': type });
+        expect(res.status).toBe(415);
+        expect(res.json()).toMatchObject({ error: { code: -32000, message: expect.stringContaining('Content-Type: application/json') } });
+      },
+    );
 
     it('initialize creates a session: Mcp-Session-Id header, JSON body, a log line', async () => {
       const res = await post(initializeBody('2025-06-18'));
@@ -122,7 +116,11 @@ describe('Streamable HTTP transport at /mcp', () => {
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const id = res.headers.get('mcp-session-id') as string;
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect(res.json()).toMatchObject({ jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-06-18', serverInfo: { name: 'sanctum-mcp' } } });
+      expect(res.json()).toMatchObject({
+        jsonrpc: '2.0',
+        id: 0,
+        result: { protocolVersion: '2025-06-18', serverInfo: { name: 'sanctum-mcp' } },
+      });
       expect(sessionOf(id)?.transport).toBe('streamable-http');
       await eventually(() => gateway.logs.some((l) => l.endsWith(`INFO: Session started: ${id}`)));
     });
@@ -206,7 +204,10 @@ describe('Streamable HTTP transport at /mcp', () => {
       expect(note.status).toBe(202);
       expect(note.text).toBe('');
       expect(sessionOf(id)?.initialized).toBe(true);
-      const responses = await post('[{"jsonrpc":"2.0","id":"s1","result":{}},{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"x"}}]', sessionHeaders(id));
+      const responses = await post(
+        '[{"jsonrpc":"2.0","id":"s1","result":{}},{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"x"}}]',
+        sessionHeaders(id),
+      );
       expect(responses.status).toBe(202);
       expect(responses.text).toBe('');
     });
@@ -223,7 +224,10 @@ describe('Streamable HTTP transport at /mcp', () => {
 
     it('refuses a body over MCP_MAX_BODY_BYTES with 413', async () => {
       const id = await initialize();
-      const res = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(8192) } }), sessionHeaders(id));
+      const res = await post(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(8192) } }),
+        sessionHeaders(id),
+      );
       expect(res.status).toBe(413);
       expect(res.json()).toMatchObject({ error: { message: expect.stringContaining('too large') } });
     });
@@ -249,7 +253,10 @@ describe('Streamable HTTP transport at /mcp', () => {
       const id = await initialize();
       const { reader } = await openGet(id);
       const marker = join(workDir, 'deleted.marker');
-      const pending = post(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow__wait', arguments: { ms: 5000, marker } } }), sessionHeaders(id));
+      const pending = post(
+        JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow__wait', arguments: { ms: 5000, marker } } }),
+        sessionHeaders(id),
+      );
       await eventually(() => (streamsOf(id)?.pendingRequests ?? 0) > 0 && (sessionOf(id)?.inFlightCount ?? 0) > 0);
       const started = Date.now();
       expect((await call(mcp, { method: 'DELETE', headers: sessionHeaders(id) })).status).toBe(204);
@@ -335,7 +342,11 @@ describe('Streamable HTTP transport at /mcp', () => {
     it('replays the events missed while disconnected to a client reconnecting with Last-Event-ID, then goes on live', async () => {
       const id = await initialize();
       const session = sessionOf(id);
-      const note = (n: number) => ({ jsonrpc: '2.0' as const, method: 'notifications/message', params: { level: 'info', data: `event ${n}` } });
+      const note = (n: number) => ({
+        jsonrpc: '2.0' as const,
+        method: 'notifications/message',
+        params: { level: 'info', data: `event ${n}` },
+      });
 
       const first = (await openGet(id)).reader as SseReader;
       await first.waitFor((r) => r.events.length > 0);
@@ -411,7 +422,9 @@ describe('Streamable HTTP transport at /mcp', () => {
       expect(response.headers.get('mcp-session-id')).toBe(id);
       await reader?.waitFor((r) => r.ended);
       expect(reader?.events[0]).toEqual({ id: expect.stringMatching(/^p\d+_\d+$/), retry: 1000, data: '' });
-      expect(reader?.messages).toEqual([expect.objectContaining({ id: 21, result: expect.objectContaining({ structuredContent: { waited: 50 } }) })]);
+      expect(reader?.messages).toEqual([
+        expect.objectContaining({ id: 21, result: expect.objectContaining({ structuredContent: { waited: 50 } }) }),
+      ]);
       expect(reader?.events.at(-1)?.id).toMatch(/^p\d+_\d+$/);
     });
 
@@ -431,7 +444,9 @@ describe('Streamable HTTP transport at /mcp', () => {
       await eventually(() => streamsOf(id)?.pendingRequests === 0);
       const resumed = (await openGet(id, { 'Last-Event-ID': priming })).reader as SseReader;
       await resumed.waitFor((r) => r.ended);
-      expect(resumed.messages).toEqual([expect.objectContaining({ id: 22, result: expect.objectContaining({ structuredContent: { waited: 400 } }) })]);
+      expect(resumed.messages).toEqual([
+        expect.objectContaining({ id: 22, result: expect.objectContaining({ structuredContent: { waited: 400 } }) }),
+      ]);
       // The resumed POST stream is not the session's GET stream.
       expect(streamsOf(id)?.hasStandaloneStream).toBe(false);
     });
@@ -476,7 +491,10 @@ describe('Streamable HTTP transport at /mcp', () => {
       const pending = post(slowCall(25, 5000, marker), sessionHeaders(id));
       await eventually(() => (sessionOf(id)?.inFlightCount ?? 0) > 0);
       const started = Date.now();
-      const cancel = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 25, reason: 'changed my mind' } }), sessionHeaders(id));
+      const cancel = await post(
+        JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 25, reason: 'changed my mind' } }),
+        sessionHeaders(id),
+      );
       expect(cancel.status).toBe(202);
       const answer = await pending;
       expect(Date.now() - started).toBeLessThan(4000);
@@ -501,7 +519,13 @@ describe('Streamable HTTP idle reaper', () => {
     return res.headers.get('mcp-session-id') as string;
   };
   const ping = async (id: string): Promise<number> =>
-    (await call(mcp, { method: 'POST', headers: { Accept: BOTH, 'Content-Type': 'application/json', 'Mcp-Session-Id': id }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' })).status;
+    (
+      await call(mcp, {
+        method: 'POST',
+        headers: { Accept: BOTH, 'Content-Type': 'application/json', 'Mcp-Session-Id': id },
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      })
+    ).status;
 
   it('ends a session with no request and no open stream for MCP_SESSION_IDLE_TIMEOUT, with a log line', async () => {
     const id = await initialize();
@@ -524,7 +548,11 @@ describe('Streamable HTTP idle reaper', () => {
   it('is off with MCP_SESSION_IDLE_TIMEOUT=0', async () => {
     const other = await startGateway({ MCP_PLUGINS_DIR: PLUGINS_DIR, MCP_SESSION_IDLE_TIMEOUT: '0' });
     try {
-      const res = await call(`${other.baseUrl}/mcp`, { method: 'POST', headers: { Accept: BOTH, 'Content-Type': 'application/json' }, body: initializeBody() });
+      const res = await call(`${other.baseUrl}/mcp`, {
+        method: 'POST',
+        headers: { Accept: BOTH, 'Content-Type': 'application/json' },
+        body: initializeBody(),
+      });
       const id = res.headers.get('mcp-session-id') as string;
       expect(other.app.get(StreamableHttpStreams).reapIdle(Date.now() + 10 * 24 * 3600 * 1000)).toEqual([]);
       expect(other.app.get(SessionRegistry).get(id)).toBeDefined();

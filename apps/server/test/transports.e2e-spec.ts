@@ -70,9 +70,17 @@ interface Connection {
 type Connect = (gateway: RunningGateway, client: Client) => Promise<Connection>;
 
 const connectSse: Connect = async (gateway, client) => {
-  const before = new Set(gateway.app.get(SessionRegistry).all().map((s) => s.id));
+  const before = new Set(
+    gateway.app
+      .get(SessionRegistry)
+      .all()
+      .map((s) => s.id),
+  );
   await client.connect(new SSEClientTransport(new URL(`${gateway.baseUrl}/sse`)));
-  const session = gateway.app.get(SessionRegistry).all().find((s) => s.transport === 'sse' && !before.has(s.id));
+  const session = gateway.app
+    .get(SessionRegistry)
+    .all()
+    .find((s) => s.transport === 'sse' && !before.has(s.id));
   return {
     client,
     sessionId: () => session?.id,
@@ -164,6 +172,14 @@ describe.each<[string, 'sse' | 'streamable-http' | 'stdio', Connect]>([
     expect(deployed.isError).toBeFalsy();
     expect(deployed.structuredContent).toMatchObject({ app, version: '3.1.4', status: 'deployed' });
     const status = await client.callTool({ name: 'devops__status', arguments: { 'app-name': app } });
+    expect(status.isError).toBeFalsy();
+    expect(JSON.stringify(status.structuredContent)).toContain('3.1.4');
+  });
+
+  it('answers a call that asks for progress (an SSE answer over Streamable HTTP)', async () => {
+    const status = await client.callTool({ name: 'devops__status', arguments: { 'app-name': `shop-${kind}` } }, undefined, {
+      onprogress: () => undefined,
+    });
     expect(status.isError).toBeFalsy();
     expect(JSON.stringify(status.structuredContent)).toContain('3.1.4');
   });

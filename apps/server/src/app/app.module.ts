@@ -18,6 +18,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
+import { PluginWatcherService } from './mcp/plugin-watcher.service';
 import { ToolCatalogService } from './mcp/tool-catalog.service';
 import { RateLimitGuard } from './security/rate-limit.guard';
 import { RequestGuardMiddleware } from './security/request-guard.middleware';
@@ -75,6 +76,7 @@ export class AppModule implements NestModule {
         { provide: PluginRunner, useClass: ExecutorPluginRunner },
         PluginDiscoveryService,
         ToolCatalogService,
+        PluginWatcherService,
         McpDispatcher,
         StreamableHttpStreams,
         GatewayHealthIndicators,

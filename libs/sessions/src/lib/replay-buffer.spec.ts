@@ -43,7 +43,11 @@ describe('ReplayBuffer', () => {
     const buffer = new ReplayBuffer({ maxEvents: 3 });
     for (let i = 1; i <= 5; i++) buffer.append('g', `e${i}`);
     expect(buffer.size).toBe(3);
-    expect(buffer.replayAfter('g_1')).toEqual({ streamId: 'g', events: [expect.objectContaining({ data: 'e3' }), expect.objectContaining({ data: 'e4' }), expect.objectContaining({ data: 'e5' })], complete: false });
+    expect(buffer.replayAfter('g_1')).toEqual({
+      streamId: 'g',
+      events: [expect.objectContaining({ data: 'e3' }), expect.objectContaining({ data: 'e4' }), expect.objectContaining({ data: 'e5' })],
+      complete: false,
+    });
     expect(buffer.replayAfter('g_2')?.complete).toBe(true);
     expect(buffer.replayAfter('g_3')?.events.map((e) => e.data)).toEqual(['e4', 'e5']);
   });

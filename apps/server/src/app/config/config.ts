@@ -40,6 +40,10 @@ export interface AppConfig {
   maxArgBytes: number;
   /** Largest total of all arguments, in bytes of JSON. */
   maxArgsTotalBytes: number;
+  /** Watch MCP_PLUGINS_DIR and reload the catalog on change (MCP_WATCH, default on). */
+  watchPlugins: boolean;
+  /** Quiet period after the last change before reloading. */
+  watchDebounceMs: number;
   /** Tool calls at least this long are logged at warn. */
   slowCallMs: number;
   /** Discovery cache file; undefined = no cache. */
@@ -238,6 +242,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     sseKeepaliveMs: keepalive(env),
     discoveryCacheFile: discoveryCache(env, cwd),
     pluginEnv: pluginEnv(env),
+    watchPlugins: read(env, 'MCP_WATCH') === undefined ? true : flag(env, 'MCP_WATCH'),
+    watchDebounceMs: seconds(env, 'MCP_WATCH_DEBOUNCE', 300, 'a number of seconds to wait after the last change, e.g. 0.3'),
     apiKeys,
     authDisabled,
     authLoopbackBypass: flag(env, 'MCP_AUTH_LOOPBACK_BYPASS'),

@@ -126,7 +126,7 @@ export class McpDispatcher {
     }
     return {
       protocolVersion: session.protocolVersion,
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: this.config.watchPlugins } },
       serverInfo: SERVER_INFO,
       instructions: 'Each tool runs a command of a plugin from the gateway plugins folder. Tool errors carry structuredContent.error.code.',
     };

@@ -42,7 +42,9 @@ export class ToolCatalogService implements OnModuleInit {
     return this.lastReport;
   }
 
-  async reload(): Promise<void> {
+  /** Rediscover plugins and rebuild the catalog. Resolves true when the advertised tools changed. */
+  async reload(): Promise<boolean> {
+    const before = this.fingerprint();
     const report = await this.discovery.discover();
     this.catalog.clear();
     this.targets.clear();
@@ -73,6 +75,12 @@ export class ToolCatalogService implements OnModuleInit {
     }
     this.lastReport = report;
     this.ready = true;
+    return this.fingerprint() !== before;
+  }
+
+  /** What clients see of the catalog; equal fingerprints mean nothing to announce. */
+  private fingerprint(): string {
+    return JSON.stringify(this.catalog.list().map((t) => [t.name, t.description, t.inputSchema, t.annotations, t.outputSchema]));
   }
 
   /**

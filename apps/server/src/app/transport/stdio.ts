@@ -29,7 +29,11 @@ export interface StdioServer {
  * The gateway without HTTP: the same module, no server, no port. For `--stdio`, where stdout belongs
  * to the protocol; the logger given must write to stderr.
  */
-export function createStdioApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplicationContext> {
+export function createStdioApp(
+  config: AppConfig,
+  logger: LoggerService,
+  extensions: DynamicModule['imports'] = [],
+): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(AppModule.forRoot(config, logger, extensions), { logger, abortOnError: false });
 }
 
@@ -83,7 +87,8 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     stopping ??= (async () => {
       input.off('data', onData);
       input.pause();
-      if (reader.pendingBytes > 0) logger.warn(`stdio: input ended inside a message (${reader.pendingBytes} bytes without a newline); ignored.`, 'Stdio');
+      if (reader.pendingBytes > 0)
+        logger.warn(`stdio: input ended inside a message (${reader.pendingBytes} bytes without a newline); ignored.`, 'Stdio');
       reader.reset();
       // Closing the session aborts running calls; their (cancelled) answers are still written.
       if (sessions.remove(session.id, reason)) logger.log(`Session ended: ${session.id}`, 'Sessions');

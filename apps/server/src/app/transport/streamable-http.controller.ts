@@ -1,7 +1,16 @@
 import { Controller, Delete, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, Method, SUPPORTED_PROTOCOL_VERSIONS, failure, isFailure, isRequest, isSupportedVersion, parsePayload } from '@sanctum/protocol';
+import {
+  ErrorCode,
+  Method,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  failure,
+  isFailure,
+  isRequest,
+  isSupportedVersion,
+  parsePayload,
+} from '@sanctum/protocol';
 import type { JsonRpcRequest, JsonRpcResponse, ParsedPayload } from '@sanctum/protocol';
 import { SessionRegistry } from '@sanctum/sessions';
 import type { Session } from '@sanctum/sessions';
@@ -82,7 +91,12 @@ export class StreamableHttpController {
       return;
     }
     if (!isJson(req)) {
-      reject(res, 415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: POST /mcp takes JSON-RPC; send the header "Content-Type: application/json".');
+      reject(
+        res,
+        415,
+        ErrorCode.ConnectionClosed,
+        'Unsupported Media Type: POST /mcp takes JSON-RPC; send the header "Content-Type: application/json".',
+      );
       return;
     }
 
@@ -131,7 +145,12 @@ export class StreamableHttpController {
   @Get()
   open(@Req() req: Request, @Res() res: Response): void {
     if (!acceptedTypes(req).includes('text/event-stream')) {
-      reject(res, 406, ErrorCode.ConnectionClosed, 'Not Acceptable: GET /mcp is a Server-Sent Events stream; send the header "Accept: text/event-stream".');
+      reject(
+        res,
+        406,
+        ErrorCode.ConnectionClosed,
+        'Not Acceptable: GET /mcp is a Server-Sent Events stream; send the header "Accept: text/event-stream".',
+      );
       return;
     }
     const found = this.findSession(req, res);
@@ -153,9 +172,15 @@ export class StreamableHttpController {
         return;
       }
       if (!resumed.complete) {
-        this.logger.warn(`Session ${session.id}: resumed stream ${resumed.streamId} after events already dropped from the replay buffer`, 'StreamableHttp');
+        this.logger.warn(
+          `Session ${session.id}: resumed stream ${resumed.streamId} after events already dropped from the replay buffer`,
+          'StreamableHttp',
+        );
       }
-      this.logger.debug?.(`Session ${session.id}: resumed stream ${resumed.streamId} (${resumed.replayed} events replayed)`, 'StreamableHttp');
+      this.logger.debug?.(
+        `Session ${session.id}: resumed stream ${resumed.streamId} (${resumed.replayed} events replayed)`,
+        'StreamableHttp',
+      );
       return;
     }
 

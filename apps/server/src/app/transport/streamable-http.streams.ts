@@ -243,7 +243,10 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
   attach(session: Session): SessionStreams {
     const streams = new SessionStreams(session, {
       dropped: (message) =>
-        this.logger.debug?.(`Session ${session.id}: a response to ${JSON.stringify((message as { id?: unknown }).id)} had no stream to go on; dropped.`, 'StreamableHttp'),
+        this.logger.debug?.(
+          `Session ${session.id}: a response to ${JSON.stringify((message as { id?: unknown }).id)} had no stream to go on; dropped.`,
+          'StreamableHttp',
+        ),
       disposed: () => {
         if (this.states.get(session.id) === streams) this.states.delete(session.id);
       },
