@@ -10,6 +10,8 @@ function project(name, dir, overrides = {}) {
     displayName: name,
     rootDir: dir,
     testEnvironment: 'node',
+    // Specs spawn real processes; on a loaded 2-core machine 5 s is not enough headroom.
+    testTimeout: 30_000,
     transform: {
       '^.+\\.[tj]s$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.spec.json') }],
     },
