@@ -50,6 +50,8 @@ describe('operations: metrics, probes, JSON logs', () => {
     expect(delta('mcp_tool_call_duration_seconds_count{tool="echo_py.echo"}')).toBe(3);
     expect(delta('mcp_tool_call_duration_seconds_bucket{le="+Inf",tool="echo_py.echo"}')).toBe(3);
     expect(sample(after, 'mcp_executions_in_flight')).toBe(0);
+    expect(sample(after, 'mcp_plugin_processes_running')).toBe(0);
+    expect(after).toContain('mcp_executions_queued 0');
   });
 
   it('exposes sessions, plugins, tools, HTTP requests and process metrics with bounded labels', async () => {

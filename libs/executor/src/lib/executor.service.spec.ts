@@ -207,7 +207,7 @@ describe('ExecutorService limits', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(service.stats()).toMatchObject({ running: 2, queued: 1 });
     const refused = await service.execute(target(), sleepy(0.6));
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(1_000);
     expect(refused.run).toBeUndefined();
     expect(errorCodeOf(refused.result)).toBe('busy');
     const [block] = refused.result.content;
@@ -227,7 +227,7 @@ describe('ExecutorService limits', () => {
     const abortedAt = Date.now();
     controller.abort();
     const outcome = await queued;
-    expect(Date.now() - abortedAt).toBeLessThan(100);
+    expect(Date.now() - abortedAt).toBeLessThan(300);
     expect(outcome.run).toBeUndefined();
     expect(errorCodeOf(outcome.result)).toBe('cancelled');
     expect(service.stats()).toMatchObject({ running: 1, queued: 0 });

@@ -35,6 +35,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Extra variables for the child (e.g. a request id). */
   env?: Record<string, string>;
+  /** Each stderr line of the plugin as it arrives (progress and log lines). */
+  onStderrLine?: (line: string) => void;
 }
 
 export interface ExecutionOutcome {
@@ -146,6 +148,7 @@ export class ExecutorService {
         env: this.childEnv(options.env, target.envAllow),
         timeoutMs,
         signal: options.signal,
+        onStderrLine: options.onStderrLine,
         maxStdoutBytes: this.options.maxStdoutBytes,
         maxStderrBytes: this.options.maxStderrBytes,
         killGraceMs: this.options.killGraceMs,

@@ -21,6 +21,32 @@ export interface RunOptions {
    * what was read.
    */
   drainMs?: number;
+  /** Each complete stderr line as it arrives (progress and log lines of the plugin). */
+  onStderrLine?: (line: string) => void;
+}
+
+/** Longest stderr line handed to onStderrLine; longer lines are cut. */
+export const MAX_STDERR_LINE_CHARS = 64 * 1024;
+
+/** Splits a byte stream into text lines across chunk boundaries. */
+export class LineSplitter {
+  private partial = '';
+  private readonly decoder = new TextDecoder('utf-8');
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    const text = this.partial + this.decoder.decode(chunk, { stream: true });
+    const lines = text.split(/\r?\n/);
+    this.partial = (lines.pop() ?? '').slice(0, MAX_STDERR_LINE_CHARS);
+    for (const line of lines) this.onLine(line.slice(0, MAX_STDERR_LINE_CHARS));
+  }
+
+  /** The last line, when the stream ended without a newline. */
+  end(): void {
+    const rest = this.partial + this.decoder.decode();
+    this.partial = '';
+    if (rest !== '') this.onLine(rest.slice(0, MAX_STDERR_LINE_CHARS));
+  }
 }
 
 /** Which cap ended a run, and at how many bytes the stream was cut. */
@@ -180,7 +206,12 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     // Past a cap the data is still read (and dropped) so the writer never blocks on a full pipe
     // before the kill lands; memory stays at the cap.
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk) || overflow(stdout, 'stdout'));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk) || overflow(stderr, 'stderr'));
+    const lines = options.onStderrLine ? new LineSplitter(options.onStderrLine) : undefined;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      lines?.push(chunk);
+      if (!stderr.push(chunk)) overflow(stderr, 'stderr');
+    });
+    child.stderr?.on('end', () => lines?.end());
     child.on('error', (err) => finish(err.message));
     child.on('exit', (code, signal) => {
       if (settled) return;

@@ -50,7 +50,7 @@ export class RpcError extends Error {
   static methodNotFound(method: string): RpcError {
     return new RpcError(
       ErrorCode.MethodNotFound,
-      `Method not found: '${method}'. Supported methods: initialize, ping, tools/list, tools/call.`,
+      `Method not found: '${method}'. Supported methods: initialize, ping, tools/list, tools/call, logging/setLevel.`,
     );
   }
 

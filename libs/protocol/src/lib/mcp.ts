@@ -65,4 +65,21 @@ export const Method = {
   ToolsList: 'tools/list',
   ToolsCall: 'tools/call',
   Cancelled: 'notifications/cancelled',
+  SetLevel: 'logging/setLevel',
+  Progress: 'notifications/progress',
+  Message: 'notifications/message',
 } as const;
+
+/** MCP logging levels (RFC 5424 severities), least severe first. */
+export const LOGGING_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+
+export type LoggingLevel = (typeof LOGGING_LEVELS)[number];
+
+export function isLoggingLevel(value: unknown): value is LoggingLevel {
+  return (LOGGING_LEVELS as readonly unknown[]).includes(value);
+}
+
+/** True when a message at `level` passes a session whose threshold is `threshold`. */
+export function loggingLevelPasses(level: LoggingLevel, threshold: LoggingLevel): boolean {
+  return LOGGING_LEVELS.indexOf(level) >= LOGGING_LEVELS.indexOf(threshold);
+}

@@ -42,7 +42,8 @@ export function validateMessage(raw: unknown): ParsedItem {
   if (obj['jsonrpc'] !== JSONRPC_VERSION) {
     return invalid('"jsonrpc" must be exactly "2.0".', id);
   }
-  if ('id' in obj && !isRequestId(obj['id']) && !('result' in obj || 'error' in obj)) {
+  // A response may carry id null (the error of an unreadable request); a request never may.
+  if ('id' in obj && !isRequestId(obj['id']) && ('method' in obj || !('result' in obj || 'error' in obj))) {
     return invalid('"id" must be a string or an integer.');
   }
   if ('method' in obj) {

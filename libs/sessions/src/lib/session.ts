@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import type { JsonRpcMessage, ProtocolVersion, RequestId } from '@sanctum/protocol';
+import type { JsonRpcMessage, LoggingLevel, ProtocolVersion, RequestId } from '@sanctum/protocol';
 
 export type TransportKind = 'sse' | 'streamable-http' | 'stdio' | 'stateless';
 
@@ -28,6 +28,8 @@ export class Session {
   protocolVersion: ProtocolVersion | undefined;
   clientInfo: { name?: string; version?: string } | undefined;
   initialized = false;
+  /** Threshold for `notifications/message` (set by logging/setLevel). */
+  logLevel: LoggingLevel = 'info';
   /** Who opened the session (an API key's name); only the same principal may use it. */
   owner: string | undefined;
   private readonly inFlight = new Map<RequestId, AbortController>();

@@ -4,18 +4,22 @@ import { APP_LOGGER } from '../logging/logger';
 import { ExecutorService, validateArguments } from '@sanctum/executor';
 import type { ToolEntry } from '@sanctum/discovery';
 import {
+  JSONRPC_VERSION,
+  LOGGING_LEVELS,
   Method,
   RpcError,
   ToolErrorCode,
+  isLoggingLevel,
   isNotification,
   isRequest,
   isRequestId,
+  loggingLevelPasses,
   negotiateVersion,
   parseValue,
   success,
   toolError,
 } from '@sanctum/protocol';
-import type { CallToolResult, InitializeResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ParsedPayload, Tool } from '@sanctum/protocol';
+import type { CallToolResult, InitializeResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ParsedPayload, RequestId, Tool } from '@sanctum/protocol';
 import type { Session } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../config/config';
@@ -102,6 +106,14 @@ export class McpDispatcher {
         return this.initialize(params, session);
       case Method.Ping:
         return {};
+      case Method.SetLevel: {
+        const level = params['level'];
+        if (!isLoggingLevel(level)) {
+          throw RpcError.invalidParams(`logging/setLevel needs "level", one of ${LOGGING_LEVELS.join(', ')}.`);
+        }
+        session.logLevel = level;
+        return {};
+      }
       case Method.ToolsList:
         return { tools: this.catalog.list().map(toTool) };
       case Method.ToolsCall:
@@ -126,7 +138,7 @@ export class McpDispatcher {
     }
     return {
       protocolVersion: session.protocolVersion,
-      capabilities: { tools: { listChanged: this.config.watchPlugins } },
+      capabilities: { tools: { listChanged: this.config.watchPlugins }, logging: {} },
       serverInfo: SERVER_INFO,
       instructions: 'Each tool runs a command of a plugin from the gateway plugins folder. Tool errors carry structuredContent.error.code.',
     };
@@ -159,7 +171,8 @@ export class McpDispatcher {
     try {
       const env: Record<string, string> = { MCP_REQUEST_ID: requestId };
       if (traceparent && TRACEPARENT.test(traceparent)) env['TRACEPARENT'] = traceparent;
-      result = await this.invoke(entry, args, signal, env);
+      const progressToken = isPlainObject(meta) && (typeof meta['progressToken'] === 'string' || typeof meta['progressToken'] === 'number') ? meta['progressToken'] : undefined;
+      result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressToken));
     } finally {
       session.untrack(request.id);
       this.metrics.inFlight.dec();
@@ -179,7 +192,49 @@ export class McpDispatcher {
     return result;
   }
 
-  private async invoke(entry: ToolEntry, args: Record<string, unknown>, signal: AbortSignal, env: Record<string, string>): Promise<CallToolResult> {
+  /**
+   * Structured stderr lines of a running plugin: `{"progress": n, "total"?: m, "message"?: s}`
+   * becomes notifications/progress (only when the request asked with a progressToken, and only
+   * when not decreasing); `{"log": level, "message": text}` becomes notifications/message when it
+   * passes the session's level. Other stderr is kept for error excerpts only.
+   */
+  private pluginLines(entry: ToolEntry, session: Session, requestId: RequestId, progressToken: string | number | undefined): (line: string) => void {
+    let last = -Infinity;
+    const plugin = entry.qualifiedName.split('.')[0];
+    return (line) => {
+      if (!line.startsWith('{')) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (!isPlainObject(parsed)) return;
+      const progress = parsed['progress'];
+      if (typeof progress === 'number' && Number.isFinite(progress)) {
+        if (progressToken === undefined || progress < last) return;
+        last = progress;
+        const notification: Record<string, unknown> = { progressToken, progress };
+        if (typeof parsed['total'] === 'number') notification['total'] = parsed['total'];
+        if (typeof parsed['message'] === 'string') notification['message'] = parsed['message'];
+        session.send({ jsonrpc: JSONRPC_VERSION, method: Method.Progress, params: notification }, { relatedRequestId: requestId });
+        return;
+      }
+      const level = parsed['log'];
+      if (isLoggingLevel(level) && loggingLevelPasses(level, session.logLevel)) {
+        const data = parsed['data'] ?? parsed['message'] ?? '';
+        session.send({ jsonrpc: JSONRPC_VERSION, method: Method.Message, params: { level, logger: plugin, data } }, { relatedRequestId: requestId });
+      }
+    };
+  }
+
+  private async invoke(
+    entry: ToolEntry,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    env: Record<string, string>,
+    onStderrLine?: (line: string) => void,
+  ): Promise<CallToolResult> {
     const limits = argumentProblems(args, this.config);
     if (limits.length > 0) {
       return toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${entry.qualifiedName}: ${limits.join('; ')}.`);
@@ -200,7 +255,7 @@ export class McpDispatcher {
     }
     const target = this.catalog.target(entry);
     if (!target) return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} is in the catalog but has no plugin target.`);
-    const { result } = await this.executor.execute(target, args, { signal, env });
+    const { result } = await this.executor.execute(target, args, { signal, env, onStderrLine });
     return result;
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ExecutorService } from '@sanctum/executor';
 import { SessionRegistry } from '@sanctum/sessions';
 import type { TransportKind } from '@sanctum/sessions';
 import { ToolCatalogService } from '../mcp/tool-catalog.service';
 
 /** Where a call ended: `ok`, or the stable error code of the tool result. */
-export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'error';
+export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'busy' | 'error';
 
 const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http', 'stdio'];
 
@@ -59,8 +60,24 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(sessions: SessionRegistry, catalog: ToolCatalogService) {
+  constructor(sessions: SessionRegistry, catalog: ToolCatalogService, executor: ExecutorService) {
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'mcp_plugin_processes_running',
+      help: 'Plugin processes running for tool calls (bounded by MCP_MAX_CONCURRENCY).',
+      registers: [this.registry],
+      collect() {
+        this.set(executor.stats().running);
+      },
+    });
+    new Gauge({
+      name: 'mcp_executions_queued',
+      help: 'Tool calls waiting for a free plugin slot (bounded by MCP_QUEUE_LIMIT).',
+      registers: [this.registry],
+      collect() {
+        this.set(executor.stats().queued);
+      },
+    });
     new Gauge({
       name: 'mcp_sessions_open',
       help: 'Open sessions by transport.',
