@@ -3,6 +3,7 @@ import { Console } from 'node:console';
 import { createApp } from './app/bootstrap';
 import { ConfigError, loadConfig } from './app/config/config';
 import type { AppConfig } from './app/config/config';
+import { handleSignals } from './app/lifecycle/graceful-shutdown';
 import { createLogger } from './app/logging/logger';
 import { createStdioApp, serveStdio } from './app/transport/stdio';
 
@@ -22,6 +23,7 @@ function keepStdoutForProtocol(): void {
 async function serveHttp(config: AppConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const app = await createApp(config, logger);
+  handleSignals(app, logger, config.shutdownGraceMs);
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
   logger.log(`Sanctum MCP listening on ${url.replace('[::1]', 'localhost')} (Streamable HTTP: /mcp, SSE: /sse, health: /health)`, 'Main');

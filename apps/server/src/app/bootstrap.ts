@@ -18,6 +18,5 @@ export async function createApp(config: AppConfig, logger: LoggerService, extens
       maxAge: 600,
     });
   }
-  app.enableShutdownHooks();
   return app;
 }

@@ -73,6 +73,11 @@ export class Session {
     return true;
   }
 
+  /** Cancel every in-flight call, keeping the session open. */
+  cancelAll(reason = 'cancelled'): void {
+    for (const controller of this.inFlight.values()) controller.abort(new Error(reason));
+  }
+
   /** End the session: abort every in-flight call and complete the stream. Idempotent. */
   close(reason = 'session closed'): void {
     if (this.closedFlag) return;

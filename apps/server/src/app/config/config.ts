@@ -44,6 +44,8 @@ export interface AppConfig {
   watchPlugins: boolean;
   /** Quiet period after the last change before reloading. */
   watchDebounceMs: number;
+  /** On SIGTERM/SIGINT, how long running tool calls may take before they are cancelled. */
+  shutdownGraceMs: number;
   /** Tool calls at least this long are logged at warn. */
   slowCallMs: number;
   /** Discovery cache file; undefined = no cache. */
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     sseKeepaliveMs: keepalive(env),
     discoveryCacheFile: discoveryCache(env, cwd),
     pluginEnv: pluginEnv(env),
+    shutdownGraceMs: seconds(env, 'MCP_SHUTDOWN_GRACE', 10_000, 'a number of seconds running calls may take to finish at shutdown, e.g. 10'),
     watchPlugins: read(env, 'MCP_WATCH') === undefined ? true : flag(env, 'MCP_WATCH'),
     watchDebounceMs: seconds(env, 'MCP_WATCH_DEBOUNCE', 300, 'a number of seconds to wait after the last change, e.g. 0.3'),
     apiKeys,

@@ -45,6 +45,21 @@ export class McpDispatcher {
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
+  /** Sessions with tool calls running, and how many each (for a graceful shutdown). */
+  private readonly active = new Map<Session, number>();
+
+  /** Tool calls running now, over every transport. */
+  get inFlightCalls(): number {
+    let total = 0;
+    for (const count of this.active.values()) total += count;
+    return total;
+  }
+
+  /** Cancel every running tool call (their plugin process groups are killed). */
+  cancelAll(reason: string): void {
+    for (const session of this.active.keys()) session.cancelAll(reason);
+  }
+
   /**
    * Handle a decoded payload (one message or a batch). Returns what goes back to the client:
    * a response, an array of responses for a batch, or null when nothing is owed (notifications
@@ -166,6 +181,7 @@ export class McpDispatcher {
     this.logger.log({ message: `Tool invoked: ${label}`, ...fields }, 'Tools');
     const started = performance.now();
     const signal = session.track(request.id);
+    this.active.set(session, (this.active.get(session) ?? 0) + 1);
     this.metrics.inFlight.inc();
     let result: CallToolResult;
     try {
@@ -175,6 +191,9 @@ export class McpDispatcher {
       result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressToken));
     } finally {
       session.untrack(request.id);
+      const left = (this.active.get(session) ?? 1) - 1;
+      if (left > 0) this.active.set(session, left);
+      else this.active.delete(session);
       this.metrics.inFlight.dec();
     }
     const elapsed = performance.now() - started;
