@@ -5,9 +5,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 log=$(mktemp)
-npm start >"$log" 2>&1 &
+# Its own process group (npm -> nx -> node), so cleanup stops exactly what this script started.
+setsid npm start >"$log" 2>&1 &
 pid=$!
-cleanup() { kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null; pkill -f "dist/apps/server/main.js" 2>/dev/null; wait "$pid" 2>/dev/null; }
+cleanup() { kill -TERM -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 trap cleanup EXIT
 
 for _ in $(seq 1 240); do

@@ -88,8 +88,9 @@ describe('HTTP surface of the legacy transport', () => {
     ['invalid JSON', '{"jsonrpc":', -32700],
     ['a non-object', '42', -32600],
     ['a wrong jsonrpc version', '{"jsonrpc":"1.0","id":1,"method":"ping"}', -32600],
-  ])('POST /message with %s answers the JSON-RPC error %d', async (_name, body, code) => {
+  ])('POST /message with %s answers 400 and the JSON-RPC error %d', async (_name, body, code) => {
     const res = await post(`${gateway.baseUrl}/message`, body);
+    expect(res.status).toBe(400);
     expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code } });
   });
 

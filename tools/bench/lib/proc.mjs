@@ -33,7 +33,7 @@ const MAX_LINES = 200;
  * @param {string} name
  * @param {string} command
  * @param {string[]} args
- * @param {{cwd?: string, env?: NodeJS.ProcessEnv}} [options]
+ * @param {{cwd?: string, env?: NodeJS.ProcessEnv, onLine?: (line: string) => void}} [options]
  * @returns {Managed}
  */
 export function startChild(name, command, args, options = {}) {
@@ -75,9 +75,11 @@ export function startChild(name, command, args, options = {}) {
       if (partial.length > 4096) partial = partial.slice(-4096);
       for (const line of parts) {
         if (line === '') continue;
+        options.onLine?.(line);
         managed.lines.push(line);
         if (managed.lines.length > MAX_LINES) managed.lines.shift();
-        if (/\b(WARN|ERROR|FATAL|Warning|warn|error)\b/.test(line)) {
+        // The gateway's text log lines (`<ISO time> WARN: ...`), JSON log lines, and Node's own warnings.
+        if (/^\S+ (WARN|ERROR|FATAL):|"level":"(warn|error)"|^\(node:\d+\) |Error:/.test(line)) {
           managed.warningCount += 1;
           if (managed.warnings.length < MAX_LINES) managed.warnings.push(line);
         }

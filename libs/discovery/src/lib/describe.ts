@@ -79,7 +79,7 @@ function parameterFrom(raw: Record<string, unknown>): ParameterSpec {
  * Validate a `--describe` payload against contract v1 and turn it into command specs.
  * Throws ContractViolationError with field-addressed messages.
  */
-export function parseDescribe(payload: unknown): DescribedPlugin {
+export function parseDescribe(payload: unknown, pluginName = 'plugin'): DescribedPlugin {
   if (!validateContract(payload)) {
     throw new ContractViolationError([...new Set((validateContract.errors ?? []).map((e) => problemText(e, payload)))]);
   }
@@ -98,7 +98,7 @@ export function parseDescribe(payload: unknown): DescribedPlugin {
     });
     const described: CommandSpec = {
       name,
-      description: typeof command['description'] === 'string' ? command['description'] : '',
+      description: typeof command['description'] === 'string' && command['description'].trim() !== '' ? command['description'] : `Run \`${pluginName} ${name}\``,
       parameters: params,
     };
     if (command['annotations']) described.annotations = command['annotations'] as Record<string, unknown>;

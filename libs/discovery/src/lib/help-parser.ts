@@ -563,7 +563,9 @@ function buildParameter(entry: Entry, facts: UsageFacts, place: number): Paramet
   if (text !== '') spec.description = text;
   if (raw !== undefined) {
     const value = coerceDefault(raw, spec.type, element.type);
-    if (value !== undefined) spec.default = value;
+    // A default outside the choices (e.g. "(default: all environments)") is prose, not a value.
+    const allowed = spec.enum === undefined || spec.enum.includes(value);
+    if (value !== undefined && allowed) spec.default = value;
   }
   return spec;
 }

@@ -45,7 +45,8 @@ export interface DiscoveryReport {
 
 class PluginSkip extends Error {}
 
-function firstLine(text: string): string {
+/** The last line of a process's output: where tracebacks and argparse put the actual error. */
+function lastLine(text: string): string {
   const line = text.trim().split('\n').pop() ?? '';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
@@ -120,7 +121,7 @@ export class PluginDiscoveryService {
         throw new PluginSkip(`\`${basename(location.entryPath)} --describe\` printed invalid JSON: ${(err as Error).message}`);
       }
       try {
-        const described = parseDescribe(payload);
+        const described = parseDescribe(payload, location.name);
         if (described.commands.length === 0) throw new PluginSkip('`--describe` lists no commands');
         return { commands: described.commands, via: 'describe', version: described.plugin?.version, env: described.plugin?.env };
       } catch (err) {
@@ -138,7 +139,7 @@ export class PluginDiscoveryService {
     if (out.spawnError) throw new PluginSkip(`${what} could not start: ${out.spawnError}`);
     if (out.timedOut) throw new PluginSkip(`${what} did not finish within ${this.options.helpTimeoutMs} ms`);
     if (out.exitCode !== 0) {
-      const detail = firstLine(out.stderr) || firstLine(out.stdout);
+      const detail = lastLine(out.stderr) || lastLine(out.stdout);
       throw new PluginSkip(`${what} exited with code ${out.exitCode}${detail ? `: ${detail}` : ''}`);
     }
     return out.stdout;

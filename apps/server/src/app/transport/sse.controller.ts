@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { APP_LOGGER } from '../logging/logger';
 import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
@@ -80,12 +81,14 @@ export class SseController {
 
     if (sessionId === undefined || sessionId === '') {
       // No session: answer in the HTTP body (what a curl debug call expects).
-      const session = new Session(`http-${Date.now().toString(36)}`, 'stateless');
+      const session = new Session(`http-${randomUUID()}`, 'stateless');
       session.owner = principalOf(res);
       try {
         const response = await this.dispatcher.handlePayload(payload, session);
+        // A body with nothing dispatchable is a bad request, with or without a session.
+        const unreadable = payload.items.every((item) => !item.ok);
         if (response === null) res.status(202).end();
-        else res.status(200).json(response);
+        else res.status(unreadable ? 400 : 200).json(response);
       } finally {
         session.close();
       }
