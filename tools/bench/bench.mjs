@@ -940,6 +940,19 @@ function markdown(rows) {
   return lines.join('\n');
 }
 
+/** Median wall time of `python -c pass` (5 runs): the floor of every plugin call and discovery. */
+function pythonStartupMs() {
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    execFileSync(python, ['-c', 'pass'], { env: pluginEnv(), stdio: 'ignore' });
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
 function machine() {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   return {
@@ -951,6 +964,8 @@ function machine() {
     memTotal: fmtMB(totalmem()),
     memFree: fmtMB(freemem()),
     python,
+    pythonStartupMs: pythonStartupMs(),
+    loadavgStart: loadavg(),
     bundle: MAIN,
     bundleMtime: statSync(MAIN).mtime.toISOString(),
   };
@@ -1037,6 +1052,7 @@ async function main() {
 
   const rows = buildRows();
   const elapsedS = (performance.now() - runStarted) / 1000;
+  meta.loadavgEnd = loadavg();
   const title = `Sanctum MCP benchmark (${profile.name}), ${meta.date.slice(0, 10)}: node ${meta.node}, ${meta.cpus} x ${meta.cpuModel}, ${elapsedS.toFixed(0)} s`;
   const out = [`## ${title}`, '', markdown(rows), ''];
   if (results.protocol) {
@@ -1044,7 +1060,10 @@ async function main() {
       `tools/list returns ${results.protocol.toolCount.gateway} tools (${fmtNum(results.protocol.toolsListBytes.gateway)} bytes of JSON) from the gateway and ${results.protocol.toolCount.reference} (${fmtNum(results.protocol.toolsListBytes.reference)} bytes) from the reference.`,
     );
   }
-  out.push('Load generator (autocannon) and clients run in the harness process on the same machine as the servers.');
+  out.push(
+    `Load generator (autocannon) and clients run in the harness process on the same machine as the servers. ` +
+      `\`${python} -c pass\` takes ${fmtMs(meta.pythonStartupMs)} here (median of 5). Load average at start ${meta.loadavgStart}, at end ${meta.loadavgEnd}.`,
+  );
   if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `- ${n}`));
   if (failures.length) out.push('', 'Failures:', ...failures.map((f) => `- ${f}`));
   process.stdout.write(`${out.join('\n')}\n`);

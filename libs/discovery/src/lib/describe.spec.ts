@@ -52,3 +52,30 @@ describe('parseDescribe (plugin contract v1)', () => {
     expect(() => parseDescribe(payload)).toThrow(message);
   });
 });
+
+describe('parseDescribe with a verbatim inputSchema', () => {
+  const schema2020 = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    $defs: { address: { type: 'object', properties: { city: { type: 'string' } } } },
+    properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+    additionalProperties: false,
+  };
+
+  it('keeps a 2020-12 schema unchanged', () => {
+    const described = parseDescribe({ commands: [{ name: 'go', inputSchema: schema2020, parameters: [{ name: 'name' }, { name: 'address', type: 'object' }] }] });
+    expect(described.commands[0].inputSchema).toEqual(schema2020);
+  });
+
+  it('refuses a schema property without a parameter (it could never reach argv)', () => {
+    expect(() => parseDescribe({ commands: [{ name: 'go', inputSchema: schema2020, parameters: [{ name: 'name' }] }] })).toThrow(
+      'commands[0].inputSchema.properties.address has no matching parameter',
+    );
+  });
+
+  it('refuses a schema that does not compile', () => {
+    expect(() => parseDescribe({ commands: [{ name: 'go', inputSchema: { type: 'object', properties: { a: { type: 'nonsense' } } }, parameters: [{ name: 'a' }] }] })).toThrow(
+      /commands\[0\]\.inputSchema is not a usable JSON Schema/,
+    );
+  });
+});

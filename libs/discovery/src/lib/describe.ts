@@ -1,4 +1,5 @@
 import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020';
 import type { ErrorObject } from 'ajv';
 import type { CommandSpec, JsonSchema, ParameterSpec, ParameterType } from '@sanctum/protocol';
 import contract from './contract/plugin-contract-v1.schema.json';
@@ -19,6 +20,18 @@ export class ContractViolationError extends Error {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateContract = ajv.compile(contract);
+const ajv2020 = new Ajv2020({ allErrors: true, strict: false });
+
+/** A verbatim input schema must compile (with the draft its `$schema` names), or no call could be validated. */
+function schemaProblem(schema: JsonSchema): string | undefined {
+  const draft2020 = typeof schema['$schema'] === 'string' && schema['$schema'].includes('2020-12');
+  try {
+    (draft2020 ? ajv2020 : new Ajv({ strict: false })).compile(schema);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 function fieldPath(instancePath: string): string {
   return instancePath
@@ -103,6 +116,18 @@ export function parseDescribe(payload: unknown, pluginName = 'plugin'): Describe
     };
     if (command['annotations']) described.annotations = command['annotations'] as Record<string, unknown>;
     if (command['outputSchema']) described.outputSchema = command['outputSchema'] as JsonSchema;
+    const inputSchema = command['inputSchema'] as JsonSchema | undefined;
+    if (inputSchema) {
+      // argv is rendered from parameters: a property without one could never reach the plugin.
+      const declared = new Set(params.map((p) => p.name));
+      const missing = Object.keys(inputSchema.properties ?? {}).filter((key) => !declared.has(key));
+      if (missing.length > 0) {
+        throw new ContractViolationError(missing.map((key) => `commands[${index}].inputSchema.properties.${key} has no matching parameter`));
+      }
+      const problem = schemaProblem(inputSchema);
+      if (problem) throw new ContractViolationError([`commands[${index}].inputSchema is not a usable JSON Schema: ${problem}`]);
+      described.inputSchema = inputSchema;
+    }
     if (typeof command['timeout'] === 'number') described.timeout = command['timeout'];
     return described;
   });

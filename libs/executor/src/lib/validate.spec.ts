@@ -78,3 +78,19 @@ describe('validateArguments', () => {
     expect(validateArguments(slashed, { 'a/b': 1 })).toEqual(["'a/b' must be string"]);
   });
 });
+
+describe('validateArguments with a JSON Schema 2020-12 schema', () => {
+  const schema = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object' as const,
+    $defs: { address: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+    additionalProperties: false,
+  };
+
+  it('compiles it with the 2020-12 dialect and validates through $defs', () => {
+    expect(validateArguments(schema, { name: 'x', address: { city: 'P' } })).toEqual([]);
+    expect(validateArguments(schema, { name: 'x', address: {} })).toEqual(["missing required argument 'city'"]);
+    expect(validateArguments(schema, { x: 1 })).toEqual(["unknown argument 'x'"]);
+  });
+});

@@ -1,8 +1,13 @@
 import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ObjectSchema } from '@sanctum/protocol';
 
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+const options = { allErrors: true, strict: false, coerceTypes: false, useDefaults: false } as const;
+const ajv = new Ajv(options);
+/** Schemas a plugin declares verbatim may be JSON Schema 2020-12 (`$schema` says so). */
+const ajv2020 = new Ajv2020(options);
+const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 const compiled = new WeakMap<ObjectSchema, ValidateFunction>();
 
 function describe(error: ErrorObject): string {
@@ -29,7 +34,7 @@ function describe(error: ErrorObject): string {
 export function validateArguments(schema: ObjectSchema, args: Record<string, unknown>): string[] {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = (typeof schema['$schema'] === 'string' && DRAFT_2020.test(schema['$schema']) ? ajv2020 : ajv).compile(schema);
     compiled.set(schema, validate);
   }
   if (validate(args)) return [];

@@ -37,6 +37,8 @@ export interface CommandSpec {
   parameters: ParameterSpec[];
   /** MCP tool annotations (hints such as readOnlyHint), from a structured description. */
   annotations?: Record<string, unknown>;
+  /** The input schema verbatim, when the plugin declares one (else built from `parameters`). */
+  inputSchema?: JsonSchema;
   /** JSON Schema of the command's `{"result": ...}` object, when the plugin declares one. */
   outputSchema?: JsonSchema;
   /** Seconds; overrides the gateway's default timeout for this command. */

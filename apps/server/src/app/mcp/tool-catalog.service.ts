@@ -55,7 +55,7 @@ export class ToolCatalogService implements OnModuleInit {
           name: applyTemplate(this.config.toolNameTemplate, plugin.name, command.name),
           qualifiedName: `${plugin.name}.${command.name}`,
           description: command.description,
-          inputSchema: buildInputSchema(command.parameters),
+          inputSchema: (command.inputSchema as ObjectSchema | undefined) ?? buildInputSchema(command.parameters),
           source: { kind: 'plugin', plugin: plugin.name, dir: plugin.dir, entryPath: plugin.entryPath, command },
         };
         if (command.annotations) entry.annotations = command.annotations as ToolEntry['annotations'];
