@@ -13,10 +13,7 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LEGACY_PROTOCOL, RawMcpSession, SseStream, keepAliveAgent, request } from './lib/http.mjs';
-import { merge, post } from './lib/load.mjs';
 import { writePlugins } from './lib/plugin-template.mjs';
 import { cleanupAll, cleanupSync, freePort, onCleanup, openFileLimit, rssBytes, sleep, startChild, stopChild, tempDir } from './lib/proc.mjs';
 import { fmtMB, fmtMs, fmtNum, fmtRatio, median, summary } from './lib/stats.mjs';
@@ -73,9 +70,9 @@ const PROFILES = {
   },
   full: {
     name: 'full',
-    durationS: 8,
+    durationS: 5,
     warmupS: 2,
-    rounds: 2,
+    rounds: 4,
     sdkN: 1000,
     callN: 200,
     callConcurrentN: 480,
@@ -103,7 +100,10 @@ const TARGETS = {
 // Command line
 // ---------------------------------------------------------------------------------------------
 
-/** @param {string} message */
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function usageError(message) {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
@@ -146,6 +146,22 @@ if (!existsSync(MAIN)) {
   );
   process.exit(2);
 }
+
+// Packages are loaded after the checks above, so that a missing build is reported as such.
+let packages;
+try {
+  packages = {
+    load: await import('./lib/load.mjs'),
+    client: await import('@modelcontextprotocol/sdk/client/index.js'),
+    streamable: await import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  };
+} catch (err) {
+  process.stderr.write(`A package the harness needs cannot be loaded (${/** @type {Error} */ (err).message}).\nInstall the workspace's dependencies: npm ci\n`);
+  process.exit(2);
+}
+const { post, merge } = packages.load;
+const { Client } = packages.client;
+const { StreamableHTTPClientTransport } = packages.streamable;
 
 // ---------------------------------------------------------------------------------------------
 // Run state, logging, cleanup
@@ -472,7 +488,9 @@ async function protocolPhase(gateway, reference) {
       if (list.length === 0) continue;
       const delivered = list.reduce((a, r) => a + (r.delivered ?? 0), 0);
       const merged = merge(list);
-      out[key][kind] = key.startsWith('sse-') ? { ...merged, delivered, lost: merged.ok - delivered } : merged;
+      // Requests still in flight when a run stops are answered but not counted as 2xx: more
+      // deliveries than 2xx answers is not a gain, fewer is a loss.
+      out[key][kind] = key.startsWith('sse-') ? { ...merged, delivered, lost: Math.max(0, merged.ok - delivered) } : merged;
       if (merged.non2xx || merged.errors || merged.timeouts) {
         notes.push(`protocol ${key}: ${kind} had ${merged.non2xx} non-2xx answers, ${merged.errors} connection errors, ${merged.timeouts} timeouts`);
       }
@@ -496,7 +514,7 @@ async function protocolPhase(gateway, reference) {
  */
 async function sdkPhase(gateway, reference) {
   const servers = [gateway, reference];
-  /** @type {Record<string, {client: Client, transport: StreamableHTTPClientTransport, ping: number[], list: number[]}>} */
+  /** @type {Record<string, {client: InstanceType<typeof Client>, transport: InstanceType<typeof StreamableHTTPClientTransport>, ping: number[], list: number[]}>} */
   const ctx = {};
   for (const server of servers) {
     const client = new Client({ name: 'sanctum-bench', version: '1.0.0' });
@@ -892,7 +910,7 @@ function buildRows() {
         reference: mem(r),
         ratio: r ? fmtRatio(g.extraBytes / r.extraBytes) : 'n/a',
         target: '<= 150 MB at 10,000',
-        status: exact ? status(g.extraBytes <= TARGETS.idleExtraBytes) : status(projected <= TARGETS.idleExtraBytes, ' (projected)'),
+        status: exact ? status(g.extraBytes <= TARGETS.idleExtraBytes) : status(projected <= TARGETS.idleExtraBytes, ` (rough projection from K=${fmtNum(g.opened)})`),
       });
       rows.push({
         metric: `/health latency with K=${fmtNum(Number(k))} sessions open (N=${g.health.n})`,
@@ -966,6 +984,7 @@ function machine() {
     python,
     pythonStartupMs: pythonStartupMs(),
     loadavgStart: loadavg(),
+    loadavgEnd: '',
     bundle: MAIN,
     bundleMtime: statSync(MAIN).mtime.toISOString(),
   };

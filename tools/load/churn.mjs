@@ -6,10 +6,11 @@
 //   node tools/load/churn.mjs --url http://127.0.0.1:8124 [--sessions 10000] [--batch 100]
 //
 // Heap figures come from the gateway's /metrics (nodejs_heap_size_used_bytes), read after each of
-// --rounds rounds (default 3) once the gateway has been idle for a second. Garbage that V8 has not
-// collected yet makes one reading noisy, but it does not accumulate: the run fails when the heap
-// after the last round exceeds the heap after the first by more than --max-growth-mb (default 16),
-// which a leak of 1 KB per session would do at 2 x 10,000 further sessions.
+// --rounds rounds (default 3) once the gateway has been idle for a second. Without a forced GC a
+// reading includes garbage V8 has not collected yet (tens of MB on a small heap), so the heap is
+// reported, and enforced only when --max-growth-mb is given: then the run fails when the heap after
+// the last round exceeds the heap after the first by more than that (use it with 10,000+ sessions
+// per round, where a leak of 1 KB per session stands out from the noise).
 import { request } from 'node:http';
 
 const args = Object.fromEntries(
@@ -25,7 +26,7 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
 }
 const total = Math.min(Number(args.sessions ?? 10_000), 20_000);
 const batch = Math.min(Number(args.batch ?? 100), 500);
-const maxGrowthMb = Number(args['max-growth-mb'] ?? 16);
+const maxGrowthMb = args['max-growth-mb'] === undefined ? Infinity : Number(args['max-growth-mb']);
 const rounds = Math.min(Math.max(Number(args.rounds ?? 3), 2), 5);
 const deadline = Date.now() + 300_000;
 const headers = args.key ? { Authorization: `Bearer ${args.key}` } : {};
@@ -113,6 +114,6 @@ const ok = errors === 0 && done === total * rounds && after.sessions === before.
 console.log(
   `CHURN ${ok ? 'OK' : 'FAILED'} sessions=${done}/${total * rounds} in ${rounds} rounds (${withHttp ? 'SSE and Streamable HTTP' : 'SSE only'}) errors=${errors} ` +
     `elapsed=${elapsed.toFixed(1)}s rate=${(done / elapsed).toFixed(0)}/s sessions_before=${before.sessions} sessions_after=${after.sessions} ` +
-    `heap_MB baseline=${mb(heapBefore)} after_rounds=${heaps.map(mb).join('/')} growth_after_first=${growthMb.toFixed(1)}MB (max ${maxGrowthMb})`,
+    `heap_MB baseline=${mb(heapBefore)} after_rounds=${heaps.map(mb).join('/')} growth_after_first=${growthMb.toFixed(1)}MB${Number.isFinite(maxGrowthMb) ? ` (max ${maxGrowthMb})` : ' (reported only)'}`,
 );
 process.exit(ok ? 0 : 1);

@@ -1,5 +1,6 @@
 // autocannon runs with per-response latencies kept at full precision (autocannon's own
 // histogram records whole milliseconds, too coarse for sub-millisecond protocol calls).
+// @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
 import { percentile } from './stats.mjs';
 
@@ -41,7 +42,7 @@ export function post(options) {
         timeout: 10,
         bailout: 1000,
       },
-      (err, result) => {
+      (/** @type {Error | null} */ err, /** @type {any} */ result) => {
         if (err) {
           reject(err);
           return;
@@ -61,12 +62,14 @@ export function post(options) {
         });
       },
     );
-    instance.on('response', (_client, statusCode, resBytes, responseTime) => {
+    /** @type {(client: unknown, statusCode: number, resBytes: number, responseTime: number) => void} */
+    const onResponse = (_client, statusCode, resBytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) {
         latencies.push(responseTime);
         bytes += resBytes;
       }
-    });
+    };
+    instance.on('response', onResponse);
   });
 }
 

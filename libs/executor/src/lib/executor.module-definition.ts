@@ -1,5 +1,11 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
+/** Where the executor tells the operator what they should know (Nest's LoggerService fits). */
+export interface ExecutorLogger {
+  log(message: string, context?: string): unknown;
+  warn(message: string, context?: string): unknown;
+}
+
 export interface ExecutorModuleOptions {
   /** Resolved Python interpreter used for `cli.py` plugins. */
   python: string;
@@ -20,6 +26,16 @@ export interface ExecutorModuleOptions {
   killGraceMs?: number;
   /** ms to wait for a plugin's pipes after it exited before killing what holds them (default 250). */
   drainMs?: number;
+  /**
+   * Run `cli.py` tool calls through a Python fork server (a warm interpreter forked per call) instead
+   * of spawning an interpreter each time (MCP_FORK_SERVER; default false here, on in the app).
+   */
+  forkServer?: boolean;
+  /** Plugins (folder names) whose calls are always spawned (MCP_FORK_EXCLUDE). */
+  forkExclude?: readonly string[];
+  /** ms between a fork server failure and the next start; calls are spawned meanwhile (default 30 s). */
+  forkRetryMs?: number;
+  logger?: ExecutorLogger;
 }
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: EXECUTOR_OPTIONS } =

@@ -1,4 +1,6 @@
+import { basename, extname } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
 import type { CallToolResult, ObjectSchema, ParameterSpec } from '@sanctum/protocol';
 import { ToolErrorCode, toolError } from '@sanctum/protocol';
 import { normalizeArguments, renderArgv } from './argv';
@@ -7,11 +9,13 @@ import { EXECUTOR_OPTIONS } from './executor.module-definition';
 import type { ExecutorModuleOptions } from './executor.module-definition';
 import { buildChildEnv } from './child-env';
 import { EXECUTOR_DEFAULT_QUEUE_LIMIT, defaultMaxConcurrency } from './executor.constants';
+import { ForkServer, runForked } from './fork-server';
+import type { ForkServerEvent, ForkServerStats } from './fork-server';
 import { ConcurrencyLimiter } from './limiter';
 import { commandLineFor } from './launcher';
 import { mapRunResult } from './result';
 import { runProcess } from './runner';
-import type { RunResult } from './runner';
+import type { RunOptions, RunResult } from './runner';
 import { validateArguments } from './validate';
 
 /** Everything needed to run one plugin command. */
@@ -56,10 +60,12 @@ export interface ExecutorStats {
 
 /** Turns (tool, arguments) into a plugin process and its output into a tool result. */
 @Injectable()
-export class ExecutorService {
+export class ExecutorService implements OnModuleDestroy {
   private readonly limiter: ConcurrencyLimiter;
   private readonly maxConcurrency: number;
   private readonly queueLimit: number;
+  private readonly forkServer: ForkServer | undefined;
+  private readonly forkExclude: ReadonlySet<string>;
 
   constructor(@Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorModuleOptions) {
     this.maxConcurrency = options.maxConcurrency ?? defaultMaxConcurrency();
@@ -69,6 +75,45 @@ export class ExecutorService {
       perKeyConcurrency: options.pluginConcurrency ?? 0,
       queueLimit: this.queueLimit,
     });
+    this.forkExclude = new Set(options.forkExclude ?? []);
+    this.forkServer = options.forkServer
+      ? new ForkServer({ python: options.python, env: () => this.childEnv(), retryMs: options.forkRetryMs, onEvent: (event) => this.onForkEvent(event) })
+      : undefined;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.forkServer?.stop();
+  }
+
+  /** The Python fork server's state and counters; undefined when it is off. */
+  forkServerStats(): ForkServerStats | undefined {
+    return this.forkServer?.stats();
+  }
+
+  /**
+   * Start the fork server now instead of on the first Python call; resolves true once it is ready
+   * (false when it is off or failed to start).
+   */
+  startForkServer(): Promise<boolean> {
+    return this.forkServer?.start() ?? Promise.resolve(false);
+  }
+
+  private onForkEvent(event: ForkServerEvent): void {
+    const logger = this.options.logger;
+    if (event.type === 'ready') {
+      logger?.log(`Python fork server ready (pid ${event.pid}, Python ${event.version}, ${event.startMs} ms): cli.py calls are forked from it`, 'Executor');
+    } else if (event.type === 'failed') {
+      logger?.warn(
+        `Python fork server failed: ${event.reason}. cli.py calls are spawned until it is started again in ${Math.round(event.retryInMs / 1000)} s`,
+        'Executor',
+      );
+    }
+  }
+
+  /** Whether a call of this target goes through the fork server (Python entries, not excluded). */
+  private forkServerFor(target: PluginCommandTarget): ForkServer | undefined {
+    if (!this.forkServer || extname(target.entryPath) !== '.py' || this.forkExclude.has(basename(target.cwd))) return undefined;
+    return this.forkServer;
   }
 
   /** Tool-call plugin processes running now and calls queued for a slot (for metrics and health). */
@@ -141,19 +186,21 @@ export class ExecutorService {
         ),
       };
     }
+    const runOptions: RunOptions = {
+      cwd: target.cwd,
+      env: this.childEnv(options.env, target.envAllow),
+      timeoutMs,
+      signal: options.signal,
+      onStderrLine: options.onStderrLine,
+      maxStdoutBytes: this.options.maxStdoutBytes,
+      maxStderrBytes: this.options.maxStderrBytes,
+      killGraceMs: this.options.killGraceMs,
+      drainMs: this.options.drainMs,
+    };
+    const forkServer = this.forkServerFor(target);
     let run: RunResult;
     try {
-      run = await runProcess(program, argv, {
-        cwd: target.cwd,
-        env: this.childEnv(options.env, target.envAllow),
-        timeoutMs,
-        signal: options.signal,
-        onStderrLine: options.onStderrLine,
-        maxStdoutBytes: this.options.maxStdoutBytes,
-        maxStderrBytes: this.options.maxStderrBytes,
-        killGraceMs: this.options.killGraceMs,
-        drainMs: this.options.drainMs,
-      });
+      run = await (forkServer ? runForked(forkServer, argv, runOptions) : runProcess(program, argv, runOptions));
     } finally {
       slot.release();
     }

@@ -54,6 +54,7 @@ function isContentBlock(value: unknown): value is ContentBlock {
 /**
  * The one mapping from a finished plugin process to an MCP tool result:
  * - spawn failure, timeout, cancellation: error results with their own codes;
+ * - a run the gateway lost (the Python fork server died during it): `internal_error`;
  * - output past a cap: `plugin_error` naming the stream and the cap;
  * - stdout JSON `{"error": ...}` or a non-zero exit: `plugin_error` with the message or a stderr excerpt;
  * - stdout JSON `{"result": x}`: x as text (objects also as structuredContent);
@@ -63,6 +64,9 @@ function isContentBlock(value: unknown): value is ContentBlock {
 export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: number): CallToolResult {
   if (run.spawnError) {
     return toolError(ToolErrorCode.InternalError, `Could not start ${toolLabel}: ${run.spawnError}`);
+  }
+  if (run.internalError) {
+    return toolError(ToolErrorCode.InternalError, `${toolLabel} did not finish: ${run.internalError}; the plugin's processes were killed.`);
   }
   if (run.timedOut) {
     const seconds = timeoutMs ? ` after ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 === 0 ? 0 : 1)} s` : '';

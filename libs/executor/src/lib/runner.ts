@@ -69,6 +69,11 @@ export interface RunResult {
   spawnError?: string;
   /** Set when the run was ended because a stream went past its cap. */
   outputLimit?: OutputLimitExceeded;
+  /**
+   * Set when the gateway lost track of a started run (the Python fork server died while it ran):
+   * the process group was killed and the plugin's own outcome is unknown.
+   */
+  internalError?: string;
 }
 
 export const DEFAULT_MAX_STDOUT = 10 * 1024 * 1024;
@@ -77,7 +82,7 @@ export const DEFAULT_KILL_GRACE_MS = 2_000;
 export const DEFAULT_DRAIN_MS = 250;
 
 /** Signal a whole process group; ESRCH (already gone) is not an error. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -111,7 +116,181 @@ class CappedBuffer {
   }
 }
 
+
 type EndReason = 'timeout' | 'cancelled' | 'output';
+
+/** How a run ended other than by its process closing its output. */
+export interface RunEnd {
+  /** The process could not be started at all. */
+  spawnError?: string;
+  /** The gateway lost the run (see RunResult.internalError). */
+  internalError?: string;
+}
+
+/**
+ * The life of one plugin process, whatever started it (a spawn, or the Python fork server): output
+ * capped, stderr split into lines, timeout and cancellation (SIGTERM to the process group, SIGKILL
+ * after the grace period), the drain period after the leader exited, the final SIGKILL of whatever
+ * is left in the group, and the RunResult. The starter feeds it events; `result` settles once.
+ *
+ * A termination requested before the process group is known (`setPid` not yet called) is delivered
+ * when it becomes known.
+ */
+export class ProcessRun {
+  readonly result: Promise<RunResult>;
+  private resolveResult: (result: RunResult) => void = () => undefined;
+  private readonly started = performance.now();
+  private readonly stdout: CappedBuffer;
+  private readonly stderr: CappedBuffer;
+  private readonly lines: LineSplitter | undefined;
+  private readonly grace: number;
+  private readonly drain: number;
+  /** The first cause that ended the run early wins. */
+  private reason: EndReason | undefined;
+  private outputLimit: OutputLimitExceeded | undefined;
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private settled = false;
+  private pid: number | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private readonly cleanups: Array<() => void> = [];
+  private readonly onAbort = (): void => this.terminate('cancelled');
+
+  constructor(private readonly options: RunOptions) {
+    this.result = new Promise<RunResult>((resolve) => {
+      this.resolveResult = resolve;
+    });
+    this.stdout = new CappedBuffer(options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT);
+    this.stderr = new CappedBuffer(options.maxStderrBytes ?? DEFAULT_MAX_STDERR);
+    this.lines = options.onStderrLine ? new LineSplitter(options.onStderrLine) : undefined;
+    this.grace = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+    this.drain = Math.max(0, options.drainMs ?? DEFAULT_DRAIN_MS);
+  }
+
+  /** True once the result is settled (or the run was abandoned). */
+  get done(): boolean {
+    return this.settled;
+  }
+
+  /** Start the timeout clock and listen for cancellation. */
+  arm(): void {
+    if (this.settled) return;
+    const { timeoutMs, signal } = this.options;
+    if (timeoutMs && timeoutMs > 0) this.timeoutTimer = setTimeout(() => this.terminate('timeout'), timeoutMs);
+    if (signal) {
+      if (signal.aborted) this.onAbort();
+      else signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  /** The leader's pid, which is also its process group id. */
+  setPid(pid: number): void {
+    if (this.settled) return;
+    this.pid = pid;
+    if (this.reason !== undefined && this.exited === undefined) this.signalGroup();
+  }
+
+  /** Called once the run is over (streams to destroy and the like). */
+  onSettled(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  stdoutData(chunk: Buffer): void {
+    // Past a cap the data is still read (and dropped) so the writer never blocks on a full pipe
+    // before the kill lands; memory stays at the cap.
+    if (!this.stdout.push(chunk)) this.overflow(this.stdout, 'stdout');
+  }
+
+  stderrData(chunk: Buffer): void {
+    this.lines?.push(chunk);
+    if (!this.stderr.push(chunk)) this.overflow(this.stderr, 'stderr');
+  }
+
+  stderrEnd(): void {
+    this.lines?.end();
+  }
+
+  /** The leader exited; its output may still be held open by what it left behind. */
+  exit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.settled) return;
+    this.exited = { code, signal };
+    clearTimeout(this.timeoutTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    // Closing waits for the output streams, which a grandchild may hold open for as long as it lives.
+    this.drainTimer = setTimeout(() => this.finish(), this.drain);
+  }
+
+  /** The leader exited and its output streams are closed. */
+  close(code: number | null = null, signal: NodeJS.Signals | null = null): void {
+    this.exited ??= { code, signal };
+    this.finish();
+  }
+
+  /** End the run now: kill what is left of the group and settle the result. */
+  finish(end: RunEnd = {}): void {
+    if (this.settled) return;
+    this.stop();
+    // The leader is gone; anything still in its group (a grandchild) dies with the call.
+    if (this.pid !== undefined) killGroup(this.pid, 'SIGKILL');
+    this.resolveResult(this.assemble(end));
+  }
+
+  /**
+   * Give the run up without a result, when nothing of it ever ran (the caller starts it another
+   * way, with the same options).
+   */
+  abandon(): void {
+    if (!this.settled) this.stop();
+  }
+
+  terminate(why: EndReason): void {
+    if (this.settled || this.reason !== undefined || this.exited !== undefined) return;
+    this.reason = why;
+    clearTimeout(this.timeoutTimer);
+    if (this.pid !== undefined) this.signalGroup();
+  }
+
+  private signalGroup(): void {
+    const pid = this.pid;
+    if (pid === undefined || this.killTimer !== undefined) return;
+    killGroup(pid, 'SIGTERM');
+    this.killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.grace);
+    this.killTimer.unref();
+  }
+
+  private overflow(buffer: CappedBuffer, stream: OutputLimitExceeded['stream']): void {
+    if (this.reason !== undefined || this.exited !== undefined) return;
+    this.outputLimit = { stream, limitBytes: buffer.cap };
+    this.terminate('output');
+  }
+
+  private stop(): void {
+    this.settled = true;
+    clearTimeout(this.timeoutTimer);
+    clearTimeout(this.drainTimer);
+    clearTimeout(this.killTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+
+  private assemble({ spawnError, internalError }: RunEnd): RunResult {
+    return {
+      exitCode: this.exited?.code ?? null,
+      signal: this.exited?.signal ?? null,
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+      stdoutTruncated: this.stdout.truncated,
+      stderrTruncated: this.stderr.truncated,
+      timedOut: this.reason === 'timeout',
+      cancelled: this.reason === 'cancelled',
+      durationMs: performance.now() - this.started,
+      ...(spawnError === undefined ? {} : { spawnError }),
+      ...(this.outputLimit ? { outputLimit: this.outputLimit } : {}),
+      ...(internalError === undefined ? {} : { internalError }),
+    };
+  }
+}
 
 /**
  * Run a program with an argv array (never a shell), stdin closed, in its own process group, so
@@ -123,115 +302,33 @@ type EndReason = 'timeout' | 'cancelled' | 'output';
  * when the run ends is killed: a call leaves no process behind.
  */
 export function runProcess(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
-  const started = performance.now();
-  const stdout = new CappedBuffer(options.maxStdoutBytes ?? DEFAULT_MAX_STDOUT);
-  const stderr = new CappedBuffer(options.maxStderrBytes ?? DEFAULT_MAX_STDERR);
-  const grace = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-  const drain = Math.max(0, options.drainMs ?? DEFAULT_DRAIN_MS);
-
-  return new Promise<RunResult>((resolve) => {
-    /** The first cause that ended the run early wins. */
-    let reason: EndReason | undefined;
-    let outputLimit: OutputLimitExceeded | undefined;
-    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
-
-    const result = (spawnError?: string): RunResult => ({
-      exitCode: exited?.code ?? null,
-      signal: exited?.signal ?? null,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutTruncated: stdout.truncated,
-      stderrTruncated: stderr.truncated,
-      timedOut: reason === 'timeout',
-      cancelled: reason === 'cancelled',
-      durationMs: performance.now() - started,
-      ...(spawnError === undefined ? {} : { spawnError }),
-      ...(outputLimit ? { outputLimit } : {}),
+  const run = new ProcessRun(options);
+  let child: ChildProcess;
+  try {
+    child = spawn(command, [...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      shell: false,
+      windowsHide: true,
     });
-
-    let child: ChildProcess;
-    try {
-      child = spawn(command, [...args], {
-        cwd: options.cwd,
-        env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-        shell: false,
-        windowsHide: true,
-      });
-    } catch (err) {
-      // Synchronous refusals (e.g. a NUL byte in an argument) are results too.
-      settled = true;
-      resolve(result((err as Error).message));
-      return;
-    }
-    const pid = child.pid;
-
-    const onAbort = (): void => terminate('cancelled');
-
-    const finish = (spawnError?: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timeoutTimer);
-      clearTimeout(drainTimer);
-      clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      // The leader is gone; anything still in its group (a grandchild) dies with the call.
-      if (pid !== undefined) killGroup(pid, 'SIGKILL');
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolve(result(spawnError));
-    };
-
-    function terminate(why: EndReason): void {
-      if (settled || reason !== undefined || exited !== undefined) return;
-      reason = why;
-      clearTimeout(timeoutTimer);
-      if (pid === undefined) return;
-      killGroup(pid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), grace);
-      killTimer.unref();
-    }
-
-    const overflow = (buffer: CappedBuffer, stream: OutputLimitExceeded['stream']): void => {
-      if (reason !== undefined || exited !== undefined) return;
-      outputLimit = { stream, limitBytes: buffer.cap };
-      terminate('output');
-    };
-
-    // Past a cap the data is still read (and dropped) so the writer never blocks on a full pipe
-    // before the kill lands; memory stays at the cap.
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk) || overflow(stdout, 'stdout'));
-    const lines = options.onStderrLine ? new LineSplitter(options.onStderrLine) : undefined;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      lines?.push(chunk);
-      if (!stderr.push(chunk)) overflow(stderr, 'stderr');
-    });
-    child.stderr?.on('end', () => lines?.end());
-    child.on('error', (err) => finish(err.message));
-    child.on('exit', (code, signal) => {
-      if (settled) return;
-      exited = { code, signal };
-      clearTimeout(timeoutTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      // 'close' waits for the pipes, which a grandchild may hold open for as long as it lives.
-      drainTimer = setTimeout(() => finish(), drain);
-    });
-    child.on('close', (code, signal) => {
-      exited ??= { code, signal };
-      finish();
-    });
-
-    if (options.timeoutMs && options.timeoutMs > 0) {
-      timeoutTimer = setTimeout(() => terminate('timeout'), options.timeoutMs);
-    }
-    if (options.signal) {
-      if (options.signal.aborted) onAbort();
-      else options.signal.addEventListener('abort', onAbort, { once: true });
-    }
+  } catch (err) {
+    // Synchronous refusals (e.g. a NUL byte in an argument) are results too.
+    run.finish({ spawnError: (err as Error).message });
+    return run.result;
+  }
+  run.onSettled(() => {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   });
+  if (child.pid !== undefined) run.setPid(child.pid);
+  child.stdout?.on('data', (chunk: Buffer) => run.stdoutData(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => run.stderrData(chunk));
+  child.stderr?.on('end', () => run.stderrEnd());
+  child.on('error', (err) => run.finish({ spawnError: err.message }));
+  child.on('exit', (code, signal) => run.exit(code, signal));
+  child.on('close', (code, signal) => run.close(code, signal));
+  run.arm();
+  return run.result;
 }
