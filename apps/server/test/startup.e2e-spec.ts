@@ -28,6 +28,7 @@ describe('start-up checks of the real process', () => {
     [{ MCP_PLUGIN_TIMEOUT: '-5' }, /MCP_PLUGIN_TIMEOUT="-5" is not accepted; expected a number of seconds/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud" is not accepted; expected one of error, warn, info, debug/],
     [{ MCP_API_KEYS: 'ops:short' }, /MCP_API_KEYS="ops:\*\*\*" is not accepted/],
+    [{ MCP_PLUGIN_TIMEOUTS: 'devops=30' }, /MCP_PLUGIN_TIMEOUTS="devops=30" is not accepted; expected a comma-separated list of plugin:seconds pairs/],
     [{ MCP_TOOL_NAME_TEMPLATE: '{plugin}' }, /MCP_TOOL_NAME_TEMPLATE="\{plugin\}" is not accepted; expected a template containing \{command\}/],
   ])('names the variable and what it accepts for %p (exit 2)', (env, message) => {
     const { status, stderr } = start(env);

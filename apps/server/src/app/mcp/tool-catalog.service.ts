@@ -68,7 +68,8 @@ export class ToolCatalogService implements OnModuleInit {
           command: command.name,
           parameters: command.parameters,
           inputSchema: entry.inputSchema,
-          timeoutMs: command.timeout === undefined ? undefined : Math.round(command.timeout * 1000),
+          // The operator's per-plugin setting wins over what the plugin declares for itself.
+          timeoutMs: this.config.pluginTimeouts[plugin.name] ?? (command.timeout === undefined ? undefined : Math.round(command.timeout * 1000)),
           envAllow: plugin.env,
         });
       }
