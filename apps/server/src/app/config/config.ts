@@ -46,6 +46,8 @@ export interface AppConfig {
   watchDebounceMs: number;
   /** On SIGTERM/SIGINT, how long running tool calls may take before they are cancelled. */
   shutdownGraceMs: number;
+  /** Per-plugin call timeouts in ms (MCP_PLUGIN_TIMEOUTS=plugin:seconds,...), over the plugin's own. */
+  pluginTimeouts: Record<string, number>;
   /** Tool calls at least this long are logged at warn. */
   slowCallMs: number;
   /** Discovery cache file; undefined = no cache. */
@@ -65,6 +67,10 @@ export interface AppConfig {
   maxStderrBytes: number;
   /** ms between SIGTERM and SIGKILL of a plugin's process group. */
   killGraceMs: number;
+  /** MCP_FORK_SERVER: run `cli.py` calls through a warm Python fork server instead of a new interpreter each (default on). */
+  forkServer: boolean;
+  /** MCP_FORK_EXCLUDE: plugins (folder names) whose calls are always spawned. */
+  forkExclude: string[];
 }
 
 export interface ApiKey {
@@ -187,6 +193,17 @@ function loadApiKeys(env: Env): ApiKey[] {
   return keys;
 }
 
+function pluginTimeouts(env: Env): Record<string, number> {
+  const accepted = 'a comma-separated list of plugin:seconds pairs (0 = no timeout), e.g. devops:30,botfather:10';
+  const timeouts: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const item of (read(env, 'MCP_PLUGIN_TIMEOUTS') ?? '').split(',').map((i) => i.trim()).filter(Boolean)) {
+    const match = /^([^\s:,/]+):(\d+(?:\.\d+)?)$/.exec(item);
+    if (!match) throw new ConfigError('MCP_PLUGIN_TIMEOUTS', item, accepted);
+    timeouts[match[1]] = Math.round(Number(match[2]) * 1000);
+  }
+  return timeouts;
+}
+
 function pluginEnv(env: Env): string[] {
   const names = (read(env, 'MCP_PLUGIN_ENV') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
   for (const name of names) {
@@ -244,6 +261,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     sseKeepaliveMs: keepalive(env),
     discoveryCacheFile: discoveryCache(env, cwd),
     pluginEnv: pluginEnv(env),
+    pluginTimeouts: pluginTimeouts(env),
     shutdownGraceMs: seconds(env, 'MCP_SHUTDOWN_GRACE', 10_000, 'a number of seconds running calls may take to finish at shutdown, e.g. 10'),
     watchPlugins: read(env, 'MCP_WATCH') === undefined ? true : flag(env, 'MCP_WATCH'),
     watchDebounceMs: seconds(env, 'MCP_WATCH_DEBOUNCE', 300, 'a number of seconds to wait after the last change, e.g. 0.3'),
@@ -268,6 +286,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxStdoutBytes: integer(env, 'MCP_MAX_STDOUT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a byte count from 1024 to 1073741824, e.g. 10485760'),
     maxStderrBytes: integer(env, 'MCP_MAX_STDERR_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a byte count from 1024 to 1073741824, e.g. 1048576'),
     killGraceMs: seconds(env, 'MCP_KILL_GRACE', 2_000, 'a number of seconds between SIGTERM and SIGKILL of a plugin, e.g. 2'),
+    forkServer: read(env, 'MCP_FORK_SERVER') === undefined ? true : flag(env, 'MCP_FORK_SERVER'),
+    forkExclude: list(env, 'MCP_FORK_EXCLUDE', /^[^\s,/]+$/, 'a comma-separated list of plugin folder names, e.g. botfather,devops'),
   };
 }
 
