@@ -8,7 +8,7 @@
 // Exit codes: 0 = ran (targets missed or not: they are information), 1 = a phase failed or the
 // run hit its deadline, 2 = bad usage or no build (dist/apps/server/main.js).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,6 +217,15 @@ hardStop.unref();
 const python = execFileSync('python3', ['-c', 'import sys;print(sys.executable)'], { encoding: 'utf8' }).trim();
 const work = tempDir('sanctum-bench-');
 const stateFile = join(work, 'devops-state.json');
+// Every gateway of the run starts from a copy of the bundle taken now: a rebuild while the run
+// goes on (other people work in this tree) must not mix two builds in one table. Its packages
+// still come from the workspace's node_modules (NODE_PATH).
+const bundleInfo = { path: MAIN, mtime: statSync(MAIN).mtime.toISOString(), bytes: statSync(MAIN).size };
+const GATEWAY_MAIN = join(work, 'bundle', 'main.js');
+mkdirSync(dirname(GATEWAY_MAIN));
+copyFileSync(MAIN, GATEWAY_MAIN);
+if (existsSync(`${MAIN}.map`)) copyFileSync(`${MAIN}.map`, `${GATEWAY_MAIN}.map`);
+const NODE_PATH = [join(ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(':');
 
 /** The parent's environment without MCP_* settings (an API key in the shell would change the run). */
 function baseEnv() {
@@ -273,9 +282,10 @@ async function startGateway(overrides = {}, options = {}) {
     LOG_LEVEL: 'warn',
     MCP_PLUGINS_DIR: 'mcp/plugins',
     DEVOPS_STATE_FILE: stateFile,
+    NODE_PATH,
     ...overrides,
   };
-  const proc = startChild('gateway', 'bash', ['-c', ULIMIT_WRAPPER, process.execPath, MAIN], { cwd: ROOT, env, onLine: options.onLine });
+  const proc = startChild('gateway', 'bash', ['-c', ULIMIT_WRAPPER, process.execPath, GATEWAY_MAIN], { cwd: ROOT, env, onLine: options.onLine });
   const base = `http://127.0.0.1:${port}`;
   const readyMs = await waitHealthy(base, proc, options.check ?? (() => true), options.timeoutMs ?? 60_000, options.intervalMs ?? 25);
   return { kind: 'gateway', base, proc, readyMs, fdLimit: openFileLimit(proc.pid) };
@@ -551,56 +561,62 @@ async function sdkPhase(gateway, reference) {
  * @param {Server} reference
  */
 async function callPhase(gateway, reference) {
-  const sessions = {
-    gateway: await new RawMcpSession(gateway.base, keepAliveAgent(CONCURRENCY)).open(),
-    reference: await new RawMcpSession(reference.base, keepAliveAgent(CONCURRENCY)).open(),
-  };
-  onCleanup(() => {
-    sessions.gateway.agent.destroy();
-    sessions.reference.agent.destroy();
-  });
-  /** @type {Record<string, () => Promise<void>>} */
-  const subjects = { gateway: () => callStatus(sessions.gateway), reference: () => callStatus(sessions.reference), raw: rawStatus };
-  const names = Object.keys(subjects);
-  for (const name of names) for (let i = 0; i < 3; i++) await subjects[name](); // warm-up
-  /** @type {Record<string, number[]>} */
-  const seq = { gateway: [], reference: [], raw: [] };
-  for (let i = 0; i < profile.callN; i++) {
-    // Rotate the order so that no subject always runs right after another.
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(i + k) % names.length];
-      seq[name].push(await timed(subjects[name]));
+  // Builds with a Python fork server (MCP_FORK_SERVER, on by default) run plugins without a new
+  // interpreter per call: a second gateway with it off measures the spawn-per-call path too.
+  const forkAware = readFileSync(GATEWAY_MAIN, 'utf8').includes('MCP_FORK_SERVER');
+  const spawning = forkAware ? await startGateway({ MCP_FORK_SERVER: '0' }) : undefined;
+  try {
+    /** @type {Record<string, RawMcpSession>} */
+    const sessions = {
+      gateway: await new RawMcpSession(gateway.base, keepAliveAgent(CONCURRENCY)).open(),
+      reference: await new RawMcpSession(reference.base, keepAliveAgent(CONCURRENCY)).open(),
+    };
+    if (spawning) sessions.gatewaySpawn = await new RawMcpSession(spawning.base, keepAliveAgent(CONCURRENCY)).open();
+    onCleanup(() => Object.values(sessions).forEach((s) => s.agent.destroy()));
+    /** @type {Record<string, () => Promise<void>>} */
+    const subjects = { gateway: () => callStatus(sessions.gateway) };
+    if (spawning) subjects.gatewaySpawn = () => callStatus(sessions.gatewaySpawn);
+    subjects.reference = () => callStatus(sessions.reference);
+    subjects.raw = rawStatus;
+    const names = Object.keys(subjects);
+    for (const name of names) for (let i = 0; i < 3; i++) await subjects[name](); // warm-up (starts a fork server)
+    /** @type {Record<string, number[]>} */
+    const seq = Object.fromEntries(names.map((n) => [n, []]));
+    for (let i = 0; i < profile.callN; i++) {
+      // Rotate the order so that no subject always runs right after another.
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length];
+        seq[name].push(await timed(subjects[name]));
+      }
+      if ((i + 1) % 10 === 0) log(`call: sequential ${i + 1}/${profile.callN}`);
     }
-    if ((i + 1) % 10 === 0) log(`call: sequential ${i + 1}/${profile.callN}`);
-  }
-  /** @type {Record<string, {calls: number, errors: number, elapsedS: number, firstError?: string}[]>} */
-  const conc = { gateway: [], reference: [], raw: [] };
-  const perRound = Math.ceil(profile.callConcurrentN / profile.rounds);
-  for (let round = 1; round <= profile.rounds; round++) {
+    /** @type {Record<string, {calls: number, errors: number, elapsedS: number, firstError?: string}[]>} */
+    const conc = Object.fromEntries(names.map((n) => [n, []]));
+    const perRound = Math.ceil(profile.callConcurrentN / profile.rounds);
+    for (let round = 1; round <= profile.rounds; round++) {
+      for (const name of names) {
+        const run = await concurrently(perRound, CONCURRENCY, subjects[name]);
+        conc[name].push(run);
+        log(`call: concurrency ${CONCURRENCY} ${name} round ${round}: ${fmtNum(run.calls / run.elapsedS, 1)} calls/s${run.errors ? `, ${run.errors} errors (${run.firstError})` : ''}`);
+      }
+    }
+    /** @type {Record<string, any>} */
+    const out = { forkServerBuild: forkAware, sequential: {}, concurrent: {}, pairedOverheadMs: {} };
     for (const name of names) {
-      const run = await concurrently(perRound, CONCURRENCY, subjects[name]);
-      conc[name].push(run);
-      log(`call: concurrency ${CONCURRENCY} ${name} round ${round}: ${fmtNum(run.calls / run.elapsedS, 1)} calls/s${run.errors ? `, ${run.errors} errors (${run.firstError})` : ''}`);
+      out.sequential[name] = summary(seq[name]);
+      // The same iteration's calls ran back to back: their differences cancel slow spells of the machine.
+      if (name !== 'raw') out.pairedOverheadMs[name] = median(seq[name].map((ms, i) => ms - seq.raw[i]));
+      const calls = conc[name].reduce((a, r) => a + r.calls, 0);
+      const errors = conc[name].reduce((a, r) => a + r.errors, 0);
+      const elapsedS = conc[name].reduce((a, r) => a + r.elapsedS, 0);
+      out.concurrent[name] = { calls, errors, elapsedS, callsPerS: (calls - errors) / elapsedS, rounds: conc[name].map((r) => +(r.calls / r.elapsedS).toFixed(1)) };
+      if (errors) notes.push(`tools/call at concurrency ${CONCURRENCY}: ${name} had ${errors} failed calls, first: ${conc[name].find((r) => r.firstError)?.firstError}`);
     }
+    for (const session of Object.values(sessions)) await session.close();
+    return out;
+  } finally {
+    if (spawning) await stopServer(spawning, 'tools/call (MCP_FORK_SERVER=0)');
   }
-  /** @type {Record<string, any>} */
-  const out = { sequential: {}, concurrent: {} };
-  // The same iteration's calls ran back to back: their differences cancel slow spells of the machine.
-  out.pairedOverheadMs = {
-    gateway: median(seq.gateway.map((ms, i) => ms - seq.raw[i])),
-    reference: median(seq.reference.map((ms, i) => ms - seq.raw[i])),
-  };
-  for (const name of names) {
-    out.sequential[name] = summary(seq[name]);
-    const calls = conc[name].reduce((a, r) => a + r.calls, 0);
-    const errors = conc[name].reduce((a, r) => a + r.errors, 0);
-    const elapsedS = conc[name].reduce((a, r) => a + r.elapsedS, 0);
-    out.concurrent[name] = { calls, errors, elapsedS, callsPerS: (calls - errors) / elapsedS, rounds: conc[name].map((r) => +(r.calls / r.elapsedS).toFixed(1)) };
-    if (errors) notes.push(`tools/call at concurrency ${CONCURRENCY}: ${name} had ${errors} failed calls, first: ${conc[name].find((r) => r.firstError)?.firstError}`);
-  }
-  await sessions.gateway.close();
-  await sessions.reference.close();
-  return out;
 }
 
 /**
@@ -862,36 +878,43 @@ function buildRows() {
   const c = results.call;
   if (c) {
     const g = c.sequential.gateway;
+    const gs = c.sequential.gatewaySpawn;
     const r = c.sequential.reference;
     const raw = c.sequential.raw;
+    const signed = (/** @type {number} */ ms) => `${ms >= 0 ? '+' : ''}${fmtMs(ms)}`;
+    const seqCell = (/** @type {any} */ x) => `p50 ${fmtMs(x.p50)}, p99 ${fmtMs(x.p99)}`;
     rows.push({
       metric: `tools/call devops__status, sequential (N=${g.n}; raw spawn p50 ${fmtMs(raw.p50)}, p99 ${fmtMs(raw.p99)})`,
-      gateway: `p50 ${fmtMs(g.p50)}, p99 ${fmtMs(g.p99)}`,
-      reference: `p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}`,
+      gateway: `${seqCell(g)}${gs ? `; with MCP_FORK_SERVER=0: ${seqCell(gs)}` : ''}`,
+      reference: seqCell(r),
       ratio: `p50 ${fmtRatio(g.p50 / r.p50)}`,
       target: 'info',
       status: 'info',
     });
     const overhead = g.p50 - raw.p50;
-    const signed = (/** @type {number} */ ms) => `${ms >= 0 ? '+' : ''}${fmtMs(ms)}`;
     rows.push({
       metric: 'tools/call overhead over the raw spawn: p50 - raw p50 (median of paired differences)',
-      gateway: `${signed(overhead)} (${signed(c.pairedOverheadMs.gateway)})`,
+      gateway: `${signed(overhead)} (${signed(c.pairedOverheadMs.gateway)})${gs ? `; with MCP_FORK_SERVER=0: ${signed(gs.p50 - raw.p50)} (${signed(c.pairedOverheadMs.gatewaySpawn)})` : ''}`,
       reference: `${signed(r.p50 - raw.p50)} (${signed(c.pairedOverheadMs.reference)})`,
       ratio: '-',
       target: '<= 3 ms at p50',
-      status: status(overhead <= TARGETS.callOverheadMs),
+      status: status(overhead <= TARGETS.callOverheadMs, gs ? ` (MCP_FORK_SERVER=0: ${gs.p50 - raw.p50 <= TARGETS.callOverheadMs ? 'met' : 'NOT MET'})` : ''),
     });
     const gc = c.concurrent.gateway;
+    const gsc = c.concurrent.gatewaySpawn;
     const rc = c.concurrent.reference;
     const rawc = c.concurrent.raw;
+    const share = (/** @type {any} */ x) => `${fmtNum(x.callsPerS, 1)} calls/s (${fmtNum((100 * x.callsPerS) / rawc.callsPerS)}% of raw)`;
     rows.push({
       metric: `tools/call throughput, concurrency ${CONCURRENCY} (raw ceiling: ${fmtNum(rawc.callsPerS, 1)} spawns/s)`,
-      gateway: `${fmtNum(gc.callsPerS, 1)} calls/s (${fmtNum((100 * gc.callsPerS) / rawc.callsPerS)}% of raw)`,
-      reference: `${fmtNum(rc.callsPerS, 1)} calls/s (${fmtNum((100 * rc.callsPerS) / rawc.callsPerS)}% of raw)`,
+      gateway: `${share(gc)}${gsc ? `; with MCP_FORK_SERVER=0: ${share(gsc)}` : ''}`,
+      reference: share(rc),
       ratio: fmtRatio(gc.callsPerS / rc.callsPerS),
       target: '>= 90% of raw ceiling',
-      status: status(gc.callsPerS >= TARGETS.concurrentShare * rawc.callsPerS),
+      status: status(
+        gc.callsPerS >= TARGETS.concurrentShare * rawc.callsPerS,
+        gsc ? ` (MCP_FORK_SERVER=0: ${gsc.callsPerS >= TARGETS.concurrentShare * rawc.callsPerS ? 'met' : 'NOT MET'})` : '',
+      ),
     });
   }
   const idle = results.idle;
@@ -986,7 +1009,8 @@ function machine() {
     loadavgStart: loadavg(),
     loadavgEnd: '',
     bundle: MAIN,
-    bundleMtime: statSync(MAIN).mtime.toISOString(),
+    bundleMtime: bundleInfo.mtime,
+    bundleBytes: bundleInfo.bytes,
   };
 }
 
@@ -1038,6 +1062,7 @@ async function main() {
       ])) {
         if (!only.includes(phase) || pastDeadline()) continue;
         log(`phase ${phase}`);
+        (results.loadavg ??= {})[phase] = loadavg();
         try {
           results[phase] = await fn(gateway, reference);
         } catch (err) {
@@ -1061,6 +1086,7 @@ async function main() {
   ])) {
     if (!only.includes(phase) || pastDeadline()) continue;
     log(`phase ${phase}`);
+    (results.loadavg ??= {})[phase] = loadavg();
     try {
       results[phase] = await fn();
     } catch (err) {
@@ -1069,9 +1095,18 @@ async function main() {
     }
   }
 
+  if (existsSync(MAIN) && statSync(MAIN).mtime.toISOString() !== bundleInfo.mtime) {
+    notes.push(`${MAIN} was rebuilt during the run; every measurement used the copy taken at the start (built ${bundleInfo.mtime})`);
+  }
   const rows = buildRows();
   const elapsedS = (performance.now() - runStarted) / 1000;
   meta.loadavgEnd = loadavg();
+  // The run itself loads the machine (servers, load generator, plugin processes), so only the
+  // load before it started says something about other work on the machine.
+  const before = Number(meta.loadavgStart.split(' ')[0]);
+  if (before > meta.cpus / 2) {
+    notes.push(`the machine was already busy when the run started (1-minute load average ${before} on ${meta.cpus} CPUs): expect noisier numbers; the per-phase load averages are in the JSON output`);
+  }
   const title = `Sanctum MCP benchmark (${profile.name}), ${meta.date.slice(0, 10)}: node ${meta.node}, ${meta.cpus} x ${meta.cpuModel}, ${elapsedS.toFixed(0)} s`;
   const out = [`## ${title}`, '', markdown(rows), ''];
   if (results.protocol) {

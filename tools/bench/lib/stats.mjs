@@ -38,9 +38,10 @@ export function summary(values) {
  */
 export function fmtMs(ms) {
   if (!Number.isFinite(ms)) return 'n/a';
-  if (ms < 1) return `${ms.toFixed(3)} ms`;
-  if (ms < 10) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  const size = Math.abs(ms);
+  if (size < 1) return `${ms.toFixed(3)} ms`;
+  if (size < 10) return `${ms.toFixed(2)} ms`;
+  if (size < 1000) return `${ms.toFixed(1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
 }
 

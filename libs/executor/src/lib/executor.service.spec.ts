@@ -254,3 +254,59 @@ describe('ExecutorService limits', () => {
     expect(again.result.isError).toBeFalsy();
   });
 });
+
+describe('ExecutorService with the fork server', () => {
+  const lines: string[] = [];
+  const logger = { log: (m: string) => lines.push(`log ${m}`), warn: (m: string) => lines.push(`warn ${m}`) };
+
+  async function moduleWith(options: { forkExclude?: string[] } = {}) {
+    return Test.createTestingModule({
+      imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000, killGraceMs: 300, forkServer: true, logger, ...options })],
+    }).compile();
+  }
+
+  it('starts the server on the first Python call, which is spawned; later calls are forked with the same results', async () => {
+    const moduleRef = await moduleWith();
+    const service = moduleRef.get(ExecutorService);
+    const plain = await Test.createTestingModule({ imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000 })] }).compile();
+    const spawning = plain.get(ExecutorService);
+    try {
+      expect(service.forkServerStats()).toMatchObject({ state: 'idle', forked: 0 });
+      expect(spawning.forkServerStats()).toBeUndefined();
+      const args = { path: '-rf', name: 'Zoë\nsecond line = ok', tag: ['a', 'b c'], meta: { k: [1] } };
+      const first = await service.execute(target(), args, { env: { MCP_REQUEST_ID: 'r-1' } });
+      expect(service.forkServerStats()).toMatchObject({ forked: 0, spawned: 1 });
+      expect(await service.startForkServer()).toBe(true);
+      expect(lines.some((l) => /^log Python fork server ready \(pid \d+, Python 3\.\d+\.\d+, \d+ ms\)/.test(l))).toBe(true);
+      const forked = await service.execute(target(), args, { env: { MCP_REQUEST_ID: 'r-1' } });
+      const spawned = await spawning.execute(target(), args, { env: { MCP_REQUEST_ID: 'r-1' } });
+      expect(service.forkServerStats()).toMatchObject({ state: 'ready', forked: 1, spawned: 1, cold: 0 });
+      expect(forked.result).toEqual(spawned.result);
+      expect(first.result).toEqual(spawned.result);
+      expect(reportOf(forked.result).env_secret).toBeNull();
+
+      const timedOut = await service.execute(target({ timeoutMs: 300 }), { path: 'p', name: 'n', sleep: 10 });
+      expect(errorCodeOf(timedOut.result)).toBe('timeout');
+      expect(timedOut.result).toEqual((await spawning.execute(target({ timeoutMs: 300 }), { path: 'p', name: 'n', sleep: 10 })).result);
+      expect(service.forkServerStats()).toMatchObject({ forked: 2 });
+      expect(service.stats()).toMatchObject({ running: 0, queued: 0 });
+    } finally {
+      await moduleRef.close();
+    }
+    // Module destroy stops the server.
+    expect(service.forkServerStats()).toMatchObject({ state: 'stopped', pid: null });
+  });
+
+  it('always spawns an excluded plugin', async () => {
+    const moduleRef = await moduleWith({ forkExclude: ['other', 'echo'] });
+    const service = moduleRef.get(ExecutorService);
+    try {
+      expect(await service.startForkServer()).toBe(true);
+      const { result } = await service.execute(target(), { path: 'p', name: 'n' });
+      expect(reportOf(result).argv).toEqual(['show', '--name=n', '--', 'p']);
+      expect(service.forkServerStats()).toMatchObject({ forked: 0, spawned: 0 });
+    } finally {
+      await moduleRef.close();
+    }
+  });
+});

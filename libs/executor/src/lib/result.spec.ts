@@ -102,6 +102,12 @@ describe('mapRunResult: failures', () => {
     ['a kill by signal', { exitCode: null, signal: 'SIGKILL', stderr: 'oom' }, 'plugin_error', `${LABEL} was killed by SIGKILL: oom`],
     ['a kill by an unknown signal', { exitCode: null, signal: null }, 'plugin_error', `${LABEL} was killed by a signal and printed nothing.`],
     ['a spawn error', { exitCode: null, spawnError: 'spawn python3 ENOENT' }, 'internal_error', /spawn python3 ENOENT/],
+    [
+      'a run the gateway lost (fork server died), whatever was read',
+      { exitCode: null, stdout: '{"result": "x"}', timedOut: true, internalError: 'the Python fork server failed while the call was running (it was killed by SIGKILL)' },
+      'internal_error',
+      /^demo\.run did not finish: the Python fork server failed while the call was running \(it was killed by SIGKILL\); the plugin's processes were killed\.$/,
+    ],
     ['a cancellation', { exitCode: null, signal: 'SIGTERM', cancelled: true }, 'cancelled', /cancelled/],
     ['truncated stdout', { exitCode: 0, stdout: '{"result": "x"}', stdoutTruncated: true }, 'plugin_error', /truncated/],
     [
