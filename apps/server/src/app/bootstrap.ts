@@ -9,6 +9,8 @@ export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-A
 /** Build the Nest application (not yet listening). Shared by main.ts and the end-to-end tests. */
 export async function createApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, logger, extensions), { bodyParser: false, logger, abortOnError: false });
+  // JSON-RPC answers are never revalidated: skip Express's per-response SHA-1 ETag.
+  app.getHttpAdapter().getInstance().set('etag', false);
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,

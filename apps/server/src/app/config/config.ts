@@ -272,7 +272,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     allowedOrigins: [...list(env, 'MCP_ALLOWED_ORIGINS', ORIGIN, ORIGIN_HINT), ...corsOrigins.filter((o) => o !== '*')],
     allowedHosts: list(env, 'MCP_ALLOWED_HOSTS', /^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, 'a comma-separated list of host names, e.g. mcp.example.com,localhost').map((h) => h.toLowerCase()),
     rateLimitPerMinute: integer(env, 'MCP_RATE_LIMIT', 6000, 0, 1_000_000, 'a number of requests per minute per key (0 = no limit)'),
-    maxSessions: integer(env, 'MCP_MAX_SESSIONS', 1000, 1, 1_000_000, 'a positive number of sessions'),
+    maxSessions: integer(env, 'MCP_MAX_SESSIONS', 10_000, 1, 1_000_000, 'a positive number of sessions'),
     maxSessionsPerKey: integer(env, 'MCP_MAX_SESSIONS_PER_KEY', 100, 1, 1_000_000, 'a positive number of sessions'),
     maxArgBytes: integer(env, 'MCP_MAX_ARG_BYTES', 256 * 1024, 1, 64 * 1024 * 1024, 'a byte count, e.g. 262144'),
     maxArgsTotalBytes: integer(env, 'MCP_MAX_ARGS_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024, 'a byte count, e.g. 1048576'),

@@ -16,8 +16,9 @@ export class SessionLimits {
     if (this.sessions.count() >= this.config.maxSessions) {
       return `Server busy: ${this.config.maxSessions} sessions are open (MCP_MAX_SESSIONS). Close idle sessions or retry later.`;
     }
+    if (principal === 'anonymous') return undefined; // no keys configured: only the global cap applies
     const own = this.sessions.all().filter((s) => s.owner === principal).length;
-    if (principal !== 'anonymous' && own >= this.config.maxSessionsPerKey) {
+    if (own >= this.config.maxSessionsPerKey) {
       return `Too many sessions for this API key: ${own} are open (MCP_MAX_SESSIONS_PER_KEY=${this.config.maxSessionsPerKey}). Close some first.`;
     }
     return undefined;
