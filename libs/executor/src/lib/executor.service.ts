@@ -111,7 +111,7 @@ export class ExecutorService implements OnModuleDestroy {
   }
 
   /** Whether a call of this target goes through the fork server (Python entries, not excluded). */
-  private forkServerFor(target: PluginCommandTarget): ForkServer | undefined {
+  private forkServerFor(target: Pick<PluginCommandTarget, 'entryPath' | 'cwd'>): ForkServer | undefined {
     if (!this.forkServer || extname(target.entryPath) !== '.py' || this.forkExclude.has(basename(target.cwd))) return undefined;
     return this.forkServer;
   }
@@ -143,15 +143,19 @@ export class ExecutorService implements OnModuleDestroy {
    */
   runEntry(entryPath: string, cwd: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
     const { program, args: lead } = commandLineFor(entryPath, { python: this.options.python });
-    return runProcess(program, [...lead, ...args], {
+    const options: RunOptions = {
       cwd,
-      env: this.childEnv({ LANG: 'C', LC_ALL: 'C', COLUMNS: '100' }),
+      // Help text is parsed, so it must not be localized; JSON from --describe is locale-free, and
+      // keeping the server's locale lets the fork server serve it without a fresh interpreter.
+      env: args[0] === '--describe' ? this.childEnv({ COLUMNS: '100' }) : this.childEnv({ LANG: 'C', LC_ALL: 'C', COLUMNS: '100' }),
       timeoutMs,
       maxStdoutBytes: this.options.maxStdoutBytes,
       maxStderrBytes: this.options.maxStderrBytes,
       killGraceMs: this.options.killGraceMs,
       drainMs: this.options.drainMs,
-    });
+    };
+    const forkServer = args[0] === '--describe' ? this.forkServerFor({ entryPath, cwd }) : undefined;
+    return forkServer ? runForked(forkServer, [...lead, ...args], options) : runProcess(program, [...lead, ...args], options);
   }
 
   async execute(target: PluginCommandTarget, args: ToolArguments, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {

@@ -414,7 +414,15 @@ export class ForkServer {
     if (this.state === 'stopped') return Promise.resolve(false);
     if (this.state === 'idle' || (this.state === 'backoff' && Date.now() >= this.retryAt)) this.launch();
     if (this.state !== 'starting') return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => this.waiters.push(resolve));
+    return new Promise<boolean>((resolve) => {
+      // The server's own handles are unref'd (it must never keep the gateway alive), so a caller
+      // that waits for it keeps the event loop alive until it is settled.
+      const hold = setInterval(() => undefined, 1_000);
+      this.waiters.push((ready) => {
+        clearInterval(hold);
+        resolve(ready);
+      });
+    });
   }
 
   /**

@@ -3,14 +3,21 @@ import { PluginRunner } from '@sanctum/discovery';
 import type { PluginRunOutput } from '@sanctum/discovery';
 import { ExecutorService } from '@sanctum/executor';
 
-/** Discovery runs `--help` through the executor, like every other plugin process. */
+/**
+ * Discovery runs `--describe` and `--help` through the executor, like every other plugin process.
+ * The Python fork server is started first (when enabled), so that `--describe` of many Python
+ * plugins is forked from a warm interpreter instead of starting one interpreter each.
+ */
 @Injectable()
 export class ExecutorPluginRunner extends PluginRunner {
+  private forkServerReady: Promise<boolean> | undefined;
+
   constructor(private readonly executor: ExecutorService) {
     super();
   }
 
-  run(entryPath: string, cwd: string, args: readonly string[], timeoutMs: number): Promise<PluginRunOutput> {
+  async run(entryPath: string, cwd: string, args: readonly string[], timeoutMs: number): Promise<PluginRunOutput> {
+    if (entryPath.endsWith('.py')) await (this.forkServerReady ??= this.executor.startForkServer());
     return this.executor.runEntry(entryPath, cwd, args, timeoutMs);
   }
 }
