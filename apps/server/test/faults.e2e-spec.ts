@@ -1,7 +1,7 @@
 // Fault injection against the real gateway: plugins that hang, flood, crash, print garbage,
 // ignore SIGTERM, leave grandchildren holding stdout or close it. Each call must end in a clear
 // result, within a bounded time, and leave no process of the fixture behind.
-import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -9,6 +9,8 @@ import { ExecutorService } from '@sanctum/executor';
 import type { CallToolResult } from '@sanctum/protocol';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
+import { isAlive, liveProcessesIn } from './process-table';
+import type { ProcessInfo } from './process-table';
 
 const FAULTS_DIR = realpathSync(resolve(__dirname, 'fixtures/faults'));
 const TIMEOUT_S = 1.5;
@@ -16,43 +18,10 @@ const GRACE_S = 0.3;
 /** Generous bound for any call that ends by timeout: timeout + kill grace + 2 s of slack. */
 const KILL_BOUND_MS = (TIMEOUT_S + GRACE_S + 2) * 1000;
 
-interface ProcessInfo {
-  pid: number;
-  pgid: number;
-  state: string;
-  args: string;
-  cwd: string;
-}
 
-/**
- * Live processes (zombies ignored: PID 1 here does not reap orphans) that belong to a fixture:
- * their command line names the fixtures folder or they run inside it (plugins run with the
- * plugin folder as working directory, and a `sleep 60` grandchild inherits it).
- */
+/** Fixture processes still running (the plugin folder as working directory, or named in argv). */
 function fixtureProcesses(): ProcessInfo[] {
-  const found: ProcessInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const state = fields[0];
-      if (state === 'Z' || state === 'X') continue;
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      let cwd = '';
-      try {
-        cwd = readlinkSync(`/proc/${entry}/cwd`);
-      } catch {
-        // not ours to inspect
-      }
-      if (args.includes(FAULTS_DIR) || cwd === FAULTS_DIR || cwd.startsWith(`${FAULTS_DIR}/`)) {
-        found.push({ pid: Number(entry), pgid: Number(fields[2]), state, args, cwd });
-      }
-    } catch {
-      // exited while we looked
-    }
-  }
-  return found;
+  return liveProcessesIn(FAULTS_DIR);
 }
 
 /** No fixture process may outlive its call (allowing a moment for the kill to land). */
@@ -72,15 +41,6 @@ async function expectNoFixtureProcesses(timeoutMs = 2_000): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 let nextId = 1;
 

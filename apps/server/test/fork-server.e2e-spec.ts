@@ -3,7 +3,7 @@
 // be equal. The fork-server gateway is warmed up first and each of its calls is checked to have
 // been forked (not spawned, not run cold), so the comparison is between the two paths.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -13,6 +13,7 @@ import { ExecutorService } from '@sanctum/executor';
 import type { CallToolResult } from '@sanctum/protocol';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
+import { isAlive, liveProcessesIn } from './process-table';
 
 const FIXTURES = realpathSync(resolve(__dirname, 'fixtures'));
 const PLUGINS = resolve(FIXTURES, 'plugins');
@@ -67,30 +68,10 @@ function textOf(result: CallToolResult): string {
   return block?.type === 'text' ? block.text : '';
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** Live processes whose working directory is inside the fixtures (zombies ignored). */
 function fixtureProcesses(): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-      if (state !== 'Z' && state !== 'X' && readlinkSync(`/proc/${entry}/cwd`).startsWith(`${FIXTURES}/`)) found.push(Number(entry));
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return found;
+  return liveProcessesIn(FIXTURES).map((p) => p.pid);
 }
 
 describe('fork server vs spawn: identical results', () => {

@@ -3,8 +3,8 @@
 // and exits 0; a second signal exits at once.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { liveProcessesIn } from './process-table';
 
 const MAIN = resolve(__dirname, '../../../dist/apps/server/main.js');
 const FAULTS = resolve(__dirname, 'fixtures/faults');
@@ -44,19 +44,9 @@ function call(port: number, tool: string): Promise<{ result: { isError?: boolean
   }).then((r) => r.json() as Promise<{ result: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: { error?: { code: string } } } }>);
 }
 
-/** Live (non-zombie) processes whose working directory is inside the faults fixtures. */
+/** Live (non-zombie) processes of the faults fixtures. */
 function fixtureProcesses(): number[] {
-  const found: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (cwd.startsWith(FAULTS) && !/\) Z /.test(stat)) found.push(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return liveProcessesIn(FAULTS).map((p) => p.pid);
 }
 
 describe('graceful shutdown of the real process', () => {
