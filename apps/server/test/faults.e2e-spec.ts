@@ -208,7 +208,7 @@ describe('plugin faults', () => {
       const error = await client.callTool({ name: `${plugin}__run`, arguments: {} }, undefined, { signal: controller.signal }).catch((e: unknown) => e);
       clearTimeout(timer);
       expect(error).toBeInstanceOf(Error);
-      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(performance.now() - started).toBeLessThan(1_500);
       // The gateway hears notifications/cancelled, aborts the call and kills the group
       // (SIGTERM; SIGKILL after the grace period for the stubborn one), well before the timeout.
       await eventually(() => gateway.logs.some((l) => l.includes(`Tool failed: ${plugin}.run (`) && l.endsWith('(cancelled)')), TIMEOUT_S * 1000);
@@ -254,7 +254,7 @@ describe('concurrency limit and queue', () => {
     const [refused] = busy;
     expect(refused.result.isError).toBe(true);
     expect(textOf(refused.result)).toMatch(/^The gateway is at capacity \(2 plugin processes running, 1 calls queued\); slow\.run was not started\. Retry in a few seconds\.$/);
-    expect(refused.elapsedMs).toBeLessThan(800);
+    expect(refused.elapsedMs).toBeLessThan(1_500);
     // The queued call started when a slot freed: after one slow run, within two.
     const durations = ok.map((o) => o.elapsedMs).sort((a, b) => a - b);
     expect(durations[2]).toBeGreaterThanOrEqual(1_900);

@@ -79,7 +79,9 @@ export interface RunResult {
 export const DEFAULT_MAX_STDOUT = 10 * 1024 * 1024;
 export const DEFAULT_MAX_STDERR = 1024 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 2_000;
-export const DEFAULT_DRAIN_MS = 250;
+// Long enough that a loaded machine still reads the last lines of a plugin that exited normally;
+// it only delays calls whose leftover grandchild holds the pipes open.
+export const DEFAULT_DRAIN_MS = 1_000;
 
 /** Signal a whole process group; ESRCH (already gone) is not an error. */
 export function killGroup(pid: number, signal: NodeJS.Signals): void {
