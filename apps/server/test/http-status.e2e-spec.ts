@@ -137,6 +137,14 @@ describe('HTTP surface of the legacy transport', () => {
     ]);
   });
 
+  it('refuses a second running call under the same request id (it could never be cancelled)', async () => {
+    const call = { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'devops__status', arguments: { 'app-name': 'x' } } };
+    const res = await post(`${gateway.baseUrl}/message`, JSON.stringify([call, call]));
+    const [first, second] = res.json() as Array<{ id: number; result?: unknown; error?: { code: number; message: string } }>;
+    expect(first.result).toBeDefined();
+    expect(second).toMatchObject({ id: 9, error: { code: -32600, message: expect.stringContaining('already running in this session') } });
+  });
+
   it('refuses a body over the cap with 413 and a JSON-RPC error', async () => {
     const res = await post(`${gateway.baseUrl}/message`, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(4096) } }));
     expect(res.status).toBe(413);

@@ -53,6 +53,11 @@ export class Session {
     this.outgoing.next(options.relatedRequestId === undefined ? { message } : { message, relatedRequestId: options.relatedRequestId });
   }
 
+  /** Whether a call with this request id is running in this session. */
+  isTracking(requestId: RequestId): boolean {
+    return this.inFlight.has(requestId);
+  }
+
   /** Register a call; the returned signal aborts when the call is cancelled or the session closes. */
   track(requestId: RequestId): AbortSignal {
     const controller = new AbortController();

@@ -30,6 +30,11 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
     this.shuttingDown = true;
   }
 
+  /** True once a shutdown began: readiness fails and new requests are refused. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
   sessionsCheck(): HealthIndicatorResult {
     return this.indicators.check('sessions').up({ open: this.sessions.count(), byTransport: this.sessions.countByTransport() });
   }

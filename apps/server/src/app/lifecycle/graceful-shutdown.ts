@@ -24,7 +24,11 @@ export async function drainAndClose(app: INestApplication, logger: LoggerService
   if (dispatcher.inFlightCalls > 0) {
     logger.log(`Shutting down: waiting up to ${Math.round(graceMs / 1000)} s for ${dispatcher.inFlightCalls} running tool calls`, 'Main');
   }
-  while (dispatcher.inFlightCalls > 0 && Date.now() < deadline) await sleep(50);
+  while (dispatcher.inFlightCalls > 0 && Date.now() < deadline) {
+    await sleep(50);
+    // Keep-alive connections whose answer went out are closed as soon as they fall idle.
+    server.closeIdleConnections();
+  }
   if (dispatcher.inFlightCalls > 0) {
     logger.warn(`Shutting down: cancelling ${dispatcher.inFlightCalls} tool calls still running after the grace period`, 'Main');
     dispatcher.cancelAll('the server is shutting down');

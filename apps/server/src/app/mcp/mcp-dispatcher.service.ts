@@ -173,6 +173,11 @@ export class McpDispatcher {
       throw RpcError.invalidParams(`Unknown tool: '${name}'. Call tools/list to see the available tools.`);
     }
 
+    // Cancellation addresses calls by request id: a second running call under the same id could
+    // never be cancelled (nor ended with the session), so it is refused.
+    if (session.isTracking(request.id)) {
+      throw RpcError.invalidRequest(`a request with id ${JSON.stringify(request.id)} is already running in this session; use a new id for each request.`);
+    }
     const label = `${entry.qualifiedName} (${session.id})`;
     const meta = params['_meta'];
     const traceparent = isPlainObject(meta) && typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
@@ -231,7 +236,8 @@ export class McpDispatcher {
       if (!isPlainObject(parsed)) return;
       const progress = parsed['progress'];
       if (typeof progress === 'number' && Number.isFinite(progress)) {
-        if (progressToken === undefined || progress < last) return;
+        // MCP: progress increases with every notification; repeats and decreases are dropped.
+        if (progressToken === undefined || progress <= last) return;
         last = progress;
         const notification: Record<string, unknown> = { progressToken, progress };
         if (typeof parsed['total'] === 'number') notification['total'] = parsed['total'];

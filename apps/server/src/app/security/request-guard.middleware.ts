@@ -5,6 +5,7 @@ import { ErrorCode, failure } from '@sanctum/protocol';
 import { APP_CONFIG, isLoopbackHost } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
+import { GatewayHealthIndicators } from '../health/gateway.health';
 import { ApiKeyVerifier, presentedKey } from './api-keys';
 
 /** Who made the request: the key's name, `loopback` (bypass), or `anonymous` (auth off). */
@@ -35,6 +36,7 @@ export class RequestGuardMiddleware implements NestMiddleware {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    private readonly lifecycle: GatewayHealthIndicators,
   ) {
     this.verifier = new ApiKeyVerifier(config.apiKeys);
     this.loopbackBind = isLoopbackHost(config.host);
@@ -51,6 +53,12 @@ export class RequestGuardMiddleware implements NestMiddleware {
     }
     if (req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
     const isHealth = path === '/health' || path.startsWith('/health/');
+    if (this.lifecycle.isShuttingDown && !isHealth) {
+      // Draining: finish what runs, take nothing new, and let keep-alive clients reconnect elsewhere.
+      res.setHeader('Connection', 'close');
+      res.status(503).json(failure(null, { code: ErrorCode.ConnectionClosed, message: 'The server is shutting down: retry after it restarts, or on another instance.' }));
+      return;
+    }
     if (!this.verifier.enabled || (isHealth && !this.config.healthAuth)) {
       res.locals['principal'] = 'anonymous';
       return next();
