@@ -7,8 +7,8 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { ExecutorService } from '@sanctum/executor';
 import type { CallToolResult } from '@sanctum/protocol';
 import { eventually, startGateway } from './gateway';
@@ -135,16 +135,23 @@ describe('fork server vs spawn: identical results', () => {
   it('notify reporter work: same result, progress and log notifications', async () => {
     const run = async (gateway: RunningGateway): Promise<unknown> => {
       const client = new Client({ name: 'fork-e2e', version: '1.0.0' });
-      const logs: LoggingMessageNotification['params'][] = [];
-      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-        logs.push(n.params);
-      });
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`)));
+      const transport: Transport = new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`));
+      await client.connect(transport);
+      // Compare what the server sent, in wire order: the SDK dispatches notifications a tick late
+      // and may drop a progress notification that lands together with the response.
+      const wire: JSONRPCMessage[] = [];
+      const deliver = transport.onmessage;
+      transport.onmessage = (message, extra) => {
+        wire.push(message);
+        deliver?.(message, extra);
+      };
       try {
         await client.setLoggingLevel('debug');
-        const progress: Progress[] = [];
-        const result = await client.callTool({ name: 'reporter__work', arguments: { steps: 5 } }, undefined, { onprogress: (p) => progress.push(p) });
-        return { result, progress, logs };
+        const result = await client.callTool({ name: 'reporter__work', arguments: { steps: 5 } }, undefined, { onprogress: () => undefined });
+        const notifications = wire.filter((m): m is Extract<JSONRPCMessage, { method: string }> => 'method' in m);
+        const progress = notifications.filter((m) => m.method === 'notifications/progress').map((m) => m.params as unknown as Progress);
+        const logs = notifications.filter((m) => m.method === 'notifications/message').map((m) => m.params as LoggingMessageNotification['params']);
+        return { result, progress: progress.map(({ progress: p, total, message }) => ({ progress: p, total, message })), logs };
       } finally {
         await client.close();
       }

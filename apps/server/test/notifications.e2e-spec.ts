@@ -6,7 +6,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 
@@ -19,6 +20,8 @@ describe.each([
   let gateway: RunningGateway;
   let client: Client;
   const logs: LoggingMessageNotification['params'][] = [];
+  /** Every message the server sent, in wire order (the SDK dispatches notifications a tick late). */
+  const wire: JSONRPCMessage[] = [];
 
   beforeAll(async () => {
     gateway = await startGateway({ MCP_PLUGINS_DIR: NOTIFY });
@@ -26,7 +29,13 @@ describe.each([
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       logs.push(n.params);
     });
-    await client.connect(transport(gateway.baseUrl));
+    const t: Transport = transport(gateway.baseUrl);
+    await client.connect(t);
+    const deliver = t.onmessage;
+    t.onmessage = (message, extra) => {
+      wire.push(message);
+      deliver?.(message, extra);
+    };
   });
   afterAll(async () => {
     await client?.close();
@@ -44,12 +53,22 @@ describe.each([
       onprogress: (p) => progress.push(p),
     });
     expect(result.structuredContent).toEqual({ steps: 4 });
-    expect(progress.map((p) => [p.progress, p.total, p.message])).toEqual([
+    // On the wire: four increasing progress notifications, all before the response.
+    const responseAt = wire.findIndex((m) => 'result' in m && JSON.stringify(m).includes('"steps":4'));
+    const sent = wire
+      .slice(0, responseAt)
+      .filter((m): m is Extract<JSONRPCMessage, { method: string }> => 'method' in m && m.method === 'notifications/progress')
+      .map((m) => m.params as unknown as Progress);
+    expect(sent.map((p) => [p.progress, p.total, p.message])).toEqual([
       [1, 4, 'step 1'],
       [2, 4, 'step 2'],
       [3, 4, 'step 3'],
       [4, 4, 'step 4'],
     ]);
+    // The SDK client hands them to onprogress in order; it drops one that it dispatches after the
+    // response has already resolved the call, so it may see a prefix.
+    expect(sent.slice(0, progress.length).map((p) => p.progress)).toEqual(progress.map((p) => p.progress));
+    expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(logs.map((l) => [l.level, l.logger, l.data])).toEqual([
       ['info', 'reporter', 'starting'],
       ['warning', 'reporter', 'almost done'],
