@@ -207,7 +207,7 @@ describe('the monitoring guide debug commands, run with curl verbatim', () => {
     ]);
     const body = JSON.parse(stdout) as { id: string; result: { isError: boolean; content: Array<{ text: string }> } };
     expect(body.id).toBe('test');
-    // Unconfigured here: an honest error naming what to set, never a canned success.
+    // Unconfigured here: an honest error that names the variables to set.
     expect(body.result.isError).toBe(true);
     expect(body.result.content[0].text).toContain('TELEGRAM_BOT_TOKEN');
   });
