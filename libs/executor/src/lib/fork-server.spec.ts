@@ -8,6 +8,7 @@ import { resolvePython } from './interpreter';
 import { mapRunResult } from './result';
 import { runProcess } from './runner';
 import type { RunOptions, RunResult } from './runner';
+import { isAlive, waitFor } from '../testing/process';
 
 const PYTHON = resolvePython();
 /** What every plugin shares (ExecutorService.childEnv without per-call extras). */
@@ -66,24 +67,6 @@ async function both(cwd: string, argv: string[] = [], extra: Partial<RunOptions>
   expect(server.stats().forked).toBe(before + 1);
   const spawned = await runProcess(PYTHON, ['cli.py', ...argv], opts(cwd, extra));
   return [forked, spawned];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const pidsOf = (text: string): number[] => (text.match(/\d+/g) ?? []).map(Number);

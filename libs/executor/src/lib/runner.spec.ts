@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from './runner';
 import type { RunOptions } from './runner';
+import { isAlive, waitFor } from '../testing/process';
 
 const NODE = process.execPath;
 const SH = '/bin/sh';
@@ -22,29 +23,6 @@ function opts(extra: Partial<RunOptions> = {}): RunOptions {
 }
 
 /** True while the process exists and is not a zombie (PID 1 here may not reap orphans). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 function pidsOf(stdout: string): number[] {
   return stdout
     .split('\n')

@@ -5,8 +5,7 @@
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parseCommandHelp, parseCommandList, parseDescribe } from '@sanctum/discovery';
-import { renderArgv } from '@sanctum/executor';
-import { execFileSync, spawn } from 'node:child_process';
+import { renderArgv, resolvePython, runProcess } from '@sanctum/executor';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,18 +15,8 @@ jest.setTimeout(120_000);
 
 const DESCRIPTION = 'Says "hi" & adds \\ numbers, <b>ünïcode</b> 100% <%= name %>';
 
-let interpreter: string | undefined;
-
-/** `$MCP_PYTHON` if set, else what `python3` resolves to: the gateway's rule (mcp/plugins/test/python.ts). */
-function pythonExecutable(): string {
-  if (interpreter === undefined) {
-    const configured = process.env['MCP_PYTHON']?.trim();
-    interpreter = configured
-      ? configured
-      : execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000 }).trim();
-  }
-  return interpreter;
-}
+// The gateway's own interpreter rule and process runner: what the generated plugin meets in production.
+const python = resolvePython();
 
 interface Run {
   code: number | null;
@@ -35,23 +24,14 @@ interface Run {
   stderr: string;
 }
 
-function runPython(args: string[], cwd: string, timeoutMs = 90_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(pythonExecutable(), args, {
-      cwd,
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHON_COLORS: '0', NO_COLOR: '1', FORCE_COLOR: undefined },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
-    });
+async function runPython(args: string[], cwd: string, timeoutMs = 90_000): Promise<Run> {
+  const run = await runProcess(python, args, {
+    cwd,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHON_COLORS: '0', NO_COLOR: '1', FORCE_COLOR: undefined },
+    timeoutMs,
   });
+  if (run.spawnError) throw new Error(run.spawnError);
+  return { code: run.exitCode, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Write every created or updated file of the tree under `root`, with its mode. */
