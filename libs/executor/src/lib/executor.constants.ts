@@ -1,7 +1,5 @@
 import { availableParallelism } from 'node:os';
 
-export const EXECUTOR_DEFAULT_TIMEOUT_MS = 300_000;
-
 /** Calls that may wait for a free slot by default; past it they fail fast with `busy`. */
 export const EXECUTOR_DEFAULT_QUEUE_LIMIT = 100;
 

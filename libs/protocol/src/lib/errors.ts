@@ -8,9 +8,10 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
-  /** MCP: the server is not initialized for this session, or the session is unknown. */
+  /** Server error: refused before dispatch (auth, limits, unknown legacy SSE session, shutdown). */
   ConnectionClosed: -32000,
-  RequestTimeout: -32001,
+  /** Streamable HTTP: the Mcp-Session-Id names no live session (HTTP 404). */
+  SessionNotFound: -32001,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

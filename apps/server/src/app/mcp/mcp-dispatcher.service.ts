@@ -15,7 +15,6 @@ import {
   isRequestId,
   loggingLevelPasses,
   negotiateVersion,
-  parseValue,
   success,
   toolError,
 } from '@sanctum/protocol';
@@ -72,11 +71,6 @@ export class McpDispatcher {
     const owed = responses.filter((r): r is JsonRpcResponse => r !== null);
     if (owed.length === 0) return null;
     return payload.batch ? owed : owed[0];
-  }
-
-  /** Convenience for already-decoded bodies. */
-  handleValue(raw: unknown, session: Session): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
-    return this.handlePayload(parseValue(raw), session);
   }
 
   /** Handle one valid message. Never throws: failures become JSON-RPC error responses. */

@@ -28,9 +28,6 @@ import type { SessionStreams } from './streamable-http.streams';
 /** MCP: without an MCP-Protocol-Version header (and nothing negotiated), assume this revision. */
 export const DEFAULT_STREAMABLE_HTTP_VERSION = '2025-03-26';
 
-/** MCP error code for an unknown or ended session (the SDKs' "Session not found"). */
-export const SESSION_NOT_FOUND = -32001;
-
 function bodyText(req: Request): string {
   return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
 }
@@ -300,7 +297,7 @@ export class StreamableHttpController {
       reject(
         res,
         404,
-        SESSION_NOT_FOUND,
+        ErrorCode.SessionNotFound,
         `Session not found: '${id}'. It has ended or never existed; start a new session with an initialize request sent without Mcp-Session-Id.`,
       );
       return undefined;
