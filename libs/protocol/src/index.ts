@@ -4,3 +4,4 @@ export * from './lib/versions';
 export * from './lib/parse';
 export * from './lib/mcp';
 export * from './lib/plugin';
+export * from './lib/modern';

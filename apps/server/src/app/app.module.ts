@@ -18,6 +18,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
+import { ModernEra } from './mcp/modern-era.service';
 import { PluginWatcherService } from './mcp/plugin-watcher.service';
 import { ToolCatalogService } from './mcp/tool-catalog.service';
 import { RateLimitGuard } from './security/rate-limit.guard';
@@ -25,6 +26,7 @@ import { RequestGuardMiddleware } from './security/request-guard.middleware';
 import { SessionLimits } from './security/session-limits';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
 import { ProviderToolsExplorer } from './tools/provider-tools.explorer';
+import { ModernHttpTransport } from './transport/modern-http';
 import { SseController } from './transport/sse.controller';
 import { StreamableHttpController } from './transport/streamable-http.controller';
 import { StreamableHttpStreams } from './transport/streamable-http.streams';
@@ -81,6 +83,8 @@ export class AppModule implements NestModule {
         ToolCatalogService,
         PluginWatcherService,
         McpDispatcher,
+        ModernEra,
+        ModernHttpTransport,
         StreamableHttpStreams,
         GatewayHealthIndicators,
         MetricsService,

@@ -44,6 +44,8 @@ export interface AppConfig {
   watchPlugins: boolean;
   /** Quiet period after the last change before reloading. */
   watchDebounceMs: number;
+  /** 2026-07-28 era: how long a client may reuse a server/discover or tools/list result (ttlMs). */
+  listTtlMs: number;
   /** On SIGTERM/SIGINT, how long running tool calls may take before they are cancelled. */
   shutdownGraceMs: number;
   /** Per-plugin call timeouts in ms (MCP_PLUGIN_TIMEOUTS=plugin:seconds,...), over the plugin's own. */
@@ -265,6 +267,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     shutdownGraceMs: seconds(env, 'MCP_SHUTDOWN_GRACE', 10_000, 'a number of seconds running calls may take to finish at shutdown, e.g. 10'),
     watchPlugins: read(env, 'MCP_WATCH') === undefined ? true : flag(env, 'MCP_WATCH'),
     watchDebounceMs: seconds(env, 'MCP_WATCH_DEBOUNCE', 300, 'a number of seconds to wait after the last change, e.g. 0.3'),
+    listTtlMs: seconds(env, 'MCP_LIST_TTL', 0, 'a number of seconds a 2026-07-28 client may cache tools/list and server/discover, e.g. 60 (0 = always refetch)'),
     apiKeys,
     authDisabled,
     authLoopbackBypass: flag(env, 'MCP_AUTH_LOOPBACK_BYPASS'),

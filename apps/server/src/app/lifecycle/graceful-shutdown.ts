@@ -2,6 +2,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { SessionRegistry } from '@sanctum/sessions';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
+import { ModernEra } from '../mcp/modern-era.service';
 import { GatewayHealthIndicators } from '../health/gateway.health';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,6 +36,7 @@ export async function drainAndClose(app: INestApplication, logger: LoggerService
     const settle = Date.now() + 5_000;
     while (dispatcher.inFlightCalls > 0 && Date.now() < settle) await sleep(20);
   }
+  app.get(ModernEra).stopListeners();
   for (const session of sessions.all()) {
     if (sessions.remove(session.id, 'server shutting down')) logger.log(`Session ended: ${session.id}`, 'Sessions');
   }

@@ -4,6 +4,7 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { JSONRPC_VERSION } from '@sanctum/protocol';
 import { SessionRegistry } from '@sanctum/sessions';
+import { ModernEra } from './modern-era.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
@@ -25,6 +26,7 @@ export class PluginWatcherService implements OnApplicationBootstrap, OnApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly catalog: ToolCatalogService,
     private readonly sessions: SessionRegistry,
+    private readonly modern: ModernEra,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
@@ -76,9 +78,13 @@ export class PluginWatcherService implements OnApplicationBootstrap, OnApplicati
 
   private announce(): void {
     const tools = this.catalog.list().length;
-    this.logger.log(`Plugin catalog changed: ${tools} tools; notifying ${this.sessions.count()} sessions`, 'Discovery');
+    this.logger.log(
+      `Plugin catalog changed: ${tools} tools; notifying ${this.sessions.count()} sessions and ${this.modern.listenerCount} listen streams`,
+      'Discovery',
+    );
     for (const session of this.sessions.all()) {
       session.send({ jsonrpc: JSONRPC_VERSION, method: 'notifications/tools/list_changed' });
     }
+    this.modern.announceToolsChanged();
   }
 }

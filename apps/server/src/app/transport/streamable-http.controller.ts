@@ -5,10 +5,13 @@ import {
   ErrorCode,
   Method,
   SUPPORTED_PROTOCOL_VERSIONS,
+  claimsModernEra,
   failure,
   isFailure,
+  isModernVersion,
   isRequest,
   isSupportedVersion,
+  missingEnvelope,
   parsePayload,
 } from '@sanctum/protocol';
 import type { JsonRpcRequest, JsonRpcResponse, ParsedPayload } from '@sanctum/protocol';
@@ -20,6 +23,7 @@ import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
+import { ModernHttpTransport } from './modern-http';
 import { responseModeFor } from './response-mode';
 import { SseSink } from './sse-sink';
 import { StreamableHttpStreams } from './streamable-http.streams';
@@ -71,6 +75,7 @@ export class StreamableHttpController {
     private readonly streams: StreamableHttpStreams,
     private readonly dispatcher: McpDispatcher,
     private readonly limits: SessionLimits,
+    private readonly modern: ModernHttpTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
@@ -100,6 +105,23 @@ export class StreamableHttpController {
     const payload = parsePayload(bodyText(req));
     const messages = payload.items.flatMap((item) => (item.ok ? [item.message] : []));
     const requests = messages.filter(isRequest);
+
+    // Protocol revision 2026-07-28: a message whose _meta names a protocol version is stateless.
+    if (messages.some(claimsModernEra)) {
+      if (payload.batch) {
+        reject(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: protocol revision 2026-07-28 has no batches; send each request in its own POST.');
+        return;
+      }
+      await this.modern.serve(req, res, messages[0], (name) => header(req, name));
+      return;
+    }
+    const claimedVersion = header(req, 'mcp-protocol-version');
+    if (claimedVersion !== undefined && isModernVersion(claimedVersion)) {
+      const id = !payload.batch && requests.length === 1 ? requests[0].id : null;
+      res.status(400).json(missingEnvelope(claimedVersion).toResponse(id));
+      return;
+    }
+
     const sessionId = header(req, 'mcp-session-id');
 
     if (requests.some((r) => r.method === Method.Initialize)) {

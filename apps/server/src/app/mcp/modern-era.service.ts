@@ -1,0 +1,197 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService, OnApplicationShutdown } from '@nestjs/common';
+import { Subject } from 'rxjs';
+import {
+  ALL_PROTOCOL_VERSIONS,
+  ErrorCode,
+  JSONRPC_VERSION,
+  MetaKey,
+  Method,
+  ModernMethod,
+  RpcError,
+  isFailure,
+  stampModernResult,
+  success,
+} from '@sanctum/protocol';
+import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
+import { Session } from '@sanctum/sessions';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { APP_LOGGER } from '../logging/logger';
+import { McpDispatcher } from './mcp-dispatcher.service';
+import { SERVER_INFO } from './server-info';
+
+/** Methods a stateless-era client may call here. */
+export const MODERN_METHODS = [ModernMethod.Discover, Method.ToolsList, Method.ToolsCall, ModernMethod.Listen] as const;
+
+/** What a subscriptions/listen stream asked for and what the gateway can deliver. */
+export interface ListenFilter {
+  toolsListChanged?: boolean;
+  promptsListChanged?: boolean;
+  resourcesListChanged?: boolean;
+  resourceSubscriptions?: string[];
+}
+
+/** One open subscriptions/listen stream, whatever carries it (an HTTP response, a stdio connection). */
+export interface Listener {
+  /** Ends the subscription. `graceful`: the final result is sent first (server shutdown). */
+  stop(graceful: boolean): void;
+}
+
+export interface ModernAnswer {
+  /** HTTP status for a transport that has one: 200, or 404 for a method this era does not have. */
+  status: number;
+  response: JsonRpcResponse;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The stateless era (MCP 2026-07-28) over the same catalog, executor and dispatcher as the 2025
+ * era: each request brings its own envelope, runs in a throwaway session that exists only while it
+ * runs, and gets a result stamped with `resultType`, cache hints and `_meta` serverInfo. Catalog
+ * changes reach `subscriptions/listen` streams through an RxJS subject.
+ */
+@Injectable()
+export class ModernEra implements OnApplicationShutdown {
+  private readonly catalogChanges = new Subject<void>();
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    private readonly dispatcher: McpDispatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  /** Open subscriptions/listen streams (for logs and tests). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** The plugin catalog changed: tell every listener that asked for tool changes. */
+  announceToolsChanged(): void {
+    this.catalogChanges.next();
+  }
+
+  /**
+   * A throwaway session for one request: owned by the caller's principal, never registered, so no
+   * state outlives the request. Its in-flight call is cancelled when it is closed.
+   */
+  requestSession(principal: string | undefined, envelope: ModernEnvelope): Session {
+    const session = new Session(`stateless-${randomUUID()}`, 'stateless');
+    session.owner = principal;
+    if (envelope.clientInfo) session.clientInfo = envelope.clientInfo;
+    if (envelope.logLevel) session.logLevel = envelope.logLevel;
+    session.initialized = true;
+    return session;
+  }
+
+  /**
+   * Whether a message the session emits may reach this request's client: `notifications/message`
+   * only when the request set a log level (MCP 2026-07-28: without it the server sends none).
+   */
+  delivers(envelope: ModernEnvelope, message: { method?: string }): boolean {
+    return message.method !== Method.Message || envelope.logLevel !== undefined;
+  }
+
+  /** Answer one request (anything but subscriptions/listen, which streams). */
+  async handle(request: JsonRpcRequest, session: Session): Promise<ModernAnswer> {
+    switch (request.method) {
+      case ModernMethod.Discover:
+        return { status: 200, response: success(request.id, this.stamp(this.discoverResult(), true)) };
+      case Method.ToolsList:
+      case Method.ToolsCall: {
+        const response = await this.dispatcher.handleMessage(request, session);
+        // handleMessage answers every request; null cannot happen for one with an id.
+        const answered = response ?? RpcError.internal('no response').toResponse(request.id);
+        if (isFailure(answered)) return { status: 200, response: answered };
+        return { status: 200, response: success(request.id, this.stamp(answered.result, request.method === Method.ToolsList)) };
+      }
+      default:
+        return { status: 404, response: this.methodNotFound(request).toResponse(request.id) };
+    }
+  }
+
+  methodNotFound(request: JsonRpcRequest): RpcError {
+    const removed = [Method.Initialize, Method.Ping, Method.SetLevel] as string[];
+    const hint = removed.includes(request.method)
+      ? ` ${request.method} does not exist in protocol revision 2026-07-28 (requests carry their own _meta envelope instead); send it without the envelope to use the 2025 era.`
+      : '';
+    return new RpcError(
+      ErrorCode.MethodNotFound,
+      `Method not found: '${request.method}'. Methods of revision 2026-07-28 here: ${MODERN_METHODS.join(', ')}.${hint}`,
+    );
+  }
+
+  discoverResult(): Record<string, unknown> {
+    return {
+      supportedVersions: [...ALL_PROTOCOL_VERSIONS],
+      capabilities: { tools: { listChanged: this.config.watchPlugins }, logging: {} },
+      instructions: 'Each tool runs a command of a plugin from the gateway plugins folder. Tool errors carry structuredContent.error.code.',
+    };
+  }
+
+  private stamp(result: unknown, cacheable: boolean): Record<string, unknown> {
+    return stampModernResult(result, {
+      serverInfo: { name: SERVER_INFO.name, version: SERVER_INFO.version },
+      cache: cacheable ? { ttlMs: this.config.listTtlMs, cacheScope: 'private' } : undefined,
+    });
+  }
+
+  /**
+   * subscriptions/listen: `send` receives the acknowledgement first (with the filter narrowed to
+   * what the gateway can deliver: tool-list changes, and only while it watches the plugins folder),
+   * then every requested change notification, each tagged with the subscription id (the request's
+   * id). Returns the listener, or an error to answer instead (invalid filter).
+   */
+  listen(
+    request: JsonRpcRequest,
+    send: (message: JsonRpcNotification | JsonRpcResponse) => void,
+    onEnd: () => void,
+  ): { listener: Listener } | { error: JsonRpcResponse } {
+    const filter = request.params?.['notifications'];
+    if (!isPlainObject(filter)) {
+      return {
+        error: RpcError.invalidParams(
+          'subscriptions/listen needs params.notifications, an object such as {"toolsListChanged": true}.',
+        ).toResponse(request.id),
+      };
+    }
+    const tag = { [MetaKey.SubscriptionId]: request.id };
+    const honoured: ListenFilter = {};
+    if (filter['toolsListChanged'] === true && this.config.watchPlugins) honoured.toolsListChanged = true;
+    send({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.Acknowledged, params: { notifications: honoured, _meta: tag } });
+
+    let ended = false;
+    const subscription = honoured.toolsListChanged
+      ? this.catalogChanges.subscribe(() => send({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.ToolsListChanged, params: { _meta: tag } }))
+      : undefined;
+    const listener: Listener = {
+      stop: (graceful) => {
+        if (ended) return;
+        ended = true;
+        subscription?.unsubscribe();
+        this.listeners.delete(listener);
+        if (graceful) send(success(request.id, { resultType: 'complete', _meta: tag }));
+        onEnd();
+      },
+    };
+    this.listeners.add(listener);
+    // Nothing the client asked for can be delivered: say so and end at once.
+    if (!honoured.toolsListChanged) listener.stop(true);
+    return { listener };
+  }
+
+  /** Server shutdown: every listen stream gets its final result and ends. */
+  stopListeners(): void {
+    for (const listener of [...this.listeners]) listener.stop(true);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopListeners();
+    this.catalogChanges.complete();
+  }
+}

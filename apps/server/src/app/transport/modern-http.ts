@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Method, ModernMethod, RpcError, checkModernRequest, isRequest, isRequestId } from '@sanctum/protocol';
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
+import { formatSseEvent } from '@sanctum/sessions';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { APP_LOGGER } from '../logging/logger';
+import { MODERN_METHODS, ModernEra } from '../mcp/modern-era.service';
+import { principalOf } from '../security/request-guard.middleware';
+import { SseSink } from './sse-sink';
+
+function frame(message: unknown): string {
+  return formatSseEvent({ event: 'message', data: JSON.stringify(message) });
+}
+
+function wantsProgress(request: JsonRpcRequest): boolean {
+  const meta = request.params?.['_meta'];
+  const token = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['progressToken'] : undefined;
+  return typeof token === 'string' || typeof token === 'number';
+}
+
+/**
+ * Streamable HTTP for the stateless era (MCP 2026-07-28), one POST at a time: the envelope and the
+ * MCP-Protocol-Version / Mcp-Method / Mcp-Name headers are checked against the body (HTTP 400 with
+ * -32602, -32020 or -32022), notifications get 202, methods this era lacks 404 with -32601.
+ * Answers are JSON, or an SSE stream when the call may send progress or log notifications first
+ * (they go on that stream only). Nothing outlives the request: the call runs in a throwaway
+ * session, and a client that closes the stream before the answer cancels the call (its plugin's
+ * process group is killed). subscriptions/listen streams catalog changes until either side ends it.
+ */
+@Injectable()
+export class ModernHttpTransport {
+  constructor(
+    private readonly era: ModernEra,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  async serve(req: Request, res: Response, message: JsonRpcMessage, header: (name: string) => string | undefined): Promise<void> {
+    const id = isRequest(message) ? message.id : 'id' in message && isRequestId(message.id) ? message.id : null;
+    let envelope: ModernEnvelope;
+    try {
+      envelope = checkModernRequest(message, header);
+    } catch (err) {
+      if (!(err instanceof RpcError)) throw err;
+      res.status(400).json(err.toResponse(id));
+      return;
+    }
+    // Notifications (and stray responses): this revision defines none from client to server over HTTP.
+    if (!isRequest(message)) {
+      res.status(202).end();
+      return;
+    }
+    if (!(MODERN_METHODS as readonly string[]).includes(message.method)) {
+      res.status(404).json(this.era.methodNotFound(message).toResponse(message.id));
+      return;
+    }
+    if (message.method === ModernMethod.Listen) {
+      this.listen(req, res, message);
+      return;
+    }
+    const streamed = message.method === Method.ToolsCall && (wantsProgress(message) || envelope.logLevel !== undefined);
+    await (streamed ? this.answerWithStream(req, res, message, envelope) : this.answerWithJson(res, message, envelope));
+  }
+
+  private async answerWithJson(res: Response, request: JsonRpcRequest, envelope: ModernEnvelope): Promise<void> {
+    const session = this.era.requestSession(principalOf(res), envelope);
+    let answered = false;
+    res.on('close', () => {
+      if (!answered) session.close('the client closed the request stream');
+    });
+    try {
+      const answer = await this.era.handle(request, session);
+      answered = true;
+      if (res.destroyed || res.writableEnded) {
+        this.logger.debug?.(`${request.method} ${JSON.stringify(request.id)}: the client went away first; the call was cancelled.`, 'StreamableHttp');
+        return;
+      }
+      res.status(answer.status).json(answer.response);
+    } finally {
+      session.close('request answered');
+    }
+  }
+
+  private async answerWithStream(req: Request, res: Response, request: JsonRpcRequest, envelope: ModernEnvelope): Promise<void> {
+    const session = this.era.requestSession(principalOf(res), envelope);
+    const sink = SseSink.open(req, res, this.config.sseKeepaliveMs);
+    let answered = false;
+    sink.onClose(() => {
+      if (!answered) session.close('the client closed the request stream');
+    });
+    const subscription = session.outgoing.subscribe(({ message }) => {
+      if (this.era.delivers(envelope, message as { method?: string })) sink.write(frame(message));
+    });
+    try {
+      const answer = await this.era.handle(request, session);
+      answered = true;
+      sink.write(frame(answer.response));
+    } finally {
+      subscription.unsubscribe();
+      session.close('request answered');
+      sink.end();
+    }
+  }
+
+  /** subscriptions/listen: an SSE stream opened by the acknowledgement; an invalid filter is answered in JSON. */
+  private listen(req: Request, res: Response, request: JsonRpcRequest): void {
+    let sink: SseSink | undefined;
+    const send = (message: JsonRpcMessage | JsonRpcResponse): void => {
+      sink ??= SseSink.open(req, res, this.config.sseKeepaliveMs);
+      sink.write(frame(message));
+    };
+    const opened = this.era.listen(request, send, () => sink?.end());
+    if ('error' in opened) {
+      res.status(200).json(opened.error);
+      return;
+    }
+    if (sink === undefined || sink.closed) return;
+    sink.onClose(() => opened.listener.stop(false));
+    this.logger.debug?.(`Listen stream ${JSON.stringify(request.id)} opened (${this.era.listenerCount} open)`, 'StreamableHttp');
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The stateless protocol era (MCP 2026-07-28): every request names its protocol revision and the
+ * client's capabilities in `params._meta`, there is no initialize handshake and no session. This
+ * module holds the pure rules: how a message claims the era, what its envelope must hold, how HTTP
+ * headers must agree with the body, and how results are stamped. Transports apply them.
+ */
+import { ErrorCode, RpcError } from './errors';
+import type { JsonRpcMessage } from './jsonrpc';
+import { isLoggingLevel } from './mcp';
+import type { LoggingLevel } from './mcp';
+import { SUPPORTED_PROTOCOL_VERSIONS } from './versions';
+
+/** Revisions of the stateless era this gateway speaks, newest first. */
+export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
+
+export type ModernProtocolVersion = (typeof MODERN_PROTOCOL_VERSIONS)[number];
+
+/** Everything the gateway speaks on /mcp, newest first: what server/discover and -32022 list. */
+export const ALL_PROTOCOL_VERSIONS: readonly string[] = [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
+
+export function isModernVersion(version: unknown): version is ModernProtocolVersion {
+  return (MODERN_PROTOCOL_VERSIONS as readonly unknown[]).includes(version);
+}
+
+/** Reserved `_meta` keys of the stateless era. */
+export const MetaKey = {
+  ProtocolVersion: 'io.modelcontextprotocol/protocolVersion',
+  ClientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
+  ClientInfo: 'io.modelcontextprotocol/clientInfo',
+  LogLevel: 'io.modelcontextprotocol/logLevel',
+  ServerInfo: 'io.modelcontextprotocol/serverInfo',
+  SubscriptionId: 'io.modelcontextprotocol/subscriptionId',
+} as const;
+
+/** Error codes the stateless era adds (answered with HTTP 400). */
+export const ModernErrorCode = {
+  HeaderMismatch: -32020,
+  MissingRequiredClientCapability: -32021,
+  UnsupportedProtocolVersion: -32022,
+} as const;
+
+/** Methods of the stateless era (beside tools/list and tools/call). */
+export const ModernMethod = {
+  Discover: 'server/discover',
+  Listen: 'subscriptions/listen',
+  Acknowledged: 'notifications/subscriptions/acknowledged',
+  ToolsListChanged: 'notifications/tools/list_changed',
+} as const;
+
+/** Methods whose Mcp-Name header mirrors a body field, and that field. */
+const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function metaOf(message: JsonRpcMessage): Record<string, unknown> | undefined {
+  const params = 'params' in message ? message.params : undefined;
+  const meta = isPlainObject(params) ? params['_meta'] : undefined;
+  return isPlainObject(meta) ? meta : undefined;
+}
+
+/** A message claims the stateless era when its `params._meta` names a protocol version (any value). */
+export function claimsModernEra(message: JsonRpcMessage): boolean {
+  const meta = metaOf(message);
+  return meta !== undefined && MetaKey.ProtocolVersion in meta;
+}
+
+/** What a valid envelope tells the server about one request. */
+export interface ModernEnvelope {
+  protocolVersion: ModernProtocolVersion;
+  clientCapabilities: Record<string, unknown>;
+  clientInfo?: { name?: string; version?: string };
+  /** Threshold for notifications/message; absent means the request gets none. */
+  logLevel?: LoggingLevel;
+}
+
+/**
+ * Check a message that claims the era, in the order the transports must (the first failing rule
+ * answers): the envelope's shape (-32602), the HTTP headers against the body when `header` is
+ * given (-32020 for a different version or method), the revision (-32022, with the versions we
+ * speak), then the headers every request must carry (-32020). Returns the envelope.
+ */
+export function checkModernRequest(message: JsonRpcMessage, header?: HeaderLookup): ModernEnvelope {
+  const { version, envelope } = readEnvelope(message);
+  if (header) compareHeaders(message, version, header);
+  if (!isModernVersion(version)) throw unsupportedVersion(version);
+  const checked: ModernEnvelope = { ...envelope, protocolVersion: version };
+  if (header) requireHeaders(message, checked, header);
+  return checked;
+}
+
+function readEnvelope(message: JsonRpcMessage): { version: string; envelope: Omit<ModernEnvelope, 'protocolVersion'> } {
+  const meta = metaOf(message) ?? {};
+  const version = meta[MetaKey.ProtocolVersion];
+  if (typeof version !== 'string' || version === '') {
+    throw envelopeError(`"${MetaKey.ProtocolVersion}" must be a protocol revision string such as "2026-07-28"`);
+  }
+  const capabilities = meta[MetaKey.ClientCapabilities];
+  if (!isPlainObject(capabilities)) {
+    throw envelopeError(
+      capabilities === undefined
+        ? `"${MetaKey.ClientCapabilities}" is missing (send {} when the client has none)`
+        : `"${MetaKey.ClientCapabilities}" must be an object (send {} when the client has none)`,
+    );
+  }
+  const level = meta[MetaKey.LogLevel];
+  if (level !== undefined && !isLoggingLevel(level)) {
+    throw envelopeError(`"${MetaKey.LogLevel}" must be a logging level such as "info"`);
+  }
+  const envelope: Omit<ModernEnvelope, 'protocolVersion'> = { clientCapabilities: capabilities };
+  const info = meta[MetaKey.ClientInfo];
+  if (isPlainObject(info)) {
+    envelope.clientInfo = {
+      name: typeof info['name'] === 'string' ? info['name'] : undefined,
+      version: typeof info['version'] === 'string' ? info['version'] : undefined,
+    };
+  }
+  if (level !== undefined) envelope.logLevel = level;
+  return { version, envelope };
+}
+
+function envelopeError(detail: string): RpcError {
+  return new RpcError(ErrorCode.InvalidParams, `Invalid params: the request's _meta envelope is invalid: ${detail}.`);
+}
+
+export function unsupportedVersion(requested: string): RpcError {
+  return new RpcError(
+    ModernErrorCode.UnsupportedProtocolVersion,
+    `Unsupported protocol version: '${requested}'. This server speaks ${ALL_PROTOCOL_VERSIONS.join(', ')}; 2025 revisions start with initialize.`,
+    { supported: [...ALL_PROTOCOL_VERSIONS], requested },
+  );
+}
+
+/** The error for a request whose MCP-Protocol-Version header names the stateless era but whose body has no envelope. */
+export function missingEnvelope(headerVersion: string): RpcError {
+  return new RpcError(
+    ErrorCode.InvalidParams,
+    `Invalid params: the MCP-Protocol-Version header names ${headerVersion}, which needs params._meta["${MetaKey.ProtocolVersion}"] and params._meta["${MetaKey.ClientCapabilities}"] in the body; add them, or drop the header and start with initialize (2025 revisions).`,
+  );
+}
+
+/**
+ * An HTTP header value as the client meant it: optional whitespace trimmed, and the
+ * `=?base64?...?=` form (for values that are not header-safe) decoded. undefined when the
+ * base64 form does not decode.
+ */
+export function decodeHeaderValue(raw: string): string | undefined {
+  const value = raw.trim();
+  const match = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/.exec(value);
+  if (!match) return value.startsWith('=?base64?') ? undefined : value;
+  const bytes = Buffer.from(match[1], 'base64');
+  if (bytes.toString('base64').replace(/=+$/, '') !== match[1].replace(/=+$/, '')) return undefined;
+  const text = bytes.toString('utf8');
+  return text.includes('\uFFFD') ? undefined : text;
+}
+
+/** Read one request header; undefined when absent. */
+export type HeaderLookup = (name: string) => string | undefined;
+
+function mismatch(detail: string): RpcError {
+  return new RpcError(ModernErrorCode.HeaderMismatch, `Bad Request: the request headers and body disagree: ${detail}.`);
+}
+
+/** Headers that are present must agree with the body: version and method (-32020). */
+function compareHeaders(message: JsonRpcMessage, version: string, header: HeaderLookup): void {
+  const method = 'method' in message ? message.method : '';
+  const versionHeader = header('mcp-protocol-version');
+  if (versionHeader !== undefined && versionHeader.trim() !== version) {
+    throw mismatch(`the body names protocol version ${version} but the MCP-Protocol-Version header names ${versionHeader.trim()}`);
+  }
+  const methodHeader = header('mcp-method');
+  if (methodHeader !== undefined && decodeHeaderValue(methodHeader) !== method) {
+    throw mismatch(`the body's method is "${method}" but the Mcp-Method header says "${methodHeader.trim()}"`);
+  }
+}
+
+/**
+ * Requests must carry MCP-Protocol-Version and Mcp-Method, and Mcp-Name where the method names
+ * something (tools/call: params.name), equal to the body (-32020). Notifications need none.
+ */
+function requireHeaders(message: JsonRpcMessage, envelope: ModernEnvelope, header: HeaderLookup): void {
+  if (!('id' in message) || !('method' in message)) return;
+  const method = message.method;
+  if (header('mcp-protocol-version') === undefined) {
+    throw mismatch(`the MCP-Protocol-Version header is missing; send "MCP-Protocol-Version: ${envelope.protocolVersion}"`);
+  }
+  if (header('mcp-method') === undefined) throw mismatch(`the Mcp-Method header is missing; send "Mcp-Method: ${method}"`);
+  const field = NAME_SOURCE[method];
+  if (field === undefined) return;
+  const expected = isPlainObject(message.params) ? message.params[field] : undefined;
+  const nameHeader = header('mcp-name');
+  if (nameHeader === undefined) throw mismatch(`the Mcp-Name header is missing; ${method} needs it to repeat params.${field}`);
+  const name = decodeHeaderValue(nameHeader);
+  if (name === undefined) throw mismatch('the Mcp-Name header is not valid =?base64?...?= encoding');
+  if (name !== expected) {
+    throw mismatch(`the body carries params.${field}=${JSON.stringify(expected)} but the Mcp-Name header names ${JSON.stringify(name)}`);
+  }
+}
+
+/** What stamps a stateless-era result. */
+export interface ModernResultOptions {
+  serverInfo: { name: string; version: string };
+  /** For cacheable results (server/discover and lists): how long a client may reuse it. */
+  cache?: { ttlMs: number; cacheScope: 'public' | 'private' };
+}
+
+/** Add `resultType`, the cache hints and `_meta[serverInfo]` to a result (a new object). */
+export function stampModernResult(result: unknown, options: ModernResultOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = isPlainObject(result) ? { ...result } : {};
+  body['resultType'] = 'complete';
+  if (options.cache) {
+    body['ttlMs'] = options.cache.ttlMs;
+    body['cacheScope'] = options.cache.cacheScope;
+  }
+  const meta = isPlainObject(body['_meta']) ? { ...body['_meta'] } : {};
+  meta[MetaKey.ServerInfo] = options.serverInfo;
+  body['_meta'] = meta;
+  return body;
+}
