@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { eventually } from './gateway';
 
 jest.setTimeout(60_000);
@@ -123,6 +125,28 @@ describe('the stdio transport as a real process', () => {
     expect(errors).toEqual([]);
     expect(stderr).toMatch(/INFO: Session started: [0-9a-f-]{36}/);
     expect(stderr).toContain('Tool completed: devops.deploy');
+  });
+
+  it('serves the v2 SDK client (versionNegotiation auto) in the 2026-07-28 era: the first message fixes it', async () => {
+    const transport = new StdioClientTransportV2({ command: process.execPath, args: [MAIN, '--stdio'], env, cwd: ROOT, stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const client = new ClientV2({ name: 'e2e-stdio-v2', version: '2.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    const errors: Error[] = [];
+    client.onerror = (err: Error) => errors.push(err);
+    await client.connect(transport);
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      expect(client.getServerVersion()).toEqual({ name: 'sanctum-mcp', version: expect.any(String) });
+      const names = (await client.listTools()).tools.map((t: { name: string }) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['devops__deploy', 'devops__status']));
+      const status = await client.callTool({ name: 'devops__status', arguments: { 'app-name': 'stdio-v2-app' } });
+      expect(status.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    expect(errors).toEqual([]);
+    expect(stderr).toContain('Tool completed: devops.status');
   });
 
   it('writes only JSON-RPC lines on stdout, answers bad lines, and exits 0 when stdin ends', async () => {

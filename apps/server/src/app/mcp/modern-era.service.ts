@@ -35,6 +35,8 @@ export interface ListenFilter {
 
 /** One open subscriptions/listen stream, whatever carries it (an HTTP response, a stdio connection). */
 export interface Listener {
+  /** Whether the subscription has ended (at once, when nothing asked for can be delivered). */
+  readonly ended: boolean;
   /** Ends the subscription. `graceful`: the final result is sent first (server shutdown). */
   stop(graceful: boolean): void;
 }
@@ -170,6 +172,9 @@ export class ModernEra implements OnApplicationShutdown {
       ? this.catalogChanges.subscribe(() => send({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.ToolsListChanged, params: { _meta: tag } }))
       : undefined;
     const listener: Listener = {
+      get ended() {
+        return ended;
+      },
       stop: (graceful) => {
         if (ended) return;
         ended = true;

@@ -117,7 +117,7 @@ export class ModernHttpTransport {
       res.status(200).json(opened.error);
       return;
     }
-    if (sink === undefined || sink.closed) return;
+    if (sink === undefined || sink.closed || opened.listener.ended) return;
     sink.onClose(() => opened.listener.stop(false));
     this.logger.debug?.(`Listen stream ${JSON.stringify(request.id)} opened (${this.era.listenerCount} open)`, 'StreamableHttp');
   }

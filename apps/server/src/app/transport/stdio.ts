@@ -1,7 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import type { Readable, Writable } from 'node:stream';
-import { parsePayload } from '@sanctum/protocol';
+import { Method, ModernMethod, RpcError, claimsModernEra, isRequest, parsePayload } from '@sanctum/protocol';
+import type { ParsedPayload } from '@sanctum/protocol';
 import { ReadBuffer, SessionRegistry, serializeLine } from '@sanctum/sessions';
 import type { ReadItem, Session } from '@sanctum/sessions';
 import { AppModule } from '../app.module';
@@ -9,6 +10,8 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
+import { ModernEra } from '../mcp/modern-era.service';
+import { ModernStdioConnection } from './stdio-modern';
 
 export interface StdioOptions {
   /** Longest accepted line in bytes; default MCP_MAX_BODY_BYTES. */
@@ -42,6 +45,11 @@ export function createStdioApp(
  * `output`, one 'stdio' session for the connection. Lines are handled concurrently (a
  * `notifications/cancelled` must reach a running call); a line over the size cap is answered with
  * -32600 and discarded. Nothing but JSON-RPC is ever written to `output`.
+ *
+ * The first message fixes the protocol era of the connection: one whose `_meta` names a protocol
+ * version makes it a 2026-07-28 (stateless) connection, anything else a 2025 one. A client that
+ * probed with `server/discover` and then sends `initialize` is moved to the 2025 era (the dual-era
+ * fallback); any other `initialize` on a 2026-07-28 connection is refused.
  */
 export function serveStdio(app: INestApplicationContext, input: Readable, output: Writable, options: StdioOptions = {}): StdioServer {
   const dispatcher = app.get(McpDispatcher);
@@ -52,6 +60,27 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
   const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
 
   const session = sessions.create('stdio');
+  const modern = new ModernStdioConnection(app.get(ModernEra), (message) => write(message));
+  let era: 'legacy' | 'modern' | undefined;
+  /** Whether every message of a modern connection so far was a server/discover probe. */
+  let probesOnly = true;
+  const eraOf = (payload: ParsedPayload): 'legacy' | 'modern' => {
+    const first = payload.items[0];
+    const message = first?.ok ? first.message : undefined;
+    if (era === undefined) era = !payload.batch && message !== undefined && claimsModernEra(message) ? 'modern' : 'legacy';
+    else if (
+      era === 'modern' &&
+      probesOnly &&
+      message !== undefined &&
+      isRequest(message) &&
+      message.method === Method.Initialize &&
+      !claimsModernEra(message)
+    ) {
+      era = 'legacy';
+    }
+    if (era === 'modern' && !(message !== undefined && isRequest(message) && message.method === ModernMethod.Discover)) probesOnly = false;
+    return era;
+  };
   logger.log(`Session started: ${session.id}`, 'Sessions');
 
   let writable = true;
@@ -66,14 +95,25 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
       write(item.response);
       return;
     }
-    const task = dispatcher
-      .handlePayload(parsePayload(item.line), session)
-      .then((response) => {
-        if (response !== null) write(response);
-      })
-      .catch((err: unknown) => logger.error(`stdio: handling a message failed: ${(err as Error).stack ?? String(err)}`, 'Stdio'));
+    const payload = parsePayload(item.line);
+    const task = (
+      eraOf(payload) === 'modern'
+        ? handleModern(payload)
+        : dispatcher.handlePayload(payload, session).then((response) => {
+            if (response !== null) write(response);
+          })
+    ).catch((err: unknown) => logger.error(`stdio: handling a message failed: ${(err as Error).stack ?? String(err)}`, 'Stdio'));
     running.add(task);
     void task.finally(() => running.delete(task));
+  };
+  const handleModern = async (payload: ParsedPayload): Promise<void> => {
+    if (payload.batch) {
+      write(RpcError.invalidRequest('protocol revision 2026-07-28 has no batches; send each message on its own line.').toResponse(null));
+      return;
+    }
+    const [item] = payload.items;
+    if (!item.ok) write(item.response);
+    else await modern.handle(item.message);
   };
   const onData = (chunk: Buffer | string): void => {
     for (const item of reader.push(chunk)) handle(item);
@@ -91,6 +131,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
         logger.warn(`stdio: input ended inside a message (${reader.pendingBytes} bytes without a newline); ignored.`, 'Stdio');
       reader.reset();
       // Closing the session aborts running calls; their (cancelled) answers are still written.
+      modern.stop(reason);
       if (sessions.remove(session.id, reason)) logger.log(`Session ended: ${session.id}`, 'Sessions');
       await settle([...running], drainTimeoutMs);
       subscription.unsubscribe();
