@@ -11,6 +11,16 @@ const entry = (name: string, qualifiedName = name): ToolEntry => ({
 });
 
 describe('ToolCatalog', () => {
+  it('lists by name whatever the order of discovery, and a caller cannot reorder it', () => {
+    const catalog = new ToolCatalog();
+    for (const name of ['zeta__run', 'alpha__b', 'Alpha__a', 'alpha__a']) catalog.add(entry(name, name.replace('__', '.')));
+    expect(catalog.list().map((t) => t.name)).toEqual(['Alpha__a', 'alpha__a', 'alpha__b', 'zeta__run']);
+    catalog.list().reverse();
+    expect(catalog.list().map((t) => t.name)).toEqual(['Alpha__a', 'alpha__a', 'alpha__b', 'zeta__run']);
+    catalog.add(entry('beta__x', 'beta.x'));
+    expect(catalog.list().map((t) => t.name)).toEqual(['Alpha__a', 'alpha__a', 'alpha__b', 'beta__x', 'zeta__run']);
+  });
+
   it('finds a tool by advertised name and by plugin.command', () => {
     const catalog = new ToolCatalog();
     catalog.add(entry('devops__deploy', 'devops.deploy'));

@@ -51,6 +51,8 @@ export class InvalidToolNameError extends Error {
 export class ToolCatalog {
   private readonly byName = new Map<string, ToolEntry>();
   private readonly byQualified = new Map<string, ToolEntry>();
+  /** list()'s answer, built once per change of the catalog. */
+  private sorted: ToolEntry[] | undefined = undefined;
 
   constructor(private readonly namePattern: RegExp = TOOL_NAME_PATTERN) {}
 
@@ -61,14 +63,20 @@ export class ToolCatalog {
     if (clash) throw new CatalogConflictError(entry.name, clash.qualifiedName, entry.qualifiedName);
     this.byName.set(entry.name, entry);
     this.byQualified.set(entry.qualifiedName, entry);
+    this.sorted = undefined;
   }
 
   get(name: string): ToolEntry | undefined {
     return this.byName.get(name) ?? this.byQualified.get(name);
   }
 
+  /**
+   * Every tool, sorted by name: the same catalog always lists in the same order, however
+   * concurrently its plugins were discovered (MCP 2026-07-28 asks tools/list to be deterministic).
+   */
   list(): ToolEntry[] {
-    return [...this.byName.values()];
+    this.sorted ??= [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.sorted];
   }
 
   get size(): number {
@@ -76,6 +84,7 @@ export class ToolCatalog {
   }
 
   clear(): void {
+    this.sorted = undefined;
     this.byName.clear();
     this.byQualified.clear();
   }
