@@ -151,9 +151,14 @@ export function decodeHeaderValue(raw: string): string | undefined {
   if (!match) return value.startsWith('=?base64?') ? undefined : value;
   const bytes = Buffer.from(match[1], 'base64');
   if (bytes.toString('base64').replace(/=+$/, '') !== match[1].replace(/=+$/, '')) return undefined;
-  const text = bytes.toString('utf8');
-  return text.includes('\uFFFD') ? undefined : text;
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined; // not UTF-8
+  }
 }
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Read one request header; undefined when absent. */
 export type HeaderLookup = (name: string) => string | undefined;

@@ -180,7 +180,7 @@ export class ModernEra implements OnApplicationShutdown {
         ended = true;
         subscription?.unsubscribe();
         this.listeners.delete(listener);
-        if (graceful) send(success(request.id, { resultType: 'complete', _meta: tag }));
+        if (graceful) send(success(request.id, this.stamp({ _meta: tag }, false)));
         onEnd();
       },
     };
