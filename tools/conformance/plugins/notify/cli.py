@@ -2,7 +2,9 @@
 """notify: conformance fixture whose tools report log lines and progress while they run.
 
 Serves the tools of the MCP conformance suite's tools-call-with-logging and
-tools-call-with-progress scenarios. A running command writes one JSON object per line on stderr:
+tools-call-with-progress scenarios, and ``test_logging_tool`` of the 2026-07-28 server-stateless
+scenario (a request without ``io.modelcontextprotocol/logLevel`` must get no log notifications).
+A running command writes one JSON object per line on stderr:
 
 - ``{"log": "info", "message": "..."}`` becomes ``notifications/message`` (when the session's
   log level lets it through);
@@ -33,6 +35,11 @@ DESCRIBE: Dict[str, Any] = {
             "parameters": [],
         },
         {
+            "name": "test_logging_tool",
+            "description": "Send three info log notifications at once, then return text",
+            "parameters": [],
+        },
+        {
             "name": "test_tool_with_progress",
             "description": "Report progress 0/100, 50/100 and 100/100 about 50 ms apart, then return text",
             "parameters": [],
@@ -54,6 +61,13 @@ def test_tool_with_logging() -> List[Dict[str, Any]]:
     return [{"type": "text", "text": "Tool with logging executed successfully"}]
 
 
+def test_logging_tool() -> List[Dict[str, Any]]:
+    # No delays: the suite gives the whole call 500 ms.
+    for message in ("Logging tool started", "Logging tool working", "Logging tool finished"):
+        emit({"log": "info", "message": message})
+    return [{"type": "text", "text": "Logging tool executed successfully"}]
+
+
 def test_tool_with_progress() -> List[Dict[str, Any]]:
     emit({"progress": 0, "total": 100})
     time.sleep(STEP_SECONDS)
@@ -65,6 +79,7 @@ def test_tool_with_progress() -> List[Dict[str, Any]]:
 
 HANDLERS: Dict[str, Callable[[], List[Dict[str, Any]]]] = {
     "test_tool_with_logging": test_tool_with_logging,
+    "test_logging_tool": test_logging_tool,
     "test_tool_with_progress": test_tool_with_progress,
 }
 

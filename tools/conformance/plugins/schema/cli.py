@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """schema: conformance fixture for the MCP conformance suite's json-schema-2020-12 scenario.
 
-Serves ``json_schema_2020_12_tool``, whose input schema uses JSON Schema 2020-12 features
-(``$schema``, ``$defs`` with a ``$ref``, ``additionalProperties: false``) that must reach
-``tools/list`` unchanged (SEP-1613).
+Serves ``json_schema_2020_12_tool``, whose input schema uses JSON Schema 2020-12 features that
+must reach ``tools/list`` unchanged: ``$schema``, ``$defs`` with a ``$ref``,
+``additionalProperties: false`` (SEP-1613, suite 0.1.16), and since suite 0.2.0 an ``$anchor``
+in ``$defs``, ``allOf``/``anyOf`` and ``if``/``then``/``else`` (SEP-2106). The schema is the
+suite's reference schema.
 
 Contract v1 builds a tool's input schema from ``parameters``, which cannot express ``$schema``
 or ``$defs``. So the command declares both:
@@ -30,11 +32,22 @@ INPUT_SCHEMA: Dict[str, Any] = {
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
@@ -53,6 +66,9 @@ DESCRIBE: Dict[str, Any] = {
                     "description": "A postal address",
                     "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
                 },
+                {"name": "contactMethod", "type": "string", "description": "How to reach the person", "enum": ["phone", "email"]},
+                {"name": "phone", "type": "string", "description": "A phone number"},
+                {"name": "email", "type": "string", "description": "An email address"},
             ],
             "inputSchema": INPUT_SCHEMA,
         }
@@ -82,12 +98,15 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="cli.py json_schema_2020_12_tool", add_help=False)
     parser.add_argument("--name")
     parser.add_argument("--address")
+    for option in ("--contactMethod", "--phone", "--email"):
+        parser.add_argument(option)
     args, unknown = parser.parse_known_args(argv[1:])
     if unknown:
         return fail("unexpected arguments: %s" % " ".join(unknown))
     received: Dict[str, Any] = {}
-    if args.name is not None:
-        received["name"] = args.name
+    for key, value in (("name", args.name), ("contactMethod", args.contactMethod), ("phone", args.phone), ("email", args.email)):
+        if value is not None:
+            received[key] = value
     if args.address is not None:
         try:
             received["address"] = json.loads(args.address)
