@@ -1,6 +1,6 @@
 import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { CommandSpec, JsonSchema, ParameterSpec, ParameterType } from '@sanctum/protocol';
 import contract from './contract/plugin-contract-v1.schema.json';
 
@@ -18,15 +18,18 @@ export class ContractViolationError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateContract = ajv.compile(contract);
-const ajv2020 = new Ajv2020({ allErrors: true, strict: false });
+// Built on first use: a start whose plugins all come from the discovery cache validates nothing,
+// and compiling the contract (Ajv generates a validator and compiles it with new Function) is one
+// of the larger costs of a start.
+let contractValidator: ValidateFunction | undefined;
+let ajv2020: Ajv2020 | undefined;
+const validateContract = (): ValidateFunction => (contractValidator ??= new Ajv({ allErrors: true, strict: false }).compile(contract));
 
 /** A verbatim input schema must compile (with the draft its `$schema` names), or no call could be validated. */
 function schemaProblem(schema: JsonSchema): string | undefined {
   const draft2020 = typeof schema['$schema'] === 'string' && schema['$schema'].includes('2020-12');
   try {
-    (draft2020 ? ajv2020 : new Ajv({ strict: false })).compile(schema);
+    (draft2020 ? (ajv2020 ??= new Ajv2020({ allErrors: true, strict: false })) : new Ajv({ strict: false })).compile(schema);
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -93,8 +96,9 @@ function parameterFrom(raw: Record<string, unknown>): ParameterSpec {
  * Throws ContractViolationError with field-addressed messages.
  */
 export function parseDescribe(payload: unknown, pluginName = 'plugin'): DescribedPlugin {
-  if (!validateContract(payload)) {
-    throw new ContractViolationError([...new Set((validateContract.errors ?? []).map((e) => problemText(e, payload)))]);
+  const validate = validateContract();
+  if (!validate(payload)) {
+    throw new ContractViolationError([...new Set((validate.errors ?? []).map((e) => problemText(e, payload)))]);
   }
   const raw = payload as { contract_version?: string; plugin?: DescribedPlugin['plugin']; commands: Array<Record<string, unknown>> };
   const seen = new Set<string>();

@@ -23,12 +23,39 @@ export interface CachedDescription {
 
 const FORMAT = 2;
 
+interface CacheFile {
+  format?: number;
+  plugins?: CachedDescription[];
+  /** The resolved Python interpreter and what it depends on (the executor's record, opaque here). */
+  interpreter?: unknown;
+}
+
+async function readCacheFile(file: string): Promise<CacheFile | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheFile;
+    return parsed?.format === FORMAT ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let writes = 0;
+
+/** Written to a temporary file, then renamed: readers see the old or the new content, never a mix. */
+async function writeCacheFile(file: string, content: CacheFile): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${++writes}.tmp`;
+  await writeFile(tmp, JSON.stringify(content));
+  await rename(tmp, file);
+}
+
 /**
  * Discovery results per plugin, keyed by file identity and kept on disk, so that a restart with
  * many unchanged plugins spawns nothing. A missing or unreadable cache file is an empty cache.
  */
 export class DiscoveryCache {
   private entries = new Map<string, CachedDescription>();
+  private interpreter: unknown;
   private dirty = false;
 
   constructor(private readonly file: string | undefined) {}
@@ -38,12 +65,24 @@ export class DiscoveryCache {
     return { entryPath, entryMtimeMs: entry.mtimeMs, entrySize: entry.size, entryIno: entry.ino, dirMtimeMs: folder.mtimeMs, runtime };
   }
 
+  /** The interpreter record kept in the cache file (see resolvePythonCached), undefined if none. */
+  static async readInterpreter(file: string): Promise<unknown> {
+    return (await readCacheFile(file))?.interpreter;
+  }
+
+  /** Store the interpreter record in the cache file, keeping the plugins described there. */
+  static async writeInterpreter(file: string, interpreter: unknown): Promise<void> {
+    const current = await readCacheFile(file);
+    await writeCacheFile(file, { format: FORMAT, plugins: Array.isArray(current?.plugins) ? current.plugins : [], interpreter });
+  }
+
   async load(): Promise<void> {
     if (!this.file) return;
     try {
-      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as { format?: number; plugins?: CachedDescription[] };
-      if (parsed.format !== FORMAT || !Array.isArray(parsed.plugins)) return;
+      const parsed = await readCacheFile(this.file);
+      if (!parsed || !Array.isArray(parsed.plugins)) return;
       this.entries = new Map(parsed.plugins.map((p) => [p.identity.entryPath, p]));
+      this.interpreter = parsed.interpreter;
     } catch {
       this.entries.clear();
     }
@@ -70,10 +109,7 @@ export class DiscoveryCache {
       }
     }
     if (!this.file || !this.dirty) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ format: FORMAT, plugins: [...this.entries.values()] }));
-    await rename(tmp, this.file);
+    await writeCacheFile(this.file, { format: FORMAT, plugins: [...this.entries.values()], interpreter: this.interpreter });
     this.dirty = false;
   }
 }

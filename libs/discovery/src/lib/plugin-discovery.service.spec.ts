@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import type { LoggerService } from '@nestjs/common';
 import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
+import { DiscoveryCache } from './discovery-cache';
 import { PluginDiscoveryService } from './plugin-discovery.service';
 import type { DiscoveryOptions } from './plugin-discovery.service';
 import { PluginRunner } from './plugin-runner';
@@ -131,6 +132,32 @@ describe('PluginDiscoveryService', () => {
     utimesSync(a, new Date(), new Date(Date.now() + 5_000));
     await discovery.discover();
     expect(runner.calls).toEqual(['a --describe']);
+  });
+
+  it('keeps the interpreter record in the cache file: written beside the plugins, kept when discovery saves', async () => {
+    const cacheFile = join(root, 'cache', 'discovery.json');
+    const record = { v: 1, python: '/opt/python3', files: { '/opt/python3': 'stat:1:2:3' } };
+    await expect(DiscoveryCache.readInterpreter(cacheFile)).resolves.toBeUndefined();
+    await DiscoveryCache.writeInterpreter(cacheFile, record);
+    await expect(DiscoveryCache.readInterpreter(cacheFile)).resolves.toEqual(record);
+
+    plugin('a');
+    const runner = new ScriptedRunner({ a: { '--describe': ok(DESCRIBE) } });
+    const discovery = await service(runner, { cacheFile, runtime: 'python-x' });
+    await discovery.discover();
+    const saved = JSON.parse(readFileSync(cacheFile, 'utf8')) as { plugins: unknown[]; interpreter: unknown };
+    expect(saved.plugins).toHaveLength(1);
+    expect(saved.interpreter).toEqual(record);
+
+    // A new record leaves the described plugins in place: the next discovery runs nothing.
+    await DiscoveryCache.writeInterpreter(cacheFile, { ...record, python: '/opt/python3.13' });
+    runner.calls = [];
+    await discovery.discover();
+    expect(runner.calls).toEqual([]);
+    await expect(DiscoveryCache.readInterpreter(cacheFile)).resolves.toEqual({ ...record, python: '/opt/python3.13' });
+
+    writeFileSync(cacheFile, '{not json');
+    await expect(DiscoveryCache.readInterpreter(cacheFile)).resolves.toBeUndefined();
   });
 
   it('does not cache skipped plugins', async () => {
