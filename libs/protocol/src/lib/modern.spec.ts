@@ -1,6 +1,7 @@
 import { ErrorCode, RpcError } from './errors';
 import type { JsonRpcMessage } from './jsonrpc';
 import {
+  checkParamHeaders,
   ALL_PROTOCOL_VERSIONS,
   MetaKey,
   ModernErrorCode,
@@ -427,7 +428,10 @@ describe('decodeHeaderValue', () => {
     [`  ${b64(' x ')}  `, ' x '],
     ['=?base64??=', ''],
     ['=?base64?***?=', undefined],
-    ['=?base64?abc', undefined],
+    // Without the closing ?= it is not the encoded form: the literal value (conformance sep-2243).
+    ['=?base64?abc', '=?base64?abc'],
+    ['=?base64?SGVsbG8=', '=?base64?SGVsbG8='],
+    ['=?base64?SGVsbG8?=', undefined],
     ['not=?base64?ZQ==?=', 'not=?base64?ZQ==?='],
   ])('%p -> %p', (raw, decoded) => {
     expect(decodeHeaderValue(raw)).toBe(decoded);
@@ -489,5 +493,49 @@ describe('stampModernResult', () => {
 
   it('overrides a resultType the result already had', () => {
     expect(stampModernResult({ resultType: 'bogus' }, { serverInfo })['resultType']).toBe('complete');
+  });
+});
+
+describe('checkParamHeaders (Mcp-Param-* for x-mcp-header arguments)', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      region: { type: 'string', 'x-mcp-header': 'Region' },
+      count: { type: 'integer', 'x-mcp-header': 'Count' },
+      dry: { type: 'boolean', 'x-mcp-header': 'Dry-Run' },
+      note: { type: 'string' },
+    },
+  };
+  const lookup =
+    (headers: Record<string, string>): HeaderLookup =>
+    (name) =>
+      headers[name];
+  const code = (fn: () => void): number | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      return (err as RpcError).code;
+    }
+  };
+
+  it.each([
+    ['equal literal values', { region: 'eu-west', count: 3, dry: true }, { 'mcp-param-region': 'eu-west', 'mcp-param-count': '3', 'mcp-param-dry-run': 'true' }, undefined],
+    ['a base64 value, whitespace around it', { region: 'Zürich' }, { 'mcp-param-region': `  =?base64?${Buffer.from('Zürich').toString('base64')}?=  ` }, undefined],
+    ['no mirrored argument and no header', { note: 'x' }, {}, undefined],
+    ['null argument and no header', { region: null }, {}, undefined],
+    ['argument in the body, header missing', { region: 'eu' }, {}, -32020],
+    ['header differs from the body', { region: 'eu' }, { 'mcp-param-region': 'us' }, -32020],
+    ['number compared as JSON', { count: 3 }, { 'mcp-param-count': '03' }, -32020],
+    ['invalid base64 (bad padding)', { region: 'Hello' }, { 'mcp-param-region': '=?base64?SGVsbG8?=' }, -32020],
+    ['invalid base64 (bad characters)', { region: 'Hello' }, { 'mcp-param-region': '=?base64?SGVs!!!bG8=?=' }, -32020],
+    ['header without the argument', {}, { 'mcp-param-region': 'eu' }, -32020],
+  ])('%s', (_name, args, headers, expected) => {
+    expect(code(() => checkParamHeaders(schema, args, lookup(headers)))).toBe(expected);
+  });
+
+  it('ignores schemas without x-mcp-header and non-object schemas', () => {
+    expect(code(() => checkParamHeaders({ type: 'object', properties: { a: { type: 'string' } } }, { a: 'x' }, lookup({})))).toBeUndefined();
+    expect(code(() => checkParamHeaders(undefined, { a: 'x' }, lookup({})))).toBeUndefined();
   });
 });

@@ -147,10 +147,13 @@ export function missingEnvelope(headerVersion: string): RpcError {
  */
 export function decodeHeaderValue(raw: string): string | undefined {
   const value = raw.trim();
-  const match = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/.exec(value);
-  if (!match) return value.startsWith('=?base64?') ? undefined : value;
+  // Only the whole `=?base64?...?=` form is encoded; anything else is the literal value.
+  const match = /^=\?base64\?(.*)\?=$/.exec(value);
+  if (!match) return value;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(match[1])) return undefined;
+  // Strict base64: padded to a multiple of 4, and canonical (re-encoding gives the same text).
   const bytes = Buffer.from(match[1], 'base64');
-  if (bytes.toString('base64').replace(/=+$/, '') !== match[1].replace(/=+$/, '')) return undefined;
+  if (match[1].length % 4 !== 0 || bytes.toString('base64') !== match[1]) return undefined;
   try {
     return STRICT_UTF8.decode(bytes);
   } catch {
@@ -200,6 +203,36 @@ function requireHeaders(message: JsonRpcMessage, envelope: ModernEnvelope, heade
   if (name === undefined) throw mismatch('the Mcp-Name header is not valid =?base64?...?= encoding');
   if (name !== expected) {
     throw mismatch(`the body carries params.${field}=${JSON.stringify(expected)} but the Mcp-Name header names ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * `Mcp-Param-{Name}` headers (SEP-2243): a tool argument whose property in the tool's inputSchema
+ * declares `"x-mcp-header": "Name"` must be mirrored in that header, equal to the body's value
+ * (strings as they are, numbers and booleans as JSON) after decoding `=?base64?...?=`. A missing
+ * header for an argument the body carries, a header for one it does not carry, an undecodable
+ * value or a different one is -32020.
+ */
+export function checkParamHeaders(inputSchema: unknown, args: Record<string, unknown>, header: HeaderLookup): void {
+  const properties = isPlainObject(inputSchema) && isPlainObject(inputSchema['properties']) ? inputSchema['properties'] : {};
+  for (const [property, schema] of Object.entries(properties)) {
+    const name = isPlainObject(schema) ? schema['x-mcp-header'] : undefined;
+    if (typeof name !== 'string' || name === '') continue;
+    const headerName = `mcp-param-${name.toLowerCase()}`;
+    const raw = header(headerName);
+    const value = args[property];
+    const present = value !== undefined && value !== null;
+    if (raw === undefined) {
+      if (present) throw mismatch(`argument "${property}" is in the body but the Mcp-Param-${name} header is missing; send it with the same value`);
+      continue;
+    }
+    const decoded = decodeHeaderValue(raw);
+    if (decoded === undefined) throw mismatch(`the Mcp-Param-${name} header is not valid =?base64?...?= encoding`);
+    if (!present) throw mismatch(`the Mcp-Param-${name} header is sent but the body has no argument "${property}"`);
+    const expected = typeof value === 'string' ? value : JSON.stringify(value);
+    if (decoded !== expected) {
+      throw mismatch(`the body carries arguments.${property}=${JSON.stringify(value)} but the Mcp-Param-${name} header says ${JSON.stringify(decoded)}`);
+    }
   }
 }
 

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Method, ModernMethod, RpcError, checkModernRequest, isRequest, isRequestId } from '@sanctum/protocol';
+import { Method, ModernMethod, RpcError, checkModernRequest, checkParamHeaders, isRequest, isRequestId } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
 import { formatSseEvent } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { MODERN_METHODS, ModernEra } from '../mcp/modern-era.service';
+import { ToolCatalogService } from '../mcp/tool-catalog.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SseSink } from './sse-sink';
 
@@ -34,6 +35,7 @@ function wantsProgress(request: JsonRpcRequest): boolean {
 export class ModernHttpTransport {
   constructor(
     private readonly era: ModernEra,
+    private readonly catalog: ToolCatalogService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
@@ -43,6 +45,7 @@ export class ModernHttpTransport {
     let envelope: ModernEnvelope;
     try {
       envelope = checkModernRequest(message, header);
+      if (isRequest(message) && message.method === Method.ToolsCall) this.checkParams(message, header);
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
       res.status(400).json(err.toResponse(id));
@@ -63,6 +66,16 @@ export class ModernHttpTransport {
     }
     const streamed = message.method === Method.ToolsCall && (wantsProgress(message) || envelope.logLevel !== undefined);
     await (streamed ? this.answerWithStream(req, res, message, envelope) : this.answerWithJson(res, message, envelope));
+  }
+
+  /** Mcp-Param-* headers of the named tool's x-mcp-header arguments (an unknown tool is the dispatcher's error). */
+  private checkParams(request: JsonRpcRequest, header: (name: string) => string | undefined): void {
+    const name = request.params?.['name'];
+    const args = request.params?.['arguments'];
+    const entry = typeof name === 'string' ? this.catalog.get(name) : undefined;
+    if (entry && typeof args === 'object' && args !== null && !Array.isArray(args)) {
+      checkParamHeaders(entry.inputSchema, args as Record<string, unknown>, header);
+    }
   }
 
   private async answerWithJson(res: Response, request: JsonRpcRequest, envelope: ModernEnvelope): Promise<void> {
