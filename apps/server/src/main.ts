@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Console } from 'node:console';
-import { createApp } from './app/bootstrap';
+import { createApp, withInterpreter } from './app/bootstrap';
 import { ConfigError, loadConfig } from './app/config/config';
 import type { AppConfig } from './app/config/config';
 import { handleSignals } from './app/lifecycle/graceful-shutdown';
@@ -22,7 +22,7 @@ function keepStdoutForProtocol(): void {
 
 async function serveHttp(config: AppConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const app = await createApp(config, logger);
+  const app = await createApp(await withInterpreter(config, logger), logger);
   handleSignals(app, logger, config.shutdownGraceMs);
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
@@ -31,7 +31,7 @@ async function serveHttp(config: AppConfig): Promise<void> {
 
 async function serveOverStdio(config: AppConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, stream: 'stderr' });
-  const app = await createStdioApp(config, logger);
+  const app = await createStdioApp(await withInterpreter(config, logger), logger);
   const server = serveStdio(app, process.stdin, process.stdout);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void server.stop(`received ${signal}`));
   logger.log('Sanctum MCP serving one client over stdio (JSON-RPC on stdin/stdout, logs on stderr)', 'Main');

@@ -4,7 +4,6 @@
 // session state, API keys, Origin and CORS preflight, subscriptions/listen streams, and progress
 // and log notifications on a call's own stream.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SessionRegistry } from '@sanctum/sessions';
@@ -12,6 +11,8 @@ import { ModernEra } from '../src/app/mcp/modern-era.service';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { SseReader } from './sse-reader';
+import { raw } from './raw-http';
+import type { Reply } from './raw-http';
 
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
 const NOTIFY = resolve(__dirname, 'fixtures/notify');
@@ -24,27 +25,6 @@ const KEY = 'modern-key-0123456789';
 
 type Id = string | number;
 type Json = Record<string, unknown>;
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** Raw HTTP with the header names exactly as given (fetch lower-cases them and cannot send any Origin). */
-function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 /** The per-request envelope; an override of undefined removes a key. */
 function envelope(overrides: Json = {}): Json {

@@ -5,31 +5,12 @@ import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
+import { raw } from './raw-http';
+import type { Reply } from './raw-http';
 
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
 const KEY_A = 'alpha-key-0123456789';
 const KEY_B = 'bravo-key-0123456789';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** Raw HTTP (fetch cannot set Host or a forbidden Origin freely). */
-function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 /** Open an SSE stream with a key and return its message endpoint (the stream stays open). */
 function openSse(port: number, key: string): Promise<{ endpoint: string; close: () => void }> {

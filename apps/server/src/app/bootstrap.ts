@@ -1,10 +1,32 @@
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
+import { DiscoveryCache } from '@sanctum/discovery';
+import { resolvePythonCached } from '@sanctum/executor';
+import type { InterpreterStore } from '@sanctum/executor';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 
 /** The MCP headers a browser client must be allowed to send and read. */
 export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'];
+
+/**
+ * The configuration with the Python interpreter resolved: MCP_PYTHON when set, else the
+ * `sys.executable` of `python3`. That answer is kept in the discovery cache file and reused while
+ * nothing it depends on changed (PATH, working directory, PYENV_* and PYTHON* variables, the
+ * `python3` found and the interpreter, pyenv's version files and installed versions), checked
+ * with fs.stat: a start then runs no Python (through a pyenv shim that costs about 100 ms).
+ * With MCP_DISCOVERY_CACHE=off, Python is asked at every start, as before.
+ */
+export async function withInterpreter(config: AppConfig, logger?: LoggerService): Promise<AppConfig> {
+  if (config.python !== undefined) return config;
+  const file = config.discoveryCacheFile;
+  const store: InterpreterStore | undefined = file
+    ? { read: () => DiscoveryCache.readInterpreter(file), write: (record) => DiscoveryCache.writeInterpreter(file, record) }
+    : undefined;
+  const { python, source } = await resolvePythonCached(store);
+  logger?.debug?.(`Python interpreter ${python} (${source === 'cache' ? `unchanged since it was resolved, per ${file}` : "python3's sys.executable"})`, 'Main');
+  return { ...config, python };
+}
 
 /** Build the Nest application (not yet listening). Shared by main.ts and the end-to-end tests. */
 export async function createApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplication> {
