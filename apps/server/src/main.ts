@@ -20,6 +20,14 @@ function keepStdoutForProtocol(): void {
   }
 }
 
+/**
+ * Start-up completed: the loader at the top of the bundle (apps/server/webpack.config.cjs) may
+ * now keep the V8 code cache at exit, if it had none that matched.
+ */
+function started(): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for('sanctum.started')] = true;
+}
+
 async function serveHttp(config: AppConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const app = await createApp(await withInterpreter(config, logger), logger);
@@ -27,6 +35,7 @@ async function serveHttp(config: AppConfig): Promise<void> {
   await app.listen(config.port, config.host);
   const url = await app.getUrl();
   logger.log(`Sanctum MCP listening on ${url.replace('[::1]', 'localhost')} (Streamable HTTP: /mcp, SSE: /sse, health: /health)`, 'Main');
+  started();
 }
 
 async function serveOverStdio(config: AppConfig): Promise<void> {
@@ -35,6 +44,7 @@ async function serveOverStdio(config: AppConfig): Promise<void> {
   const server = serveStdio(app, process.stdin, process.stdout);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void server.stop(`received ${signal}`));
   logger.log('Sanctum MCP serving one client over stdio (JSON-RPC on stdin/stdout, logs on stderr)', 'Main');
+  started();
   await server.finished;
   await app.close();
   process.exit(0);
