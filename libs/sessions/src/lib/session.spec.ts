@@ -105,3 +105,84 @@ describe('Session', () => {
     expect(completed()).toBe(true);
   });
 });
+
+describe('Session direct consumer', () => {
+  function consumer(): { next: jest.Mock; complete: jest.Mock } {
+    return { next: jest.fn(), complete: jest.fn() };
+  }
+
+  it('gets every message sent while attached, alongside outgoing subscribers', () => {
+    const session = new Session('s', 'sse');
+    const direct = consumer();
+    session.attach(direct);
+    const { items } = collect(session);
+    session.send(note('a'));
+    session.send(note('b'), { relatedRequestId: 3 });
+    expect(direct.next.mock.calls).toEqual([[{ message: note('a') }], [{ message: note('b'), relatedRequestId: 3 }]]);
+    expect(items).toEqual([{ message: note('a') }, { message: note('b'), relatedRequestId: 3 }]);
+  });
+
+  it('is completed once when the session closes, and gets nothing after', () => {
+    const session = new Session('s', 'sse');
+    const direct = consumer();
+    session.attach(direct);
+    session.close();
+    session.close();
+    session.send(note('late'));
+    expect(direct.complete).toHaveBeenCalledTimes(1);
+    expect(direct.next).not.toHaveBeenCalled();
+  });
+
+  it('attached to a closed session is completed at once', () => {
+    const session = new Session('s', 'sse');
+    session.close();
+    const direct = consumer();
+    session.attach(direct);
+    expect(direct.complete).toHaveBeenCalledTimes(1);
+  });
+
+  it('detach stops delivery without completing; a second consumer is refused', () => {
+    const session = new Session('s', 'sse');
+    const first = consumer();
+    session.attach(first);
+    expect(() => session.attach(consumer())).toThrow(/already has a direct consumer/);
+    session.detach(consumer()); // not the attached one: no effect
+    session.send(note('a'));
+    session.detach(first);
+    session.send(note('b'));
+    session.close();
+    expect(first.next).toHaveBeenCalledTimes(1);
+    expect(first.complete).not.toHaveBeenCalled();
+    const second = consumer();
+    const other = new Session('t', 'sse');
+    other.attach(second);
+    other.detach(second);
+    other.attach(first);
+    other.send(note('c'));
+    expect(first.next).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps an idle session small: no Subject until outgoing is asked for, no map until a call is tracked', () => {
+    const session = new Session('s', 'sse');
+    const fields = session as unknown as { subject: unknown; inFlight: unknown };
+    session.send(note('nobody listens'));
+    expect(session.isTracking(1)).toBe(false);
+    expect(session.cancel(1)).toBe(false);
+    session.untrack(1);
+    session.cancelAll();
+    expect(session.inFlightCount).toBe(0);
+    expect(fields.subject).toBeUndefined();
+    expect(fields.inFlight).toBeUndefined();
+    expect(session.outgoing).toBe(session.outgoing);
+    session.track(1);
+    expect(session.isTracking(1)).toBe(true);
+  });
+
+  it('a message sent before anyone subscribed is not replayed to a later subscriber', () => {
+    const session = new Session('s', 'streamable-http');
+    session.send(note('early'));
+    const { items } = collect(session);
+    session.send(note('later'));
+    expect(items).toEqual([{ message: note('later') }]);
+  });
+});

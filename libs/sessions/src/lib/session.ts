@@ -18,12 +18,24 @@ export interface SendOptions {
 }
 
 /**
+ * A direct consumer of a session's outgoing messages, called synchronously on every send and
+ * once when the session closes. A transport that only forwards frames (legacy SSE) attaches one
+ * instead of subscribing to `outgoing`, which saves it an RxJS subscription per session.
+ */
+export interface SessionConsumer {
+  next(out: OutgoingMessage): void;
+  complete(): void;
+}
+
+/**
  * One client connection, whatever the transport: its id, negotiated protocol version, the
  * Subject its outgoing messages flow through, and the in-flight calls it owns (so that closing
  * the session cancels them).
+ *
+ * Idle sessions are kept cheap (10,000 legacy SSE sessions are a target): the `outgoing` Subject is
+ * created when something first asks for it, the in-flight map when the first call is tracked.
  */
 export class Session {
-  readonly outgoing = new Subject<OutgoingMessage>();
   readonly createdAt = Date.now();
   protocolVersion: ProtocolVersion | undefined;
   clientInfo: { name?: string; version?: string } | undefined;
@@ -32,7 +44,9 @@ export class Session {
   logLevel: LoggingLevel = 'info';
   /** Who opened the session (an API key's name); only the same principal may use it. */
   owner: string | undefined;
-  private readonly inFlight = new Map<RequestId, AbortController>();
+  private subject: Subject<OutgoingMessage> | undefined = undefined;
+  private consumer: SessionConsumer | undefined = undefined;
+  private inFlight: Map<RequestId, AbortController> | undefined = undefined;
   private closedFlag = false;
 
   constructor(
@@ -40,39 +54,75 @@ export class Session {
     readonly transport: TransportKind,
   ) {}
 
+  /**
+   * The stream of outgoing messages (hot: a subscriber sees what is sent after it subscribed).
+   * Completes when the session closes; a late subscriber of a closed session sees completion at once.
+   */
+  get outgoing(): Subject<OutgoingMessage> {
+    let subject = this.subject;
+    if (subject === undefined) {
+      subject = this.subject = new Subject<OutgoingMessage>();
+      if (this.closedFlag) subject.complete();
+    }
+    return subject;
+  }
+
   get closed(): boolean {
     return this.closedFlag;
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlight?.size ?? 0;
   }
 
   send(message: JsonRpcMessage, options: SendOptions = {}): void {
     if (this.closedFlag) return;
-    this.outgoing.next(options.relatedRequestId === undefined ? { message } : { message, relatedRequestId: options.relatedRequestId });
+    const subject = this.subject;
+    const consumer = this.consumer;
+    if (subject === undefined && consumer === undefined) return; // nobody listens: dropped, as a Subject would
+    const out: OutgoingMessage = options.relatedRequestId === undefined ? { message } : { message, relatedRequestId: options.relatedRequestId };
+    consumer?.next(out);
+    subject?.next(out);
+  }
+
+  /**
+   * Attach the session's direct consumer (at most one; `outgoing` subscribers are independent of
+   * it). On a closed session it completes at once.
+   */
+  attach(consumer: SessionConsumer): void {
+    if (this.consumer !== undefined && this.consumer !== consumer) throw new Error(`session ${this.id} already has a direct consumer`);
+    if (this.closedFlag) {
+      consumer.complete();
+      return;
+    }
+    this.consumer = consumer;
+  }
+
+  /** Detach the direct consumer (it is not completed). No-op if it is not the attached one. */
+  detach(consumer: SessionConsumer): void {
+    if (this.consumer === consumer) this.consumer = undefined;
   }
 
   /** Whether a call with this request id is running in this session. */
   isTracking(requestId: RequestId): boolean {
-    return this.inFlight.has(requestId);
+    return this.inFlight?.has(requestId) ?? false;
   }
 
   /** Register a call; the returned signal aborts when the call is cancelled or the session closes. */
   track(requestId: RequestId): AbortSignal {
     const controller = new AbortController();
-    this.inFlight.set(requestId, controller);
+    (this.inFlight ??= new Map()).set(requestId, controller);
     if (this.closedFlag) controller.abort(new Error('session closed'));
     return controller.signal;
   }
 
   untrack(requestId: RequestId): void {
-    this.inFlight.delete(requestId);
+    this.inFlight?.delete(requestId);
   }
 
   /** Cancel one in-flight call; false when no such call is running. */
   cancel(requestId: RequestId, reason = 'cancelled by the client'): boolean {
-    const controller = this.inFlight.get(requestId);
+    const controller = this.inFlight?.get(requestId);
     if (!controller) return false;
     controller.abort(new Error(reason));
     return true;
@@ -80,6 +130,7 @@ export class Session {
 
   /** Cancel every in-flight call, keeping the session open. */
   cancelAll(reason = 'cancelled'): void {
+    if (this.inFlight === undefined) return;
     for (const controller of this.inFlight.values()) controller.abort(new Error(reason));
   }
 
@@ -87,8 +138,13 @@ export class Session {
   close(reason = 'session closed'): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    for (const controller of this.inFlight.values()) controller.abort(new Error(reason));
-    this.inFlight.clear();
-    this.outgoing.complete();
+    if (this.inFlight !== undefined) {
+      for (const controller of this.inFlight.values()) controller.abort(new Error(reason));
+      this.inFlight.clear();
+    }
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    consumer?.complete();
+    this.subject?.complete();
   }
 }
