@@ -1,7 +1,9 @@
 import type { JsonRpcMessage } from '@sanctum/protocol';
 import { success } from '@sanctum/protocol';
+import { take } from 'rxjs';
 import { Session } from './session';
-import { DEFAULT_KEEPALIVE_MS, formatSseComment, formatSseEvent, legacySseStream } from './sse';
+import { DEFAULT_KEEPALIVE_MS, KEEPALIVE_FRAME, KeepaliveTicker, connectLegacySse, formatSseComment, formatSseEvent, keepaliveTicker, legacySseStream } from './sse';
+import type { KeepaliveTarget, SseOutput } from './sse';
 
 describe('formatSseEvent', () => {
   it.each<[string, Parameters<typeof formatSseEvent>[0], string]>([
@@ -114,6 +116,19 @@ describe('legacySseStream', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('taking only the endpoint event leaves nothing attached to the session', () => {
+    const session = new Session('abc', 'sse');
+    const chunks: string[] = [];
+    legacySseStream(session, endpoint, 500).pipe(take(1)).subscribe((c) => chunks.push(c));
+    expect(chunks).toEqual([endpointFrame]);
+    expect(jest.getTimerCount()).toBe(0);
+    const again: string[] = [];
+    const sub = legacySseStream(session, endpoint, 500).subscribe((c) => again.push(c));
+    session.send(success(3, {}));
+    expect(again).toEqual([endpointFrame, frame(success(3, {}))]);
+    sub.unsubscribe();
+  });
+
   it('runs on real timers with a small interval', async () => {
     jest.useRealTimers();
     const session = new Session('abc', 'sse');
@@ -126,5 +141,128 @@ describe('legacySseStream', () => {
     await done;
     expect(chunks[0]).toBe(endpointFrame);
     expect(chunks.filter((c) => c === keepaliveFrame).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('KeepaliveTicker', () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  function target(): KeepaliveTarget & { count: number } {
+    const t = { count: 0, keepalive: () => (t.count += 1) };
+    return t;
+  }
+
+  it('runs one timer for all its streams, and none while it has none', () => {
+    const ticker = new KeepaliveTicker(1_000);
+    expect(jest.getTimerCount()).toBe(0);
+    const a = target();
+    const b = target();
+    ticker.add(a);
+    jest.advanceTimersByTime(400);
+    ticker.add(b);
+    expect(jest.getTimerCount()).toBe(1);
+    expect(ticker.size).toBe(2);
+    jest.advanceTimersByTime(600);
+    expect([a.count, b.count]).toEqual([1, 1]);
+    jest.advanceTimersByTime(1_000);
+    expect([a.count, b.count]).toEqual([2, 2]);
+    ticker.delete(a);
+    jest.advanceTimersByTime(1_000);
+    expect([a.count, b.count]).toEqual([2, 3]);
+    ticker.delete(b);
+    ticker.delete(b);
+    expect(ticker.size).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('spreads a tick over many streams across turns of the event loop, skipping streams removed meanwhile', () => {
+    const ticker = new KeepaliveTicker(1_000);
+    const targets = Array.from({ length: 1_000 }, () => target());
+    for (const t of targets) ticker.add(t);
+    jest.advanceTimersByTime(1_000);
+    const first = targets.filter((t) => t.count === 1).length;
+    expect(first).toBe(256);
+    ticker.delete(targets[999]);
+    for (let turn = 0; turn < 5; turn++) jest.advanceTimersByTime(1); // the rest of the tick runs on setImmediate
+    expect(targets.slice(0, 999).every((t) => t.count === 1)).toBe(true);
+    expect(targets[999].count).toBe(0);
+    for (const t of targets) ticker.delete(t);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('stops cleanly when the last stream goes away in the middle of a tick', () => {
+    const ticker = new KeepaliveTicker(1_000);
+    const targets = Array.from({ length: 600 }, () => target());
+    // The first stream ends every stream when it gets its keepalive (e.g. a write fails and closes all).
+    targets[0].keepalive = () => {
+      for (const t of targets) ticker.delete(t);
+    };
+    for (const t of targets) ticker.add(t);
+    jest.advanceTimersByTime(1_000);
+    expect(targets.slice(1).every((t) => t.count === 0)).toBe(true);
+    expect(jest.getTimerCount()).toBe(0);
+    ticker.add(targets[1]);
+    jest.advanceTimersByTime(1_000);
+    expect(targets[1].count).toBe(1);
+    ticker.delete(targets[1]);
+  });
+
+  it('is shared per interval', () => {
+    expect(keepaliveTicker(1_234)).toBe(keepaliveTicker(1_234));
+    expect(keepaliveTicker(1_234)).not.toBe(keepaliveTicker(4_321));
+    expect(keepaliveTicker().intervalMs).toBe(DEFAULT_KEEPALIVE_MS);
+    expect(() => new KeepaliveTicker(0)).toThrow(RangeError);
+  });
+
+  it('writes the keepalive comment', () => {
+    expect(KEEPALIVE_FRAME).toBe(': keepalive\n\n');
+  });
+});
+
+describe('connectLegacySse', () => {
+  function output(): SseOutput & { chunks: string[]; ended: number } {
+    const out = { chunks: [] as string[], ended: 0, write: (c: string) => out.chunks.push(c), end: () => (out.ended += 1) };
+    return out;
+  }
+
+  it('writes the endpoint event, then every message, and ends the output once when the session closes', () => {
+    const session = new Session('abc', 'sse');
+    const out = output();
+    connectLegacySse(session, '/message?sessionId=abc', out);
+    expect(out.chunks).toEqual(['event: endpoint\ndata: /message?sessionId=abc\n\n']);
+    session.send(success(1, { ok: true }));
+    expect(out.chunks[1]).toBe(`event: message\ndata: ${JSON.stringify(success(1, { ok: true }))}\n\n`);
+    session.close();
+    session.close();
+    session.send(success(2, {}));
+    expect(out.chunks).toHaveLength(2);
+    expect(out.ended).toBe(1);
+    expect(session.outgoing.observed).toBe(false);
+  });
+
+  it('detached, it gets no more frames and is not ended', () => {
+    const session = new Session('abc', 'sse');
+    const out = output();
+    const consumer = connectLegacySse(session, '/e', out);
+    session.detach(consumer);
+    session.send(success(1, {}));
+    session.close();
+    expect(out.chunks).toHaveLength(1);
+    expect(out.ended).toBe(0);
+  });
+
+  it('on a closed session writes the endpoint event and ends at once', () => {
+    const session = new Session('abc', 'sse');
+    session.close();
+    const out = output();
+    connectLegacySse(session, '/e', out);
+    expect(out.chunks).toHaveLength(1);
+    expect(out.ended).toBe(1);
   });
 });
