@@ -1,24 +1,28 @@
 import type { Request, Response } from 'express';
-import { formatSseComment } from '@sanctum/sessions';
+import { KEEPALIVE_FRAME, keepaliveTicker } from '@sanctum/sessions';
+import type { KeepaliveTarget, KeepaliveTicker, SseOutput } from '@sanctum/sessions';
 
 /** Milliseconds a client should wait before reconnecting a dropped stream (the SSE `retry:` field). */
 export const SSE_RETRY_MS = 1_000;
 
 /**
  * One open Server-Sent Events response: frames written as they come, keepalive comments in
- * between, and a close callback that runs once, whether the client went away or we ended it.
+ * between (from the shared ticker of its interval, not a timer per stream), and a close callback
+ * that runs once, whether the client went away or we ended it. It keeps only the response, not
+ * the request.
  */
-export class SseSink {
+export class SseSink implements KeepaliveTarget, SseOutput {
   private closedFlag = false;
-  private readonly timer: NodeJS.Timeout;
-  private readonly closeHandlers: Array<() => void> = [];
+  /** One handler, or several: most streams have exactly one. */
+  private closeHandlers: (() => void) | Array<() => void> | undefined = undefined;
+  private readonly ticker: KeepaliveTicker;
 
   constructor(
     private readonly res: Response,
     keepaliveMs: number,
   ) {
-    this.timer = setInterval(() => this.write(formatSseComment('keepalive')), keepaliveMs);
-    this.timer.unref();
+    this.ticker = keepaliveTicker(keepaliveMs);
+    this.ticker.add(this);
     res.on('close', () => this.markClosed());
   }
 
@@ -43,12 +47,19 @@ export class SseSink {
   /** Run `handler` once when the stream closes (immediately if it already has). */
   onClose(handler: () => void): void {
     if (this.closedFlag) handler();
+    else if (this.closeHandlers === undefined) this.closeHandlers = handler;
+    else if (typeof this.closeHandlers === 'function') this.closeHandlers = [this.closeHandlers, handler];
     else this.closeHandlers.push(handler);
   }
 
   write(chunk: string): void {
     if (this.closedFlag || this.res.writableEnded || this.res.destroyed) return;
     this.res.write(chunk);
+  }
+
+  /** A keepalive comment (called by the ticker). */
+  keepalive(): void {
+    this.write(KEEPALIVE_FRAME);
   }
 
   /** End the response (the client sees the stream finish). Idempotent. */
@@ -60,7 +71,10 @@ export class SseSink {
   private markClosed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    clearInterval(this.timer);
-    for (const handler of this.closeHandlers.splice(0)) handler();
+    this.ticker.delete(this);
+    const handlers = this.closeHandlers;
+    this.closeHandlers = undefined;
+    if (typeof handlers === 'function') handlers();
+    else if (handlers !== undefined) for (const handler of handlers) handler();
   }
 }

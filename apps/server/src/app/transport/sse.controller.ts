@@ -4,12 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { APP_LOGGER } from '../logging/logger';
 import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
-import { Session, SessionRegistry, legacySseStream } from '@sanctum/sessions';
+import { Session, SessionRegistry, connectLegacySse } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
+import { SseSink } from './sse-sink';
 
 function bodyText(req: Request): string {
   return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -50,28 +51,26 @@ export class SseController {
     session.protocolVersion = LEGACY_SSE_PROTOCOL_VERSION;
     this.logger.log(`Session started: ${session.id}`, 'Sessions');
 
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.flushHeaders();
-    req.socket.setNoDelay(true);
-    req.socket.setTimeout(0);
+    // An idle session must stay cheap (10,000 of them is a target): the session writes its frames
+    // straight to the response (no RxJS pipeline), keepalives come from one shared ticker (no
+    // timer per stream), and nothing of the stream holds on to `req`.
+    const sink = SseSink.open(req, res, this.config.sseKeepaliveMs);
+    connectLegacySse(session, `${req.baseUrl ?? ''}/message?sessionId=${session.id}`, sink);
+    sink.onClose(() => this.streamClosed(session));
+    // This handler owns the response from here on: Express's routing continuation (the router's
+    // `next` closure and everything it holds) will never run again, so let it be collected
+    // instead of keeping it alive for the stream's lifetime (Node keeps `req` itself alive).
+    req.next = undefined;
+  }
 
-    const endpoint = `${req.baseUrl ?? ''}/message?sessionId=${session.id}`;
-    const subscription = legacySseStream(session, endpoint, this.config.sseKeepaliveMs).subscribe({
-      next: (chunk) => res.write(chunk),
-      complete: () => res.end(),
-      error: () => res.end(),
-    });
-
-    res.on('close', () => {
-      subscription.unsubscribe();
-      if (this.sessions.remove(session.id, 'client disconnected')) {
-        this.logger.log(`Session ended: ${session.id}`, 'Sessions');
-      }
-    });
+  /**
+   * The stream closed, because the client went away or because the session ended (which ends the
+   * stream): forget the session. Removing it closes it, which also disconnects the stream.
+   */
+  private streamClosed(session: Session): void {
+    if (this.sessions.remove(session.id, 'client disconnected')) {
+      this.logger.log(`Session ended: ${session.id}`, 'Sessions');
+    }
   }
 
   @Post('message')
