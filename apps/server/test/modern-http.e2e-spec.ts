@@ -735,3 +735,49 @@ describe('MCP 2026-07-28 with an API key', () => {
     expect(gateway.app.get(SessionRegistry).count()).toBe(0);
   });
 });
+
+describe('MCP 2026-07-28 subscriptions/listen limits', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_API_KEYS: `a:${KEY},b:${KEY}-other`, MCP_MAX_SESSIONS: '3', MCP_MAX_SESSIONS_PER_KEY: '2' });
+  });
+  afterAll(() => gateway?.close());
+
+  const listen = (id: string, key: string) =>
+    SseReader.open(`${gateway.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: { ...hdrs('subscriptions/listen'), Authorization: `Bearer ${key}` },
+      body: JSON.stringify(modern(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } })),
+    });
+
+  it('caps open listen streams per key (MCP_MAX_SESSIONS_PER_KEY) and in all (MCP_MAX_SESSIONS) with 503, and frees a slot when one closes', async () => {
+    const open: SseReader[] = [];
+    try {
+      for (const id of ['a1', 'a2']) {
+        const { response, reader } = await listen(id, KEY);
+        expect(response.status).toBe(200);
+        open.push(reader as SseReader);
+      }
+      const third = await listen('a3', KEY);
+      expect(third.response.status).toBe(503);
+      expect(await third.response.json()).toMatchObject({ id: 'a3', error: { code: -32000, message: expect.stringContaining('MCP_MAX_SESSIONS_PER_KEY=2') } });
+
+      const other = await listen('b1', `${KEY}-other`);
+      expect(other.response.status).toBe(200);
+      open.push(other.reader as SseReader);
+      const full = await listen('b2', `${KEY}-other`);
+      expect(full.response.status).toBe(503);
+      expect(await full.response.json()).toMatchObject({ error: { code: -32000, message: expect.stringContaining('(MCP_MAX_SESSIONS)') } });
+
+      open.shift()?.close();
+      await eventually(() => gateway.app.get(ModernEra).listenerCount === 2);
+      const again = await listen('a4', KEY);
+      expect(again.response.status).toBe(200);
+      open.push(again.reader as SseReader);
+    } finally {
+      for (const reader of open) reader.close();
+    }
+    await eventually(() => gateway.app.get(ModernEra).listenerCount === 0);
+  });
+});

@@ -60,7 +60,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 @Injectable()
 export class ModernEra implements OnApplicationShutdown {
   private readonly catalogChanges = new Subject<void>();
-  private readonly listeners = new Set<Listener>();
+  /** Open listen streams and the principal each belongs to. */
+  private readonly listeners = new Map<Listener, string | undefined>();
 
   constructor(
     private readonly dispatcher: McpDispatcher,
@@ -71,6 +72,23 @@ export class ModernEra implements OnApplicationShutdown {
   /** Open subscriptions/listen streams (for logs and tests). */
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /**
+   * Why another listen stream for this principal is refused (they hold a connection each, like a
+   * session: the same caps apply, counted separately), or undefined when it may open.
+   */
+  listenRefusal(principal: string | undefined): string | undefined {
+    if (this.listeners.size >= this.config.maxSessions) {
+      return `Server busy: ${this.config.maxSessions} subscriptions/listen streams are open (MCP_MAX_SESSIONS). Close some or retry later.`;
+    }
+    if (principal === undefined || principal === 'anonymous') return undefined;
+    let own = 0;
+    for (const owner of this.listeners.values()) if (owner === principal) own++;
+    if (own >= this.config.maxSessionsPerKey) {
+      return `Too many subscriptions/listen streams for this API key: ${own} are open (MCP_MAX_SESSIONS_PER_KEY=${this.config.maxSessionsPerKey}). Close some first.`;
+    }
+    return undefined;
   }
 
   /** The plugin catalog changed: tell every listener that asked for tool changes. */
@@ -153,6 +171,7 @@ export class ModernEra implements OnApplicationShutdown {
     request: JsonRpcRequest,
     send: (message: JsonRpcNotification | JsonRpcResponse) => void,
     onEnd: () => void,
+    owner?: string,
   ): { listener: Listener } | { error: JsonRpcResponse } {
     const filter = request.params?.['notifications'];
     if (!isPlainObject(filter)) {
@@ -184,7 +203,7 @@ export class ModernEra implements OnApplicationShutdown {
         onEnd();
       },
     };
-    this.listeners.add(listener);
+    this.listeners.set(listener, owner);
     // Nothing the client asked for can be delivered: say so and end at once.
     if (!honoured.toolsListChanged) listener.stop(true);
     return { listener };
@@ -192,7 +211,7 @@ export class ModernEra implements OnApplicationShutdown {
 
   /** Server shutdown: every listen stream gets its final result and ends. */
   stopListeners(): void {
-    for (const listener of [...this.listeners]) listener.stop(true);
+    for (const listener of [...this.listeners.keys()]) listener.stop(true);
   }
 
   onApplicationShutdown(): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { Method, ModernMethod, RpcError, checkModernRequest, checkParamHeaders, isRequest, isRequestId } from '@sanctum/protocol';
+import { ErrorCode, Method, ModernMethod, RpcError, checkModernRequest, checkParamHeaders, isRequest, isRequestId } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
 import { formatSseEvent } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
@@ -120,12 +120,18 @@ export class ModernHttpTransport {
 
   /** subscriptions/listen: an SSE stream opened by the acknowledgement; an invalid filter is answered in JSON. */
   private listen(req: Request, res: Response, request: JsonRpcRequest): void {
+    const principal = principalOf(res);
+    const refusal = this.era.listenRefusal(principal);
+    if (refusal) {
+      res.status(503).json(new RpcError(ErrorCode.ConnectionClosed, refusal).toResponse(request.id));
+      return;
+    }
     let sink: SseSink | undefined;
     const send = (message: JsonRpcMessage | JsonRpcResponse): void => {
       sink ??= SseSink.open(req, res, this.config.sseKeepaliveMs);
       sink.write(frame(message));
     };
-    const opened = this.era.listen(request, send, () => sink?.end());
+    const opened = this.era.listen(request, send, () => sink?.end(), principal);
     if ('error' in opened) {
       res.status(200).json(opened.error);
       return;
