@@ -8,6 +8,7 @@ import { DiscoveryCache } from './discovery-cache';
 import { PluginDiscoveryService } from './plugin-discovery.service';
 import type { DiscoveryOptions } from './plugin-discovery.service';
 import { PluginRunner } from './plugin-runner';
+import { scanPlugins } from './scanner';
 import type { PluginRunOutput } from './plugin-runner';
 
 type Script = Record<string, PluginRunOutput>;
@@ -215,5 +216,46 @@ describe('PluginDiscoveryService refusing unsafe plugin folders', () => {
       open: expect.stringContaining('world-writable'),
       linked: expect.stringContaining('outside the plugin folder'),
     });
+  });
+});
+
+describe('scanPlugins, blocking (first discovery) and not (reloads)', () => {
+  let root: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'sanctum-scan-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('finds, orders and refuses the same folders either way', async () => {
+    const pluginsDir = join(root, 'plugins');
+    const outside = join(root, 'elsewhere');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'cli.py'), '#');
+    for (const [name, file, mode] of [
+      ['Zeta', 'cli.js', 0o644],
+      ['alpha', 'cli.py', 0o644],
+      ['beta', 'cli', 0o755],
+      ['not-executable', 'cli', 0o644],
+      ['open', 'cli.sh', 0o666],
+      ['_private', 'cli.py', 0o644],
+      ['.hidden', 'cli.py', 0o644],
+    ] as const) {
+      mkdirSync(join(pluginsDir, name), { recursive: true });
+      writeFileSync(join(pluginsDir, name, file), '#', { mode });
+      chmodSync(join(pluginsDir, name, file), mode);
+    }
+    mkdirSync(join(pluginsDir, 'empty'));
+    writeFileSync(join(pluginsDir, 'a-file'), '#');
+    symlinkSync(outside, join(pluginsDir, 'escape'));
+    mkdirSync(join(pluginsDir, 'linked'));
+    symlinkSync(join(outside, 'cli.py'), join(pluginsDir, 'linked', 'cli.py'));
+
+    const blocking = await scanPlugins(pluginsDir, undefined, { blocking: true });
+    expect(await scanPlugins(pluginsDir)).toEqual(blocking);
+    expect(blocking.plugins.map((p) => p.name)).toEqual(['alpha', 'beta', 'Zeta']);
+    expect(blocking.refused.map((p) => p.name)).toEqual(['escape', 'linked', 'open']);
+    await expect(scanPlugins(join(root, 'missing'), undefined, { blocking: true })).rejects.toThrow('ENOENT');
+    await expect(scanPlugins(join(root, 'missing'))).rejects.toThrow('ENOENT');
   });
 });

