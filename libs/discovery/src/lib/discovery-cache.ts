@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CommandSpec } from '@sanctum/protocol';
@@ -60,8 +61,9 @@ export class DiscoveryCache {
 
   constructor(private readonly file: string | undefined) {}
 
-  static async identify(entryPath: string, dir: string, runtime: string): Promise<PluginIdentity> {
-    const [entry, folder] = await Promise.all([stat(entryPath), stat(dir)]);
+  /** @param blocking synchronous stat calls (see scanPlugins' `blocking`) */
+  static async identify(entryPath: string, dir: string, runtime: string, blocking = false): Promise<PluginIdentity> {
+    const [entry, folder] = blocking ? [statSync(entryPath), statSync(dir)] : await Promise.all([stat(entryPath), stat(dir)]);
     return { entryPath, entryMtimeMs: entry.mtimeMs, entrySize: entry.size, entryIno: entry.ino, dirMtimeMs: folder.mtimeMs, runtime };
   }
 
