@@ -7,6 +7,7 @@ import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@
 import { Session, SessionRegistry, connectLegacySse } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
@@ -87,7 +88,7 @@ export class SseController {
         // A body with nothing dispatchable is a bad request, with or without a session.
         const unreadable = payload.items.every((item) => !item.ok);
         if (response === null) res.status(202).end();
-        else res.status(unreadable ? 400 : 200).json(response);
+        else sendJson(res, unreadable ? 400 : 200, response); // what res.status().json() sends
       } finally {
         session.close();
       }

@@ -20,6 +20,7 @@ import type { Session } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
+import { sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
@@ -269,7 +270,7 @@ export class StreamableHttpController {
       return;
     }
     if (response === null) res.status(202).end();
-    else res.status(200).json(response);
+    else sendJson(res, 200, response); // the hot path of POST /mcp: what res.status(200).json() sends
   }
 
   private async answerWithStream(
