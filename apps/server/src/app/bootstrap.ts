@@ -7,7 +7,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 
 /** The MCP headers a browser client must be allowed to send and read. */
-export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'];
+export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID'];
 
 /**
  * The configuration with the Python interpreter resolved: MCP_PYTHON when set, else the
