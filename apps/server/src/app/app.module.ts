@@ -90,7 +90,8 @@ export class AppModule implements NestModule {
         MetricsService,
         ProviderToolsExplorer,
         SessionLimits,
-        ...(config.rateLimitPerMinute > 0 ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
+        // One instance, also used by the message fast path (http/fast-path.ts).
+        ...(config.rateLimitPerMinute > 0 ? [RateLimitGuard, { provide: APP_GUARD, useExisting: RateLimitGuard }] : []),
         GatewayStatusTool,
       ],
     };

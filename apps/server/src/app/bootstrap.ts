@@ -4,6 +4,7 @@ import { DiscoveryCache } from '@sanctum/discovery';
 import { resolvePythonCached } from '@sanctum/executor';
 import type { InterpreterStore } from '@sanctum/executor';
 import { AppModule } from './app.module';
+import { installFastPath } from './http/fast-path';
 import type { AppConfig } from './config/config';
 
 /** The MCP headers a browser client must be allowed to send and read. */
@@ -42,5 +43,6 @@ export async function createApp(config: AppConfig, logger: LoggerService, extens
       maxAge: 600,
     });
   }
+  installFastPath(app); // POST /mcp and /message without Express's router (same checks, same order)
   return app;
 }

@@ -1,0 +1,235 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { ForbiddenException } from '@nestjs/common';
+import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA, HTTP_CODE_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA } from '@nestjs/common/constants';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
+import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler';
+import { FORBIDDEN_MESSAGE } from '@nestjs/core/guards/constants';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { Application, NextFunction, Request, Response } from 'express';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { GatewayHealthIndicators } from '../health/gateway.health';
+import { APP_LOGGER } from '../logging/logger';
+import { HttpMetricsMiddleware } from '../metrics/http-metrics.middleware';
+import { MetricsService } from '../metrics/metrics.service';
+import { RateLimitGuard } from '../security/rate-limit.guard';
+import { RequestGuardMiddleware } from '../security/request-guard.middleware';
+import { SseController } from '../transport/sse.controller';
+import { StreamableHttpController } from '../transport/streamable-http.controller';
+import { AppModule } from '../app.module';
+import { RawBodyMiddleware } from './raw-body.middleware';
+
+type Step = (req: Request, res: Response, next: NextFunction) => void;
+
+/** An entry of Express 5's router stack (the `router` package's Layer). */
+interface Layer {
+  handle: Step;
+  slash?: boolean;
+  route?: unknown;
+}
+
+interface FastRoute {
+  /** The controller class and method: the ExecutionContext the rate-limit guard sees. */
+  classRef: new (...args: never[]) => unknown;
+  handler: (...args: never[]) => unknown;
+  /** Nest's status before the handler runs: @HttpCode, else 201 for POST. */
+  status: number;
+  call(req: Request, res: Response): Promise<void>;
+}
+
+const routes = new WeakMap<Server, FastPath>();
+
+/**
+ * The message path (`POST /mcp`, `POST /message`) served without Express's router and Nest's
+ * router proxy, which took most of the CPU of a request (docs/benchmarks.md). It runs the same
+ * code in the same order as the Express path, on the same objects:
+ *
+ * 1. what `app.handle` does: `X-Powered-By`, `req.res`/`res.req`, Express's request and response
+ *    prototypes (so `res.status().json()`, `req.query`, `req.ip`, `res.locals` work as before);
+ * 2. the application-level middlewares Express held when this path was installed, i.e. those
+ *    registered before Nest's own at init: the CORS middleware of `app.enableCors` (when CORS is on);
+ * 3. `HttpMetricsMiddleware`, `RequestGuardMiddleware` (Host/Origin 403, draining 503, API key
+ *    401, principal) and `RawBodyMiddleware` (413, unreadable body), the classes Nest mounts;
+ * 4. `RateLimitGuard` (the same instance and throttler storage Nest uses; 429 + Retry-After);
+ * 5. the status Nest sets before a handler (201, or `@HttpCode`), then the controller method;
+ *    an exception goes to Nest's default `ExceptionsHandler`, as from the router.
+ *
+ * Everything else (other methods and paths, `/mcp/`, `/MCP`, ...) goes to Express unchanged. The
+ * path stays off (every request goes to Express) if the application has anything Nest would run
+ * that this path does not: global or controller-level guards other than the rate limit,
+ * interceptors, pipes or filters, a global prefix or versioning, or another module's middleware.
+ */
+export class FastPath {
+  /** Requests this path answered (for tests). */
+  served = 0;
+  /** Off: every request goes to Express (the parity test compares both). */
+  disabled = false;
+  private eligible: boolean | undefined;
+  private readonly express: Application & { request: object; response: object };
+  private poweredBy = true;
+  private readonly steps: Step[];
+  private readonly guard: RateLimitGuard | undefined;
+  private readonly exceptions: ExceptionsHandler;
+  private readonly mcp: FastRoute;
+  private readonly message: FastRoute;
+
+  private readonly before: Layer[];
+
+  constructor(private readonly app: INestApplication) {
+    const adapter = app.getHttpAdapter();
+    this.express = adapter.getInstance();
+    this.before = [...(this.express as unknown as { router: { stack: Layer[] } }).router.stack];
+    const config = app.get<AppConfig>(APP_CONFIG);
+    const logger = app.get<LoggerService>(APP_LOGGER);
+    const metrics = new HttpMetricsMiddleware(app.get(MetricsService));
+    const guard = new RequestGuardMiddleware(config, logger, app.get(GatewayHealthIndicators));
+    const body = new RawBodyMiddleware(config);
+    this.steps = [
+      ...this.before.map((layer) => layer.handle),
+      (req, res, next) => metrics.use(req, res, next),
+      (req, res, next) => guard.use(req, res, next),
+      (req, res, next) => body.use(req, res, next),
+    ];
+    this.guard = config.rateLimitPerMinute > 0 ? app.get(RateLimitGuard) : undefined;
+    this.exceptions = new ExceptionsHandler(adapter);
+
+    const mcp = app.get(StreamableHttpController);
+    const sse = app.get(SseController);
+    this.mcp = {
+      classRef: StreamableHttpController,
+      handler: StreamableHttpController.prototype.post,
+      status: statusOf(StreamableHttpController.prototype.post),
+      call: (req, res) => mcp.post(req, res),
+    };
+    this.message = {
+      classRef: SseController,
+      handler: SseController.prototype.message,
+      status: statusOf(SseController.prototype.message),
+      call: (req, res) => sse.message(req.query['sessionId'] as string | undefined, req, res),
+    };
+  }
+
+  /** Serve the request if it is a message POST; false when Express should have it. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'POST' || this.disabled) return false;
+    const url = req.url ?? '';
+    const end = url.indexOf('?');
+    const path = end < 0 ? url : url.slice(0, end);
+    const route = path === '/mcp' ? this.mcp : path === '/message' ? this.message : undefined;
+    if (route === undefined) return false;
+    this.eligible ??= this.checkEligible();
+    if (!this.eligible) return false;
+    this.served++;
+    this.run(req as Request, res as Response, route);
+    return true;
+  }
+
+  private run(req: Request, res: Response, route: FastRoute): void {
+    // What Express's app.handle and router do before the first middleware.
+    if (this.poweredBy) res.setHeader('X-Powered-By', 'Express');
+    req.res = res;
+    res.req = req;
+    Object.setPrototypeOf(req, this.express.request);
+    Object.setPrototypeOf(res, this.express.response);
+    if (!res.locals) res.locals = Object.create(null);
+    req.originalUrl = req.url;
+    req.baseUrl = '';
+
+    let index = 0;
+    const next: NextFunction = (err?: unknown) => {
+      if (err !== undefined && err !== null && err !== 'route' && err !== 'router') {
+        this.fail(err, req, res, next);
+        return;
+      }
+      const step = this.steps[index++];
+      if (step === undefined) {
+        void this.dispatch(req, res, route, next);
+        return;
+      }
+      try {
+        step(req, res, next);
+      } catch (thrown) {
+        this.fail(thrown, req, res, next);
+      }
+    };
+    req.next = next;
+    next();
+  }
+
+  /** What Nest's router-execution-context does: guards, the handler's status, the handler. */
+  private async dispatch(req: Request, res: Response, route: FastRoute, next: NextFunction): Promise<void> {
+    try {
+      if (this.guard) {
+        const context = new ExecutionContextHost([req, res, next], route.classRef as never, route.handler as never);
+        context.setType('http');
+        if (!(await this.guard.canActivate(context))) throw new ForbiddenException(FORBIDDEN_MESSAGE);
+      }
+      res.status(route.status);
+      await route.call(req, res);
+    } catch (err) {
+      this.fail(err, req, res, next);
+    }
+  }
+
+  private fail(err: unknown, req: Request, res: Response, next: NextFunction): void {
+    this.exceptions.next(err as Error, new ExecutionContextHost([req, res, next]));
+  }
+
+  /** True when Nest would run nothing on these routes beyond what this path runs. */
+  private checkEligible(): boolean {
+    const config: unknown = Reflect.get(this.app, 'config');
+    if (!(config instanceof ApplicationConfig)) return false;
+    // The middlewares seen at install are mounted on every path and still come first.
+    const stack = (this.express as unknown as { router: { stack: Layer[] } }).router.stack;
+    if (this.before.some((layer, i) => layer.slash !== true || layer.route !== undefined || stack[i] !== layer)) return false;
+    this.poweredBy = this.express.enabled('x-powered-by');
+    if (config.getGlobalPrefix() !== '' || config.getVersioning() !== undefined) return false;
+    if (config.getGlobalFilters().length > 0 || config.getGlobalPipes().length > 0 || config.getGlobalInterceptors().length > 0) return false;
+    if (config.getGlobalRequestFilters().length > 0 || config.getGlobalRequestPipes().length > 0 || config.getGlobalRequestInterceptors().length > 0) return false;
+    if (config.getGlobalRequestGuards().length > 0) return false;
+    const guards = config.getGlobalGuards();
+    if (guards.length !== (this.guard ? 1 : 0) || (this.guard && guards[0] !== this.guard)) return false;
+    for (const route of [this.mcp, this.message]) {
+      for (const key of [GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, EXCEPTION_FILTERS_METADATA]) {
+        if (Reflect.getMetadata(key, route.classRef) !== undefined || Reflect.getMetadata(key, route.handler) !== undefined) return false;
+      }
+    }
+    for (const module of this.app.get(ModulesContainer).values()) {
+      const type = module.metatype as { prototype?: { configure?: unknown } } | undefined;
+      if (type !== AppModule && typeof type?.prototype?.configure === 'function') return false;
+    }
+    return true;
+  }
+}
+
+function statusOf(handler: object): number {
+  const code: unknown = Reflect.getMetadata(HTTP_CODE_METADATA, handler);
+  return typeof code === 'number' ? code : 201;
+}
+
+/**
+ * Put the fast path in front of the Express application on the app's HTTP server. Call it once,
+ * when the Nest application is created and configured (`enableCors`), before `init`/`listen`.
+ */
+export function installFastPath(app: INestApplication): FastPath {
+  const server = app.getHttpServer() as Server;
+  const express = app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: ServerResponse) => void;
+  const fast = new FastPath(app);
+  const listeners = server.listeners('request');
+  if (listeners.length !== 1 || listeners[0] !== express) {
+    fast.disabled = true; // someone else owns the server's requests: leave them alone
+    return fast;
+  }
+  server.removeListener('request', express);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!fast.handle(req, res)) express(req, res);
+  });
+  routes.set(server, fast);
+  return fast;
+}
+
+/** The fast path installed on this server, if any. */
+export function fastPathOf(server: Server): FastPath | undefined {
+  return routes.get(server);
+}

@@ -1,0 +1,154 @@
+// The message fast path (POST /mcp and POST /message served in front of Express, see
+// src/app/http/fast-path.ts) must answer exactly as the Express + Nest path does. Two gateways
+// with the same configuration get the same requests, one with the fast path and one with it off;
+// status, headers and bodies must match (dates, session ids and rate-limit clocks normalized).
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { fastPathOf } from '../src/app/http/fast-path';
+import { GatewayHealthIndicators } from '../src/app/health/gateway.health';
+import { startGateway } from './gateway';
+import type { RunningGateway } from './gateway';
+import { raw } from './raw-http';
+import type { Reply } from './raw-http';
+
+const FIXTURES = resolve(__dirname, 'fixtures/plugins');
+const KEY_A = 'alpha-key-0123456789';
+const KEY_B = 'bravo-key-0123456789';
+const ORIGIN = 'http://app.example';
+const ENV = {
+  MCP_PLUGINS_DIR: FIXTURES,
+  MCP_API_KEYS: `alpha:${KEY_A},bravo:${KEY_B}`,
+  MCP_RATE_LIMIT: '13',
+  MCP_MAX_BODY_BYTES: '2048',
+  MCP_CORS_ORIGINS: ORIGIN,
+  MCP_WATCH: '0',
+};
+
+const ACCEPT = 'application/json, text/event-stream';
+const rpc = (id: number, method: string, params?: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
+const bearer = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}` });
+const json = { 'Content-Type': 'application/json' };
+const modernMeta = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'parity', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** One gateway's answers to the whole sequence, normalized for comparison. */
+async function exchange(gateway: RunningGateway): Promise<Array<{ name: string; reply: Reply }>> {
+  const out: Array<{ name: string; reply: Reply }> = [];
+  const sessionIds: string[] = [];
+  const send = async (name: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> => {
+    const reply = await raw(gateway.port, method, path, headers, body);
+    const id = reply.headers['mcp-session-id'];
+    if (typeof id === 'string' && !sessionIds.includes(id)) sessionIds.push(id);
+    out.push({ name, reply });
+    return reply;
+  };
+  const mcp = (key: string, extra: Record<string, string> = {}): Record<string, string> => ({ ...json, Accept: ACCEPT, ...bearer(key), ...extra });
+
+  // Refused before any route: Host, Origin, API key (none of these count against the rate limit).
+  await send('403 host', 'POST', '/mcp', { ...mcp(KEY_A), Host: 'evil.example' }, rpc(1, 'ping'));
+  await send('403 origin', 'POST', '/message', { ...json, ...bearer(KEY_A), Origin: 'http://evil.example' }, rpc(1, 'ping'));
+  await send('401 no key', 'POST', '/mcp', { ...json, Accept: ACCEPT, Origin: ORIGIN }, rpc(1, 'ping'));
+  await send('401 bad key', 'POST', '/message', { ...json, 'X-API-Key': 'nope' }, rpc(1, 'ping'));
+  await send('413 body', 'POST', '/message', { ...json, ...bearer(KEY_A) }, rpc(1, 'ping', { pad: 'x'.repeat(4096) }));
+  await send('413 body mcp', 'POST', '/mcp', mcp(KEY_A), rpc(1, 'ping', { pad: 'x'.repeat(4096) }));
+  // Allowed (each of these counts: the limit is 13 per minute per key).
+  await send('200 stateless ping', 'POST', '/message', { ...json, ...bearer(KEY_A), Origin: ORIGIN }, rpc(2, 'ping'));
+  await send('400 parse error', 'POST', '/message', { ...json, ...bearer(KEY_A) }, '{"jsonrpc":');
+  await send('404 sse session', 'POST', '/message?sessionId=nope', { ...json, ...bearer(KEY_A) }, rpc(3, 'ping'));
+  await send('404 sse session (array)', 'POST', '/message?sessionId=a&sessionId=b', { ...json, ...bearer(KEY_A) }, rpc(3, 'ping'));
+  await send('406 accept', 'POST', '/mcp', { ...json, ...bearer(KEY_A) }, rpc(4, 'ping'));
+  await send('404 mcp session', 'POST', '/mcp', mcp(KEY_A, { 'Mcp-Session-Id': 'nope', 'MCP-Protocol-Version': '2025-11-25' }), rpc(5, 'ping'));
+  const init = await send(
+    '200 initialize',
+    'POST',
+    '/mcp',
+    mcp(KEY_A, { Origin: ORIGIN }),
+    rpc(6, 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'parity', version: '1.0.0' } }),
+  );
+  const session = { 'Mcp-Session-Id': String(init.headers['mcp-session-id']), 'MCP-Protocol-Version': '2025-11-25' };
+  await send('202 initialized', 'POST', '/mcp', mcp(KEY_A, session), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  await send('200 ping', 'POST', '/mcp', mcp(KEY_A, session), rpc(7, 'ping'));
+  await send('200 tools/list', 'POST', '/mcp', mcp(KEY_A, session), rpc(8, 'tools/list'));
+  await send('404 session of another key', 'POST', '/mcp', mcp(KEY_B, session), rpc(9, 'ping'));
+  await send(
+    '200 modern tools/list',
+    'POST',
+    '/mcp',
+    mcp(KEY_A, { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/list' }),
+    rpc(10, 'tools/list', { _meta: modernMeta }),
+  );
+  await send('400 modern without headers', 'POST', '/mcp', mcp(KEY_A), rpc(11, 'tools/list', { _meta: modernMeta }));
+  // Past the limit: 429 with Retry-After, for the key that used it up only.
+  await send('200 last allowed', 'POST', '/message', { ...json, ...bearer(KEY_A) }, rpc(12, 'ping'));
+  await send('429 mcp', 'POST', '/mcp', mcp(KEY_A, session), rpc(13, 'ping'));
+  await send('429 message', 'POST', '/message', { ...json, ...bearer(KEY_A), Origin: ORIGIN }, rpc(14, 'ping'));
+  await send('200 other key', 'POST', '/message', { ...json, ...bearer(KEY_B) }, rpc(15, 'ping'));
+  // Not on the fast path: same answers either way.
+  await send('204 preflight', 'OPTIONS', '/mcp', { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' });
+  await send('404 other path', 'POST', '/mcp/', mcp(KEY_B), rpc(16, 'ping'));
+  // Draining: 503 and Connection: close.
+  gateway.app.get(GatewayHealthIndicators).beforeApplicationShutdown();
+  await send('503 draining', 'POST', '/message', { ...json, ...bearer(KEY_B) }, rpc(17, 'ping'));
+
+  const normalize = (text: string): string => sessionIds.reduce((t, id, i) => t.split(id).join(`<session ${i}>`), text);
+  return out.map(({ name, reply }) => {
+    const headers: Record<string, string | string[] | undefined> = {};
+    for (const [key, value] of Object.entries(reply.headers)) {
+      if (key === 'date') continue;
+      headers[key] = ['x-ratelimit-reset', 'retry-after'].includes(key) ? '<seconds>' : typeof value === 'string' ? normalize(value) : value;
+    }
+    return { name, reply: { status: reply.status, headers, body: normalize(reply.body) } };
+  });
+}
+
+describe('message fast path', () => {
+  let fast: RunningGateway;
+  let slow: RunningGateway;
+
+  beforeAll(async () => {
+    fast = await startGateway(ENV);
+    slow = await startGateway(ENV);
+    const off = fastPathOf(slow.app.getHttpServer() as Server);
+    if (!off) throw new Error('no fast path installed');
+    off.disabled = true;
+  }, 60_000);
+
+  afterAll(async () => {
+    await fast?.close();
+    await slow?.close();
+  });
+
+  it('answers POST /mcp and POST /message exactly as the Express path does', async () => {
+    const viaFast = await exchange(fast);
+    const viaExpress = await exchange(slow);
+    expect(viaFast).toEqual(viaExpress);
+
+    const statuses = Object.fromEntries(viaFast.map(({ name, reply }) => [name, reply.status]));
+    expect(statuses).toMatchObject({
+      '403 host': 403,
+      '403 origin': 403,
+      '401 no key': 401,
+      '413 body': 413,
+      '200 stateless ping': 200,
+      '404 mcp session': 404,
+      '200 ping': 200,
+      '200 tools/list': 200,
+      '200 modern tools/list': 200,
+      '429 mcp': 429,
+      '429 message': 429,
+      '200 other key': 200,
+      '503 draining': 503,
+    });
+    const byName = new Map(viaFast.map(({ name, reply }) => [name, reply]));
+    expect(byName.get('429 mcp')?.headers['retry-after']).toBeDefined();
+    expect(byName.get('200 stateless ping')?.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(byName.get('503 draining')?.headers['connection']).toBe('close');
+
+    // The fast gateway served the message POSTs itself; the other one sent everything to Express.
+    expect(fastPathOf(fast.app.getHttpServer() as Server)?.served).toBe(viaFast.length - 2);
+    expect(fastPathOf(slow.app.getHttpServer() as Server)?.served).toBe(0);
+  });
+});
