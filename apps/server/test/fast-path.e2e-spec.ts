@@ -1,7 +1,9 @@
-// The message fast path (POST /mcp and POST /message served in front of Express, see
-// src/app/http/fast-path.ts) must answer exactly as the Express + Nest path does. Two gateways
-// with the same configuration get the same requests, one with the fast path and one with it off;
-// status, headers and bodies must match (dates, session ids and rate-limit clocks normalized).
+// The fast path (POST /mcp, POST /message and GET /sse served in front of Express, see
+// src/app/http/fast-path.ts; GET /sse without Express's request and response prototypes) must
+// answer exactly as the Express + Nest path does. Two gateways with the same configuration get the
+// same requests, one with the fast path and one with it off; status, headers and bodies must match
+// (dates, session ids and rate-limit clocks normalized).
+import { request } from 'node:http';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { fastPathOf } from '../src/app/http/fast-path';
@@ -21,8 +23,35 @@ const ENV = {
   MCP_RATE_LIMIT: '13',
   MCP_MAX_BODY_BYTES: '2048',
   MCP_CORS_ORIGINS: ORIGIN,
+  MCP_MAX_SESSIONS_PER_KEY: '1',
   MCP_WATCH: '0',
 };
+
+/**
+ * `GET` a stream: the status, headers and, for a 200, the body up to the end of its first event
+ * (the stream stays open until `close`); any other answer is read to its end.
+ */
+function openStream(port: number, path: string, headers: Record<string, string>): Promise<{ reply: Reply; close: () => void }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path, headers }, (res) => {
+      let data = '';
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        resolvePromise({ reply: { status: res.statusCode ?? 0, headers: res.headers, body: data }, close: () => req.destroy() });
+      };
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        data += c;
+        if (res.statusCode === 200 && data.includes('\n\n')) finish();
+      });
+      res.on('end', finish);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const ACCEPT = 'application/json, text/event-stream';
 const rpc = (id: number, method: string, params?: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
@@ -46,6 +75,16 @@ async function exchange(gateway: RunningGateway): Promise<Array<{ name: string; 
     return reply;
   };
   const mcp = (key: string, extra: Record<string, string> = {}): Record<string, string> => ({ ...json, Accept: ACCEPT, ...bearer(key), ...extra });
+  const streams: Array<() => void> = [];
+  const sse = async (name: string, headers: Record<string, string>, path = '/sse'): Promise<Reply> => {
+    const { reply, close } = await openStream(gateway.port, path, headers);
+    const id = /sessionId=([\w-]+)/.exec(reply.body)?.[1];
+    if (id !== undefined && !sessionIds.includes(id)) sessionIds.push(id);
+    out.push({ name, reply });
+    streams.push(close);
+    return reply;
+  };
+  const stream = { Accept: 'text/event-stream' };
 
   // Refused before any route: Host, Origin, API key (none of these count against the rate limit).
   await send('403 host', 'POST', '/mcp', { ...mcp(KEY_A), Host: 'evil.example' }, rpc(1, 'ping'));
@@ -54,6 +93,11 @@ async function exchange(gateway: RunningGateway): Promise<Array<{ name: string; 
   await send('401 bad key', 'POST', '/message', { ...json, 'X-API-Key': 'nope' }, rpc(1, 'ping'));
   await send('413 body', 'POST', '/message', { ...json, ...bearer(KEY_A) }, rpc(1, 'ping', { pad: 'x'.repeat(4096) }));
   await send('413 body mcp', 'POST', '/mcp', mcp(KEY_A), rpc(1, 'ping', { pad: 'x'.repeat(4096) }));
+  await sse('403 host sse', { ...stream, ...bearer(KEY_A), Host: 'evil.example' });
+  await sse('403 origin sse', { ...stream, ...bearer(KEY_A), Origin: 'http://evil.example' });
+  await sse('403 origin null sse', { ...stream, ...bearer(KEY_A), Origin: 'null' });
+  await sse('401 no key sse', { ...stream, Origin: ORIGIN });
+  await sse('401 bad key sse', { ...stream, Authorization: 'Bearer nope' });
   // Allowed (each of these counts: the limit is 13 per minute per key).
   await send('200 stateless ping', 'POST', '/message', { ...json, ...bearer(KEY_A), Origin: ORIGIN }, rpc(2, 'ping'));
   await send('400 parse error', 'POST', '/message', { ...json, ...bearer(KEY_A) }, '{"jsonrpc":');
@@ -86,12 +130,22 @@ async function exchange(gateway: RunningGateway): Promise<Array<{ name: string; 
   await send('429 mcp', 'POST', '/mcp', mcp(KEY_A, session), rpc(13, 'ping'));
   await send('429 message', 'POST', '/message', { ...json, ...bearer(KEY_A), Origin: ORIGIN }, rpc(14, 'ping'));
   await send('200 other key', 'POST', '/message', { ...json, ...bearer(KEY_B) }, rpc(15, 'ping'));
+  await sse('429 sse', { ...stream, ...bearer(KEY_A), Origin: ORIGIN });
+  // GET /sse (KEY_B: its own rate budget; one session per key): 406, the stream, the key's limit.
+  await sse('406 sse accept', { Accept: 'application/json', ...bearer(KEY_B) });
+  await sse('406 sse no accept', { ...bearer(KEY_B), Origin: ORIGIN });
+  await sse('200 sse stream', { ...stream, ...bearer(KEY_B), Origin: ORIGIN });
+  await sse('503 sse key limit', { ...stream, ...bearer(KEY_B) });
+  await sse('503 sse key limit (query)', { ...stream, 'X-API-Key': KEY_B }, '/sse?probe=1');
+  for (const close of streams.splice(0)) close();
   // Not on the fast path: same answers either way.
   await send('204 preflight', 'OPTIONS', '/mcp', { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' });
   await send('404 other path', 'POST', '/mcp/', mcp(KEY_B), rpc(16, 'ping'));
   // Draining: 503 and Connection: close.
   gateway.app.get(GatewayHealthIndicators).beforeApplicationShutdown();
   await send('503 draining', 'POST', '/message', { ...json, ...bearer(KEY_B) }, rpc(17, 'ping'));
+  await sse('503 draining sse', { ...stream, ...bearer(KEY_B), Origin: ORIGIN });
+  for (const close of streams.splice(0)) close();
 
   const normalize = (text: string): string => sessionIds.reduce((t, id, i) => t.split(id).join(`<session ${i}>`), text);
   return out.map(({ name, reply }) => {
@@ -121,7 +175,7 @@ describe('message fast path', () => {
     await slow?.close();
   });
 
-  it('answers POST /mcp and POST /message exactly as the Express path does', async () => {
+  it('answers POST /mcp, POST /message and GET /sse exactly as the Express path does', async () => {
     const viaFast = await exchange(fast);
     const viaExpress = await exchange(slow);
     expect(viaFast).toEqual(viaExpress);
@@ -141,14 +195,33 @@ describe('message fast path', () => {
       '429 message': 429,
       '200 other key': 200,
       '503 draining': 503,
+      '403 host sse': 403,
+      '403 origin sse': 403,
+      '401 no key sse': 401,
+      '401 bad key sse': 401,
+      '429 sse': 429,
+      '406 sse accept': 406,
+      '200 sse stream': 200,
+      '503 sse key limit': 503,
+      '503 draining sse': 503,
     });
     const byName = new Map(viaFast.map(({ name, reply }) => [name, reply]));
     expect(byName.get('429 mcp')?.headers['retry-after']).toBeDefined();
     expect(byName.get('200 stateless ping')?.headers['access-control-allow-origin']).toBe(ORIGIN);
     expect(byName.get('503 draining')?.headers['connection']).toBe('close');
+    const opened = byName.get('200 sse stream');
+    expect(opened?.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(opened?.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(opened?.body).toBe('event: endpoint\ndata: /message?sessionId=<session 1>\n\n');
+    expect(byName.get('401 no key sse')?.headers['www-authenticate']).toBeDefined();
+    expect(byName.get('401 no key sse')?.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(byName.get('429 sse')?.headers['retry-after']).toBeDefined();
 
     // The fast gateway served the message POSTs itself; the other one sent everything to Express.
     expect(fastPathOf(fast.app.getHttpServer() as Server)?.served).toBe(viaFast.length - 2);
     expect(fastPathOf(slow.app.getHttpServer() as Server)?.served).toBe(0);
+    // Every GET /sse started without Express's prototypes (the idle-stream memory saving).
+    const streamsServed = viaFast.filter(({ name }) => name.includes(' sse') && !name.includes('sse session')).length;
+    expect(fastPathOf(fast.app.getHttpServer() as Server)?.servedBare).toBe(streamsServed);
   });
 });

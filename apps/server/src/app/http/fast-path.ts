@@ -30,10 +30,15 @@ interface Layer {
 }
 
 interface FastRoute {
+  /**
+   * The route's code uses only Node's request/response API (plus `res.locals`, `req.originalUrl`,
+   * `req.baseUrl`): it can run without Express's prototypes (see `FastPath.bare`).
+   */
+  nodeLevel: boolean;
   /** The controller class and method: the ExecutionContext the rate-limit guard sees. */
   classRef: new (...args: never[]) => unknown;
   handler: (...args: never[]) => unknown;
-  /** Nest's status before the handler runs: @HttpCode, else 201 for POST. */
+  /** Nest's status before the handler runs: @HttpCode, else 201 for POST, 200 for GET. */
   status: number;
   call(req: Request, res: Response): Promise<void>;
 }
@@ -42,30 +47,47 @@ const routes = new WeakMap<Server, FastPath>();
 
 /**
  * The message path (`POST /mcp`, `POST /message`) served without Express's router and Nest's
- * router proxy, which took most of the CPU of a request (docs/benchmarks.md). It runs the same
- * code in the same order as the Express path, on the same objects:
+ * router proxy, which took most of the CPU of a request (docs/benchmarks.md), and `GET /sse`
+ * served without them and without Express's prototypes, which cost an idle stream memory. It runs
+ * the same code in the same order as the Express path, on the same objects:
  *
  * 1. what `app.handle` does: `X-Powered-By`, `req.res`/`res.req`, Express's request and response
- *    prototypes (so `res.status().json()`, `req.query`, `req.ip`, `res.locals` work as before);
+ *    prototypes (so `res.status().json()`, `req.query`, `req.ip`, `res.locals` work as before),
+ *    `res.locals`. For `GET /sse` the prototypes are left out when nothing on its road needs them
+ *    (`bare`): each request and response given Express's prototypes gets V8 hidden classes of its
+ *    own (about 2 KB per idle stream, docs/benchmarks.md). They are given only if the request is
+ *    refused with an exception (Nest's `ExceptionsHandler` answers with `res.status().json()`);
  * 2. the application-level middlewares Express held when this path was installed, i.e. those
- *    registered before Nest's own at init: the CORS middleware of `app.enableCors` (when CORS is on);
+ *    registered before Nest's own at init: the hook layer of Nest's ExpressAdapter, the CORS
+ *    middleware of `app.enableCors` (when CORS is on);
  * 3. `HttpMetricsMiddleware`, `RequestGuardMiddleware` (Host/Origin 403, draining 503, API key
- *    401, principal) and `RawBodyMiddleware` (413, unreadable body), the classes Nest mounts;
+ *    401, principal) and, for the POSTs, `RawBodyMiddleware` (413, unreadable body), the classes
+ *    Nest mounts;
  * 4. `RateLimitGuard` (the same instance and throttler storage Nest uses; 429 + Retry-After);
- * 5. the status Nest sets before a handler (201, or `@HttpCode`), then the controller method;
+ * 5. the status Nest sets before a handler (201 for POST, 200 for GET, or `@HttpCode`), then the
+ *    controller method;
  *    an exception goes to Nest's default `ExceptionsHandler`, as from the router.
  *
- * Everything else (other methods and paths, `/mcp/`, `/MCP`, ...) goes to Express unchanged. The
- * path stays off (every request goes to Express) if the application has anything Nest would run
+ * Everything else (other methods and paths, `/mcp/`, `/MCP`, `HEAD /sse`, ...) goes to Express
+ * unchanged. The path stays off (every request goes to Express) if the application has anything Nest would run
  * that this path does not: global or controller-level guards other than the rate limit,
  * interceptors, pipes or filters, a global prefix or versioning, or another module's middleware.
  */
 export class FastPath {
   /** Requests this path answered (for tests). */
   served = 0;
+  /** Of those, requests started without Express's prototypes (`GET /sse`, for tests). */
+  servedBare = 0;
   /** Off: every request goes to Express (the parity test compares both). */
   disabled = false;
   private eligible: boolean | undefined;
+  /**
+   * Whether `GET /sse` may skip Express's prototypes: the middlewares before Nest's are only
+   * Node-level ones (the hook layer of Nest's ExpressAdapter with no hook set, the CORS
+   * middleware), and `trust proxy` is off (so Express's `req.ip`, which the
+   * rate-limit guard reads, is the socket's address, its fallback without the prototype).
+   */
+  private bare = false;
   private readonly express: Application & { request: object; response: object };
   private poweredBy = true;
   private readonly steps: Step[];
@@ -73,6 +95,7 @@ export class FastPath {
   private readonly exceptions: ExceptionsHandler;
   private readonly mcp: FastRoute;
   private readonly message: FastRoute;
+  private readonly sse: FastRoute;
 
   private readonly before: Layer[];
 
@@ -97,26 +120,37 @@ export class FastPath {
     const mcp = app.get(StreamableHttpController);
     const sse = app.get(SseController);
     this.mcp = {
+      nodeLevel: false,
       classRef: StreamableHttpController,
       handler: StreamableHttpController.prototype.post,
-      status: statusOf(StreamableHttpController.prototype.post),
+      status: statusOf(StreamableHttpController.prototype.post, 201),
       call: (req, res) => mcp.post(req, res),
     };
     this.message = {
+      nodeLevel: false,
       classRef: SseController,
       handler: SseController.prototype.message,
-      status: statusOf(SseController.prototype.message),
+      status: statusOf(SseController.prototype.message, 201),
       call: (req, res) => sse.message(req.query['sessionId'] as string | undefined, req, res),
+    };
+    this.sse = {
+      nodeLevel: true,
+      classRef: SseController,
+      handler: SseController.prototype.open,
+      status: statusOf(SseController.prototype.open, 200),
+      call: async (req, res) => sse.open(req, res),
     };
   }
 
-  /** Serve the request if it is a message POST; false when Express should have it. */
+  /** Serve the request if it is a message POST or `GET /sse`; false when Express should have it. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.method !== 'POST' || this.disabled) return false;
+    if (this.disabled) return false;
+    const method = req.method;
+    if (method !== 'POST' && method !== 'GET') return false;
     const url = req.url ?? '';
     const end = url.indexOf('?');
     const path = end < 0 ? url : url.slice(0, end);
-    const route = path === '/mcp' ? this.mcp : path === '/message' ? this.message : undefined;
+    const route = method === 'GET' ? (path === '/sse' ? this.sse : undefined) : path === '/mcp' ? this.mcp : path === '/message' ? this.message : undefined;
     if (route === undefined) return false;
     this.eligible ??= this.checkEligible();
     if (!this.eligible) return false;
@@ -130,8 +164,8 @@ export class FastPath {
     if (this.poweredBy) res.setHeader('X-Powered-By', 'Express');
     req.res = res;
     res.req = req;
-    Object.setPrototypeOf(req, this.express.request);
-    Object.setPrototypeOf(res, this.express.response);
+    if (route.nodeLevel && this.bare) this.servedBare++;
+    else this.dress(req, res);
     if (!res.locals) res.locals = Object.create(null);
     req.originalUrl = req.url;
     req.baseUrl = '';
@@ -165,7 +199,7 @@ export class FastPath {
         context.setType('http');
         if (!(await this.guard.canActivate(context))) throw new ForbiddenException(FORBIDDEN_MESSAGE);
       }
-      res.status(route.status);
+      res.statusCode = route.status; // what Express's res.status() does with a valid code
       await route.call(req, res);
     } catch (err) {
       this.fail(err, req, res, next);
@@ -173,7 +207,23 @@ export class FastPath {
   }
 
   private fail(err: unknown, req: Request, res: Response, next: NextFunction): void {
+    this.dress(req, res); // Nest's ExceptionsHandler answers through Express's response methods
     this.exceptions.next(err as Error, new ExecutionContextHost([req, res, next]));
+  }
+
+  /** Give the request and response Express's prototypes (what `app.handle` does), once. */
+  private dress(req: Request, res: Response): void {
+    if (Object.getPrototypeOf(req) !== this.express.request) Object.setPrototypeOf(req, this.express.request);
+    if (Object.getPrototypeOf(res) !== this.express.response) Object.setPrototypeOf(res, this.express.response);
+  }
+
+  /**
+   * Whether this layer is the one Nest's ExpressAdapter adds in its constructor (the first of the
+   * stack) and it only calls `next()`: no request or response hook is set on the adapter.
+   */
+  private isNestHook(layer: Layer): boolean {
+    const adapter = this.app.getHttpAdapter();
+    return layer === this.before[0] && Reflect.get(adapter, 'onRequestHook') === undefined && Reflect.get(adapter, 'onResponseHook') === undefined;
   }
 
   /** True when Nest would run nothing on these routes beyond what this path runs. */
@@ -184,13 +234,14 @@ export class FastPath {
     const stack = (this.express as unknown as { router: { stack: Layer[] } }).router.stack;
     if (this.before.some((layer, i) => layer.slash !== true || layer.route !== undefined || stack[i] !== layer)) return false;
     this.poweredBy = this.express.enabled('x-powered-by');
+    this.bare = !this.express.enabled('trust proxy') && this.before.every((layer) => this.isNestHook(layer) || layer.handle.name === 'corsMiddleware');
     if (config.getGlobalPrefix() !== '' || config.getVersioning() !== undefined) return false;
     if (config.getGlobalFilters().length > 0 || config.getGlobalPipes().length > 0 || config.getGlobalInterceptors().length > 0) return false;
     if (config.getGlobalRequestFilters().length > 0 || config.getGlobalRequestPipes().length > 0 || config.getGlobalRequestInterceptors().length > 0) return false;
     if (config.getGlobalRequestGuards().length > 0) return false;
     const guards = config.getGlobalGuards();
     if (guards.length !== (this.guard ? 1 : 0) || (this.guard && guards[0] !== this.guard)) return false;
-    for (const route of [this.mcp, this.message]) {
+    for (const route of [this.mcp, this.message, this.sse]) {
       for (const key of [GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, EXCEPTION_FILTERS_METADATA]) {
         if (Reflect.getMetadata(key, route.classRef) !== undefined || Reflect.getMetadata(key, route.handler) !== undefined) return false;
       }
@@ -203,9 +254,9 @@ export class FastPath {
   }
 }
 
-function statusOf(handler: object): number {
+function statusOf(handler: object, byMethod: number): number {
   const code: unknown = Reflect.getMetadata(HTTP_CODE_METADATA, handler);
-  return typeof code === 'number' ? code : 201;
+  return typeof code === 'number' ? code : byMethod;
 }
 
 /**

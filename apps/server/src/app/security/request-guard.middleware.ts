@@ -6,11 +6,13 @@ import { APP_CONFIG, isLoopbackHost } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { GatewayHealthIndicators } from '../health/gateway.health';
+import { sendJson } from '../http/json-reply';
 import { ApiKeyVerifier, presentedKey } from './api-keys';
 
 /** Who made the request: the key's name, `loopback` (bypass), or `anonymous` (auth off). */
-export function principalOf(res: Response): string {
-  return typeof res.locals['principal'] === 'string' ? res.locals['principal'] : 'anonymous';
+export function principalOf(res: { locals?: Record<string, unknown> }): string {
+  const principal = res.locals?.['principal'];
+  return typeof principal === 'string' ? principal : 'anonymous';
 }
 
 function isLoopbackAddress(address: string | undefined): boolean {
@@ -27,6 +29,8 @@ function hostName(hostHeader: string): string {
 /**
  * The front door, before any route: DNS-rebinding protection (Host and Origin checks) and API-key
  * authentication. Failures are answered here with JSON-RPC error bodies and the right status.
+ * Only Node's request and response API is used (plus `req.originalUrl` and `res.locals`, which
+ * Express and the fast path both set): `GET /sse` runs it without Express's prototypes.
  */
 @Injectable()
 export class RequestGuardMiddleware implements NestMiddleware {
@@ -48,7 +52,7 @@ export class RequestGuardMiddleware implements NestMiddleware {
     const refused = this.checkHost(req) ?? this.checkOrigin(req);
     if (refused) {
       this.logger.warn(`Refused ${req.method} ${path}: ${refused}`, 'Security');
-      res.status(403).json(failure(null, { code: ErrorCode.InvalidRequest, message: `Forbidden: ${refused}` }));
+      sendJson(res, 403, failure(null, { code: ErrorCode.InvalidRequest, message: `Forbidden: ${refused}` }));
       return;
     }
     if (req.method === 'OPTIONS') return next(); // CORS preflight carries no credentials
@@ -56,7 +60,7 @@ export class RequestGuardMiddleware implements NestMiddleware {
     if (this.lifecycle.isShuttingDown && !isHealth) {
       // Draining: finish what runs, take nothing new, and let keep-alive clients reconnect elsewhere.
       res.setHeader('Connection', 'close');
-      res.status(503).json(failure(null, { code: ErrorCode.ConnectionClosed, message: 'The server is shutting down: retry after it restarts, or on another instance.' }));
+      sendJson(res, 503, failure(null, { code: ErrorCode.ConnectionClosed, message: 'The server is shutting down: retry after it restarts, or on another instance.' }));
       return;
     }
     if (!this.verifier.enabled || (isHealth && !this.config.healthAuth)) {
@@ -72,7 +76,9 @@ export class RequestGuardMiddleware implements NestMiddleware {
     if (name === undefined) {
       this.logger.warn(`Unauthorized ${req.method} ${path}: ${key === undefined ? 'no API key' : 'unknown API key'}`, 'Security');
       res.setHeader('WWW-Authenticate', 'Bearer realm="sanctum-mcp"');
-      res.status(401).json(
+      sendJson(
+        res,
+        401,
         failure(null, {
           code: ErrorCode.ConnectionClosed,
           message:

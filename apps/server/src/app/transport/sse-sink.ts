@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KEEPALIVE_FRAME, keepaliveTicker } from '@sanctum/sessions';
 import type { KeepaliveTarget, KeepaliveTicker, SseOutput } from '@sanctum/sessions';
 
@@ -9,7 +9,8 @@ export const SSE_RETRY_MS = 1_000;
  * One open Server-Sent Events response: frames written as they come, keepalive comments in
  * between (from the shared ticker of its interval, not a timer per stream), and a close callback
  * that runs once, whether the client went away or we ended it. It keeps only the response, not
- * the request.
+ * the request. It uses only Node's request and response API, so that `GET /sse` can be served
+ * without Express's prototypes (http/fast-path.ts); on Express's objects it does the same.
  */
 export class SseSink implements KeepaliveTarget, SseOutput {
   private closedFlag = false;
@@ -18,7 +19,7 @@ export class SseSink implements KeepaliveTarget, SseOutput {
   private readonly ticker: KeepaliveTicker;
 
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     keepaliveMs: number,
   ) {
     this.ticker = keepaliveTicker(keepaliveMs);
@@ -27,8 +28,8 @@ export class SseSink implements KeepaliveTarget, SseOutput {
   }
 
   /** Send the SSE headers now (status 200) so the client sees the stream open at once. */
-  static open(req: Request, res: Response, keepaliveMs: number, headers: Record<string, string> = {}): SseSink {
-    res.status(200);
+  static open(req: IncomingMessage, res: ServerResponse, keepaliveMs: number, headers: Record<string, string> = {}): SseSink {
+    res.statusCode = 200; // what Express's res.status(200) does
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
     res.setHeader('Connection', 'keep-alive');

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { APP_LOGGER } from '../logging/logger';
 import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
@@ -12,6 +13,9 @@ import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
 import { SseSink } from './sse-sink';
+
+/** What `GET /sse` needs of its request: Node's, plus what Express or the fast path set on it. */
+type SseRequest = IncomingMessage & { baseUrl?: string; next?: unknown };
 
 function bodyText(req: Request): string {
   return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -32,10 +36,16 @@ export class SseController {
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
+  /**
+   * Only Node's request and response API is used here (plus `res.locals` and `req.baseUrl`): the
+   * fast path serves `GET /sse` without Express's request and response prototypes, which cost
+   * an idle stream about 2 KB of V8 hidden classes each (docs/benchmarks.md). `sendJson` sends
+   * what `res.status().json()` sends.
+   */
   @Get('sse')
-  open(@Req() req: Request, @Res() res: Response): void {
+  open(@Req() req: SseRequest, @Res() res: ServerResponse & { locals?: Record<string, unknown> }): void {
     if (!(req.headers.accept ?? '').includes('text/event-stream')) {
-      res.status(406).json({
+      sendJson(res, 406, {
         error: 'Not Acceptable',
         message: 'GET /sse is a Server-Sent Events stream: send the header "Accept: text/event-stream".',
       });
@@ -44,7 +54,7 @@ export class SseController {
     const principal = principalOf(res);
     const refusal = this.limits.refusal(principal);
     if (refusal) {
-      res.status(503).json(failure(null, { code: ErrorCode.ConnectionClosed, message: refusal }));
+      sendJson(res, 503, failure(null, { code: ErrorCode.ConnectionClosed, message: refusal }));
       return;
     }
     const session = this.sessions.create('sse');
