@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { ForbiddenException } from '@nestjs/common';
 import { EXCEPTION_FILTERS_METADATA, GUARDS_METADATA, HTTP_CODE_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA } from '@nestjs/common/constants';
@@ -45,18 +46,24 @@ interface FastRoute {
 
 const routes = new WeakMap<Server, FastPath>();
 
+/** Characters that make `parseurl` (Express's `req.query`) parse a URL with `url.parse`. */
+const ODD_URL = /[\t\n\f\r #\u00a0\ufeff]/;
+
 /**
- * The message path (`POST /mcp`, `POST /message`) served without Express's router and Nest's
- * router proxy, which took most of the CPU of a request (docs/benchmarks.md), and `GET /sse`
- * served without them and without Express's prototypes, which cost an idle stream memory. It runs
+ * The message path (`POST /mcp`, `POST /message`) and `GET /sse` served without Express's router
+ * and Nest's router proxy, which took most of the CPU of a request (docs/benchmarks.md), and
+ * without Express's prototypes, which cost an idle stream memory and every request CPU. It runs
  * the same code in the same order as the Express path, on the same objects:
  *
  * 1. what `app.handle` does: `X-Powered-By`, `req.res`/`res.req`, Express's request and response
  *    prototypes (so `res.status().json()`, `req.query`, `req.ip`, `res.locals` work as before),
- *    `res.locals`. For `GET /sse` the prototypes are left out when nothing on its road needs them
- *    (`bare`): each request and response given Express's prototypes gets V8 hidden classes of its
- *    own (about 2 KB per idle stream, docs/benchmarks.md). They are given only if the request is
- *    refused with an exception (Nest's `ExceptionsHandler` answers with `res.status().json()`);
+ *    `res.locals`. The prototypes are left out when nothing on the road needs them (`bare`; the
+ *    routes' code uses Node's API and `sendJson`/`sendEmpty`/`sendHtml`): each request and
+ *    response given Express's prototypes gets V8 hidden classes of its own (about 2 KB per idle
+ *    stream, docs/benchmarks.md), and the swap and the polymorphic code after it cost every
+ *    message POST CPU. They are given only if the request is refused with an exception
+ *    (Nest's `ExceptionsHandler` answers with `res.status().json()`), and `POST /message` keeps them
+ *    when its URL is one Express's `req.query` would parse with `url.parse` (see `sessionIdOf`);
  * 2. the application-level middlewares Express held when this path was installed, i.e. those
  *    registered before Nest's own at init: the hook layer of Nest's ExpressAdapter, the CORS
  *    middleware of `app.enableCors` (when CORS is on);
@@ -76,18 +83,20 @@ const routes = new WeakMap<Server, FastPath>();
 export class FastPath {
   /** Requests this path answered (for tests). */
   served = 0;
-  /** Of those, requests started without Express's prototypes (`GET /sse`, for tests). */
+  /** Of those, requests started without Express's prototypes (for tests). */
   servedBare = 0;
   /** Off: every request goes to Express (the parity test compares both). */
   disabled = false;
   private eligible: boolean | undefined;
   /**
-   * Whether `GET /sse` may skip Express's prototypes: the middlewares before Nest's are only
+   * Whether the routes may skip Express's prototypes: the middlewares before Nest's are only
    * Node-level ones (the hook layer of Nest's ExpressAdapter with no hook set, the CORS
    * middleware), and `trust proxy` is off (so Express's `req.ip`, which the
    * rate-limit guard reads, is the socket's address, its fallback without the prototype).
    */
   private bare = false;
+  /** Express parses queries with its default, `querystring.parse` (see `sessionIdOf`). */
+  private bareQuery = false;
   private readonly express: Application & { request: object; response: object };
   private poweredBy = true;
   private readonly steps: Step[];
@@ -120,18 +129,18 @@ export class FastPath {
     const mcp = app.get(StreamableHttpController);
     const sse = app.get(SseController);
     this.mcp = {
-      nodeLevel: false,
+      nodeLevel: true,
       classRef: StreamableHttpController,
       handler: StreamableHttpController.prototype.post,
       status: statusOf(StreamableHttpController.prototype.post, 201),
       call: (req, res) => mcp.post(req, res),
     };
     this.message = {
-      nodeLevel: false,
+      nodeLevel: true,
       classRef: SseController,
       handler: SseController.prototype.message,
       status: statusOf(SseController.prototype.message, 201),
-      call: (req, res) => sse.message(req.query['sessionId'] as string | undefined, req, res),
+      call: (req, res) => sse.message(this.sessionIdOf(req), req, res),
     };
     this.sse = {
       nodeLevel: true,
@@ -164,7 +173,7 @@ export class FastPath {
     if (this.poweredBy) res.setHeader('X-Powered-By', 'Express');
     req.res = res;
     res.req = req;
-    if (route.nodeLevel && this.bare) this.servedBare++;
+    if (route.nodeLevel && this.bare && (route !== this.message || (this.bareQuery && !ODD_URL.test(req.url)))) this.servedBare++;
     else this.dress(req, res);
     if (!res.locals) res.locals = Object.create(null);
     req.originalUrl = req.url;
@@ -189,6 +198,19 @@ export class FastPath {
     };
     req.next = next;
     next();
+  }
+
+  /**
+   * `@Query('sessionId')` of `POST /message`: Express's `req.query` when the request has Express's
+   * prototype, else what it computes: the query of `parseurl` (the text after the first `?` of a
+   * URL without the characters that make it fall back to `url.parse`, see `ODD_URL`) through
+   * Express 5's default "simple" query parser, `querystring.parse` (checked in `checkEligible`).
+   */
+  private sessionIdOf(req: Request): string | undefined {
+    if (Object.getPrototypeOf(req) === this.express.request) return req.query['sessionId'] as string | undefined;
+    const url = req.url;
+    const start = url.indexOf('?');
+    return parseQuery(start < 0 ? '' : url.slice(start + 1))['sessionId'] as string | undefined;
   }
 
   /** What Nest's router-execution-context does: guards, the handler's status, the handler. */
@@ -234,6 +256,7 @@ export class FastPath {
     const stack = (this.express as unknown as { router: { stack: Layer[] } }).router.stack;
     if (this.before.some((layer, i) => layer.slash !== true || layer.route !== undefined || stack[i] !== layer)) return false;
     this.poweredBy = this.express.enabled('x-powered-by');
+    this.bareQuery = this.express.get('query parser fn') === parseQuery;
     this.bare = !this.express.enabled('trust proxy') && this.before.every((layer) => this.isNestHook(layer) || layer.handle.name === 'corsMiddleware');
     if (config.getGlobalPrefix() !== '' || config.getVersioning() !== undefined) return false;
     if (config.getGlobalFilters().length > 0 || config.getGlobalPipes().length > 0 || config.getGlobalInterceptors().length > 0) return false;

@@ -15,3 +15,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
 }
+
+/** `res.status(status).end()`: the status and no body. */
+export function sendEmpty(res: ServerResponse, status: number): void {
+  res.statusCode = status;
+  res.end();
+}
+
+/**
+ * `res.status(status).send(text)` for a string, written straight to Node's response: Express 5
+ * sends it as `Content-Type: text/html; charset=utf-8` with its `Content-Length` (no ETag: it is
+ * off). Only for POST answers (Express would check freshness for GET and HEAD).
+ */
+export function sendHtml(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}

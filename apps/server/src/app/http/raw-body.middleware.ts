@@ -4,6 +4,7 @@ import { raw } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { ErrorCode, failure } from '@sanctum/protocol';
 import { APP_CONFIG } from '../config/config';
+import { sendJson } from './json-reply';
 import type { AppConfig } from '../config/config';
 
 /**
@@ -28,7 +29,7 @@ export class RawBodyMiddleware implements NestMiddleware {
         type === 'entity.too.large'
           ? `Request body too large: the limit is ${(err as { limit?: number }).limit ?? 'configured by MCP_MAX_BODY_BYTES'} bytes.`
           : `Request body could not be read: ${(err as Error).message}.`;
-      res.status(status).json(failure(null, { code: status === 413 ? ErrorCode.InvalidRequest : ErrorCode.ParseError, message }));
+      sendJson(res, status, failure(null, { code: status === 413 ? ErrorCode.InvalidRequest : ErrorCode.ParseError, message }));
     });
   }
 }

@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { MODERN_METHODS, ModernEra } from '../mcp/modern-era.service';
 import { ToolCatalogService } from '../mcp/tool-catalog.service';
+import { sendEmpty, sendJson } from '../http/json-reply';
 import { principalOf } from '../security/request-guard.middleware';
 import { SseSink } from './sse-sink';
 
@@ -48,16 +49,16 @@ export class ModernHttpTransport {
       if (isRequest(message) && message.method === Method.ToolsCall) this.checkParams(message, header);
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
-      res.status(400).json(err.toResponse(id));
+      sendJson(res, 400, err.toResponse(id));
       return;
     }
     // Notifications (and stray responses): this revision defines none from client to server over HTTP.
     if (!isRequest(message)) {
-      res.status(202).end();
+      sendEmpty(res, 202);
       return;
     }
     if (!(MODERN_METHODS as readonly string[]).includes(message.method)) {
-      res.status(404).json(this.era.methodNotFound(message).toResponse(message.id));
+      sendJson(res, 404, this.era.methodNotFound(message).toResponse(message.id));
       return;
     }
     if (message.method === ModernMethod.Listen) {
@@ -91,7 +92,7 @@ export class ModernHttpTransport {
         this.logger.debug?.(`${request.method} ${JSON.stringify(request.id)}: the client went away first; the call was cancelled.`, 'StreamableHttp');
         return;
       }
-      res.status(answer.status).json(answer.response);
+      sendJson(res, answer.status, answer.response);
     } finally {
       session.close('request answered');
     }
@@ -123,7 +124,7 @@ export class ModernHttpTransport {
     const principal = principalOf(res);
     const refusal = this.era.listenRefusal(principal);
     if (refusal) {
-      res.status(503).json(new RpcError(ErrorCode.ConnectionClosed, refusal).toResponse(request.id));
+      sendJson(res, 503, new RpcError(ErrorCode.ConnectionClosed, refusal).toResponse(request.id));
       return;
     }
     let sink: SseSink | undefined;
@@ -133,7 +134,7 @@ export class ModernHttpTransport {
     };
     const opened = this.era.listen(request, send, () => sink?.end(), principal);
     if ('error' in opened) {
-      res.status(200).json(opened.error);
+      sendJson(res, 200, opened.error);
       return;
     }
     if (sink === undefined || sink.closed || opened.listener.ended) return;

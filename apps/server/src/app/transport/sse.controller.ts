@@ -8,7 +8,7 @@ import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@
 import { Session, SessionRegistry, connectLegacySse } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { sendJson } from '../http/json-reply';
+import { sendEmpty, sendHtml, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
@@ -84,6 +84,7 @@ export class SseController {
     }
   }
 
+  /** Node's API only as well (`sendJson`, `sendEmpty`, `sendHtml`): the fast path serves it bare. */
   @Post('message')
   @HttpCode(202)
   async message(@Query('sessionId') sessionId: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
@@ -97,7 +98,7 @@ export class SseController {
         const response = await this.dispatcher.handlePayload(payload, session);
         // A body with nothing dispatchable is a bad request, with or without a session.
         const unreadable = payload.items.every((item) => !item.ok);
-        if (response === null) res.status(202).end();
+        if (response === null) sendEmpty(res, 202);
         else sendJson(res, unreadable ? 400 : 200, response); // what res.status().json() sends
       } finally {
         session.close();
@@ -108,7 +109,9 @@ export class SseController {
     const session = this.sessions.get(sessionId);
     // Another key's session is answered like an unknown one: its existence is not disclosed.
     if (!session || session.transport !== 'sse' || session.owner !== principalOf(res)) {
-      res.status(404).json(
+      sendJson(
+        res,
+        404,
         failure(null, {
           code: ErrorCode.ConnectionClosed,
           message: `Session not found: '${sessionId}'. Open a new stream with GET /sse and post to the endpoint it announces.`,
@@ -120,10 +123,10 @@ export class SseController {
     if (invalid) {
       // Nothing here can be dispatched: tell the poster directly.
       const responses = payload.items.map((item) => (item.ok ? null : item.response));
-      res.status(400).json(payload.batch ? responses : responses[0]);
+      sendJson(res, 400, payload.batch ? responses : responses[0]);
       return;
     }
-    res.status(202).send('Accepted');
+    sendHtml(res, 202, 'Accepted');
     const response = await this.dispatcher.handlePayload(payload, session);
     if (response === null) return;
     for (const message of Array.isArray(response) ? response : [response]) session.send(message);

@@ -20,7 +20,7 @@ import type { Session } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
-import { sendJson } from '../http/json-reply';
+import { sendEmpty, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../security/request-guard.middleware';
 import { SessionLimits } from '../security/session-limits';
@@ -53,7 +53,7 @@ function isJson(req: Request): boolean {
 }
 
 function reject(res: Response, status: number, code: number, message: string): void {
-  res.status(status).json(failure(null, { code, message }));
+  sendJson(res, status, failure(null, { code, message }));
 }
 
 /**
@@ -68,6 +68,10 @@ function reject(res: Response, status: number, code: number, message: string): v
  * to resume from, and the standalone stream must not carry responses, so the late response is
  * dropped (logged at debug). Clients cancel with `notifications/cancelled`; DELETE and the idle
  * reaper end the session, which aborts whatever still runs.
+ *
+ * Only Node's request and response API is used (plus `res.locals`; answers through `sendJson`,
+ * `sendEmpty`, the bytes Express's `res.status().json()`/`.end()` send): the fast path serves
+ * `POST /mcp` without Express's request and response prototypes (http/fast-path.ts).
  */
 @Controller('mcp')
 export class StreamableHttpController {
@@ -119,7 +123,7 @@ export class StreamableHttpController {
     const claimedVersion = header(req, 'mcp-protocol-version');
     if (claimedVersion !== undefined && isModernVersion(claimedVersion)) {
       const id = !payload.batch && requests.length === 1 ? requests[0].id : null;
-      res.status(400).json(missingEnvelope(claimedVersion).toResponse(id));
+      sendJson(res, 400, missingEnvelope(claimedVersion).toResponse(id));
       return;
     }
 
@@ -153,8 +157,8 @@ export class StreamableHttpController {
       // Notifications and client responses only: 202 with no body, or 400 with what could not be read.
       streams.touch();
       const errors = await this.dispatcher.handlePayload(payload, session);
-      if (errors === null) res.status(202).end();
-      else res.status(400).json(errors);
+      if (errors === null) sendEmpty(res, 202);
+      else sendJson(res, 400, errors);
       return;
     }
 
@@ -223,7 +227,7 @@ export class StreamableHttpController {
     if (!this.checkVersion(req, res)) return;
     const { session } = found;
     if (this.sessions.remove(session.id, 'session ended by the client')) this.logger.log(`Session ended: ${session.id}`, 'Sessions');
-    res.status(204).end();
+    sendEmpty(res, 204);
   }
 
   private async initialize(payload: ParsedPayload, principal: string, res: Response): Promise<void> {
@@ -245,19 +249,15 @@ export class StreamableHttpController {
     if (response === null || Array.isArray(response) || isFailure(response)) {
       // The client learns nothing it could use: no session is kept.
       this.sessions.remove(session.id, 'initialize failed');
-      res.status(200).json(response);
+      sendJson(res, 200, response);
       return;
     }
     this.logger.log(`Session started: ${session.id}`, 'Sessions');
     res.setHeader('Mcp-Session-Id', session.id);
-    res.status(200).json(response);
+    sendJson(res, 200, response);
   }
 
   private async answerWithJson(res: Response, payload: ParsedPayload, session: Session, streams: SessionStreams): Promise<void> {
-    let gone = false;
-    res.on('close', () => {
-      if (!res.writableFinished) gone = true;
-    });
     streams.beginRequest();
     let response: JsonRpcResponse | JsonRpcResponse[] | null;
     try {
@@ -265,12 +265,13 @@ export class StreamableHttpController {
     } finally {
       streams.endRequest();
     }
-    if (gone) {
+    // Closed before the answer: Node marks a response destroyed when its connection closes first.
+    if (res.destroyed) {
       this.logger.debug?.(`Session ${session.id}: the client disconnected before its response was ready; dropped.`, 'StreamableHttp');
       return;
     }
-    if (response === null) res.status(202).end();
-    else sendJson(res, 200, response); // the hot path of POST /mcp: what res.status(200).json() sends
+    if (response === null) sendEmpty(res, 202);
+    else sendJson(res, 200, response); // the hot path of POST /mcp
   }
 
   private async answerWithStream(
