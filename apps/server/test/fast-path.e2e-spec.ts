@@ -54,20 +54,6 @@ function openStream(port: number, path: string, headers: Record<string, string>)
   });
 }
 
-/** A request with a body of exactly these bytes and the headers as given (a Content-Length, not chunked, when given). */
-function rawBytes(port: number, method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const ACCEPT = 'application/json, text/event-stream';
 const rpc = (id: number, method: string, params?: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
 const bearer = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}` });
@@ -91,7 +77,7 @@ async function exchange(gateway: RunningGateway): Promise<Array<{ name: string; 
   };
   const mcp = (key: string, extra: Record<string, string> = {}): Record<string, string> => ({ ...json, Accept: ACCEPT, ...bearer(key), ...extra });
   const sendBytes = async (name: string, path: string, headers: Record<string, string>, body: Buffer): Promise<Reply> => {
-    const reply = await rawBytes(gateway.port, 'POST', path, headers, body);
+    const reply = await raw(gateway.port, 'POST', path, headers, body);
     out.push({ name, reply });
     return reply;
   };

@@ -10,7 +10,7 @@ export interface Reply {
  * Raw HTTP on loopback with the header names and values exactly as given: fetch lower-cases names
  * and cannot set Host or a forbidden Origin.
  */
-export function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+export function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Reply> {
   return new Promise((resolvePromise, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let data = '';
@@ -19,7 +19,11 @@ export function raw(port: number, method: string, path: string, headers: Record<
       res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
     });
     req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
+    // A string body is written, then the request ended: chunked unless the headers give a
+    // Content-Length. A Buffer is sent in one piece with end(): Node adds its Content-Length.
+    if (typeof body === 'string') {
+      req.write(body);
+      req.end();
+    } else req.end(body);
   });
 }

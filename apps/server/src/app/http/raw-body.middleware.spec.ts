@@ -8,10 +8,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { raw } from 'express';
-import { ErrorCode, failure } from '@sanctum/protocol';
 import type { AppConfig } from '../config/config';
 import { sendJson } from './json-reply';
-import { RawBodyMiddleware } from './raw-body.middleware';
+import { RawBodyMiddleware, sendBodyError } from './raw-body.middleware';
 
 const LIMIT = 2048;
 
@@ -22,14 +21,8 @@ function expressRaw(): Use {
   const parser = raw({ type: () => true, limit: LIMIT });
   return (req, res, next) =>
     parser(req as never, res as never, (err?: unknown) => {
-      if (!err) return next();
-      const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 400;
-      const type = (err as { type?: unknown }).type;
-      const message =
-        type === 'entity.too.large'
-          ? `Request body too large: the limit is ${(err as { limit?: number }).limit ?? 'configured by MCP_MAX_BODY_BYTES'} bytes.`
-          : `Request body could not be read: ${(err as Error).message}.`;
-      sendJson(res, status, failure(null, { code: status === 413 ? ErrorCode.InvalidRequest : ErrorCode.ParseError, message }));
+      if (!err) next();
+      else sendBodyError(res, err);
     });
 }
 
@@ -64,7 +57,8 @@ function send(port: number, method: string, headers: Record<string, string>, bod
       res.setEncoding('utf8');
       res.on('data', (c: string) => (data += c));
       res.on('end', () => {
-        const { date: _date, ...rest } = res.headers;
+        const rest = { ...res.headers };
+        delete rest.date;
         resolve({ status: res.statusCode ?? 0, headers: rest, body: data });
       });
     });

@@ -21,6 +21,20 @@ function bodyError(status: number, message: string, type: string, limit?: number
   return { status, message, type, limit };
 }
 
+/**
+ * Answer a body-reading failure (ours or `express.raw`'s) as a JSON-RPC error with its HTTP
+ * status: 413 with -32600 for an over-long body, else -32700 "could not be read".
+ */
+export function sendBodyError(res: ServerResponse, err: unknown): void {
+  const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 400;
+  const type = (err as { type?: unknown }).type;
+  const message =
+    type === 'entity.too.large'
+      ? `Request body too large: the limit is ${(err as { limit?: number }).limit ?? 'configured by MCP_MAX_BODY_BYTES'} bytes.`
+      : `Request body could not be read: ${(err as Error).message}.`;
+  sendJson(res, status, failure(null, { code: status === 413 ? ErrorCode.InvalidRequest : ErrorCode.ParseError, message }));
+}
+
 /** on-finished's `isFinished` for a request: nothing more will be read from it. */
 function isFinished(req: IncomingMessage): boolean {
   const socket = req.socket;
@@ -55,14 +69,8 @@ export class RawBodyMiddleware implements NestMiddleware {
 
   use(req: BodyRequest, res: ServerResponse, next: (err?: unknown) => void): void {
     const answer = (err?: unknown): void => {
-      if (!err) return next();
-      const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 400;
-      const type = (err as { type?: unknown }).type;
-      const message =
-        type === 'entity.too.large'
-          ? `Request body too large: the limit is ${(err as { limit?: number }).limit ?? 'configured by MCP_MAX_BODY_BYTES'} bytes.`
-          : `Request body could not be read: ${(err as Error).message}.`;
-      sendJson(res, status, failure(null, { code: status === 413 ? ErrorCode.InvalidRequest : ErrorCode.ParseError, message }));
+      if (!err) next();
+      else sendBodyError(res, err);
     };
     const encoding = req.headers['content-encoding'];
     if (encoding && encoding.toLowerCase() !== 'identity') {
