@@ -1,3 +1,4 @@
+import { isPlainObject } from '@sanctum/protocol';
 import type { ParameterSpec } from '@sanctum/protocol';
 
 /** Arguments as an agent sent them, keyed by the canonical parameter name. */
@@ -8,9 +9,6 @@ export function keyFor(name: string): string {
   return name.replace(/_/g, '-').toLowerCase();
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export interface NormalizedArguments {
   /** Arguments keyed by the parameter's declared name. */

@@ -1,5 +1,5 @@
 import type { CallToolResult, ContentBlock } from '@sanctum/protocol';
-import { ToolErrorCode, toolError } from '@sanctum/protocol';
+import { ToolErrorCode, isPlainObject, toolError } from '@sanctum/protocol';
 import type { RunResult } from './runner';
 
 /** Longest stderr excerpt quoted in an error result. */
@@ -16,9 +16,6 @@ function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function valueResult(value: unknown): CallToolResult {
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };

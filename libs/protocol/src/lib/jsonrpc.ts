@@ -39,7 +39,8 @@ export interface JsonRpcFailure {
 export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;
 export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -48,16 +49,16 @@ export function isRequestId(value: unknown): value is RequestId {
 }
 
 export function isRequest(message: unknown): message is JsonRpcRequest {
-  return isObject(message) && typeof message['method'] === 'string' && 'id' in message;
+  return isPlainObject(message) && typeof message['method'] === 'string' && 'id' in message;
 }
 
 export function isNotification(message: unknown): message is JsonRpcNotification {
-  return isObject(message) && typeof message['method'] === 'string' && !('id' in message);
+  return isPlainObject(message) && typeof message['method'] === 'string' && !('id' in message);
 }
 
 export function isResponse(message: unknown): message is JsonRpcResponse {
   return (
-    isObject(message) &&
+    isPlainObject(message) &&
     !('method' in message) &&
     'id' in message &&
     ('result' in message || 'error' in message)

@@ -5,6 +5,7 @@
  * headers must agree with the body, and how results are stamped. Transports apply them.
  */
 import { ErrorCode, RpcError } from './errors';
+import { isPlainObject } from './jsonrpc';
 import type { JsonRpcMessage } from './jsonrpc';
 import { isLoggingLevel } from './mcp';
 import type { LoggingLevel } from './mcp';
@@ -50,9 +51,6 @@ export const ModernMethod = {
 /** Methods whose Mcp-Name header mirrors a body field, and that field. */
 const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function metaOf(message: JsonRpcMessage): Record<string, unknown> | undefined {
   const params = 'params' in message ? message.params : undefined;

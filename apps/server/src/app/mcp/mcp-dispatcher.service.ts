@@ -11,6 +11,7 @@ import {
   ToolErrorCode,
   isLoggingLevel,
   isNotification,
+  isPlainObject,
   isRequest,
   isRequestId,
   loggingLevelPasses,
@@ -29,9 +30,6 @@ import { argumentProblems } from './argument-limits';
 import { SERVER_INFO } from './server-info';
 import { ToolCatalogService } from './tool-catalog.service';
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
 @Injectable()

@@ -10,6 +10,7 @@ import {
   ModernMethod,
   RpcError,
   isFailure,
+  isPlainObject,
   stampModernResult,
   success,
 } from '@sanctum/protocol';
@@ -47,9 +48,6 @@ export interface ModernAnswer {
   response: JsonRpcResponse;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The stateless era (MCP 2026-07-28) over the same catalog, executor and dispatcher as the 2025

@@ -11,16 +11,11 @@ import { MODERN_METHODS, ModernEra } from '../mcp/modern-era.service';
 import { ToolCatalogService } from '../mcp/tool-catalog.service';
 import { sendEmpty, sendJson } from '../http/json-reply';
 import { principalOf } from '../security/request-guard.middleware';
+import { hasProgressToken } from './response-mode';
 import { SseSink } from './sse-sink';
 
 function frame(message: unknown): string {
   return formatSseEvent({ event: 'message', data: JSON.stringify(message) });
-}
-
-function wantsProgress(request: JsonRpcRequest): boolean {
-  const meta = request.params?.['_meta'];
-  const token = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['progressToken'] : undefined;
-  return typeof token === 'string' || typeof token === 'number';
 }
 
 /**
@@ -65,7 +60,7 @@ export class ModernHttpTransport {
       this.listen(req, res, message);
       return;
     }
-    const streamed = message.method === Method.ToolsCall && (wantsProgress(message) || envelope.logLevel !== undefined);
+    const streamed = message.method === Method.ToolsCall && (hasProgressToken(message) || envelope.logLevel !== undefined);
     await (streamed ? this.answerWithStream(req, res, message, envelope) : this.answerWithJson(res, message, envelope));
   }
 

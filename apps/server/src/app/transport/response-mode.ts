@@ -3,9 +3,11 @@ import type { JsonRpcRequest } from '@sanctum/protocol';
 /** How a Streamable HTTP POST that carries requests is answered. */
 export type ResponseMode = 'json' | 'sse';
 
-function progressToken(request: JsonRpcRequest): unknown {
+/** Whether the request asked for progress notifications (`_meta.progressToken`, a string or number). */
+export function hasProgressToken(request: JsonRpcRequest): boolean {
   const meta = request.params?.['_meta'];
-  return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['progressToken'] : undefined;
+  const token = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['progressToken'] : undefined;
+  return typeof token === 'string' || typeof token === 'number';
 }
 
 /**
@@ -16,10 +18,5 @@ function progressToken(request: JsonRpcRequest): unknown {
  * can precede the response on the same stream.
  */
 export function responseModeFor(requests: readonly JsonRpcRequest[]): ResponseMode {
-  return requests.some((r) => {
-    const token = progressToken(r);
-    return typeof token === 'string' || typeof token === 'number';
-  })
-    ? 'sse'
-    : 'json';
+  return requests.some(hasProgressToken) ? 'sse' : 'json';
 }
