@@ -43,6 +43,6 @@ export async function createApp(config: AppConfig, logger: LoggerService, extens
       maxAge: 600,
     });
   }
-  installFastPath(app); // POST /mcp and /message without Express's router (same checks, same order)
+  installFastPath(app); // POST /mcp, POST /message and GET /sse in front of Express (same checks, same order)
   return app;
 }
