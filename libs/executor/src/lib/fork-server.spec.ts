@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildChildEnv } from './child-env';
-import { ForkServer, runForked } from './fork-server';
+import { FORK_SERVER_SCRIPT, ForkServer, runForked } from './fork-server';
 import type { ForkServerEvent } from './fork-server';
 import { resolvePython } from './interpreter';
 import { mapRunResult } from './result';
@@ -339,6 +340,33 @@ describe('ForkServer: kills, caps and streaming, as runProcess', () => {
     expect(seen.map(([line]) => line)).toEqual(['step 0', 'step 1', 'step 2']);
     expect(seen[0][1]).toBeLessThan(ended - 400);
     expect(seen[1][1]).toBeLessThan(ended - 150);
+  });
+});
+
+describe('ForkServer: the Python side is the file fork_server.py', () => {
+  it('runs as `<python> <path>/fork_server.py <socket> <python>`: a short command line that ps can show', () => {
+    const pid = server.stats().pid;
+    expect(pid).toEqual(expect.any(Number));
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const [python, script, socket, argv0, ...rest] = cmdline.replace(/\0$/, '').split('\0');
+    expect({ python, script, argv0, rest }).toEqual({ python: PYTHON, script: FORK_SERVER_SCRIPT, argv0: PYTHON, rest: [] });
+    expect(basename(script)).toBe('fork_server.py');
+    expect(socket).toMatch(/\/sanctum-fork-[^/]+\/s$/);
+    expect(cmdline.length).toBeLessThan(1_000);
+  });
+
+  it('reports an exception inside the server with the real file and line of fork_server.py', async () => {
+    // The first control line must carry the spawn environment: without it _serve raises KeyError.
+    const child = spawn(PYTHON, [FORK_SERVER_SCRIPT, join(workDir, 'unused-socket'), PYTHON], { cwd: '/', env: baseEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.stdin.end('{}\n');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    const line = readFileSync(FORK_SERVER_SCRIPT, 'utf8').split('\n').findIndex((text) => text.includes("json.loads(line)['env']")) + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(stderr).toContain(`File "${FORK_SERVER_SCRIPT}", line ${line}, in _serve`);
+    expect(stderr).toMatch(/KeyError: 'env'\s*$/);
   });
 });
 

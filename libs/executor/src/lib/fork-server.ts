@@ -6,9 +6,15 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FORK_SERVER_SOURCE } from './fork-server.source';
 import { ProcessRun, killGroup, runProcess } from './runner';
 import type { RunOptions, RunResult } from './runner';
+
+/**
+ * The Python side, a real file beside this module: `libs/executor/src/lib` when run from source,
+ * and beside `main.js` in the webpack bundle (apps/server/webpack.config.cjs emits it as an asset;
+ * bundled code's `__dirname` is main.js's folder).
+ */
+export const FORK_SERVER_SCRIPT = join(__dirname, 'fork_server.py');
 
 /** After the fork server failed, Python plugins are spawned for this long before it is started again. */
 export const FORK_SERVER_DEFAULT_RETRY_MS = 30_000;
@@ -31,6 +37,8 @@ export type ForkServerEvent =
 export interface ForkServerOptions {
   /** The interpreter, exactly as spawned plugins get it (it becomes sys.executable and argv[0]). */
   python: string;
+  /** The fork server's Python file (default FORK_SERVER_SCRIPT). */
+  script?: string;
   /**
    * The environment of the server process, read at each start: the part of a plugin's environment
    * that every call shares (see ExecutorService.childEnv). A call whose environment differs from it
@@ -117,6 +125,7 @@ class ForkServerProcess {
 
   constructor(
     private readonly python: string,
+    private readonly script: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly options: { startTimeoutMs: number; setupTimeoutMs: number },
     private readonly hooks: ProcessHooks,
@@ -150,7 +159,7 @@ class ForkServerProcess {
     let child: ChildProcess;
     try {
       // Its own process group (detached): a Ctrl-C in the gateway's terminal does not reach it.
-      child = spawn(this.python, ['-c', FORK_SERVER_SOURCE, socketPath, this.python], {
+      child = spawn(this.python, [this.script, socketPath, this.python], {
         cwd: '/',
         env: this.env,
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -472,6 +481,7 @@ export class ForkServer {
     this.startedAt = performance.now();
     const server = new ForkServerProcess(
       this.options.python,
+      this.options.script ?? FORK_SERVER_SCRIPT,
       this.options.env(),
       {
         startTimeoutMs: this.options.startTimeoutMs ?? FORK_SERVER_DEFAULT_START_TIMEOUT_MS,

@@ -1,18 +1,22 @@
-// The Python side of the fork server (see fork-server.ts), run as `python -c FORK_SERVER_SOURCE
-// <socket path> <python argv[0]>`. Kept as a string constant so the webpack bundle carries it (the
-// bundle has no assets to read at runtime). Python 3.8+, standard library only, POSIX.
-//
-// The parent pre-imports common modules, then loops on select(stdin, SIGCHLD wakeup fd): each
-// request connects two stream sockets to the gateway and forks. The child makes itself look like
-// `python cli.py ...` spawned by the gateway (own session and process group, default signal
-// handlers, stdin /dev/null, stdout/stderr the sockets, cwd, exact environment, argv, __main__,
-// sys.path[0], unbuffered UTF-8 stdio), runs the script at module level, then finalizes as the
-// interpreter would (non-daemon threads, atexit, flush) and _exits. A call the warm copy cannot
-// reproduce exactly (startup-relevant environment differs, or the plugin folder shadows a module
-// imported here) execs a fresh interpreter in the prepared child instead.
-//
-// Never edit the Python without running libs/executor/src/lib/fork-server.spec.ts.
-export const FORK_SERVER_SOURCE = String.raw`# Sanctum MCP Python fork server (run as: python -c <this source> <socket path> <python argv[0]>).
+# Sanctum MCP Python fork server (see fork-server.ts, which starts it and speaks its protocol).
+#
+# Run as: <python> fork_server.py <socket path> <python argv[0]>, with cwd '/', in its own process
+# group. Standard library only, POSIX. Python 3.9+: it gives each script the absolute __file__ that
+# 'python cli.py' gives since 3.9 (3.8 kept it relative; 3.7 lacks signal.valid_signals). Never edit
+# it without running libs/executor/src/lib/fork-server.spec.ts; `nx run executor:lint-python`
+# compiles and lints it.
+#
+# The parent pre-imports common modules, then loops on select(stdin, SIGCHLD wakeup fd): each
+# request connects two stream sockets to the gateway and forks. The child makes itself look like
+# `python cli.py ...` spawned by the gateway (own session and process group, default signal
+# handlers, stdin /dev/null, stdout/stderr the sockets, cwd, exact environment, argv, __main__,
+# sys.path[0], unbuffered UTF-8 stdio), runs the script at module level, then finalizes as the
+# interpreter would (non-daemon threads, atexit, flush) and _exits. A call the warm copy cannot
+# reproduce exactly (startup-relevant environment differs, or the plugin folder shadows a module
+# imported here) execs a fresh interpreter in the prepared child instead.
+#
+# No module docstring: this module's dunder globals are the template of each child's __main__,
+# and a script without a docstring has __doc__ None.
 #
 # Control protocol, one JSON object per line:
 #   gateway -> server (stdin):   first {"env": {...}}, the environment this process was spawned with;
@@ -41,9 +45,9 @@ _SPAWN_ENV = {}
 _SOCKET_PATH = sys.argv[1]
 _PYTHON_ARGV0 = sys.argv[2]
 _SAFE_PATH = bool(getattr(sys.flags, 'safe_path', False) or sys.flags.isolated)
-# 'python -c' puts '' (the working directory) first on sys.path; the preloading below must not
+# 'python fork_server.py' puts this file's folder first on sys.path; the preloading below must not
 # pick modules up from there, and each child puts its script's folder in that place instead.
-if not _SAFE_PATH and sys.path and sys.path[0] == '':
+if not _SAFE_PATH and sys.path and sys.path[0] == os.path.dirname(os.path.realpath(__file__)):
     del sys.path[0]
 
 import signal
@@ -55,7 +59,6 @@ for _n in signal.valid_signals():
     except (OSError, ValueError):
         pass
 
-import errno
 import json
 import select
 import socket
@@ -618,4 +621,3 @@ if _job.code is not None:
         _job.interrupted = isinstance(_error, KeyboardInterrupt)
         del _error
 _finish(_job.status, getattr(_job, 'interrupted', False))
-`;
