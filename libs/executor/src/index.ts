@@ -1,14 +1,31 @@
-export * from './lib/argv';
-export * from './lib/child-env';
-export * from './lib/executor.constants';
-export * from './lib/executor.module';
+// The executor's public API: arguments to argv, the sandboxed plugin process, the Python fork
+// server, and the one mapping from a plugin's output or a tool's value to an MCP tool result.
+
+// The Nest module and the service it provides.
+export { ExecutorModule } from './lib/executor.module';
 export { EXECUTOR_OPTIONS } from './lib/executor.module-definition';
 export type { ExecutorLogger, ExecutorModuleOptions } from './lib/executor.module-definition';
-export * from './lib/executor.service';
-export * from './lib/fork-server';
-export * from './lib/interpreter';
-export * from './lib/launcher';
-export * from './lib/limiter';
-export * from './lib/result';
-export * from './lib/runner';
-export * from './lib/validate';
+export { ExecutorService } from './lib/executor.service';
+export type { ExecuteOptions, ExecutionOutcome, ExecutorStats, PluginCommandTarget } from './lib/executor.service';
+
+// Defaults of the options (the configuration table shows them).
+export { EXECUTOR_DEFAULT_QUEUE_LIMIT, defaultMaxConcurrency } from './lib/executor.constants';
+export { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT } from './lib/runner';
+export { FORK_SERVER_DEFAULT_RETRY_MS, FORK_SERVER_SCRIPT } from './lib/fork-server';
+export type { ForkServerState, ForkServerStats } from './lib/fork-server';
+
+// Arguments: checks before anything runs, and their rendering as argv.
+export { argumentProblems } from './lib/argument-limits';
+export type { ArgumentLimits } from './lib/argument-limits';
+export { validateArguments } from './lib/validate';
+export { renderArgv } from './lib/argv';
+export type { ToolArguments } from './lib/argv';
+
+// Processes and their results.
+export { runProcess } from './lib/runner';
+export type { OutputLimitExceeded, RunOptions, RunResult } from './lib/runner';
+export { mapRunResult, toolResultFromValue } from './lib/result';
+
+// The interpreter that runs cli.py plugins.
+export { resolvePython, resolvePythonCached } from './lib/interpreter';
+export type { InterpreterRecord, InterpreterStore, ResolvedPython } from './lib/interpreter';

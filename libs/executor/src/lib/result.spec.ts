@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@sanctum/protocol';
-import { STDERR_EXCERPT_CHARS, mapRunResult } from './result';
+import { STDERR_EXCERPT_CHARS, mapRunResult, toolResultFromValue } from './result';
 import type { RunResult } from './runner';
 
 const LABEL = 'demo.run';
@@ -168,5 +168,32 @@ describe('mapRunResult: failures', () => {
   it('quotes a stderr of exactly the cap without an ellipsis', () => {
     const stderr = 'y'.repeat(STDERR_EXCERPT_CHARS);
     expect(errorOf(mapRunResult(run({ exitCode: 1, stderr }), LABEL))?.message).toBe(`${LABEL} exited with code 1: ${stderr}`);
+  });
+});
+
+describe('toolResultFromValue: one mapping for a provider tool and a plugin', () => {
+  // A provider tool returning v and a plugin printing {"result": v} must give the same result.
+  it.each<[string, unknown, CallToolResult]>([
+    [
+      'an object',
+      { name: 'Ada', tags: ['a'] },
+      { content: [{ type: 'text', text: '{\n  "name": "Ada",\n  "tags": [\n    "a"\n  ]\n}' }], structuredContent: { name: 'Ada', tags: ['a'] } },
+    ],
+    ['an array', [1, 'two', { three: 3 }], { content: [{ type: 'text', text: '[\n  1,\n  "two",\n  {\n    "three": 3\n  }\n]' }] }],
+    ['a string', 'hello\nworld', { content: [{ type: 'text', text: 'hello\nworld' }] }],
+    ['a number', 42.5, { content: [{ type: 'text', text: '42.5' }] }],
+    ['a boolean', false, { content: [{ type: 'text', text: 'false' }] }],
+    ['null', null, { content: [{ type: 'text', text: 'null' }] }],
+    ['an object holding "result"', { result: 'x' }, { content: [{ type: 'text', text: '{\n  "result": "x"\n}' }], structuredContent: { result: 'x' } }],
+  ])('maps %s the same way from both', (_name, value, expected) => {
+    const fromProvider = toolResultFromValue(value);
+    const fromPlugin = mapRunResult(run({ stdout: `${JSON.stringify({ result: value })}\n` }), LABEL);
+    expect(fromProvider).toEqual(expected);
+    expect(fromPlugin).toEqual(expected);
+  });
+
+  it('gives a provider tool that returns nothing the empty text of a plugin that prints nothing', () => {
+    expect(toolResultFromValue(undefined)).toEqual({ content: [{ type: 'text', text: '' }] });
+    expect(toolResultFromValue(undefined)).toEqual(mapRunResult(run({ stdout: '' }), LABEL));
   });
 });

@@ -16,9 +16,15 @@ function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-
-function valueResult(value: unknown): CallToolResult {
+/**
+ * The one mapping from a tool's value to its result, for a plugin's `{"result": x}` (x) and for a
+ * provider tool's return value alike: a string as that text; an object as pretty JSON text and
+ * structuredContent; anything else (array, number, boolean, null) as pretty JSON text. A provider
+ * tool returning nothing (undefined) gets empty text, as a plugin printing nothing does.
+ */
+export function toolResultFromValue(value: unknown): CallToolResult {
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+  if (value === undefined) return { content: [{ type: 'text', text: '' }] };
   if (isPlainObject(value)) {
     return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
   }
@@ -54,7 +60,7 @@ function isContentBlock(value: unknown): value is ContentBlock {
  * - a run the gateway lost (the Python fork server died during it): `internal_error`;
  * - output past a cap: `plugin_error` naming the stream and the cap;
  * - stdout JSON `{"error": ...}` or a non-zero exit: `plugin_error` with the message or a stderr excerpt;
- * - stdout JSON `{"result": x}`: x as text (objects also as structuredContent);
+ * - stdout JSON `{"result": x}`: toolResultFromValue(x);
  * - stdout JSON `{"content": [...]}` of valid MCP content blocks: passed through;
  * - any other stdout: the text itself.
  */
@@ -104,7 +110,7 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
     return toolError(ToolErrorCode.PluginError, detail ? `${toolLabel} ${how}: ${detail}` : `${toolLabel} ${how} and printed nothing.`);
   }
   if (isJson && isPlainObject(parsed)) {
-    if ('result' in parsed) return valueResult(parsed['result']);
+    if ('result' in parsed) return toolResultFromValue(parsed['result']);
     const content = parsed['content'];
     if (Array.isArray(content) && content.length > 0 && content.every(isContentBlock)) {
       return { content };

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { APP_LOGGER } from '../logging/logger';
-import { ExecutorService, validateArguments } from '@sanctum/executor';
+import { ExecutorService, argumentProblems, toolResultFromValue, validateArguments } from '@sanctum/executor';
 import type { ToolEntry } from '@sanctum/discovery';
 import {
   JSONRPC_VERSION,
@@ -26,7 +26,6 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
-import { argumentProblems } from './argument-limits';
 import { SERVER_INFO } from './server-info';
 import { ToolCatalogService } from './tool-catalog.service';
 
@@ -262,10 +261,7 @@ export class McpDispatcher {
         return toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${entry.qualifiedName}: ${problems.join('; ')}.`);
       }
       try {
-        const value = await entry.source.invoke(args);
-        return isPlainObject(value)
-          ? { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value }
-          : { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }] };
+        return toolResultFromValue(await entry.source.invoke(args));
       } catch (err) {
         return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} failed: ${(err as Error).message}`);
       }
