@@ -1,13 +1,15 @@
-// The fast path (POST /mcp, POST /message and GET /sse served in front of Express, see
-// src/app/http/fast-path.ts; GET /sse without Express's request and response prototypes) must
-// answer exactly as the Express + Nest path does. Two gateways with the same configuration get the
-// same requests, one with the fast path and one with it off; status, headers and bodies must match
-// (dates, session ids and rate-limit clocks normalized).
+// The fast path (the route table's MCP routes served by a node:http listener in front of Express,
+// see src/app/http/fast-path.ts) must answer exactly as the Express path, where Nest middleware
+// serves the same table, does. Two gateways with the same configuration get the same requests, one
+// with the fast path and one with it off; status, headers and bodies must match (dates, session ids
+// and rate-limit clocks normalized). A module that configures Nest middleware (which only the
+// Express path could run) turns the fast path off with a warn line, and its middleware runs.
 import { request } from 'node:http';
-import type { Server } from 'node:http';
+import { Module } from '@nestjs/common';
+import type { MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fastPathOf } from '../src/app/http/fast-path';
+import { FastPath } from '../src/app/http/fast-path';
 import { GatewayHealthIndicators } from '../src/app/health/gateway.health';
 import { startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
@@ -187,9 +189,7 @@ describe('message fast path', () => {
   beforeAll(async () => {
     fast = await startGateway(ENV);
     slow = await startGateway(ENV);
-    const off = fastPathOf(slow.app.getHttpServer() as Server);
-    if (!off) throw new Error('no fast path installed');
-    off.disabled = true;
+    slow.app.get(FastPath).disabled = true;
   }, 60_000);
 
   afterAll(async () => {
@@ -250,11 +250,48 @@ describe('message fast path', () => {
     expect(byName.get('401 no key sse')?.headers['access-control-allow-origin']).toBe(ORIGIN);
     expect(byName.get('429 sse')?.headers['retry-after']).toBeDefined();
 
-    // The fast gateway served the message POSTs itself; the other one sent everything to Express.
-    expect(fastPathOf(fast.app.getHttpServer() as Server)?.served).toBe(viaFast.length - 2);
-    expect(fastPathOf(slow.app.getHttpServer() as Server)?.served).toBe(0);
-    // Every request it served started without Express's prototypes (GET /sse: the idle-stream
-    // memory saving; the POSTs: CPU).
-    expect(fastPathOf(fast.app.getHttpServer() as Server)?.servedBare).toBe(viaFast.length - 2);
+    // The fast gateway served the MCP routes itself; the other one sent everything to Express.
+    expect(fast.app.get(FastPath).served).toBe(viaFast.length - 2);
+    expect(slow.app.get(FastPath).served).toBe(0);
+    expect(fast.logs.filter((line) => line.includes('Fast path off'))).toEqual([]);
+  });
+});
+
+/** A team's module with Nest middleware for every path: the Express path would run it, the fast path cannot. */
+@Module({})
+class StampingModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+        res.setHeader('X-Team-Stamp', 'seen');
+        next();
+      })
+      .forRoutes('*path');
+  }
+}
+
+describe('fast path with Nest middleware from another module', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_WATCH: '0' }, [StampingModule]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('stays off and says why, so the middleware runs on the MCP routes too', async () => {
+    const warned = gateway.logs.filter((line) => line.includes('Fast path off'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/WARN: Fast path off: StampingModule configures Nest middleware/);
+    const message = await raw(gateway.port, 'POST', '/message', json, rpc(1, 'ping'));
+    expect(message.status).toBe(200);
+    expect(message.headers['x-team-stamp']).toBe('seen');
+    const sse = await openStream(gateway.port, '/sse', { Accept: 'text/event-stream' });
+    sse.close();
+    expect(sse.reply.status).toBe(200);
+    expect(sse.reply.headers['x-team-stamp']).toBe('seen');
+    expect(gateway.app.get(FastPath).served).toBe(0);
   });
 });

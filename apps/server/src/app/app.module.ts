@@ -1,6 +1,5 @@
-import { Module } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { Inject, Module, RequestMethod } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
@@ -12,8 +11,10 @@ import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config';
 import { GatewayHealthIndicators } from './health/gateway.health';
 import { HealthController } from './health/health.controller';
-import { RawBodyMiddleware } from './http/raw-body.middleware';
-import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { BodyReader } from './http/body-reader';
+import { FastPath } from './http/fast-path';
+import { GatewayRoutes } from './http/gateway-routes';
+import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
@@ -21,9 +22,10 @@ import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { ModernEra } from './mcp/modern-era.service';
 import { PluginWatcherService } from './mcp/plugin-watcher.service';
 import { ToolCatalogService } from './mcp/tool-catalog.service';
-import { RateLimitGuard } from './security/rate-limit.guard';
-import { RequestGuardMiddleware } from './security/request-guard.middleware';
+import { FrontDoor } from './security/front-door';
+import { RateLimit } from './security/rate-limit';
 import { SessionLimits } from './security/session-limits';
+import type { GatewayRequest, GatewayResponse } from './http/request-checks';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
 import { ProviderToolsExplorer } from './tools/provider-tools.explorer';
 import { ModernHttpTransport } from './transport/modern-http';
@@ -59,10 +61,10 @@ export class AppModule implements NestModule {
           forkExclude: config.forkExclude,
           logger,
         }),
-        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 60_000, limit: Math.max(1, config.rateLimitPerMinute) }] }),
         ...(extensions ?? []),
       ],
-      controllers: [SseController, StreamableHttpController, HealthController, MetricsController],
+      // The MCP routes are the route table's (http/routes.ts), mounted in configure(); these are Nest's.
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
@@ -90,15 +92,30 @@ export class AppModule implements NestModule {
         MetricsService,
         ProviderToolsExplorer,
         SessionLimits,
-        // One instance, also used by the message fast path (http/fast-path.ts).
-        ...(config.rateLimitPerMinute > 0 ? [RateLimitGuard, { provide: APP_GUARD, useExisting: RateLimitGuard }] : []),
+        SseController,
+        StreamableHttpController,
+        HttpMetrics,
+        FrontDoor,
+        BodyReader,
+        RateLimit,
+        GatewayRoutes,
+        FastPath,
         GatewayStatusTool,
       ],
     };
   }
 
+  constructor(@Inject(GatewayRoutes) private readonly routes: GatewayRoutes) {}
+
+  /**
+   * The route table on the Express path: every request's checks for every path, then each MCP
+   * route's own checks and handler (which answers: nothing after it runs). The fast path serves
+   * the same functions (http/fast-path.ts).
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware, RequestGuardMiddleware).forRoutes('*path');
-    consumer.apply(RawBodyMiddleware).forRoutes('message', 'mcp');
+    if (this.routes.everyRequest.length > 0) consumer.apply(...this.routes.everyRequest).forRoutes('*path');
+    for (const route of this.routes.routes) {
+      consumer.apply((req: GatewayRequest, res: GatewayResponse) => route.serve(req, res)).forRoutes({ path: route.path.slice(1), method: RequestMethod[route.method] });
+    }
   }
 }

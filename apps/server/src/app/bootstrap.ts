@@ -4,11 +4,8 @@ import { DiscoveryCache } from '@sanctum/discovery';
 import { resolvePythonCached } from '@sanctum/executor';
 import type { InterpreterStore } from '@sanctum/executor';
 import { AppModule } from './app.module';
-import { installFastPath } from './http/fast-path';
+import { FastPath } from './http/fast-path';
 import type { AppConfig } from './config/config';
-
-/** The MCP headers a browser client must be allowed to send and read. */
-export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID'];
 
 /**
  * The configuration with the Python interpreter resolved: MCP_PYTHON when set, else the
@@ -32,17 +29,12 @@ export async function withInterpreter(config: AppConfig, logger?: LoggerService)
 /** Build the Nest application (not yet listening). Shared by main.ts and the end-to-end tests. */
 export async function createApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, logger, extensions), { bodyParser: false, logger, abortOnError: false });
-  // JSON-RPC answers are never revalidated: skip Express's per-response SHA-1 ETag.
-  app.getHttpAdapter().getInstance().set('etag', false);
-  if (config.corsOrigins.length > 0) {
-    app.enableCors({
-      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
-      methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      allowedHeaders: MCP_CORS_HEADERS,
-      exposedHeaders: ['Mcp-Session-Id', 'MCP-Protocol-Version', 'WWW-Authenticate'],
-      maxAge: 600,
-    });
-  }
-  installFastPath(app); // POST /mcp, POST /message and GET /sse in front of Express (same checks, same order)
+  const express = app.getHttpAdapter().getInstance();
+  // JSON-RPC answers are never revalidated: skip Express's per-response SHA-1 ETag. No
+  // X-Powered-By either: it only tells an attacker what runs here, and the fast path sends none.
+  express.set('etag', false);
+  express.disable('x-powered-by');
+  // The MCP routes (http/routes.ts) in front of Express, same checks, same order; CORS is one of them.
+  app.get(FastPath).install(app, AppModule);
   return app;
 }

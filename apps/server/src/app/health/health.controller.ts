@@ -1,6 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { SkipThrottle } from '@nestjs/throttler';
 import type { HealthCheckResult, HealthIndicatorFunction } from '@nestjs/terminus';
 import { SessionRegistry } from '@sanctum/sessions';
 import { GatewayHealthIndicators } from './gateway.health';
@@ -14,7 +13,6 @@ export type GatewayHealth = { status: HealthCheckResult['status']; sessions: num
  * - `/health/live`: the process answers (liveness);
  * - `/health/ready`: plugins discovered, plugins folder present, interpreter starts, not shutting down.
  */
-@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,10 +1,8 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { MetricsService } from './metrics.service';
 
 /** `GET /metrics`: Prometheus text exposition. */
-@SkipThrottle()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

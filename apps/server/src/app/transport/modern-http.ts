@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { ErrorCode, Method, ModernMethod, RpcError, checkModernRequest, checkParamHeaders, isRequest, isRequestId } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
 import { formatSseEvent } from '@sanctum/sessions';
@@ -10,7 +9,8 @@ import { APP_LOGGER } from '../logging/logger';
 import { MODERN_METHODS, ModernEra } from '../mcp/modern-era.service';
 import { ToolCatalogService } from '../mcp/tool-catalog.service';
 import { sendEmpty, sendJson } from '../http/json-reply';
-import { principalOf } from '../security/request-guard.middleware';
+import { principalOf } from '../http/request-checks';
+import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';
 import { hasProgressToken } from './response-mode';
 import { SseSink } from './sse-sink';
 

@@ -1,8 +1,7 @@
-import { Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, Response } from 'express';
+import { parse as parseQuery } from 'node:querystring';
 import { APP_LOGGER } from '../logging/logger';
 import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
 import { Session, SessionRegistry, connectLegacySse } from '@sanctum/sessions';
@@ -10,23 +9,35 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { sendEmpty, sendHtml, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
-import { principalOf } from '../security/request-guard.middleware';
+import { principalOf } from '../http/request-checks';
+import type { GatewayRequest, GatewayResponse } from '../http/request-checks';
 import { SessionLimits } from '../security/session-limits';
 import { SseSink } from './sse-sink';
 
-/** What `GET /sse` needs of its request: Node's, plus what Express or the fast path set on it. */
-type SseRequest = IncomingMessage & { baseUrl?: string; next?: unknown };
+/** What `GET /sse` needs of its request: Node's, plus what Express sets on it (mount path, routing continuation). */
+type SseRequest = GatewayRequest & { next?: unknown };
 
-function bodyText(req: Request): string {
+function bodyText(req: GatewayRequest): string {
   return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
 }
 
 /**
- * The legacy HTTP+SSE transport (MCP 2024-11-05), which Letta and older clients use:
- * `GET /sse` opens a session stream, `POST /message?sessionId=` feeds it.
- * Streaming needs the raw response, so this is the one place that uses @Res().
+ * `sessionId` of the URL's query, parsed as Express 5's default query parser does
+ * (`querystring.parse`): a repeated parameter gives its values joined by commas.
  */
-@Controller()
+function sessionIdOf(req: GatewayRequest): string | undefined {
+  const url = req.url ?? '';
+  const start = url.indexOf('?');
+  const value = start < 0 ? undefined : parseQuery(url.slice(start + 1))['sessionId'];
+  return value === undefined ? undefined : String(value);
+}
+
+/**
+ * The legacy HTTP+SSE transport (MCP 2024-11-05), which Letta and older clients use:
+ * `GET /sse` opens a session stream, `POST /message?sessionId=` feeds it. The handlers of those
+ * routes in the route table (http/routes.ts); Node's request and response API only.
+ */
+@Injectable()
 export class SseController {
   constructor(
     private readonly sessions: SessionRegistry,
@@ -37,13 +48,11 @@ export class SseController {
   ) {}
 
   /**
-   * Only Node's request and response API is used here (plus `res.locals` and `req.baseUrl`): the
-   * fast path serves `GET /sse` without Express's request and response prototypes, which cost
-   * an idle stream about 2 KB of V8 hidden classes each (docs/benchmarks.md). `sendJson` sends
-   * what `res.status().json()` sends.
+   * `GET /sse`: the stream, announcing where to post (`event: endpoint`). The fast path serves it
+   * without Express's prototypes, which cost an idle stream about 2 KB of V8 hidden classes each
+   * (docs/benchmarks.md).
    */
-  @Get('sse')
-  open(@Req() req: SseRequest, @Res() res: ServerResponse & { locals?: Record<string, unknown> }): void {
+  open(req: SseRequest, res: GatewayResponse): void {
     if (!(req.headers.accept ?? '').includes('text/event-stream')) {
       sendJson(res, 406, {
         error: 'Not Acceptable',
@@ -84,10 +93,9 @@ export class SseController {
     }
   }
 
-  /** Node's API only as well (`sendJson`, `sendEmpty`, `sendHtml`): the fast path serves it bare. */
-  @Post('message')
-  @HttpCode(202)
-  async message(@Query('sessionId') sessionId: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+  /** `POST /message`: 202 and the answer on the session's stream, or, without a session, the answer in the body. */
+  async message(req: GatewayRequest, res: GatewayResponse): Promise<void> {
+    const sessionId = sessionIdOf(req);
     const payload = parsePayload(bodyText(req));
 
     if (sessionId === undefined || sessionId === '') {

@@ -1,6 +1,5 @@
-import { Controller, Delete, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import {
   ErrorCode,
   Method,
@@ -22,7 +21,8 @@ import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { sendEmpty, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
-import { principalOf } from '../security/request-guard.middleware';
+import { principalOf } from '../http/request-checks';
+import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';
 import { SessionLimits } from '../security/session-limits';
 import { ModernHttpTransport } from './modern-http';
 import { responseModeFor } from './response-mode';
@@ -60,7 +60,8 @@ function reject(res: Response, status: number, code: number, message: string): v
  * The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25) at `/mcp`:
  * POST carries client messages (answered with JSON, or with an SSE stream when a request may emit
  * notifications first), GET opens the session's server-to-client stream (resumable with
- * Last-Event-ID), DELETE ends the session. Streaming needs the raw response, hence @Res().
+ * Last-Event-ID), DELETE ends the session. The handlers of those routes in the route table
+ * (http/routes.ts).
  *
  * Disconnection is not cancellation (MCP 2025-03-26 and later): a POST whose client goes away
  * keeps its calls running. In SSE mode the responses stay in the session's replay buffer and a
@@ -68,12 +69,8 @@ function reject(res: Response, status: number, code: number, message: string): v
  * to resume from, and the standalone stream must not carry responses, so the late response is
  * dropped (logged at debug). Clients cancel with `notifications/cancelled`; DELETE and the idle
  * reaper end the session, which aborts whatever still runs.
- *
- * Only Node's request and response API is used (plus `res.locals`; answers through `sendJson`,
- * `sendEmpty`, the bytes Express's `res.status().json()`/`.end()` send): the fast path serves
- * `POST /mcp` without Express's request and response prototypes (http/fast-path.ts).
  */
-@Controller('mcp')
+@Injectable()
 export class StreamableHttpController {
   constructor(
     private readonly sessions: SessionRegistry,
@@ -85,8 +82,7 @@ export class StreamableHttpController {
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
-  @Post()
-  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async post(req: Request, res: Response): Promise<void> {
     const accept = acceptedTypes(req);
     if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
       reject(
@@ -166,8 +162,7 @@ export class StreamableHttpController {
     else await this.answerWithJson(res, payload, session, streams);
   }
 
-  @Get()
-  open(@Req() req: Request, @Res() res: Response): void {
+  open(req: Request, res: Response): void {
     if (!acceptedTypes(req).includes('text/event-stream')) {
       reject(
         res,
@@ -220,8 +215,7 @@ export class StreamableHttpController {
     streams.openStandalone(open(), this.versionOf(req, session));
   }
 
-  @Delete()
-  end(@Req() req: Request, @Res() res: Response): void {
+  end(req: Request, res: Response): void {
     const found = this.findSession(req, res);
     if (!found) return;
     if (!this.checkVersion(req, res)) return;

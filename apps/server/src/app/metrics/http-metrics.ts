@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { pathOf } from '../http/request-checks';
+import type { RequestCheck } from '../http/request-checks';
+import { McpPath } from '../http/routes';
 import { MetricsService } from './metrics.service';
 
-const ROUTES = ['/sse', '/message', '/mcp', '/health/live', '/health/ready', '/health', '/metrics'];
+const ROUTES = [McpPath.Sse, McpPath.Message, McpPath.Mcp, '/health/live', '/health/ready', '/health', '/metrics'];
 
 /** Route label from a fixed list, so that arbitrary URLs cannot grow the label set. */
 export function routeLabel(path: string): string {
@@ -14,24 +15,25 @@ type Labels = { route: string; method: string; status: string };
 
 /**
  * Counts every HTTP request when its response closes: Node emits `close` on every response, after
- * `finish` when it was sent, or when the client went away first. Only Node's API is used (plus
- * `req.originalUrl`, which Express and the fast path set).
+ * `finish` when it was sent, or when the client went away first. A request check of the route
+ * table (http/routes.ts), run for every path.
  */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
+export class HttpMetrics {
   /** Label sets seen so far (bounded: a fixed route list times methods times statuses). */
   private readonly labels = new Map<string, Labels>();
 
   constructor(private readonly metrics: MetricsService) {}
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    res.on('close', () => this.count(req.originalUrl, req.method, res.statusCode));
+  readonly check: RequestCheck = (req, res, next) => {
+    const path = pathOf(req);
+    const method = req.method ?? '';
+    res.on('close', () => this.count(path, method, res.statusCode));
     next();
-  }
+  };
 
-  private count(url: string, method: string, statusCode: number): void {
-    const end = url.indexOf('?');
-    const route = routeLabel(end < 0 ? url : url.slice(0, end));
+  private count(path: string, method: string, statusCode: number): void {
+    const route = routeLabel(path);
     const key = `${route} ${method} ${statusCode}`;
     let labels = this.labels.get(key);
     if (labels === undefined) {

@@ -1,4 +1,4 @@
-// RawBodyMiddleware reads bodies without a content encoding itself: it must do exactly what the
+// BodyReader reads bodies without a content encoding itself: it must do exactly what the
 // express.raw middleware it replaced on that road does. Two servers, one with the middleware, one
 // with express.raw and the same answers, get the same requests; what each server answered (status,
 // headers, body, even when the client has gone) and the body each handler saw must match.
@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { raw } from 'express';
 import type { AppConfig } from '../config/config';
 import { sendJson } from './json-reply';
-import { RawBodyMiddleware, sendBodyError } from './raw-body.middleware';
+import { BodyReader, sendBodyError } from './body-reader';
 
 const LIMIT = 2048;
 
@@ -79,13 +79,13 @@ function abort(port: number, head: string, partial: string): Promise<void> {
   });
 }
 
-describe('RawBodyMiddleware', () => {
+describe('BodyReader', () => {
   let lean: Awaited<ReturnType<typeof serve>>;
   let reference: Awaited<ReturnType<typeof serve>>;
 
   beforeAll(async () => {
-    const middleware = new RawBodyMiddleware({ maxBodyBytes: LIMIT } as AppConfig);
-    lean = await serve((req, res, next) => middleware.use(req, res, next));
+    const reader = new BodyReader({ maxBodyBytes: LIMIT } as AppConfig);
+    lean = await serve((req, res, next) => reader.check(req, res, next));
     reference = await serve(expressRaw());
   });
 

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import type { NestMiddleware } from '@nestjs/common';
 import { raw } from 'express';
 import { ErrorCode, failure } from '@sanctum/protocol';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { sendJson } from './json-reply';
+import type { RequestCheck } from './request-checks';
 
 type BodyRequest = IncomingMessage & { body?: unknown };
 
@@ -54,11 +54,10 @@ function isFinished(req: IncomingMessage): boolean {
  * when the stream is not readable; after a failure, the rest of the request is read off before
  * the answer. A body with a Content-Encoding goes to `express.raw` itself (it inflates gzip,
  * deflate and br, counts the limit on the inflated bytes, and refuses other encodings with 415).
- * Only Node's request and response API is used: the fast path serves these routes without
- * Express's prototypes.
+ * A request check of the route table (http/routes.ts): Node's request and response API only.
  */
 @Injectable()
-export class RawBodyMiddleware implements NestMiddleware {
+export class BodyReader {
   private readonly parser: ReturnType<typeof raw>;
   private readonly limit: number;
 
@@ -67,7 +66,9 @@ export class RawBodyMiddleware implements NestMiddleware {
     this.parser = raw({ type: () => true, limit: config.maxBodyBytes });
   }
 
-  use(req: BodyRequest, res: ServerResponse, next: (err?: unknown) => void): void {
+  readonly check: RequestCheck = (req, res, next) => this.use(req, res, next);
+
+  private use(req: BodyRequest, res: ServerResponse, next: (err?: unknown) => void): void {
     const answer = (err?: unknown): void => {
       if (!err) next();
       else sendBodyError(res, err);

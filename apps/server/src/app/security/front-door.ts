@@ -1,19 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { LoggerService, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, failure } from '@sanctum/protocol';
 import { APP_CONFIG, isLoopbackHost } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { GatewayHealthIndicators } from '../health/gateway.health';
 import { sendJson } from '../http/json-reply';
+import { pathOf, setPrincipal } from '../http/request-checks';
+import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
 import { ApiKeyVerifier, presentedKey } from './api-keys';
-
-/** Who made the request: the key's name, `loopback` (bypass), or `anonymous` (auth off). */
-export function principalOf(res: { locals?: Record<string, unknown> }): string {
-  const principal = res.locals?.['principal'];
-  return typeof principal === 'string' ? principal : 'anonymous';
-}
 
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
@@ -27,13 +22,13 @@ function hostName(hostHeader: string): string {
 }
 
 /**
- * The front door, before any route: DNS-rebinding protection (Host and Origin checks) and API-key
- * authentication. Failures are answered here with JSON-RPC error bodies and the right status.
- * Only Node's request and response API is used (plus `req.originalUrl` and `res.locals`, which
- * Express and the fast path both set): `GET /sse` runs it without Express's prototypes.
+ * The front door, before any route: DNS-rebinding protection (Host and Origin checks), draining
+ * (503 once a shutdown began) and API-key authentication, which records the request's principal.
+ * Failures are answered here with JSON-RPC error bodies and the right status. A request check of
+ * the route table (http/routes.ts): Node's request and response API only.
  */
 @Injectable()
-export class RequestGuardMiddleware implements NestMiddleware {
+export class FrontDoor {
   private readonly verifier: ApiKeyVerifier;
   private readonly loopbackBind: boolean;
 
@@ -46,9 +41,10 @@ export class RequestGuardMiddleware implements NestMiddleware {
     this.loopbackBind = isLoopbackHost(config.host);
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    // Mounted for every route: req.path is relative to the mount point, originalUrl is not.
-    const path = req.originalUrl.split('?')[0];
+  readonly check: RequestCheck = (req, res, next) => this.use(req, res, next);
+
+  private use(req: GatewayRequest, res: GatewayResponse, next: () => void): void {
+    const path = pathOf(req);
     const refused = this.checkHost(req) ?? this.checkOrigin(req);
     if (refused) {
       this.logger.warn(`Refused ${req.method} ${path}: ${refused}`, 'Security');
@@ -64,11 +60,11 @@ export class RequestGuardMiddleware implements NestMiddleware {
       return;
     }
     if (!this.verifier.enabled || (isHealth && !this.config.healthAuth)) {
-      res.locals['principal'] = 'anonymous';
+      setPrincipal(res, 'anonymous');
       return next();
     }
     if (this.config.authLoopbackBypass && isLoopbackAddress(req.socket.remoteAddress)) {
-      res.locals['principal'] = 'loopback';
+      setPrincipal(res, 'loopback');
       return next();
     }
     const key = presentedKey(req.headers);
@@ -89,11 +85,11 @@ export class RequestGuardMiddleware implements NestMiddleware {
       );
       return;
     }
-    res.locals['principal'] = name;
+    setPrincipal(res, name);
     next();
   }
 
-  private checkHost(req: Request): string | undefined {
+  private checkHost(req: GatewayRequest): string | undefined {
     const header = req.headers.host;
     if (header === undefined) return undefined;
     const host = hostName(header);
@@ -106,7 +102,7 @@ export class RequestGuardMiddleware implements NestMiddleware {
     return undefined;
   }
 
-  private checkOrigin(req: Request): string | undefined {
+  private checkOrigin(req: GatewayRequest): string | undefined {
     const origin = req.headers.origin;
     if (origin === undefined || origin === 'null') return origin === 'null' ? 'Origin "null" is not allowed.' : undefined;
     if (this.config.corsOrigins.includes('*') || this.config.allowedOrigins.includes(origin)) return undefined;

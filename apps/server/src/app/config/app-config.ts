@@ -1,0 +1,84 @@
+/** The gateway's configuration, read once from the environment at startup. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  pluginsDir: string;
+  /** Default plugin call timeout in ms; 0 = none. */
+  pluginTimeoutMs: number;
+  /** Per `--help` call during discovery, in ms. */
+  discoveryTimeoutMs: number;
+  toolNameTemplate: string;
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+  /** Interpreter override; undefined = resolve `python3`'s sys.executable. */
+  python: string | undefined;
+  sseKeepaliveMs: number;
+  maxBodyBytes: number;
+  /** Extra variables (names or `PREFIX_*`) passed to every plugin. */
+  pluginEnv: string[];
+  /** API keys; empty = no authentication (allowed only on a loopback bind or with authDisabled). */
+  apiKeys: ApiKey[];
+  /** MCP_AUTH_DISABLED=1: run without keys on a non-loopback bind, knowingly. */
+  authDisabled: boolean;
+  /** MCP_AUTH_LOOPBACK_BYPASS=1: clients connecting from loopback need no key. */
+  authLoopbackBypass: boolean;
+  /** MCP_HEALTH_AUTH=1: /health endpoints need a key too. */
+  healthAuth: boolean;
+  /** Origins accepted in an Origin header (besides loopback origins on a loopback bind). */
+  allowedOrigins: string[];
+  /** Host header names accepted; empty = loopback names on a loopback bind, anything otherwise. */
+  allowedHosts: string[];
+  /** Requests per minute per key (or per IP without auth); 0 = no limit. */
+  rateLimitPerMinute: number;
+  maxSessions: number;
+  maxSessionsPerKey: number;
+  /** Longest accepted string argument, in bytes. */
+  maxArgBytes: number;
+  /** Largest total of all arguments, in bytes of JSON. */
+  maxArgsTotalBytes: number;
+  /** Watch MCP_PLUGINS_DIR and reload the catalog on change (MCP_WATCH, default on). */
+  watchPlugins: boolean;
+  /** Quiet period after the last change before reloading. */
+  watchDebounceMs: number;
+  /** Protocol revision 2026-07-28: how long a client may reuse a server/discover or tools/list result (ttlMs). */
+  listTtlMs: number;
+  /** On SIGTERM/SIGINT, how long running tool calls may take before they are cancelled. */
+  shutdownGraceMs: number;
+  /** Per-plugin call timeouts in ms (MCP_PLUGIN_TIMEOUTS=plugin:seconds,...), over the plugin's own. */
+  pluginTimeouts: Record<string, number>;
+  /** Tool calls at least this long are logged at warn. */
+  slowCallMs: number;
+  /** Discovery cache file; undefined = no cache. */
+  discoveryCacheFile: string | undefined;
+  /** `stdio`: serve one client on stdin/stdout instead of HTTP (also `--stdio` on the command line). */
+  transport: 'http' | 'stdio';
+  /** Streamable HTTP sessions with no request and no open stream for this long are ended; 0 = never. */
+  sessionIdleTimeoutMs: number;
+  /** Plugin processes running at once for tool calls; 0 = unlimited; undefined = the executor's default (4 per CPU, at least 8). */
+  maxConcurrency: number | undefined;
+  /** Plugin processes of one plugin running at once; 0 = no per-plugin limit. */
+  pluginConcurrency: number;
+  /** Tool calls that may wait for a free slot; past it they fail with `busy`. */
+  queueLimit: number;
+  /** Output caps per plugin call (bytes); past them the call is killed and fails. */
+  maxStdoutBytes: number;
+  maxStderrBytes: number;
+  /** ms between SIGTERM and SIGKILL of a plugin's process group. */
+  killGraceMs: number;
+  /** MCP_FORK_SERVER: run `cli.py` calls through a warm Python fork server instead of a new interpreter each (default on). */
+  forkServer: boolean;
+  /** MCP_FORK_EXCLUDE: plugins (folder names) whose calls are always spawned. */
+  forkExclude: string[];
+}
+
+export interface ApiKey {
+  /** Shown in logs and metrics instead of the key. */
+  name: string;
+  key: string;
+}
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const APP_CONFIG = Symbol('SANCTUM:APP_CONFIG');

@@ -1,0 +1,79 @@
+import type { AppConfig } from './app-config';
+import type { ConfigGroup } from './config.table';
+
+/**
+ * The part of AppConfig each module reads, so that a module is given (and its spec builds) only
+ * what it uses. A field may be in several slices: the bind address matters to both the server
+ * and the security checks.
+ */
+export const CONFIG_SLICES = {
+  server: ['host', 'port', 'transport', 'shutdownGraceMs', 'maxBodyBytes', 'corsOrigins'],
+  security: [
+    'host',
+    'apiKeys',
+    'authDisabled',
+    'authLoopbackBypass',
+    'healthAuth',
+    'allowedHosts',
+    'allowedOrigins',
+    'corsOrigins',
+    'rateLimitPerMinute',
+  ],
+  executor: [
+    'python',
+    'pluginTimeoutMs',
+    'killGraceMs',
+    'maxConcurrency',
+    'pluginConcurrency',
+    'queueLimit',
+    'maxStdoutBytes',
+    'maxStderrBytes',
+    'maxArgBytes',
+    'maxArgsTotalBytes',
+    'pluginEnv',
+    'forkServer',
+    'forkExclude',
+  ],
+  discovery: [
+    'pluginsDir',
+    'discoveryTimeoutMs',
+    'discoveryCacheFile',
+    'toolNameTemplate',
+    'pluginTimeouts',
+    'watchPlugins',
+    'watchDebounceMs',
+  ],
+  sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs'],
+  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins'],
+  logging: ['logLevel', 'logFormat'],
+} as const satisfies Record<ConfigGroup, readonly (keyof AppConfig)[]>;
+
+type Slice<G extends ConfigGroup> = Readonly<Pick<AppConfig, (typeof CONFIG_SLICES)[G][number]>>;
+
+/** Bind address, transport, shutdown, body limit and CORS: what main.ts and bootstrap use. */
+export type ServerConfig = Slice<'server'>;
+/** Keys, Host/Origin checks and rate limit: the front door. */
+export type SecurityConfig = Slice<'security'>;
+/** What ExecutorModule and the argument limits are configured with. */
+export type ExecutorConfig = Slice<'executor'>;
+/** Plugin folders, discovery, the catalog's naming and timeouts, hot reload. */
+export type DiscoveryConfig = Slice<'discovery'>;
+/** Session caps, idle timeout and SSE keepalive. */
+export type SessionsConfig = Slice<'sessions'>;
+/** Slow-call logging, the 2026-07-28 list TTL and whether tools/list can change. */
+export type DispatcherConfig = Slice<'dispatcher'>;
+export type LoggingConfig = Slice<'logging'>;
+
+/** A copy holding only the slice's fields, so a module cannot come to depend on the rest. */
+function slice<G extends ConfigGroup>(group: G, config: AppConfig): Slice<G> {
+  const fields: readonly (keyof AppConfig)[] = CONFIG_SLICES[group];
+  return Object.fromEntries(fields.map((field) => [field, config[field]])) as Slice<G>;
+}
+
+export const serverSlice = (config: AppConfig): ServerConfig => slice('server', config);
+export const securitySlice = (config: AppConfig): SecurityConfig => slice('security', config);
+export const executorSlice = (config: AppConfig): ExecutorConfig => slice('executor', config);
+export const discoverySlice = (config: AppConfig): DiscoveryConfig => slice('discovery', config);
+export const sessionsSlice = (config: AppConfig): SessionsConfig => slice('sessions', config);
+export const dispatcherSlice = (config: AppConfig): DispatcherConfig => slice('dispatcher', config);
+export const loggingSlice = (config: AppConfig): LoggingConfig => slice('logging', config);

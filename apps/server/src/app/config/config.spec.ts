@@ -1,0 +1,307 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, FailClosedError, loadConfig } from './config';
+import type { AppConfig } from './config';
+import { contextOf, flag, integer, list, oneOf, seconds } from './config.parsers';
+import { CONFIG_TABLE, valueOf } from './config.table';
+import type { ConfigVariable } from './config.table';
+
+const CWD = '/srv/gateway';
+/** An environment with a key, so that a non-loopback MCP_HOST is a valid value on its own. */
+const KEYED = { MCP_API_KEY: 'secret-key-1' };
+/** The variable accepts every value: there is no invalid example. */
+const ANYTHING = Symbol('accepts anything');
+
+interface Case {
+  /** Expected configuration (a part of it) when the variable is unset. */
+  unset: Partial<AppConfig>;
+  /** A valid value and the configuration it gives. */
+  valid: [raw: string, expected: Partial<AppConfig>];
+  invalid: string | typeof ANYTHING;
+  /** Other variables the case needs. */
+  env?: Record<string, string>;
+}
+
+/** A variable that is not part of AppConfig (read elsewhere): its own value, unset and set. */
+interface OutsideCase {
+  unset: unknown;
+  valid: [raw: string, expected: unknown];
+  invalid: typeof ANYTHING;
+}
+
+const load = (env: Record<string, string>): AppConfig => loadConfig({ HOME: '/home/op', ...env }, CWD);
+
+/** Each expected field equal (not merely matching: `{}` must be an empty record). */
+function expectFields(config: AppConfig, expected: Partial<AppConfig>): void {
+  for (const [field, value] of Object.entries(expected)) expect({ [field]: config[field as keyof AppConfig] }).toEqual({ [field]: value });
+}
+
+// Written independently of the table: what an operator gets for each variable.
+const CASES: Record<string, Case> = {
+  MCP_HOST: { unset: { host: '127.0.0.1' }, valid: ['0.0.0.0', { host: '0.0.0.0' }], invalid: 'my host', env: KEYED },
+  MCP_PORT: { unset: { port: 8000 }, valid: ['0', { port: 0 }], invalid: '65536' },
+  MCP_TRANSPORT: { unset: { transport: 'http' }, valid: ['STDIO', { transport: 'stdio' }], invalid: 'websocket' },
+  MCP_SHUTDOWN_GRACE: { unset: { shutdownGraceMs: 10_000 }, valid: ['2.5', { shutdownGraceMs: 2_500 }], invalid: 'soon' },
+  MCP_MAX_BODY_BYTES: { unset: { maxBodyBytes: 1_048_576 }, valid: ['4096', { maxBodyBytes: 4096 }], invalid: '1023' },
+  MCP_API_KEY: {
+    unset: { apiKeys: [] },
+    valid: ['secret-key-1', { apiKeys: [{ name: 'default', key: 'secret-key-1' }] }],
+    invalid: 'short',
+  },
+  MCP_API_KEYS: {
+    unset: { apiKeys: [] },
+    valid: [
+      'ops:secret-ops-1, bare-secret-2',
+      {
+        apiKeys: [
+          { name: 'ops', key: 'secret-ops-1' },
+          { name: 'key2', key: 'bare-secret-2' },
+        ],
+      },
+    ],
+    invalid: 'ops:short',
+  },
+  MCP_AUTH_DISABLED: { unset: { authDisabled: false }, valid: ['1', { authDisabled: true }], invalid: 'maybe' },
+  MCP_AUTH_LOOPBACK_BYPASS: { unset: { authLoopbackBypass: false }, valid: ['yes', { authLoopbackBypass: true }], invalid: 'on' },
+  MCP_HEALTH_AUTH: { unset: { healthAuth: false }, valid: ['TRUE', { healthAuth: true }], invalid: '2' },
+  MCP_ALLOWED_HOSTS: {
+    unset: { allowedHosts: [] },
+    valid: ['MCP.example.com, [::1]', { allowedHosts: ['mcp.example.com', '[::1]'] }],
+    invalid: 'a_b.example',
+  },
+  MCP_ALLOWED_ORIGINS: {
+    unset: { allowedOrigins: [] },
+    valid: ['https://app.example.com', { allowedOrigins: ['https://app.example.com'] }],
+    invalid: 'app.example.com',
+  },
+  MCP_CORS_ORIGINS: {
+    unset: { corsOrigins: [] },
+    valid: ['*,http://localhost:3000', { corsOrigins: ['*', 'http://localhost:3000'], allowedOrigins: ['http://localhost:3000'] }],
+    invalid: 'https://app.example.com/path',
+  },
+  MCP_RATE_LIMIT: { unset: { rateLimitPerMinute: 6000 }, valid: ['0', { rateLimitPerMinute: 0 }], invalid: '1000001' },
+  MCP_PLUGIN_TIMEOUT: { unset: { pluginTimeoutMs: 300_000 }, valid: ['0', { pluginTimeoutMs: 0 }], invalid: '-5' },
+  MCP_KILL_GRACE: { unset: { killGraceMs: 2_000 }, valid: ['0.25', { killGraceMs: 250 }], invalid: '2s' },
+  MCP_MAX_CONCURRENCY: { unset: { maxConcurrency: undefined }, valid: ['0', { maxConcurrency: 0 }], invalid: '-1' },
+  MCP_PLUGIN_CONCURRENCY: { unset: { pluginConcurrency: 0 }, valid: ['4', { pluginConcurrency: 4 }], invalid: 'four' },
+  MCP_QUEUE_LIMIT: { unset: { queueLimit: 100 }, valid: ['0', { queueLimit: 0 }], invalid: '1.5' },
+  MCP_MAX_STDOUT_BYTES: { unset: { maxStdoutBytes: 10_485_760 }, valid: ['1024', { maxStdoutBytes: 1024 }], invalid: '1000' },
+  MCP_MAX_STDERR_BYTES: { unset: { maxStderrBytes: 1_048_576 }, valid: ['2048', { maxStderrBytes: 2048 }], invalid: '1073741825' },
+  MCP_MAX_ARG_BYTES: { unset: { maxArgBytes: 262_144 }, valid: ['16', { maxArgBytes: 16 }], invalid: '0' },
+  MCP_MAX_ARGS_BYTES: { unset: { maxArgsTotalBytes: 1_048_576 }, valid: ['64', { maxArgsTotalBytes: 64 }], invalid: '1e6' },
+  MCP_PLUGIN_ENV: {
+    unset: { pluginEnv: [] },
+    valid: ['AWS_*, DATABASE_URL', { pluginEnv: ['AWS_*', 'DATABASE_URL'] }],
+    invalid: 'AWS-REGION',
+  },
+  MCP_PYTHON: { unset: { python: undefined }, valid: [' /opt/py/bin/python3 ', { python: '/opt/py/bin/python3' }], invalid: ANYTHING },
+  MCP_FORK_SERVER: { unset: { forkServer: true }, valid: ['0', { forkServer: false }], invalid: 'off' },
+  MCP_FORK_EXCLUDE: { unset: { forkExclude: [] }, valid: ['botfather,devops', { forkExclude: ['botfather', 'devops'] }], invalid: 'a/b' },
+  MCP_PLUGINS_DIR: {
+    unset: { pluginsDir: '/srv/gateway/mcp/plugins' },
+    valid: ['plugins', { pluginsDir: '/srv/gateway/plugins' }],
+    invalid: ANYTHING,
+  },
+  MCP_DISCOVERY_TIMEOUT: { unset: { discoveryTimeoutMs: 10_000 }, valid: ['3', { discoveryTimeoutMs: 3_000 }], invalid: 'x' },
+  MCP_DISCOVERY_CACHE: {
+    unset: { discoveryCacheFile: '/home/op/.cache/sanctum-mcp/discovery-v1.json' },
+    valid: ['OFF', { discoveryCacheFile: undefined }],
+    invalid: ANYTHING,
+  },
+  XDG_CACHE_HOME: {
+    unset: { discoveryCacheFile: '/home/op/.cache/sanctum-mcp/discovery-v1.json' },
+    valid: ['/var/cache', { discoveryCacheFile: '/var/cache/sanctum-mcp/discovery-v1.json' }],
+    invalid: ANYTHING,
+  },
+  MCP_TOOL_NAME_TEMPLATE: {
+    unset: { toolNameTemplate: '{plugin}__{command}' },
+    valid: ['{command}', { toolNameTemplate: '{command}' }],
+    invalid: '{plugin}',
+  },
+  MCP_PLUGIN_TIMEOUTS: {
+    unset: { pluginTimeouts: {} },
+    valid: ['devops:30,botfather:0.5', { pluginTimeouts: { devops: 30_000, botfather: 500 } }],
+    invalid: 'devops=30',
+  },
+  MCP_WATCH: { unset: { watchPlugins: true }, valid: ['no', { watchPlugins: false }], invalid: 'sometimes' },
+  MCP_WATCH_DEBOUNCE: { unset: { watchDebounceMs: 300 }, valid: ['0', { watchDebounceMs: 0 }], invalid: '-1' },
+  MCP_MAX_SESSIONS: { unset: { maxSessions: 10_000 }, valid: ['1', { maxSessions: 1 }], invalid: '0' },
+  MCP_MAX_SESSIONS_PER_KEY: { unset: { maxSessionsPerKey: 100 }, valid: ['5', { maxSessionsPerKey: 5 }], invalid: '0' },
+  MCP_SESSION_IDLE_TIMEOUT: { unset: { sessionIdleTimeoutMs: 1_800_000 }, valid: ['0', { sessionIdleTimeoutMs: 0 }], invalid: 'never' },
+  MCP_SSE_KEEPALIVE: { unset: { sseKeepaliveMs: 15_000 }, valid: ['15', { sseKeepaliveMs: 15_000 }], invalid: '15.001' },
+  MCP_SLOW_CALL: { unset: { slowCallMs: 10_000 }, valid: ['1.5', { slowCallMs: 1_500 }], invalid: '1,5' },
+  MCP_LIST_TTL: { unset: { listTtlMs: 0 }, valid: ['60', { listTtlMs: 60_000 }], invalid: '1m' },
+  LOG_LEVEL: { unset: { logLevel: 'info' }, valid: ['DEBUG', { logLevel: 'debug' }], invalid: 'loud' },
+  LOG_FORMAT: { unset: { logFormat: 'text' }, valid: ['json', { logFormat: 'json' }], invalid: 'xml' },
+};
+
+const OUTSIDE: Record<string, OutsideCase> = {
+  // Read by the bundle's loader (webpack.config.cjs); the table documents it and says how it reads it.
+  MCP_CODE_CACHE: { unset: true, valid: ['Off', false], invalid: ANYTHING },
+};
+
+const entry = (name: string): ConfigVariable => {
+  const found = (CONFIG_TABLE as readonly ConfigVariable[]).find((v) => v.name === name);
+  if (!found) throw new Error(`${name} is not in the table`);
+  return found;
+};
+
+describe('the configuration table', () => {
+  it('has a case in this spec for every variable, and every case is a variable of the table', () => {
+    expect(CONFIG_TABLE.map((v) => v.name).sort()).toEqual([...Object.keys(CASES), ...Object.keys(OUTSIDE)].sort());
+  });
+
+  it('names each variable once', () => {
+    const names = CONFIG_TABLE.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('says where a variable that is not part of AppConfig is read', () => {
+    for (const name of Object.keys(OUTSIDE)) expect(entry(name).readBy).toMatch(/webpack\.config\.cjs/);
+  });
+
+  describe.each(Object.entries(CASES))('%s', (name, { unset, valid: [raw, expected], invalid, env = {} }) => {
+    it('has its default when unset, and when blank', () => {
+      expectFields(load(env), unset);
+      expectFields(load({ ...env, [name]: '  ' }), unset);
+    });
+
+    it(`takes a valid value (${JSON.stringify(raw)})`, () => {
+      expectFields(load({ ...env, [name]: raw }), expected);
+    });
+
+    if (invalid === ANYTHING) {
+      it('accepts any value, and the table says so', () => {
+        expect(() => load({ ...env, [name]: '%odd value, with "quotes" and / slashes' })).not.toThrow();
+        expect(entry(name).parser.acceptsAnything).toBe(true);
+      });
+    } else {
+      it(`refuses ${JSON.stringify(invalid)} with a ConfigError naming the variable and what it accepts`, () => {
+        expect.assertions(4);
+        try {
+          load({ ...env, [name]: invalid });
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          expect((err as ConfigError).variable).toBe(name);
+          expect((err as Error).message).toMatch(new RegExp(`^Invalid configuration: ${name}=".*" is not accepted; expected .+\\.$`));
+          expect(entry(name).parser.acceptsAnything).toBeUndefined();
+        }
+      });
+    }
+  });
+
+  describe.each(Object.entries(OUTSIDE))('%s (read outside the loader)', (name, { unset, valid: [raw, expected] }) => {
+    const variable = entry(name);
+    it('has its default when unset, takes a value and accepts any', () => {
+      expect(valueOf(variable, contextOf({}, CWD))).toEqual(unset);
+      expect(valueOf(variable, contextOf({ [name]: raw }, CWD))).toEqual(expected);
+      expect(valueOf(variable, contextOf({ [name]: 'anything' }, CWD))).toBe(true);
+      expect(variable.parser.acceptsAnything).toBe(true);
+    });
+  });
+});
+
+describe('rules over several variables', () => {
+  it.each(['0.0.0.0', '::', '192.168.1.10', 'gateway.example.com'])('refuses to bind %s without a key (fail closed)', (host) => {
+    expect(() => load({ MCP_HOST: host })).toThrow(FailClosedError);
+    expect(() => load({ MCP_HOST: host })).toThrow(
+      `Refusing to start: MCP_HOST=${host} is reachable from other machines and no API key is configured.`,
+    );
+  });
+
+  it.each<Record<string, string>>([{ MCP_API_KEY: 'secret-key-1' }, { MCP_API_KEYS: 'ops:secret-ops-1' }, { MCP_AUTH_DISABLED: '1' }])(
+    'binds beyond loopback with %p',
+    (env) => {
+      expect(load({ MCP_HOST: '0.0.0.0', ...env }).host).toBe('0.0.0.0');
+    },
+  );
+
+  it.each(['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]'])('binds loopback %s without a key', (host) => {
+    expect(load({ MCP_HOST: host }).apiKeys).toEqual([]);
+  });
+
+  it('allows the CORS origins in the Origin check too, but not `*`', () => {
+    const config = load({ MCP_ALLOWED_ORIGINS: 'https://a.example', MCP_CORS_ORIGINS: '*, https://b.example' });
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.corsOrigins).toEqual(['*', 'https://b.example']);
+  });
+
+  it('refuses a key name used twice, also the `default` of MCP_API_KEY', () => {
+    expect(() => load({ MCP_API_KEYS: 'ops:secret-ops-1,ops:secret-ops-2' })).toThrow(
+      'MCP_API_KEYS="ops" is not accepted; expected unique key names.',
+    );
+    expect(() => load({ MCP_API_KEY: 'secret-key-1', MCP_API_KEYS: 'default:secret-key-2' })).toThrow(
+      'MCP_API_KEYS="default" is not accepted',
+    );
+  });
+
+  it('never repeats a key in a message', () => {
+    expect(() => load({ MCP_API_KEY: 'short' })).toThrow(
+      'Invalid configuration: MCP_API_KEY="***" is not accepted; expected a key of at least 8 characters.',
+    );
+    expect(() => load({ MCP_API_KEYS: 'ops:tiny' })).toThrow('MCP_API_KEYS="ops:***" is not accepted');
+    expect(() => load({ MCP_API_KEYS: 'tiny' })).toThrow('MCP_API_KEYS="***" is not accepted');
+  });
+
+  it('keeps the SSE keepalive above 0 and at most 15 s', () => {
+    expect(() => load({ MCP_SSE_KEEPALIVE: '0' })).toThrow('greater than 0 and at most 15');
+    expect(load({ MCP_SSE_KEEPALIVE: '0.5' }).sseKeepaliveMs).toBe(500);
+  });
+
+  it('takes the discovery cache folder from XDG_CACHE_HOME, else HOME, else the user’s home', () => {
+    expect(load({ XDG_CACHE_HOME: '/xdg', MCP_DISCOVERY_CACHE: '' }).discoveryCacheFile).toBe('/xdg/sanctum-mcp/discovery-v1.json');
+    expect(loadConfig({}, CWD).discoveryCacheFile).toBe(join(homedir(), '.cache', 'sanctum-mcp', 'discovery-v1.json'));
+    expect(load({ MCP_DISCOVERY_CACHE: 'cache.json' }).discoveryCacheFile).toBe('/srv/gateway/cache.json');
+  });
+
+  it('gives each load its own lists and records', () => {
+    const first = load({});
+    first.corsOrigins.push('https://changed.example');
+    first.pluginTimeouts['x'] = 1;
+    expect(load({}).corsOrigins).toEqual([]);
+    expect(load({}).pluginTimeouts).toEqual({});
+  });
+
+  it('keeps plugin timeouts in a record without a prototype', () => {
+    const { pluginTimeouts } = load({ MCP_PLUGIN_TIMEOUTS: 'constructor:5' });
+    expect(Object.getPrototypeOf(pluginTimeouts)).toBeNull();
+    expect(pluginTimeouts['constructor']).toBe(5_000);
+  });
+});
+
+describe('parser builders', () => {
+  const ctx = contextOf({}, CWD);
+
+  it('integer: whole numbers within the range', () => {
+    const parser = integer(1, 10, 'a number from 1 to 10');
+    expect(parser.parse('10', 'N', ctx)).toBe(10);
+    for (const raw of ['0', '11', '1.0', '+1', '0x5'])
+      expect(() => parser.parse(raw, 'N', ctx)).toThrow(`N="${raw}" is not accepted; expected a number from 1 to 10.`);
+  });
+
+  it('seconds: fractions to whole milliseconds, bounds in ms', () => {
+    const parser = seconds('a duration', { aboveMs: 0, atMostMs: 2_000 });
+    expect(parser.parse('0.0015', 'S', ctx)).toBe(2);
+    expect(parser.parse('2', 'S', ctx)).toBe(2_000);
+    for (const raw of ['0', '2.001', '-1', '1s', '.5']) expect(() => parser.parse(raw, 'S', ctx)).toThrow(ConfigError);
+  });
+
+  it('flag: 1/true/yes and 0/false/no, any case', () => {
+    const parser = flag();
+    expect(['1', 'True', 'YES'].map((raw) => parser.parse(raw, 'F', ctx))).toEqual([true, true, true]);
+    expect(['0', 'FALSE', 'no'].map((raw) => parser.parse(raw, 'F', ctx))).toEqual([false, false, false]);
+    expect(() => parser.parse('On', 'F', ctx)).toThrow('F="on" is not accepted; expected 1 (on) or 0 (off).');
+  });
+
+  it('one of: case-insensitive, the message lists the choices', () => {
+    const parser = oneOf(['a', 'b']);
+    expect(parser.parse('B', 'O', ctx)).toBe('b');
+    expect(() => parser.parse('c', 'O', ctx)).toThrow('expected one of a, b.');
+  });
+
+  it('list: items trimmed, blanks skipped, the first bad item named', () => {
+    const parser = list(/^[a-z]+$/, 'words', (item) => item.toUpperCase());
+    expect(parser.parse(' a , ,b,', 'L', ctx)).toEqual(['A', 'B']);
+    expect(() => parser.parse('a,B2,c3', 'L', ctx)).toThrow('L="B2" is not accepted; expected words.');
+  });
+});

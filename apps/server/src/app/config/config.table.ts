@@ -1,0 +1,456 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_TOOL_NAME_TEMPLATE } from '@sanctum/discovery';
+import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR_DEFAULT_QUEUE_LIMIT } from '@sanctum/executor';
+import { DEFAULT_KEEPALIVE_MS } from '@sanctum/sessions';
+import { LOG_LEVELS } from './app-config';
+import type { ApiKey } from './app-config';
+import { ConfigError } from './config.error';
+import { checked, flag, integer, list, offWords, oneOf, path, resolvePath, seconds, splitList, text } from './config.parsers';
+import type { ConfigContext, Parser } from './config.parsers';
+
+/**
+ * The single source of the gateway's configuration: every environment variable it reads, with
+ * its parser, default, meaning and the group (and slice) it belongs to. loadConfig, the typed
+ * slices and docs/configuration.md are all computed from this table.
+ */
+
+/** Groups of the docs page, one per slice (config.slices.ts), in the page's order. */
+export const CONFIG_GROUPS = {
+  server: 'Server and transports',
+  security: 'Security',
+  executor: 'Plugin calls',
+  discovery: 'Discovery and the tool catalog',
+  sessions: 'Sessions and streams',
+  dispatcher: 'Dispatcher',
+  logging: 'Logging',
+} as const;
+export type ConfigGroup = keyof typeof CONFIG_GROUPS;
+
+/** A default as the docs show it (markdown) and the value it stands for, fixed or computed at load. */
+export type ConfigDefault<T> =
+  { readonly text: string; readonly value: T } | { readonly text: string; readonly from: (ctx: ConfigContext) => T };
+
+export interface ConfigVariable<N extends string = string, T = unknown> {
+  readonly name: N;
+  readonly group: ConfigGroup;
+  readonly parser: Parser<T>;
+  readonly default: ConfigDefault<T>;
+  /** One line for the tables of the docs. */
+  readonly meaning: string;
+  /** The longer explanation the docs give below the table. */
+  readonly note?: string;
+  /** Who reads the variable besides (or instead of) loadConfig. */
+  readonly readBy?: string;
+}
+
+function variable<const N extends string, T, D extends T | undefined = T>(
+  name: N,
+  spec: Omit<ConfigVariable<N, T>, 'name' | 'default'> & { readonly default: ConfigDefault<D> },
+): ConfigVariable<N, T | D> {
+  return { name, ...spec };
+}
+
+/** The variable's value in this environment: parsed when set, else its default. */
+export function valueOf<T>(variable: ConfigVariable<string, T>, ctx: ConfigContext): T {
+  const raw = ctx.read(variable.name);
+  if (raw !== undefined) return variable.parser.parse(raw, variable.name, ctx);
+  return 'value' in variable.default ? variable.default.value : variable.default.from(ctx);
+}
+
+const is = <const T extends string | number | boolean>(value: T): ConfigDefault<T> => ({
+  text: `\`${value === true ? 1 : value === false ? 0 : value}\``,
+  value,
+});
+const ms = (value: number): ConfigDefault<number> => ({ text: `\`${value / 1000}\``, value });
+const bytes = (value: number): ConfigDefault<number> => ({
+  text: `\`${value}\`${value >= 1024 * 1024 ? ` (${value / (1024 * 1024)} MiB)` : ''}`,
+  value,
+});
+const unset: ConfigDefault<undefined> = { text: '(none)', value: undefined };
+const noItems: ConfigDefault<never[]> = { text: '(none)', from: () => [] };
+
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+const ORIGIN_HINT = 'a comma-separated list of origins such as https://app.example.com (scheme and host, no path)';
+const MIB = 1024 * 1024;
+/** The MCP specification's SSE guidance: a keepalive at most 15 s apart keeps proxies from closing idle streams. */
+const MAX_KEEPALIVE_MS = 15_000;
+
+const API_KEYS_HINT = 'comma-separated name:key pairs (name of letters, digits, _ . -; key of at least 8 characters)';
+const apiKeys: Parser<ApiKey[]> = {
+  type: 'list of name:key',
+  accepts: API_KEYS_HINT,
+  parse(raw, name) {
+    return splitList(raw).map((item, index) => {
+      const colon = item.indexOf(':');
+      const [keyName, key] = colon > 0 ? [item.slice(0, colon), item.slice(colon + 1)] : [`key${index + 1}`, item];
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(keyName) || key.length < 8)
+        throw new ConfigError(name, colon > 0 ? `${keyName}:***` : '***', API_KEYS_HINT);
+      return { name: keyName, key };
+    });
+  },
+};
+
+const PLUGIN_TIMEOUTS_HINT = 'a comma-separated list of plugin:seconds pairs (0 = no timeout), e.g. devops:30,botfather:10';
+const pluginTimeouts: Parser<Record<string, number>> = {
+  type: 'list of plugin:seconds',
+  accepts: PLUGIN_TIMEOUTS_HINT,
+  parse(raw, name) {
+    // No prototype: a plugin folder may be called `constructor` or `__proto__`.
+    const timeouts = Object.create(null) as Record<string, number>;
+    for (const item of splitList(raw)) {
+      const match = /^([^\s:,/]+):(\d+(?:\.\d+)?)$/.exec(item);
+      if (!match) throw new ConfigError(name, item, PLUGIN_TIMEOUTS_HINT);
+      timeouts[match[1]] = Math.round(Number(match[2]) * 1000);
+    }
+    return timeouts;
+  },
+};
+
+const XDG_CACHE_HOME = variable('XDG_CACHE_HOME', {
+  group: 'discovery',
+  parser: path('a folder path'),
+  default: { text: '`$HOME/.cache`', from: (ctx) => join(ctx.read('HOME') ?? homedir(), '.cache') },
+  meaning: "base folder of the discovery cache (and of the V8 code cache when the bundle's folder is read-only)",
+  readBy: '`apps/server/webpack.config.cjs` too (the loader at the top of the bundle, for the V8 code cache)',
+});
+
+export const CONFIG_TABLE = [
+  variable('MCP_HOST', {
+    group: 'server',
+    parser: checked('a host name or IP address such as 127.0.0.1 or 0.0.0.0', (value) => !/\s/.test(value)),
+    default: is('127.0.0.1'),
+    meaning: 'address to bind',
+    note: 'Beyond loopback the server refuses to start without an API key (`MCP_API_KEY` or `MCP_API_KEYS`), unless `MCP_AUTH_DISABLED=1`.',
+  }),
+  variable('MCP_PORT', {
+    group: 'server',
+    parser: integer(0, 65535, 'a TCP port number from 0 to 65535'),
+    default: is(8000),
+    meaning: 'port to bind (`0` = any free port)',
+  }),
+  variable('MCP_TRANSPORT', {
+    group: 'server',
+    parser: oneOf(['http', 'stdio']),
+    default: is('http'),
+    meaning:
+      '`http`, or `stdio` to serve one client on stdin/stdout (JSON-RPC lines on stdout, logs on stderr, no port); same as the `--stdio` argument',
+    note:
+      'Desktop clients should run `node dist/apps/server/main.js --stdio` after one `npm run build`, not `npm start` (npm and Nx print to stdout). ' +
+      'Anything a library prints with `console` goes to stderr in stdio mode.',
+    readBy: '`apps/server/src/main.ts` too, before the configuration is loaded, so that stdout carries only JSON-RPC from the first line',
+  }),
+  variable('MCP_SHUTDOWN_GRACE', {
+    group: 'server',
+    parser: seconds('a number of seconds running calls may take to finish at shutdown, e.g. 10'),
+    default: ms(10_000),
+    meaning: 'on SIGTERM/SIGINT, seconds running tool calls may take before they are cancelled; a second signal exits at once',
+  }),
+  variable('MCP_MAX_BODY_BYTES', {
+    group: 'server',
+    parser: integer(1024, 64 * MIB, 'a byte count from 1024 to 67108864'),
+    default: bytes(MIB),
+    meaning: 'largest accepted POST body; larger is `413`',
+    note: 'In stdio mode, the longest accepted input line: a longer one is answered with a JSON-RPC `-32600` error and discarded.',
+  }),
+  variable('MCP_CODE_CACHE', {
+    group: 'server',
+    parser: offWords(['0', 'false', 'no', 'off']),
+    default: is(true),
+    meaning: 'compile the bundle with a V8 code cache: about 100 ms less per start; `0` = compile without it',
+    note:
+      '`dist/apps/server/main.js` keeps the cache in `main.js.v8cache` beside it (or `$XDG_CACHE_HOME/sanctum-mcp/code-*.v8cache`, else under `~/.cache`, ' +
+      'when that folder is read-only), written at exit after a complete start and used while the bundle, its size and mtime, the Node.js version ' +
+      "and V8's flags are the same.",
+    readBy:
+      '`apps/server/webpack.config.cjs` only (the loader at the top of the bundle, before any configuration is read); it is not part of `AppConfig`',
+  }),
+
+  variable('MCP_API_KEY', {
+    group: 'security',
+    parser: checked(
+      'a key of at least 8 characters',
+      (value) => value.length >= 8,
+      () => '***',
+    ),
+    default: unset,
+    meaning: 'one API key, named `default` in logs and metrics',
+    note: 'With no key at all (neither `MCP_API_KEY` nor `MCP_API_KEYS`) the server runs without authentication, which it allows only on a loopback bind or with `MCP_AUTH_DISABLED=1`. See `docs/security.md`.',
+  }),
+  variable('MCP_API_KEYS', {
+    group: 'security',
+    parser: apiKeys,
+    default: noItems,
+    meaning:
+      'API keys, `name:key,...` (a key without a name is named `key1`, `key2`, ... by its position); the names appear in logs and metrics',
+  }),
+  variable('MCP_AUTH_DISABLED', {
+    group: 'security',
+    parser: flag(),
+    default: is(false),
+    meaning: '`1`: run without API keys on a non-loopback bind, knowingly',
+  }),
+  variable('MCP_AUTH_LOOPBACK_BYPASS', {
+    group: 'security',
+    parser: flag(),
+    default: is(false),
+    meaning: '`1`: clients connecting from loopback need no key',
+  }),
+  variable('MCP_HEALTH_AUTH', {
+    group: 'security',
+    parser: flag(),
+    default: is(false),
+    meaning: '`1`: the `/health` endpoints need a key too',
+  }),
+  variable('MCP_ALLOWED_HOSTS', {
+    group: 'security',
+    parser: list(/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, 'a comma-separated list of host names, e.g. mcp.example.com,localhost', (host) =>
+      host.toLowerCase(),
+    ),
+    default: { text: 'loopback names on a loopback bind, any otherwise', from: () => [] },
+    meaning: '`Host` header names accepted (DNS-rebinding protection)',
+  }),
+  variable('MCP_ALLOWED_ORIGINS', {
+    group: 'security',
+    parser: list(ORIGIN, ORIGIN_HINT),
+    default: { text: 'loopback origins on a loopback bind', from: () => [] },
+    meaning: '`Origin` header values accepted (DNS-rebinding protection); the `MCP_CORS_ORIGINS` are accepted too',
+    note: 'A request without an `Origin` header (any client that is not a browser) is not checked; `Origin: null` is always refused.',
+  }),
+  variable('MCP_CORS_ORIGINS', {
+    group: 'security',
+    parser: list(/^\*$|^https?:\/\/[^/\s]+$/, ORIGIN_HINT),
+    default: { text: '(off)', from: () => [] },
+    meaning: 'comma-separated browser origins allowed by CORS (`*` for any)',
+  }),
+  variable('MCP_RATE_LIMIT', {
+    group: 'security',
+    parser: integer(0, 1_000_000, 'a number of requests per minute per key (0 = no limit)'),
+    default: is(6000),
+    meaning: 'requests per minute per API key (or per IP without keys); `0` = off',
+  }),
+
+  variable('MCP_PLUGIN_TIMEOUT', {
+    group: 'executor',
+    parser: seconds('a number of seconds (0 = no timeout), e.g. 300'),
+    default: ms(300_000),
+    meaning: 'seconds a tool call may run before its process group is killed; `0` = no limit',
+  }),
+  variable('MCP_KILL_GRACE', {
+    group: 'executor',
+    parser: seconds('a number of seconds between SIGTERM and SIGKILL of a plugin, e.g. 2'),
+    default: ms(DEFAULT_KILL_GRACE_MS),
+    meaning: "seconds between `SIGTERM` and `SIGKILL` when a call's process group is killed (timeout, cancellation, output cap)",
+  }),
+  variable('MCP_MAX_CONCURRENCY', {
+    group: 'executor',
+    parser: integer(0, 100_000, 'a number of plugin processes running at once (0 = unlimited), e.g. 16'),
+    default: { text: '4 per CPU, at least 8', value: undefined },
+    meaning: 'plugin processes running at once for tool calls; `0` = unlimited',
+  }),
+  variable('MCP_PLUGIN_CONCURRENCY', {
+    group: 'executor',
+    parser: integer(0, 100_000, 'a number of processes of one plugin running at once (0 = no per-plugin limit), e.g. 4'),
+    default: is(0),
+    meaning: 'plugin processes of any one plugin running at once; `0` = no per-plugin limit',
+  }),
+  variable('MCP_QUEUE_LIMIT', {
+    group: 'executor',
+    parser: integer(0, 1_000_000, 'a number of tool calls that may wait for a free slot (0 = none wait), e.g. 100'),
+    default: is(EXECUTOR_DEFAULT_QUEUE_LIMIT),
+    meaning: 'tool calls that may wait (first in, first out) for a free slot; past it a call fails at once with the error code `busy`',
+  }),
+  variable('MCP_MAX_STDOUT_BYTES', {
+    group: 'executor',
+    parser: integer(1024, 1024 * MIB, 'a byte count from 1024 to 1073741824, e.g. 10485760'),
+    default: bytes(DEFAULT_MAX_STDOUT),
+    meaning: 'largest plugin stdout; past it the call is killed and fails with `plugin_error`',
+  }),
+  variable('MCP_MAX_STDERR_BYTES', {
+    group: 'executor',
+    parser: integer(1024, 1024 * MIB, 'a byte count from 1024 to 1073741824, e.g. 1048576'),
+    default: bytes(DEFAULT_MAX_STDERR),
+    meaning: 'largest plugin stderr; past it the call is killed and fails with `plugin_error`',
+  }),
+  variable('MCP_MAX_ARG_BYTES', {
+    group: 'executor',
+    parser: integer(1, 64 * MIB, 'a byte count, e.g. 262144'),
+    default: bytes(256 * 1024),
+    meaning: 'longest string argument of a call, in bytes; past it `invalid_arguments`',
+  }),
+  variable('MCP_MAX_ARGS_BYTES', {
+    group: 'executor',
+    parser: integer(1, 64 * MIB, 'a byte count, e.g. 1048576'),
+    default: bytes(MIB),
+    meaning: 'largest arguments object of a call, in bytes of JSON; past it `invalid_arguments`',
+  }),
+  variable('MCP_PLUGIN_ENV', {
+    group: 'executor',
+    parser: list(
+      /^[A-Za-z_][A-Za-z0-9_]*\*?$/,
+      'a comma-separated list of variable names or prefixes ending in *, e.g. TELEGRAM_*,AWS_REGION',
+    ),
+    default: noItems,
+    meaning:
+      'extra environment variables passed to every plugin: names or prefixes ending in `*` (`AWS_*,DATABASE_URL`); see `docs/security.md`',
+  }),
+  variable('MCP_PYTHON', {
+    group: 'executor',
+    parser: text('any interpreter path or command name'),
+    default: { text: '`sys.executable` of `python3`', value: undefined },
+    meaning: 'interpreter for `cli.py` plugins, resolved once (never a pyenv shim per call); when set, nothing is resolved or cached',
+    readBy:
+      "the executor's interpreter resolution too (`resolvePython` in `libs/executor/src/lib/interpreter.ts`), which the app hands the configured value",
+  }),
+  variable('MCP_FORK_SERVER', {
+    group: 'executor',
+    parser: flag(),
+    default: is(true),
+    meaning:
+      '`1`: `cli.py` tool calls are forked from a warm Python process instead of starting an interpreter per call; `0`: always spawn',
+    note:
+      'About 4 times faster for the bundled plugins: standard library modules are preloaded and scripts compiled once. ' +
+      'The fork server starts at discovery, when the first `cli.py` plugin is not in the discovery cache (else at the first Python call), ' +
+      "and discovery's `--describe` calls of `cli.py` plugins are forked from it too (the `--help` fallback is spawned, with `LANG=C`). " +
+      'Each call stays isolated as with a spawn (own process group, cwd, exact environment, stdin closed, same timeout, cancel and output-cap handling). ' +
+      'A call whose start-up environment (`PYTHON*`, `LC_*`, `LANG`, `TZ`, `HOME`) differs, or whose plugin folder holds a module named like a preloaded one, ' +
+      'gets a fresh interpreter. If the fork server fails, calls are spawned and it is restarted after 30 s.',
+  }),
+  variable('MCP_FORK_EXCLUDE', {
+    group: 'executor',
+    parser: list(/^[^\s,/]+$/, 'a comma-separated list of plugin folder names, e.g. botfather,devops'),
+    default: noItems,
+    meaning: 'plugin folder names whose calls are always spawned, never forked from the fork server',
+    note: 'For example a plugin that needs its own string-hash seed per call, or reads `/proc/self/cmdline`. Their `--describe` at discovery is spawned too.',
+  }),
+
+  variable('MCP_PLUGINS_DIR', {
+    group: 'discovery',
+    parser: path('a folder path, absolute or relative to the working directory'),
+    default: { text: '`mcp/plugins`', from: (ctx) => resolvePath('mcp/plugins', ctx) },
+    meaning: 'folder of plugin folders (relative to the working directory)',
+  }),
+  variable('MCP_DISCOVERY_TIMEOUT', {
+    group: 'discovery',
+    parser: seconds('a number of seconds for each plugin --help call, e.g. 10'),
+    default: ms(10_000),
+    meaning: 'seconds for each `--describe` or `--help` call at discovery',
+  }),
+  variable('MCP_DISCOVERY_CACHE', {
+    group: 'discovery',
+    parser: {
+      type: 'path or off',
+      accepts: 'a file path (absolute or relative to the working directory), or off',
+      acceptsAnything: true,
+      parse: (raw, _name, ctx) => (raw.toLowerCase() === 'off' ? undefined : resolvePath(raw, ctx)),
+    },
+    default: {
+      text: '`$XDG_CACHE_HOME/sanctum-mcp/discovery-v1.json`',
+      from: (ctx) => join(valueOf(XDG_CACHE_HOME, ctx), 'sanctum-mcp', 'discovery-v1.json'),
+    },
+    meaning: 'file caching what each plugin described; `off` disables it',
+    note:
+      "Entries are keyed by the entry file's identity (path, size, mtime, inode), the folder's mtime and the interpreter. " +
+      'The file also keeps the resolved interpreter, reused while `PATH`, the working directory, `PYENV_*`/`PYTHON*` variables, the `python3` found, ' +
+      "the interpreter file and pyenv's version files are unchanged (checked with `stat`; other version-manager shims are run at every start).",
+  }),
+  XDG_CACHE_HOME,
+  variable('MCP_TOOL_NAME_TEMPLATE', {
+    group: 'discovery',
+    parser: checked('a template containing {command}, e.g. {plugin}__{command}, {plugin}.{command} or {command}', (value) =>
+      value.includes('{command}'),
+    ),
+    default: is(DEFAULT_TOOL_NAME_TEMPLATE),
+    meaning: 'advertised tool names; `{plugin}.{command}` gives the upstream names. Calls are also accepted as `plugin.command`',
+  }),
+  variable('MCP_PLUGIN_TIMEOUTS', {
+    group: 'discovery',
+    parser: pluginTimeouts,
+    default: { text: '(none)', from: () => Object.create(null) as Record<string, number> },
+    meaning:
+      "per-plugin timeouts, `plugin:seconds,...` (`devops:30`); they override `MCP_PLUGIN_TIMEOUT` and a command's own `timeout` from `--describe`",
+  }),
+  variable('MCP_WATCH', {
+    group: 'discovery',
+    parser: flag(),
+    default: is(true),
+    meaning: 'watch `MCP_PLUGINS_DIR` and reload the catalog on change, sending `notifications/tools/list_changed`; `0` = off',
+  }),
+  variable('MCP_WATCH_DEBOUNCE', {
+    group: 'discovery',
+    parser: seconds('a number of seconds to wait after the last change, e.g. 0.3'),
+    default: ms(300),
+    meaning: 'seconds of quiet after the last change before reloading',
+  }),
+
+  variable('MCP_MAX_SESSIONS', {
+    group: 'sessions',
+    parser: integer(1, 1_000_000, 'a positive number of sessions'),
+    default: is(10_000),
+    meaning: 'open sessions in all; past it a new session is `503`',
+    note: 'HTTP+SSE and Streamable HTTP sessions count together; `subscriptions/listen` streams of protocol revision 2026-07-28 have the same caps, counted apart.',
+  }),
+  variable('MCP_MAX_SESSIONS_PER_KEY', {
+    group: 'sessions',
+    parser: integer(1, 1_000_000, 'a positive number of sessions'),
+    default: is(100),
+    meaning: 'open sessions per API key; past it a new session is `503`',
+  }),
+  variable('MCP_SESSION_IDLE_TIMEOUT', {
+    group: 'sessions',
+    parser: seconds('a number of seconds a Streamable HTTP session may stay idle (0 = never expire), e.g. 1800'),
+    default: ms(1_800_000),
+    meaning: 'seconds a Streamable HTTP (`/mcp`) session may go without a request or an open GET stream before it is ended; `0` = never',
+  }),
+  variable('MCP_SSE_KEEPALIVE', {
+    group: 'sessions',
+    parser: seconds('a number of seconds between SSE keepalive comments, greater than 0 and at most 15', {
+      aboveMs: 0,
+      atMostMs: MAX_KEEPALIVE_MS,
+    }),
+    default: ms(DEFAULT_KEEPALIVE_MS),
+    meaning: 'seconds between `: keepalive` comments on SSE streams (at most 15)',
+  }),
+
+  variable('MCP_SLOW_CALL', {
+    group: 'dispatcher',
+    parser: seconds('a number of seconds after which a tool call is logged as slow, e.g. 10'),
+    default: ms(10_000),
+    meaning: 'seconds after which a tool call is logged at warn as slow',
+  }),
+  variable('MCP_LIST_TTL', {
+    group: 'dispatcher',
+    parser: seconds('a number of seconds a 2026-07-28 client may cache tools/list and server/discover, e.g. 60 (0 = always refetch)'),
+    default: ms(0),
+    meaning:
+      'seconds a protocol revision 2026-07-28 client may reuse a `server/discover` or `tools/list` result (`ttlMs`); `0` = always refetch',
+    note: 'Catalog changes reach `subscriptions/listen` streams either way.',
+  }),
+
+  variable('LOG_LEVEL', {
+    group: 'logging',
+    parser: oneOf(LOG_LEVELS),
+    default: is('info'),
+    meaning: '`error`, `warn`, `info` or `debug`',
+  }),
+  variable('LOG_FORMAT', {
+    group: 'logging',
+    parser: oneOf(['text', 'json']),
+    default: is('text'),
+    meaning: '`text` or `json` (one JSON object per line)',
+  }),
+] as const;
+
+type TableEntry = (typeof CONFIG_TABLE)[number];
+
+/** Every variable's value by name, typed by its parser and default. */
+export type ConfigValues = { [V in TableEntry as V['name']]: V extends ConfigVariable<string, infer T> ? T : never };
+
+export type ConfigVariableName = TableEntry['name'];
+
+/** Parses every variable of the table; the first invalid one throws its ConfigError. */
+export function readValues(ctx: ConfigContext): ConfigValues {
+  const values: Record<string, unknown> = {};
+  for (const entry of CONFIG_TABLE as readonly ConfigVariable[]) values[entry.name] = valueOf(entry, ctx);
+  return values as ConfigValues;
+}

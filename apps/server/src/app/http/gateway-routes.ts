@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import cors from 'cors';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { APP_LOGGER } from '../logging/logger';
+import { HttpMetrics } from '../metrics/http-metrics';
+import { FrontDoor } from '../security/front-door';
+import { RateLimit } from '../security/rate-limit';
+import { SseController } from '../transport/sse.controller';
+import { StreamableHttpController } from '../transport/streamable-http.controller';
+import { BodyReader } from './body-reader';
+import { runChecks, runHandler } from './request-checks';
+import type { GatewayRequest, GatewayResponse, RequestCheck, RouteHandler } from './request-checks';
+import { EVERY_REQUEST, MCP_ROUTES } from './routes';
+import type { CheckName, HandlerName, McpRoute } from './routes';
+
+/** The MCP headers a browser client must be allowed to send and read. */
+export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID'];
+
+/** A route of the table with its functions: `serve` runs the route's own checks, then its handler. */
+export interface ResolvedRoute extends McpRoute {
+  /** The route's checks then its handler; used after EVERY_REQUEST's checks have passed. */
+  serve(req: GatewayRequest, res: GatewayResponse): void;
+}
+
+/**
+ * The route table (http/routes.ts) with its names turned into functions: the checks built from the
+ * configuration, the handlers of the transport adapters. AppModule mounts it on Express as Nest
+ * middleware; the fast path serves the same functions from its `node:http` listener.
+ */
+@Injectable()
+export class GatewayRoutes {
+  /** The checks of EVERY_REQUEST that are on (CORS only with MCP_CORS_ORIGINS), in order. */
+  readonly everyRequest: readonly RequestCheck[];
+  readonly routes: readonly ResolvedRoute[];
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    metrics: HttpMetrics,
+    frontDoor: FrontDoor,
+    body: BodyReader,
+    rateLimit: RateLimit,
+    sse: SseController,
+    mcp: StreamableHttpController,
+  ) {
+    const checks: Record<CheckName, RequestCheck | undefined> = {
+      cors: corsCheck(config.corsOrigins),
+      metrics: metrics.check,
+      frontDoor: frontDoor.check,
+      body: body.check,
+      rateLimit: rateLimit.check,
+    };
+    const handlers: Record<HandlerName, RouteHandler> = {
+      'sse.open': (req, res) => sse.open(req, res),
+      'sse.message': (req, res) => sse.message(req, res),
+      'mcp.post': (req, res) => mcp.post(req, res),
+      'mcp.stream': (req, res) => mcp.open(req, res),
+      'mcp.end': (req, res) => mcp.end(req, res),
+    };
+    const on = (names: readonly CheckName[]): RequestCheck[] => names.flatMap((name) => checks[name] ?? []);
+    this.everyRequest = on(EVERY_REQUEST);
+    this.routes = MCP_ROUTES.map((route) => {
+      const own = on(route.checks);
+      const handler = handlers[route.handler];
+      return { ...route, serve: (req, res) => runChecks(own, req, res, this.logger, () => runHandler(handler, req, res, this.logger)) };
+    });
+  }
+
+  /** The route for exactly this method and path (no trailing slash, case as declared), if any. */
+  find(method: string | undefined, path: string): ResolvedRoute | undefined {
+    for (const route of this.routes) if (route.method === method && route.path === path) return route;
+    return undefined;
+  }
+
+  /** Every request's checks, then `route.serve`: what the fast path runs for a request of the table. */
+  serve(route: ResolvedRoute, req: GatewayRequest, res: GatewayResponse): void {
+    runChecks(this.everyRequest, req, res, this.logger, () => route.serve(req, res));
+  }
+}
+
+/** CORS for browser clients (MCP_CORS_ORIGINS), answering preflights itself; off without origins. */
+function corsCheck(origins: readonly string[]): RequestCheck | undefined {
+  if (origins.length === 0) return undefined;
+  return cors({
+    origin: origins.includes('*') ? true : [...origins],
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: MCP_CORS_HEADERS,
+    exposedHeaders: ['Mcp-Session-Id', 'MCP-Protocol-Version', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import { ErrorCode, failure } from '@sanctum/protocol';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { sendJson } from '../http/json-reply';
+import { principalOf } from '../http/request-checks';
+import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
+
+const WINDOW_MS = 60_000;
+const THROTTLER = 'default';
+
+/**
+ * Requests per minute per caller (MCP_RATE_LIMIT): keyed by the API key's name, else the client's
+ * address. Counted by @nestjs/throttler's storage (sliding window, blocked for the window once
+ * over), answered like its guard does: `X-RateLimit-Limit`, `-Remaining`, `-Reset` headers on an
+ * allowed request, 429 with `Retry-After` and a JSON-RPC error body past the limit. A request check
+ * of the route table (http/routes.ts), after the front door (which records the principal).
+ */
+@Injectable()
+export class RateLimit implements OnApplicationShutdown {
+  private readonly storage = new ThrottlerStorageService();
+  private readonly limit: number;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.limit = config.rateLimitPerMinute;
+  }
+
+  /** Off (undefined) when MCP_RATE_LIMIT=0. */
+  get check(): RequestCheck | undefined {
+    return this.limit > 0 ? (req, res, next) => void this.count(req, res, next) : undefined;
+  }
+
+  onApplicationShutdown(): void {
+    this.storage.onApplicationShutdown();
+  }
+
+  private async count(req: GatewayRequest, res: GatewayResponse, next: (err?: unknown) => void): Promise<void> {
+    let record;
+    try {
+      record = await this.storage.increment(`${THROTTLER}:${trackerOf(req, res)}`, WINDOW_MS, this.limit, WINDOW_MS, THROTTLER);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (record.isBlocked) {
+      res.setHeader('Retry-After', record.timeToBlockExpire);
+      const seconds = Math.max(1, Math.ceil(record.timeToBlockExpire));
+      sendJson(
+        res,
+        429,
+        failure(null, { code: ErrorCode.ConnectionClosed, message: `Too many requests: the limit is ${this.limit} per minute; retry in ${seconds} s.` }),
+      );
+      return;
+    }
+    res.setHeader('X-RateLimit-Limit', this.limit);
+    res.setHeader('X-RateLimit-Remaining', Math.max(0, this.limit - record.totalHits));
+    res.setHeader('X-RateLimit-Reset', record.timeToExpire);
+    next();
+  }
+}
+
+function trackerOf(req: GatewayRequest, res: GatewayResponse): string {
+  const principal = principalOf(res);
+  return principal !== 'anonymous' ? `key:${principal}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+}
