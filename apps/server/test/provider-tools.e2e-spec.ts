@@ -1,32 +1,11 @@
 // Pins DI-based extension: tools contributed by Nest providers (@McpTool) share the catalog,
 // naming, validation and logging with plugin tools.
-import { Injectable, Module } from '@nestjs/common';
 import { resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { McpTool } from '../src/app/tools/mcp-tool.decorator';
+import { InventoryModule } from './examples/inventory-tools.module';
 import { startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
-
-@Injectable()
-class InventoryTools {
-  private readonly stock = new Map([['apple', 3]]);
-
-  @McpTool({
-    namespace: 'inventory',
-    name: 'count',
-    description: 'How many of an item are in stock',
-    inputSchema: { type: 'object', properties: { item: { type: 'string', description: 'Item name' } }, required: ['item'], additionalProperties: false },
-  })
-  count(args: Record<string, unknown>): Record<string, unknown> {
-    const item = String(args['item']);
-    if (!this.stock.has(item)) throw new Error(`no such item: ${item}`);
-    return { item, count: this.stock.get(item) };
-  }
-}
-
-@Module({ providers: [InventoryTools] })
-class InventoryModule {}
 
 describe('tools from Nest providers', () => {
   let gateway: RunningGateway;

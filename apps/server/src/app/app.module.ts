@@ -1,11 +1,9 @@
 import { Inject, Module, RequestMethod } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
 import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
-import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS, PluginDiscoveryService, PluginRunner } from '@sanctum/discovery';
-import type { DiscoveryOptions } from '@sanctum/discovery';
-import { ExecutorModule, resolvePython } from '@sanctum/executor';
+import { ToolDiscoveryModule } from '@sanctum/discovery';
+import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executor';
 import { InMemorySessionRegistry, SessionRegistry } from '@sanctum/sessions';
 import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config';
@@ -17,17 +15,15 @@ import { GatewayRoutes } from './http/gateway-routes';
 import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { CatalogNotifier } from './mcp/catalog-notifier';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { ModernEra } from './mcp/modern-era.service';
-import { PluginWatcherService } from './mcp/plugin-watcher.service';
-import { ToolCatalogService } from './mcp/tool-catalog.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { SessionLimits } from './security/session-limits';
 import type { GatewayRequest, GatewayResponse } from './http/request-checks';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
-import { ProviderToolsExplorer } from './tools/provider-tools.explorer';
 import { ModernHttpTransport } from './transport/modern-http';
 import { SseController } from './transport/sse.controller';
 import { StreamableHttpController } from './transport/streamable-http.controller';
@@ -42,24 +38,41 @@ export class AppModule implements NestModule {
    */
   static forRoot(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): DynamicModule {
     const python = resolvePython(config.python === undefined ? process.env : { ...process.env, MCP_PYTHON: config.python });
+    const executor = ExecutorModule.forRoot({
+      python,
+      timeoutMs: config.pluginTimeoutMs,
+      envAllow: config.pluginEnv,
+      maxConcurrency: config.maxConcurrency,
+      pluginConcurrency: config.pluginConcurrency,
+      queueLimit: config.queueLimit,
+      maxStdoutBytes: config.maxStdoutBytes,
+      maxStderrBytes: config.maxStderrBytes,
+      killGraceMs: config.killGraceMs,
+      forkServer: config.forkServer,
+      forkExclude: config.forkExclude,
+      logger,
+    });
     return {
       module: AppModule,
       imports: [
-        DiscoveryModule,
         TerminusModule.forRoot({ logger: false }),
-        ExecutorModule.forRoot({
-          python,
-          timeoutMs: config.pluginTimeoutMs,
-          envAllow: config.pluginEnv,
-          maxConcurrency: config.maxConcurrency,
-          pluginConcurrency: config.pluginConcurrency,
-          queueLimit: config.queueLimit,
-          maxStdoutBytes: config.maxStdoutBytes,
-          maxStderrBytes: config.maxStderrBytes,
-          killGraceMs: config.killGraceMs,
-          forkServer: config.forkServer,
-          forkExclude: config.forkExclude,
-          logger,
+        executor,
+        // The same executor module (one ExecutorService) runs discovery's --describe and --help.
+        ToolDiscoveryModule.forRootAsync({
+          imports: [executor],
+          inject: [ExecutorService],
+          useFactory: (executorService: ExecutorService) => ({
+            pluginsDir: config.pluginsDir,
+            helpTimeoutMs: config.discoveryTimeoutMs,
+            cacheFile: config.discoveryCacheFile,
+            runtime: `${python} node-${process.version}`,
+            toolNameTemplate: config.toolNameTemplate,
+            pluginTimeouts: config.pluginTimeouts,
+            watch: config.watchPlugins,
+            watchDebounceMs: config.watchDebounceMs,
+            runner: new ExecutorPluginRunner(executorService),
+            logger,
+          }),
         }),
         ...(extensions ?? []),
       ],
@@ -69,28 +82,13 @@ export class AppModule implements NestModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
         { provide: SessionRegistry, useClass: InMemorySessionRegistry },
-        {
-          provide: DISCOVERY_OPTIONS,
-          useValue: {
-            pluginsDir: config.pluginsDir,
-            helpTimeoutMs: config.discoveryTimeoutMs,
-            concurrency: 8,
-            cacheFile: config.discoveryCacheFile,
-            runtime: `${python} node-${process.version}`,
-          } satisfies DiscoveryOptions,
-        },
-        { provide: DISCOVERY_LOGGER, useValue: logger },
-        { provide: PluginRunner, useClass: ExecutorPluginRunner },
-        PluginDiscoveryService,
-        ToolCatalogService,
-        PluginWatcherService,
+        CatalogNotifier,
         McpDispatcher,
         ModernEra,
         ModernHttpTransport,
         StreamableHttpStreams,
         GatewayHealthIndicators,
         MetricsService,
-        ProviderToolsExplorer,
         SessionLimits,
         SseController,
         StreamableHttpController,

@@ -22,6 +22,13 @@ export interface PluginToolSource {
   dir: string;
   entryPath: string;
   command: CommandSpec;
+  /**
+   * ms a call may take: the operator's per-plugin setting (MCP_PLUGIN_TIMEOUTS), else the command's
+   * own `timeout`; undefined = the executor's default, 0 = none.
+   */
+  timeoutMs?: number;
+  /** Environment variables (names or `PREFIX_*`) the plugin declared it needs. */
+  env?: readonly string[];
 }
 
 export interface ProviderToolSource {

@@ -7,7 +7,7 @@ import { ExecutorService, runProcess } from '@sanctum/executor';
 import { SessionRegistry } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { ToolCatalogService } from '../mcp/tool-catalog.service';
+import { ToolCatalogService } from '@sanctum/discovery';
 
 /** How long a successful interpreter probe is trusted, so that probes every second stay cheap. */
 const INTERPRETER_PROBE_TTL_MS = 30_000;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { APP_LOGGER } from '../logging/logger';
 import { ExecutorService, argumentProblems, toolResultFromValue, validateArguments } from '@sanctum/executor';
+import { ToolCatalogService } from '@sanctum/discovery';
 import type { ToolEntry } from '@sanctum/discovery';
 import {
   JSONRPC_VERSION,
@@ -27,7 +28,7 @@ import type { AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO } from './server-info';
-import { ToolCatalogService } from './tool-catalog.service';
+import { pluginCommandTarget } from './executor-plugin-runner';
 
 
 /** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
@@ -266,9 +267,7 @@ export class McpDispatcher {
         return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} failed: ${(err as Error).message}`);
       }
     }
-    const target = this.catalog.target(entry);
-    if (!target) return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} is in the catalog but has no plugin target.`);
-    const { result } = await this.executor.execute(target, args, { signal, env, onStderrLine });
+    const { result } = await this.executor.execute(pluginCommandTarget(entry, entry.source), args, { signal, env, onStderrLine });
     return result;
   }
 }

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ExecutorService } from '@sanctum/executor';
 import { SessionRegistry } from '@sanctum/sessions';
 import type { TransportKind } from '@sanctum/sessions';
-import { ToolCatalogService } from '../mcp/tool-catalog.service';
+import { ToolCatalogService } from '@sanctum/discovery';
 
 /** Where a call ended: `ok`, or the stable error code of the tool result. */
 export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'busy' | 'error';

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { McpTool, ToolCatalogService } from '@sanctum/discovery';
 import { SessionRegistry } from '@sanctum/sessions';
-import { ToolCatalogService } from '../mcp/tool-catalog.service';
 import { SERVER_INFO } from '../mcp/server-info';
-import { McpTool } from './mcp-tool.decorator';
 
 /** The gateway's own in-process tool: what an agent can learn about the gateway itself. */
 @Injectable()

@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { MODERN_METHODS, ModernEra } from '../mcp/modern-era.service';
-import { ToolCatalogService } from '../mcp/tool-catalog.service';
+import { ToolCatalogService } from '@sanctum/discovery';
 import { sendEmpty, sendJson } from '../http/json-reply';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';

@@ -1,7 +1,6 @@
 import { SetMetadata, applyDecorators } from '@nestjs/common';
 import type { ObjectSchema, ToolAnnotations } from '@sanctum/protocol';
-
-export const MCP_TOOL_METADATA = 'sanctum:mcp-tool';
+import { MCP_TOOL_METADATA } from './discovery.constants';
 
 export interface McpToolOptions {
   /** Plays the role of a plugin name in MCP_TOOL_NAME_TEMPLATE (e.g. `gateway`). */

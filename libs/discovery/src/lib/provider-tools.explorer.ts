@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { ToolEntry } from '@sanctum/discovery';
-import { ToolCatalogService } from '../mcp/tool-catalog.service';
-import { MCP_TOOL_METADATA } from './mcp-tool.decorator';
+import type { ProviderToolSource } from './catalog';
+import { MCP_TOOL_METADATA } from './discovery.constants';
 import type { McpToolOptions } from './mcp-tool.decorator';
+import { ToolCatalogService } from './tool-catalog.service';
 
 type ToolMethod = (args: Record<string, unknown>) => unknown;
 
-/** Finds @McpTool methods on every provider and contributes them to the one tool catalog. */
+/** Finds @McpTool methods on every provider of the application and contributes them to the one tool catalog. */
 @Injectable()
 export class ProviderToolsExplorer implements OnModuleInit {
   constructor(
@@ -19,9 +19,10 @@ export class ProviderToolsExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const entries: Array<{ options: McpToolOptions; invoke: ToolEntry['source'] }> = [];
+    const entries: Array<{ options: McpToolOptions; source: ProviderToolSource }> = [];
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.instance;
+      // Request- or transient-scoped providers have no single instance to call.
       if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
       const prototype = Object.getPrototypeOf(instance) as object;
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
@@ -30,9 +31,9 @@ export class ProviderToolsExplorer implements OnModuleInit {
         const options = this.reflector.get<McpToolOptions | undefined>(MCP_TOOL_METADATA, method as ToolMethod);
         if (!options) continue;
         const bound = (method as ToolMethod).bind(instance);
-        entries.push({ options, invoke: { kind: 'provider', invoke: async (args) => bound(args) } });
+        entries.push({ options, source: { kind: 'provider', invoke: async (args) => bound(args) } });
       }
     }
-    for (const { options, invoke } of entries) this.catalog.registerProviderTool(options, invoke);
+    for (const { options, source } of entries) this.catalog.registerProviderTool(options, source);
   }
 }
