@@ -4,8 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SessionRegistry } from '@sanctum/sessions';
-import { StreamableHttpStreams } from '../src/app/transport/streamable-http.streams';
+import { SessionRegistry, StreamableHttpStreams } from '@sanctum/sessions';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { writeSlowPlugin } from './slow-plugin';

@@ -1,5 +1,30 @@
-export * from './lib/session';
-export * from './lib/session-registry';
-export * from './lib/sse';
-export * from './lib/read-buffer';
-export * from './lib/replay-buffer';
+export { Session } from './lib/session';
+export type { OutgoingMessage, SendOptions, SessionConsumer, TransportKind } from './lib/session';
+export { SessionRegistry } from './lib/session-registry';
+export type { SessionAdmission, SessionCounts, SessionEnding } from './lib/session-registry';
+export { InMemorySessionRegistry } from './lib/in-memory-session-registry';
+export { SessionLimits, refusalMessages } from './lib/session-limits';
+export type { CappedKind, Occupancy, SessionCaps, SessionRefusal } from './lib/session-limits';
+export { SessionsModule } from './lib/sessions.module';
+export type { SessionsModuleExtras, SessionsModuleOptions } from './lib/sessions.module-definition';
+export { ANONYMOUS_PRINCIPAL, SESSIONS_LOGGER, SESSIONS_OPTIONS } from './lib/sessions.constants';
+export { SessionStreams, StreamableHttpStreams, STANDALONE_STREAM, sendsPrimingEvent } from './lib/streamable-http-streams';
+export type { PostStream, ResumeResult } from './lib/streamable-http-streams';
+export { SSE_RETRY_MS, SseSink } from './lib/sse-sink';
+export type { SseStream } from './lib/sse-sink';
+export { SseSinkFactory } from './lib/sse-sink.factory';
+export {
+  DEFAULT_KEEPALIVE_MS,
+  KEEPALIVE_FRAME,
+  KeepaliveTicker,
+  connectLegacySse,
+  formatSseComment,
+  formatSseEvent,
+  keepaliveTicker,
+  legacySseStream,
+} from './lib/sse';
+export type { KeepaliveTarget, SseOutput } from './lib/sse';
+export { DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS, ReplayBuffer } from './lib/replay-buffer';
+export type { ReplayBufferOptions, ReplayEvent, ReplayResult } from './lib/replay-buffer';
+export { ReadBuffer, serializeLine } from './lib/read-buffer';
+export type { ReadItem } from './lib/read-buffer';

@@ -1,66 +1,73 @@
-import { randomUUID } from 'node:crypto';
-import type { TransportKind } from './session';
-import { Session } from './session';
+import type { SessionRefusal } from './session-limits';
+import type { Session, TransportKind } from './session';
+
+/** How a session ends. */
+export interface SessionEnding {
+  /** The abort reason its running calls see (default `session closed`). */
+  reason?: string;
+  /** Appended to the `Session ended: <id>` line in parentheses, e.g. `server shutting down`. */
+  note?: string;
+}
+
+/** The answer to `open`: a new session, or the cap that refused it. */
+export type SessionAdmission = { readonly ok: true; readonly session: Session } | { readonly ok: false; readonly refusal: SessionRefusal };
+
+export type SessionCounts = Record<TransportKind, number>;
 
 /**
- * Where sessions live. An interface so that a shared bus (e.g. Redis) can later route a POST that
- * lands on one instance to the stream held by another.
+ * A session's life, whatever the transport, in one place: every transport opens, looks up and ends
+ * its sessions here, so the caps, the owner check and the `Session started: <id>` /
+ * `Session ended: <id>` lines exist once.
+ *
+ * The DI token, with `InMemorySessionRegistry` (one process) as the default. A shared
+ * implementation (Redis, MCP_REDIS_URL) plugs in here: what needs a round trip to shared state is
+ * asynchronous (`open` counts every instance's sessions against the caps; `find` may name a
+ * session another instance created), while what only acts on this process's sessions stays
+ * synchronous. `remove` ends a session here at once (running calls aborted, streams ended, line
+ * logged) and leaves telling other instances to the implementation, since shutdown and the idle
+ * reaper cannot wait for the network.
  */
 export abstract class SessionRegistry {
-  abstract create(transport: TransportKind): Session;
+  /**
+   * A new session for `principal` (its owner), unless a cap refuses it (MCP_MAX_SESSIONS,
+   * MCP_MAX_SESSIONS_PER_KEY). Not announced yet: call `started` once the client can use it.
+   */
+  abstract open(transport: TransportKind, principal: string): Promise<SessionAdmission>;
+
+  /** A new session with no cap applied (the one session of a stdio process, tests). Not announced. */
+  abstract create(transport: TransportKind, owner?: string): Session;
+
+  /** Log `Session started: <id>`: the client has the session now. Once per session. */
+  abstract started(session: Session): void;
+
+  /**
+   * The session `id` of this transport, if `principal` owns it. Another principal's session is
+   * answered like an unknown one (undefined), so that its existence is not disclosed.
+   */
+  abstract find(id: string, transport: TransportKind, principal: string | undefined): Promise<Session | undefined>;
+
+  /** The session `id` of this process, with no owner check (health, metrics, tests). */
   abstract get(id: string): Session | undefined;
-  /** Close and forget a session. Returns false when it was not registered. */
-  abstract remove(id: string, reason?: string): boolean;
+
+  /**
+   * End a session: abort its running calls, complete its streams, forget it, and log
+   * `Session ended: <id>` if it had started. Idempotent: false when it was not registered.
+   */
+  abstract remove(id: string, ending?: SessionEnding): boolean;
+
+  /** End every session of this process (server shutdown); returns how many ended. */
+  abstract removeAll(ending?: SessionEnding): number;
+
+  /** Sessions open in this process. */
   abstract count(): number;
-  abstract countByTransport(): Record<TransportKind, number>;
+
+  abstract countByTransport(): SessionCounts;
+
+  /** This process's sessions, as a new array (e.g. to notify each). */
   abstract all(): Session[];
+
   /** Sessions opened and closed since start, by transport (for metrics). */
-  abstract totals(): { opened: Record<TransportKind, number>; closed: Record<TransportKind, number> };
+  abstract totals(): { opened: SessionCounts; closed: SessionCounts };
 }
 
-const zero = (): Record<TransportKind, number> => ({ sse: 0, 'streamable-http': 0, stdio: 0, stateless: 0 });
-
-/** The single-process registry. */
-export class InMemorySessionRegistry extends SessionRegistry {
-  private readonly sessions = new Map<string, Session>();
-  private readonly opened = zero();
-  private readonly closed = zero();
-
-  create(transport: TransportKind): Session {
-    const session = new Session(randomUUID(), transport);
-    this.sessions.set(session.id, session);
-    this.opened[transport] += 1;
-    return session;
-  }
-
-  totals(): { opened: Record<TransportKind, number>; closed: Record<TransportKind, number> } {
-    return { opened: { ...this.opened }, closed: { ...this.closed } };
-  }
-
-  get(id: string): Session | undefined {
-    return this.sessions.get(id);
-  }
-
-  remove(id: string, reason?: string): boolean {
-    const session = this.sessions.get(id);
-    if (!session) return false;
-    this.sessions.delete(id);
-    this.closed[session.transport] += 1;
-    session.close(reason);
-    return true;
-  }
-
-  count(): number {
-    return this.sessions.size;
-  }
-
-  countByTransport(): Record<TransportKind, number> {
-    const counts = zero();
-    for (const session of this.sessions.values()) counts[session.transport] += 1;
-    return counts;
-  }
-
-  all(): Session[] {
-    return [...this.sessions.values()];
-  }
-}
+export const zeroCounts = (): SessionCounts => ({ sse: 0, 'streamable-http': 0, stdio: 0, stateless: 0 });

@@ -80,7 +80,8 @@ export class Session {
     const subject = this.subject;
     const consumer = this.consumer;
     if (subject === undefined && consumer === undefined) return; // nobody listens: dropped, as a Subject would
-    const out: OutgoingMessage = options.relatedRequestId === undefined ? { message } : { message, relatedRequestId: options.relatedRequestId };
+    const out: OutgoingMessage =
+      options.relatedRequestId === undefined ? { message } : { message, relatedRequestId: options.relatedRequestId };
     consumer?.next(out);
     subject?.next(out);
   }

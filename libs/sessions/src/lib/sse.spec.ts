@@ -2,7 +2,16 @@ import type { JsonRpcMessage } from '@sanctum/protocol';
 import { success } from '@sanctum/protocol';
 import { take } from 'rxjs';
 import { Session } from './session';
-import { DEFAULT_KEEPALIVE_MS, KEEPALIVE_FRAME, KeepaliveTicker, connectLegacySse, formatSseComment, formatSseEvent, keepaliveTicker, legacySseStream } from './sse';
+import {
+  DEFAULT_KEEPALIVE_MS,
+  KEEPALIVE_FRAME,
+  KeepaliveTicker,
+  connectLegacySse,
+  formatSseComment,
+  formatSseEvent,
+  keepaliveTicker,
+  legacySseStream,
+} from './sse';
 import type { KeepaliveTarget, SseOutput } from './sse';
 
 describe('formatSseEvent', () => {
@@ -10,7 +19,11 @@ describe('formatSseEvent', () => {
     ['data only', { data: 'hello' }, 'data: hello\n\n'],
     ['empty data', { data: '' }, 'data: \n\n'],
     ['event and data', { event: 'message', data: '{"a":1}' }, 'event: message\ndata: {"a":1}\n\n'],
-    ['id, event, retry and data in that order', { data: 'x', retry: 3000, event: 'message', id: '42' }, 'id: 42\nevent: message\nretry: 3000\ndata: x\n\n'],
+    [
+      'id, event, retry and data in that order',
+      { data: 'x', retry: 3000, event: 'message', id: '42' },
+      'id: 42\nevent: message\nretry: 3000\ndata: x\n\n',
+    ],
     ['an empty id', { id: '', data: 'x' }, 'id: \ndata: x\n\n'],
     ['multi-line data, one data: line each', { data: 'a\nb\nc' }, 'data: a\ndata: b\ndata: c\n\n'],
     ['CRLF and CR line breaks', { data: 'a\r\nb\rc' }, 'data: a\ndata: b\ndata: c\n\n'],
@@ -119,7 +132,9 @@ describe('legacySseStream', () => {
   it('taking only the endpoint event leaves nothing attached to the session', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
-    legacySseStream(session, endpoint, 500).pipe(take(1)).subscribe((c) => chunks.push(c));
+    legacySseStream(session, endpoint, 500)
+      .pipe(take(1))
+      .subscribe((c) => chunks.push(c));
     expect(chunks).toEqual([endpointFrame]);
     expect(jest.getTimerCount()).toBe(0);
     const again: string[] = [];

@@ -37,9 +37,7 @@ export async function drainAndClose(app: INestApplication, logger: LoggerService
     while (dispatcher.inFlightCalls > 0 && Date.now() < settle) await sleep(20);
   }
   app.get(ModernEra).stopListeners();
-  for (const session of sessions.all()) {
-    if (sessions.remove(session.id, 'server shutting down')) logger.log(`Session ended: ${session.id}`, 'Sessions');
-  }
+  sessions.removeAll({ reason: 'server shutting down' });
   server.closeAllConnections();
   await app.close();
 }

@@ -15,7 +15,8 @@ import {
   success,
 } from '@sanctum/protocol';
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
-import { Session } from '@sanctum/sessions';
+import { Session, SessionLimits } from '@sanctum/sessions';
+import type { Occupancy } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -63,6 +64,7 @@ export class ModernEra implements OnApplicationShutdown {
 
   constructor(
     private readonly dispatcher: McpDispatcher,
+    private readonly limits: SessionLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
@@ -77,16 +79,16 @@ export class ModernEra implements OnApplicationShutdown {
    * session: the same caps apply, counted separately), or undefined when it may open.
    */
   listenRefusal(principal: string | undefined): string | undefined {
-    if (this.listeners.size >= this.config.maxSessions) {
-      return `Server busy: ${this.config.maxSessions} subscriptions/listen streams are open (MCP_MAX_SESSIONS). Close some or retry later.`;
-    }
-    if (principal === undefined || principal === 'anonymous') return undefined;
-    let own = 0;
-    for (const owner of this.listeners.values()) if (owner === principal) own++;
-    if (own >= this.config.maxSessionsPerKey) {
-      return `Too many subscriptions/listen streams for this API key: ${own} are open (MCP_MAX_SESSIONS_PER_KEY=${this.config.maxSessionsPerKey}). Close some first.`;
-    }
-    return undefined;
+    const listeners = this.listeners;
+    const open: Occupancy = {
+      total: listeners.size,
+      ownedBy: (key) => {
+        let own = 0;
+        for (const owner of listeners.values()) if (owner === key) own++;
+        return own;
+      },
+    };
+    return this.limits.refusal('listen-stream', principal, open)?.message;
   }
 
   /** The plugin catalog changed: tell every listener that asked for tool changes. */

@@ -59,6 +59,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
   const reader = new ReadBuffer(options.maxLineBytes ?? config.maxBodyBytes);
   const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
 
+  // The one client of this process: no cap applies (the caps bound what many HTTP clients hold).
   const session = sessions.create('stdio');
   const modern = new ModernStdioConnection(app.get(ModernEra), (message) => write(message));
   let era: 'legacy' | 'modern' | undefined;
@@ -81,7 +82,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     if (era === 'modern' && !(message !== undefined && isRequest(message) && message.method === ModernMethod.Discover)) probesOnly = false;
     return era;
   };
-  logger.log(`Session started: ${session.id}`, 'Sessions');
+  sessions.started(session);
 
   let writable = true;
   const write = (message: unknown): void => {
@@ -132,7 +133,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
       reader.reset();
       // Closing the session aborts running calls; their (cancelled) answers are still written.
       modern.stop(reason);
-      if (sessions.remove(session.id, reason)) logger.log(`Session ended: ${session.id}`, 'Sessions');
+      sessions.remove(session.id, { reason });
       await settle([...running], drainTimeoutMs);
       subscription.unsubscribe();
       await flush(output, () => writable);
