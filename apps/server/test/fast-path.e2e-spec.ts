@@ -5,11 +5,14 @@
 // and rate-limit clocks normalized). A module that configures Nest middleware (which only the
 // Express path could run) turns the fast path off with a warn line, and its middleware runs.
 import { request } from 'node:http';
-import { Module } from '@nestjs/common';
-import type { MiddlewareConsumer, NestModule } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, MiddlewareConsumer, NestInterceptor, NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import type { Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FastPath } from '../src/app/http/fast-path';
+import { MCP_ROUTES } from '../src/app/http/routes';
 import { GatewayHealthIndicators } from '../src/app/health/gateway.health';
 import { startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
@@ -254,6 +257,50 @@ describe('message fast path', () => {
     expect(fast.app.get(FastPath).served).toBe(viaFast.length - 2);
     expect(slow.app.get(FastPath).served).toBe(0);
     expect(fast.logs.filter((line) => line.includes('Fast path off'))).toEqual([]);
+  });
+
+  it('serves every route of the table on the Express path too (the controller agrees with the table)', async () => {
+    for (const route of MCP_ROUTES) {
+      const reply = await raw(slow.port, route.method, route.path, { ...json, Accept: 'text/plain', ...bearer(KEY_B) }, route.method === 'POST' ? '{}' : undefined);
+      // Nest's own 404 for a path without a route says "Cannot <METHOD> <path>".
+      expect(`${route.method} ${route.path}: ${reply.status} ${reply.body}`).not.toContain(`Cannot ${route.method}`);
+      expect(reply.status).not.toBe(404);
+    }
+  });
+});
+
+/** A team's global interceptor: it must wrap the MCP routes on the fast path as on the Express path. */
+@Injectable()
+class StampingInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>().setHeader('X-Intercepted', 'yes');
+    return next.handle();
+  }
+}
+
+@Module({ providers: [{ provide: APP_INTERCEPTOR, useClass: StampingInterceptor }] })
+class InterceptingModule {}
+
+describe('fast path with a global interceptor from another module', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_WATCH: '0' }, [InterceptingModule]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('runs the interceptor on the routes it serves, and stays on', async () => {
+    const message = await raw(gateway.port, 'POST', '/message', json, rpc(1, 'ping'));
+    expect(message.status).toBe(200);
+    expect(message.headers['x-intercepted']).toBe('yes');
+    const sse = await openStream(gateway.port, '/sse', { Accept: 'text/event-stream' });
+    sse.close();
+    expect(sse.reply.headers['x-intercepted']).toBe('yes');
+    expect(gateway.app.get(FastPath).served).toBe(2);
+    expect(gateway.logs.filter((line) => line.includes('Fast path off'))).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Inject, Module, RequestMethod } from '@nestjs/common';
+import { Inject, Module } from '@nestjs/common';
 import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
@@ -12,6 +12,7 @@ import { HealthController } from './health/health.controller';
 import { BodyReader } from './http/body-reader';
 import { FastPath } from './http/fast-path';
 import { GatewayRoutes } from './http/gateway-routes';
+import { McpRoutesController } from './http/mcp-routes.controller';
 import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -22,7 +23,6 @@ import { ModernEra } from './mcp/modern-era.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { SessionLimits } from './security/session-limits';
-import type { GatewayRequest, GatewayResponse } from './http/request-checks';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
 import { ModernHttpTransport } from './transport/modern-http';
 import { SseController } from './transport/sse.controller';
@@ -76,8 +76,7 @@ export class AppModule implements NestModule {
         }),
         ...(extensions ?? []),
       ],
-      // The MCP routes are the route table's (http/routes.ts), mounted in configure(); these are Nest's.
-      controllers: [HealthController, MetricsController],
+      controllers: [McpRoutesController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
@@ -106,14 +105,10 @@ export class AppModule implements NestModule {
   constructor(@Inject(GatewayRoutes) private readonly routes: GatewayRoutes) {}
 
   /**
-   * The route table on the Express path: every request's checks for every path, then each MCP
-   * route's own checks and handler (which answers: nothing after it runs). The fast path serves
-   * the same functions (http/fast-path.ts).
+   * The route table's checks for every request, on every path of the Express application; the MCP
+   * routes themselves are McpRoutesController's. The fast path runs the same (http/fast-path.ts).
    */
   configure(consumer: MiddlewareConsumer): void {
     if (this.routes.everyRequest.length > 0) consumer.apply(...this.routes.everyRequest).forRoutes('*path');
-    for (const route of this.routes.routes) {
-      consumer.apply((req: GatewayRequest, res: GatewayResponse) => route.serve(req, res)).forRoutes({ path: route.path.slice(1), method: RequestMethod[route.method] });
-    }
   }
 }

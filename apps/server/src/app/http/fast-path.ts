@@ -1,26 +1,29 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { ExternalContextCreator, ModulesContainer } from '@nestjs/core';
 import { APP_LOGGER } from '../logging/logger';
 import { GatewayRoutes } from './gateway-routes';
-import type { GatewayRequest } from './request-checks';
+import { McpRoutesController } from './mcp-routes.controller';
+import { answerFailure, runChecks } from './request-checks';
+import type { GatewayRequest, GatewayResponse } from './request-checks';
+import type { HandlerName, McpRoute } from './routes';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+type ControllerMethod = (req: GatewayRequest, res: GatewayResponse) => Promise<unknown>;
 
 /**
  * The fast path: the MCP routes of the route table (http/routes.ts) served by a `node:http`
- * listener in front of Express. It runs the same functions as the Express path (GatewayRoutes:
- * every request's checks, the route's checks, its handler), without Express's router, Nest's
- * router proxy and Express's request/response prototypes, which took most of the CPU of a message
- * POST and about 2 KB of V8 hidden classes per idle stream (docs/benchmarks.md). Anything else
- * (other paths and methods, `/mcp/`, `/MCP`, `HEAD /sse`) goes to Express, which serves the same
- * table through Nest middleware (AppModule.configure).
+ * listener in front of Express. It runs what the Express path runs (every request's checks, then
+ * McpRoutesController's method for the route with the application's guards, interceptors and
+ * exception filters, through Nest's public ExternalContextCreator), without Express's router,
+ * Nest's router proxy and Express's request/response prototypes, which took most of the CPU of a
+ * message POST and about 2 KB of V8 hidden classes per idle stream (docs/benchmarks.md). Anything
+ * else (other paths and methods, `/mcp/`, `/MCP`, `HEAD /sse`) goes to Express.
  *
- * What the Express path could run and this path cannot is Nest middleware of other modules (an
- * extension module's `configure`): with any, the fast path stays off and says so in a warn line.
- * Nest guards, interceptors, pipes and filters apply to Nest controllers (/health, /metrics) only,
- * on either path: the MCP routes are not controllers. A check for the MCP routes goes in the table.
+ * What this path cannot run is Nest middleware of other modules (an extension module's
+ * `configure`): with any, the fast path stays off and says so in a warn line. Request checks for
+ * the MCP routes belong in the table, where both paths run them.
  */
 @Injectable()
 export class FastPath {
@@ -28,6 +31,8 @@ export class FastPath {
   served = 0;
   /** Off: every request goes to Express (the parity test compares both). */
   disabled = false;
+  /** Per route of the table: its controller method with the application's enhancers (set by install). */
+  private readonly methods = new Map<McpRoute, ControllerMethod>();
 
   constructor(
     private readonly routes: GatewayRoutes,
@@ -59,9 +64,12 @@ export class FastPath {
     const url = req.url ?? '';
     const end = url.indexOf('?');
     const route = this.routes.find(req.method, end < 0 ? url : url.slice(0, end));
-    if (route === undefined) return false;
+    const method = route === undefined ? undefined : this.methods.get(route);
+    if (method === undefined) return false;
     this.served++;
-    this.routes.serve(route, req as GatewayRequest, res);
+    runChecks(this.routes.everyRequest, req, res, this.logger, () => {
+      method(req, res).catch((err: unknown) => answerFailure(err, res, this.logger));
+    });
     return true;
   }
 
@@ -80,6 +88,12 @@ export class FastPath {
       this.disabled = true;
       this.logger.warn(`Fast path off: ${reason}`, 'Http');
       return;
+    }
+    const controller = app.get(McpRoutesController);
+    const contexts = app.get(ExternalContextCreator);
+    for (const route of this.routes.routes) {
+      const name: HandlerName = route.handler;
+      this.methods.set(route, contexts.create(controller, controller[name] as (...args: unknown[]) => unknown, name) as ControllerMethod);
     }
     server.removeListener('request', express);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -20,14 +20,14 @@ export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-A
 
 /** A route of the table with its functions: `serve` runs the route's own checks, then its handler. */
 export interface ResolvedRoute extends McpRoute {
-  /** The route's checks then its handler; used after EVERY_REQUEST's checks have passed. */
+  /** The route's checks then its transport adapter's handler; runs after EVERY_REQUEST's checks. */
   serve(req: GatewayRequest, res: GatewayResponse): void;
 }
 
 /**
  * The route table (http/routes.ts) with its names turned into functions: the checks built from the
- * configuration, the handlers of the transport adapters. AppModule mounts it on Express as Nest
- * middleware; the fast path serves the same functions from its `node:http` listener.
+ * configuration, the handlers of the transport adapters (HTTP+SSE, Streamable HTTP). Express and the
+ * fast path both serve these (see routes.ts).
  */
 @Injectable()
 export class GatewayRoutes {
@@ -53,11 +53,11 @@ export class GatewayRoutes {
       rateLimit: rateLimit.check,
     };
     const handlers: Record<HandlerName, RouteHandler> = {
-      'sse.open': (req, res) => sse.open(req, res),
-      'sse.message': (req, res) => sse.message(req, res),
-      'mcp.post': (req, res) => mcp.post(req, res),
-      'mcp.stream': (req, res) => mcp.open(req, res),
-      'mcp.end': (req, res) => mcp.end(req, res),
+      sseOpen: (req, res) => sse.open(req, res),
+      sseMessage: (req, res) => sse.message(req, res),
+      mcpPost: (req, res) => mcp.post(req, res),
+      mcpStream: (req, res) => mcp.open(req, res),
+      mcpEnd: (req, res) => mcp.end(req, res),
     };
     const on = (names: readonly CheckName[]): RequestCheck[] => names.flatMap((name) => checks[name] ?? []);
     this.everyRequest = on(EVERY_REQUEST);
@@ -74,9 +74,11 @@ export class GatewayRoutes {
     return undefined;
   }
 
-  /** Every request's checks, then `route.serve`: what the fast path runs for a request of the table. */
-  serve(route: ResolvedRoute, req: GatewayRequest, res: GatewayResponse): void {
-    runChecks(this.everyRequest, req, res, this.logger, () => route.serve(req, res));
+  /** The route this controller method serves. */
+  byHandler(handler: HandlerName): ResolvedRoute {
+    const route = this.routes.find((r) => r.handler === handler);
+    if (route === undefined) throw new Error(`the route table has no route for ${handler}`);
+    return route;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpException } from '@nestjs/common';
 import { sendJson } from './json-reply';
 
 /** A request as the gateway's checks and MCP route handlers see it: Node's, plus the body once read. */
@@ -9,7 +10,7 @@ export type GatewayResponse = ServerResponse;
  * One check a request passes before its route's handler: a plain function over Node's request and
  * response (connect-style, like the `cors` package). It either answers the request itself (a
  * refusal: 401, 403, 413, 429, ...) and does not call `next`, or calls `next()` to go on. Calling
- * `next(err)` or throwing is an unexpected failure, answered by `answerUnexpected`.
+ * `next(err)` or throwing is a failure, answered by `answerFailure`.
  *
  * Checks use only Node's API, so the same function runs as a Nest middleware on the Express path
  * and in the fast path's listener, where requests never get Express's prototypes.
@@ -45,14 +46,20 @@ export function pathOf(req: GatewayRequest): string {
 }
 
 /**
- * The answer to a failure nobody expected (a bug): the status and body Nest's default exception
- * handler gives for an unknown error, so a client sees the same thing on either path; the stack
- * goes to the log. Nothing is written when the response has already started.
+ * The answer to an exception on the way to a handler, as Nest's default exception handler gives
+ * it, so a client sees the same thing on either path: an HttpException (a Nest guard's refusal, for
+ * one) with its status and body; anything else (a bug) 500 with the stack in the log. Nothing is
+ * written when the response has already started.
  */
-export function answerUnexpected(err: unknown, res: GatewayResponse, log: FailureLog): void {
-  log.error(`Request failed: ${(err as Error)?.stack ?? String(err)}`, 'Http');
+export function answerFailure(err: unknown, res: GatewayResponse, log: FailureLog): void {
+  if (!(err instanceof HttpException)) log.error(`Request failed: ${(err as Error)?.stack ?? String(err)}`, 'Http');
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
+    return;
+  }
+  if (err instanceof HttpException) {
+    const body = err.getResponse();
+    sendJson(res, err.getStatus(), typeof body === 'object' && body !== null ? body : { statusCode: err.getStatus(), message: body });
     return;
   }
   sendJson(res, 500, { statusCode: 500, message: 'Internal server error' });
@@ -60,13 +67,13 @@ export function answerUnexpected(err: unknown, res: GatewayResponse, log: Failur
 
 /**
  * Run `checks` in order, then `done`. A check that answers ends the run; a thrown error or
- * `next(err)` is answered by `answerUnexpected`.
+ * `next(err)` is answered by `answerFailure`.
  */
 export function runChecks(checks: readonly RequestCheck[], req: GatewayRequest, res: GatewayResponse, log: FailureLog, done: () => void): void {
   let index = 0;
   const next = (err?: unknown): void => {
     if (err !== undefined && err !== null) {
-      answerUnexpected(err, res, log);
+      answerFailure(err, res, log);
       return;
     }
     const check = checks[index++];
@@ -77,18 +84,18 @@ export function runChecks(checks: readonly RequestCheck[], req: GatewayRequest, 
     try {
       check(req, res, next);
     } catch (thrown) {
-      answerUnexpected(thrown, res, log);
+      answerFailure(thrown, res, log);
     }
   };
   next();
 }
 
-/** Run a route handler, answering a rejection or a throw with `answerUnexpected`. */
+/** Run a route handler, answering a rejection or a throw with `answerFailure`. */
 export function runHandler(handler: RouteHandler, req: GatewayRequest, res: GatewayResponse, log: FailureLog): void {
   try {
     const result = handler(req, res);
-    if (result instanceof Promise) result.catch((err: unknown) => answerUnexpected(err, res, log));
+    if (result instanceof Promise) result.catch((err: unknown) => answerFailure(err, res, log));
   } catch (err) {
-    answerUnexpected(err, res, log);
+    answerFailure(err, res, log);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The MCP routes and the checks each request passes, declared once. Both ways of serving a request
- * use this table: Nest's middleware on the Express application (AppModule.configure) and the fast
- * path's `node:http` listener (http/fast-path.ts), through GatewayRoutes (http/gateway-routes.ts),
- * which turns the names below into the functions. A check or route added here applies to both.
+ * use this table, through GatewayRoutes (http/gateway-routes.ts), which turns the names below into
+ * functions: on the Express application, EVERY_REQUEST's checks are Nest middleware for every path
+ * (AppModule.configure) and McpRoutesController's methods serve the routes (after any other Nest
+ * middleware, guards and interceptors); the fast path's `node:http` listener (http/fast-path.ts)
+ * runs the same checks, then the same controller methods through Nest's ExternalContextCreator (so
+ * guards, interceptors and filters apply there too). A check or route added here applies to both.
  */
 
 /** Paths of the MCP transports. */
@@ -20,8 +23,8 @@ export type McpRouteMethod = 'GET' | 'POST' | 'DELETE';
 /** The request checks, in the order they run when a route lists several. */
 export type CheckName = 'cors' | 'metrics' | 'frontDoor' | 'body' | 'rateLimit';
 
-/** The route handlers (methods of the transport adapters). */
-export type HandlerName = 'sse.open' | 'sse.message' | 'mcp.post' | 'mcp.stream' | 'mcp.end';
+/** The route handlers: methods of McpRoutesController, each serving one route of the table. */
+export type HandlerName = 'sseOpen' | 'sseMessage' | 'mcpPost' | 'mcpStream' | 'mcpEnd';
 
 export interface McpRoute {
   method: McpRouteMethod;
@@ -43,9 +46,9 @@ export const EVERY_REQUEST: readonly CheckName[] = ['cors', 'metrics', 'frontDoo
  * refusals for Host, Origin, key and body never use up a caller's budget.
  */
 export const MCP_ROUTES: readonly McpRoute[] = [
-  { method: 'GET', path: McpPath.Sse, checks: ['rateLimit'], handler: 'sse.open' },
-  { method: 'POST', path: McpPath.Message, checks: ['body', 'rateLimit'], handler: 'sse.message' },
-  { method: 'POST', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcp.post' },
-  { method: 'GET', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcp.stream' },
-  { method: 'DELETE', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcp.end' },
+  { method: 'GET', path: McpPath.Sse, checks: ['rateLimit'], handler: 'sseOpen' },
+  { method: 'POST', path: McpPath.Message, checks: ['body', 'rateLimit'], handler: 'sseMessage' },
+  { method: 'POST', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcpPost' },
+  { method: 'GET', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcpStream' },
+  { method: 'DELETE', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcpEnd' },
 ];
