@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
 import { ToolDiscoveryModule } from '@sanctum/discovery';
 import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executor';
-import { InMemorySessionRegistry, SessionRegistry } from '@sanctum/sessions';
+import { SessionsModule } from '@sanctum/sessions';
 import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config';
 import { GatewayHealthIndicators } from './health/gateway.health';
@@ -22,12 +22,10 @@ import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { ModernEra } from './mcp/modern-era.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
-import { SessionLimits } from './security/session-limits';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
 import { ModernHttpTransport } from './transport/modern-http';
 import { SseController } from './transport/sse.controller';
 import { StreamableHttpController } from './transport/streamable-http.controller';
-import { StreamableHttpStreams } from './transport/streamable-http.streams';
 
 /** The gateway: transports and health around one dispatcher, built from the libraries. */
 @Module({})
@@ -74,21 +72,25 @@ export class AppModule implements NestModule {
             logger,
           }),
         }),
+        SessionsModule.forRoot({
+          maxSessions: config.maxSessions,
+          maxSessionsPerKey: config.maxSessionsPerKey,
+          idleTimeoutMs: config.sessionIdleTimeoutMs,
+          keepaliveMs: config.sseKeepaliveMs,
+          logger,
+        }),
         ...(extensions ?? []),
       ],
       controllers: [McpRoutesController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_LOGGER, useValue: logger },
-        { provide: SessionRegistry, useClass: InMemorySessionRegistry },
         CatalogNotifier,
         McpDispatcher,
         ModernEra,
         ModernHttpTransport,
-        StreamableHttpStreams,
         GatewayHealthIndicators,
         MetricsService,
-        SessionLimits,
         SseController,
         StreamableHttpController,
         HttpMetrics,

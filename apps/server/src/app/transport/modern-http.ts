@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, Method, ModernMethod, RpcError, checkModernRequest, checkParamHeaders, isRequest, isRequestId } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
-import { formatSseEvent } from '@sanctum/sessions';
+import { SseSink, formatSseEvent } from '@sanctum/sessions';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
@@ -12,7 +12,6 @@ import { sendEmpty, sendJson } from '../http/json-reply';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';
 import { hasProgressToken } from './response-mode';
-import { SseSink } from './sse-sink';
 
 function frame(message: unknown): string {
   return formatSseEvent({ event: 'message', data: JSON.stringify(message) });

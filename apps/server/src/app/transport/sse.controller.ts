@@ -1,18 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { LoggerService } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
-import { APP_LOGGER } from '../logging/logger';
 import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
-import { Session, SessionRegistry, connectLegacySse } from '@sanctum/sessions';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { Session, SessionRegistry, SseSinkFactory, connectLegacySse } from '@sanctum/sessions';
 import { sendEmpty, sendHtml, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse } from '../http/request-checks';
-import { SessionLimits } from '../security/session-limits';
-import { SseSink } from './sse-sink';
 
 /** What `GET /sse` needs of its request: Node's, plus what Express sets on it (mount path, routing continuation). */
 type SseRequest = GatewayRequest & { next?: unknown };
@@ -42,9 +36,7 @@ export class SseController {
   constructor(
     private readonly sessions: SessionRegistry,
     private readonly dispatcher: McpDispatcher,
-    private readonly limits: SessionLimits,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    private readonly sinks: SseSinkFactory,
   ) {}
 
   /**
@@ -52,7 +44,7 @@ export class SseController {
    * without Express's prototypes, which cost an idle stream about 2 KB of V8 hidden classes each
    * (docs/benchmarks.md).
    */
-  open(req: SseRequest, res: GatewayResponse): void {
+  async open(req: SseRequest, res: GatewayResponse): Promise<void> {
     if (!(req.headers.accept ?? '').includes('text/event-stream')) {
       sendJson(res, 406, {
         error: 'Not Acceptable',
@@ -60,21 +52,19 @@ export class SseController {
       });
       return;
     }
-    const principal = principalOf(res);
-    const refusal = this.limits.refusal(principal);
-    if (refusal) {
-      sendJson(res, 503, failure(null, { code: ErrorCode.ConnectionClosed, message: refusal }));
+    const admission = await this.sessions.open('sse', principalOf(res));
+    if (!admission.ok) {
+      sendJson(res, 503, failure(null, { code: ErrorCode.ConnectionClosed, message: admission.refusal.message }));
       return;
     }
-    const session = this.sessions.create('sse');
-    session.owner = principal;
+    const { session } = admission;
     session.protocolVersion = LEGACY_SSE_PROTOCOL_VERSION;
-    this.logger.log(`Session started: ${session.id}`, 'Sessions');
+    this.sessions.started(session);
 
     // An idle session must stay cheap (10,000 of them is a target): the session writes its frames
     // straight to the response (no RxJS pipeline), keepalives come from one shared ticker (no
     // timer per stream), and nothing of the stream holds on to `req`.
-    const sink = SseSink.open(req, res, this.config.sseKeepaliveMs);
+    const sink = this.sinks.open(req, res);
     connectLegacySse(session, `${req.baseUrl ?? ''}/message?sessionId=${session.id}`, sink);
     sink.onClose(() => this.streamClosed(session));
     // This handler owns the response from here on: Express's routing continuation (the router's
@@ -88,9 +78,7 @@ export class SseController {
    * stream): forget the session. Removing it closes it, which also disconnects the stream.
    */
   private streamClosed(session: Session): void {
-    if (this.sessions.remove(session.id, 'client disconnected')) {
-      this.logger.log(`Session ended: ${session.id}`, 'Sessions');
-    }
+    this.sessions.remove(session.id, { reason: 'client disconnected' });
   }
 
   /** `POST /message`: 202 and the answer on the session's stream, or, without a session, the answer in the body. */
@@ -114,9 +102,9 @@ export class SseController {
       return;
     }
 
-    const session = this.sessions.get(sessionId);
     // Another key's session is answered like an unknown one: its existence is not disclosed.
-    if (!session || session.transport !== 'sse' || session.owner !== principalOf(res)) {
+    const session = await this.sessions.find(sessionId, 'sse', principalOf(res));
+    if (!session) {
       sendJson(
         res,
         404,

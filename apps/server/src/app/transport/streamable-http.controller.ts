@@ -14,21 +14,15 @@ import {
   parsePayload,
 } from '@sanctum/protocol';
 import type { JsonRpcRequest, JsonRpcResponse, ParsedPayload } from '@sanctum/protocol';
-import { SessionRegistry } from '@sanctum/sessions';
-import type { Session } from '@sanctum/sessions';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { SessionRegistry, SseSinkFactory, StreamableHttpStreams } from '@sanctum/sessions';
+import type { Session, SessionStreams, SseSink } from '@sanctum/sessions';
 import { APP_LOGGER } from '../logging/logger';
 import { sendEmpty, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';
-import { SessionLimits } from '../security/session-limits';
 import { ModernHttpTransport } from './modern-http';
 import { responseModeFor } from './response-mode';
-import { SseSink } from './sse-sink';
-import { StreamableHttpStreams } from './streamable-http.streams';
-import type { SessionStreams } from './streamable-http.streams';
 
 /** MCP: without an MCP-Protocol-Version header (and nothing negotiated), assume this revision. */
 export const DEFAULT_STREAMABLE_HTTP_VERSION = '2025-03-26';
@@ -76,9 +70,8 @@ export class StreamableHttpController {
     private readonly sessions: SessionRegistry,
     private readonly streams: StreamableHttpStreams,
     private readonly dispatcher: McpDispatcher,
-    private readonly limits: SessionLimits,
+    private readonly sinks: SseSinkFactory,
     private readonly modern: ModernHttpTransport,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
@@ -143,7 +136,7 @@ export class StreamableHttpController {
       return;
     }
 
-    const found = this.findSession(req, res);
+    const found = await this.findSession(req, res);
     if (!found) return;
     const { session, streams } = found;
     if (!this.checkVersion(req, res)) return;
@@ -162,7 +155,7 @@ export class StreamableHttpController {
     else await this.answerWithJson(res, payload, session, streams);
   }
 
-  open(req: Request, res: Response): void {
+  async open(req: Request, res: Response): Promise<void> {
     if (!acceptedTypes(req).includes('text/event-stream')) {
       reject(
         res,
@@ -172,11 +165,11 @@ export class StreamableHttpController {
       );
       return;
     }
-    const found = this.findSession(req, res);
+    const found = await this.findSession(req, res);
     if (!found) return;
     const { session, streams } = found;
     if (!this.checkVersion(req, res)) return;
-    const open = (): SseSink => SseSink.open(req, res, this.config.sseKeepaliveMs, { 'Mcp-Session-Id': session.id });
+    const open = (): SseSink => this.sinks.open(req, res, { 'Mcp-Session-Id': session.id });
 
     const lastEventId = header(req, 'last-event-id');
     if (lastEventId !== undefined) {
@@ -215,23 +208,22 @@ export class StreamableHttpController {
     streams.openStandalone(open(), this.versionOf(req, session));
   }
 
-  end(req: Request, res: Response): void {
-    const found = this.findSession(req, res);
+  async end(req: Request, res: Response): Promise<void> {
+    const found = await this.findSession(req, res);
     if (!found) return;
     if (!this.checkVersion(req, res)) return;
     const { session } = found;
-    if (this.sessions.remove(session.id, 'session ended by the client')) this.logger.log(`Session ended: ${session.id}`, 'Sessions');
+    this.sessions.remove(session.id, { reason: 'session ended by the client' });
     sendEmpty(res, 204);
   }
 
   private async initialize(payload: ParsedPayload, principal: string, res: Response): Promise<void> {
-    const refusal = this.limits.refusal(principal);
-    if (refusal) {
-      reject(res, 503, ErrorCode.ConnectionClosed, refusal);
+    const admission = await this.sessions.open('streamable-http', principal);
+    if (!admission.ok) {
+      reject(res, 503, ErrorCode.ConnectionClosed, admission.refusal.message);
       return;
     }
-    const session = this.sessions.create('streamable-http');
-    session.owner = principal;
+    const { session } = admission;
     const streams = this.streams.attach(session);
     streams.beginRequest();
     let response: JsonRpcResponse | JsonRpcResponse[] | null;
@@ -241,12 +233,12 @@ export class StreamableHttpController {
       streams.endRequest();
     }
     if (response === null || Array.isArray(response) || isFailure(response)) {
-      // The client learns nothing it could use: no session is kept.
-      this.sessions.remove(session.id, 'initialize failed');
+      // The client learns nothing it could use: no session is kept (it never started, so no log line).
+      this.sessions.remove(session.id, { reason: 'initialize failed' });
       sendJson(res, 200, response);
       return;
     }
-    this.logger.log(`Session started: ${session.id}`, 'Sessions');
+    this.sessions.started(session);
     res.setHeader('Mcp-Session-Id', session.id);
     sendJson(res, 200, response);
   }
@@ -276,7 +268,7 @@ export class StreamableHttpController {
     session: Session,
     streams: SessionStreams,
   ): Promise<void> {
-    const sink = SseSink.open(req, res, this.config.sseKeepaliveMs, { 'Mcp-Session-Id': session.id });
+    const sink = this.sinks.open(req, res, { 'Mcp-Session-Id': session.id });
     const post = streams.openPost(
       requests.map((r) => r.id),
       sink,
@@ -297,7 +289,7 @@ export class StreamableHttpController {
   }
 
   /** The session named by Mcp-Session-Id; answers 400 (no header) or 404 (unknown) itself. */
-  private findSession(req: Request, res: Response): { session: Session; streams: SessionStreams } | undefined {
+  private async findSession(req: Request, res: Response): Promise<{ session: Session; streams: SessionStreams } | undefined> {
     const id = header(req, 'mcp-session-id');
     if (id === undefined) {
       reject(
@@ -308,9 +300,9 @@ export class StreamableHttpController {
       );
       return undefined;
     }
-    const session = this.sessions.get(id);
     // Another API key's session is answered like an unknown one: its existence is not disclosed.
-    const streams = session?.transport === 'streamable-http' && session.owner === principalOf(res) ? this.streams.get(id) : undefined;
+    const session = await this.sessions.find(id, 'streamable-http', principalOf(res));
+    const streams = session === undefined ? undefined : this.streams.get(id);
     if (!session || !streams) {
       reject(
         res,
