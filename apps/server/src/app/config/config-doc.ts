@@ -33,8 +33,9 @@ export function renderConfigDoc(table: readonly ConfigVariable[] = CONFIG_TABLE)
   for (const [group, title] of Object.entries(CONFIG_GROUPS)) {
     const variables = table.filter((v) => v.group === group);
     if (variables.length === 0) continue;
-    lines.push('', `## ${title}`, '', '| variable | default | accepted values | meaning |', '|---|---|---|---|');
-    for (const v of variables) lines.push(`| \`${v.name}\` | ${cell(v.default.text)} | ${plain(v.parser.accepts)} | ${cell(v.meaning)} |`);
+    lines.push('', `## ${title}`, '', '| variable | type | default | accepted values | meaning |', '|---|---|---|---|---|');
+    for (const v of variables)
+      lines.push(`| \`${v.name}\` | ${v.parser.type} | ${cell(v.default.text)} | ${plain(v.parser.accepts)} | ${cell(v.meaning)} |`);
     const extra = notes(variables);
     if (extra.length > 0) lines.push('', ...extra);
   }
