@@ -225,6 +225,9 @@ const GATEWAY_MAIN = join(work, 'bundle', 'main.js');
 mkdirSync(dirname(GATEWAY_MAIN));
 copyFileSync(MAIN, GATEWAY_MAIN);
 if (existsSync(`${MAIN}.map`)) copyFileSync(`${MAIN}.map`, `${GATEWAY_MAIN}.map`);
+// The Python fork server is a file of its own beside the bundle.
+const FORK_SERVER = join(dirname(MAIN), 'fork_server.py');
+if (existsSync(FORK_SERVER)) copyFileSync(FORK_SERVER, join(dirname(GATEWAY_MAIN), 'fork_server.py'));
 const NODE_PATH = [join(ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(':');
 
 /** The parent's environment without MCP_* settings (an API key in the shell would change the run). */
