@@ -195,8 +195,8 @@ describe('fork server and the gateway process', () => {
       await post('early_exit__run');
       await eventually(() => /Python fork server ready \(pid \d+/.test(out), 10_000);
       const serverPid = Number(/Python fork server ready \(pid (\d+)/.exec(out)?.[1]);
-      // argv of the server: python -c <source> <socket path> <python>
-      const socketPath = readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').split('\0')[3];
+      // argv of the server: python <path>/fork_server.py <socket path> <python>
+      const socketPath = readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').split('\0')[2];
       expect(existsSync(socketPath)).toBe(true);
       void post('hang__run').catch(() => undefined);
       const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);

@@ -24,7 +24,7 @@ export const FORK_SERVER_DEFAULT_START_TIMEOUT_MS = 15_000;
 export const FORK_SERVER_DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 
 /**
- * `idle`: never started (it starts on the first Python call); `starting`; `ready`: Python calls are
+ * `idle`: never started (it starts on start() or the first Python call); `starting`; `ready`: Python calls are
  * forked; `backoff`: it failed, calls are spawned until the retry time; `stopped`: shut down for good.
  */
 export type ForkServerState = 'idle' | 'starting' | 'ready' | 'backoff' | 'stopped';
@@ -392,9 +392,10 @@ class ForkServerProcess {
  * does not pay for an interpreter start and the imports of the standard modules plugins use. Each
  * call is isolated exactly as a spawn: own session and process group, stdin /dev/null, the given
  * cwd and environment (nothing else), fresh stdio, argv, __main__, and the same kill, cap, drain
- * and result rules (one ProcessRun). Started on the first Python call (which, like any call made
- * while it is not ready, is spawned); when it fails it is restarted after `retryMs`, and calls are
- * spawned meanwhile. Never used for anything but `python <script> ...`.
+ * and result rules (one ProcessRun). Started by start() (the gateway calls it before discovery's
+ * first `--describe` of a `cli.py` plugin) or else on the first Python call (which, like any call
+ * made while it is not ready, is spawned); when it fails it is restarted after `retryMs`, and calls
+ * are spawned meanwhile. Never used for anything but `python <script> ...`.
  */
 export class ForkServer {
   private current: ForkServerProcess | undefined;
