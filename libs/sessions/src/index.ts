@@ -1,6 +1,6 @@
 export { Session } from './lib/session';
 export type { OutgoingMessage, SendOptions, SessionConsumer, TransportKind } from './lib/session';
-export { SessionRegistry } from './lib/session-registry';
+export { SessionRegistry, sessionLogLines } from './lib/session-registry';
 export type { SessionAdmission, SessionCounts, SessionEnding } from './lib/session-registry';
 export { InMemorySessionRegistry } from './lib/in-memory-session-registry';
 export { SessionLimits, refusalMessages } from './lib/session-limits';

@@ -5,7 +5,7 @@ import { Session } from './session';
 import type { TransportKind } from './session';
 import { SessionLimits } from './session-limits';
 import type { Occupancy } from './session-limits';
-import { SessionRegistry, zeroCounts } from './session-registry';
+import { SessionRegistry, sessionLogLines, zeroCounts } from './session-registry';
 import type { SessionAdmission, SessionCounts, SessionEnding } from './session-registry';
 import { SESSIONS_LOGGER, SESSIONS_LOG_CONTEXT } from './sessions.constants';
 
@@ -57,7 +57,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
   started(session: Session): void {
     if (this.sessions.get(session.id) !== session || this.announced.has(session.id)) return;
     this.announced.add(session.id);
-    this.logger.log(`Session started: ${session.id}`, SESSIONS_LOG_CONTEXT);
+    this.logger.log(sessionLogLines.started(session.id), SESSIONS_LOG_CONTEXT);
   }
 
   async find(id: string, transport: TransportKind, principal: string | undefined): Promise<Session | undefined> {
@@ -76,7 +76,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     this.closed[session.transport] += 1;
     session.close(ending.reason);
     if (this.announced.delete(id)) {
-      this.logger.log(ending.note === undefined ? `Session ended: ${id}` : `Session ended: ${id} (${ending.note})`, SESSIONS_LOG_CONTEXT);
+      this.logger.log(sessionLogLines.ended(id, ending.note), SESSIONS_LOG_CONTEXT);
     }
     return true;
   }

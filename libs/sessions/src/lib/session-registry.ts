@@ -70,4 +70,10 @@ export abstract class SessionRegistry {
   abstract totals(): { opened: SessionCounts; closed: SessionCounts };
 }
 
+/** The two lines every implementation writes (context `Sessions`); e2e tests and docs/monitoring.md read them. */
+export const sessionLogLines = {
+  started: (id: string): string => `Session started: ${id}`,
+  ended: (id: string, note?: string): string => (note === undefined ? `Session ended: ${id}` : `Session ended: ${id} (${note})`),
+};
+
 export const zeroCounts = (): SessionCounts => ({ sse: 0, 'streamable-http': 0, stdio: 0, stateless: 0 });
