@@ -51,11 +51,11 @@ const CASES: Record<string, Case> = {
   MCP_API_KEYS: {
     unset: { apiKeys: [] },
     valid: [
-      'ops:secret-ops-1, bare-secret-2',
+      'ops:secret-ops-1, unnamed-secret-2',
       {
         apiKeys: [
           { name: 'ops', key: 'secret-ops-1' },
-          { name: 'key2', key: 'bare-secret-2' },
+          { name: 'key2', key: 'unnamed-secret-2' },
         ],
       },
     ],
