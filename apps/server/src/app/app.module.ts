@@ -7,6 +7,7 @@ import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executo
 import { SessionsModule } from '@sanctum/sessions';
 import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config';
+import { configProviders } from './config/config.slices';
 import { GatewayHealthIndicators } from './health/gateway.health';
 import { HealthController } from './health/health.controller';
 import { BodyReader } from './http/body-reader';
@@ -84,6 +85,7 @@ export class AppModule implements NestModule {
       controllers: [McpRoutesController, HealthController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
         CatalogNotifier,
         McpDispatcher,

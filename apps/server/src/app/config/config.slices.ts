@@ -77,3 +77,23 @@ export const discoverySlice = (config: AppConfig): DiscoveryConfig => slice('dis
 export const sessionsSlice = (config: AppConfig): SessionsConfig => slice('sessions', config);
 export const dispatcherSlice = (config: AppConfig): DispatcherConfig => slice('dispatcher', config);
 export const loggingSlice = (config: AppConfig): LoggingConfig => slice('logging', config);
+
+/** DI tokens of the slices: a provider injects the one it reads, never the whole configuration. */
+export const SERVER_CONFIG = Symbol('SANCTUM:SERVER_CONFIG');
+export const SECURITY_CONFIG = Symbol('SANCTUM:SECURITY_CONFIG');
+export const EXECUTOR_CONFIG = Symbol('SANCTUM:EXECUTOR_CONFIG');
+export const DISCOVERY_CONFIG = Symbol('SANCTUM:DISCOVERY_CONFIG');
+export const SESSIONS_CONFIG = Symbol('SANCTUM:SESSIONS_CONFIG');
+export const DISPATCHER_CONFIG = Symbol('SANCTUM:DISPATCHER_CONFIG');
+
+/** The slice providers of one configuration (AppModule lists them). */
+export function configProviders(config: AppConfig): Array<{ provide: symbol; useValue: object }> {
+  return [
+    { provide: SERVER_CONFIG, useValue: serverSlice(config) },
+    { provide: SECURITY_CONFIG, useValue: securitySlice(config) },
+    { provide: EXECUTOR_CONFIG, useValue: executorSlice(config) },
+    { provide: DISCOVERY_CONFIG, useValue: discoverySlice(config) },
+    { provide: SESSIONS_CONFIG, useValue: sessionsSlice(config) },
+    { provide: DISPATCHER_CONFIG, useValue: dispatcherSlice(config) },
+  ];
+}

@@ -5,8 +5,8 @@ import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { stat } from 'node:fs/promises';
 import { ExecutorService, runProcess } from '@sanctum/executor';
 import { SessionRegistry } from '@sanctum/sessions';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { DISCOVERY_CONFIG } from '../config/config.slices';
+import type { DiscoveryConfig } from '../config/config.slices';
 import { ToolCatalogService } from '@sanctum/discovery';
 
 /** How long a successful interpreter probe is trusted, so that probes every second stay cheap. */
@@ -23,7 +23,7 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
     private readonly sessions: SessionRegistry,
     private readonly catalog: ToolCatalogService,
     private readonly executor: ExecutorService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DISCOVERY_CONFIG) private readonly config: DiscoveryConfig,
   ) {}
 
   beforeApplicationShutdown(): void {

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { raw } from 'express';
 import { ErrorCode, failure } from '@sanctum/protocol';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { SERVER_CONFIG } from '../config/config.slices';
+import type { ServerConfig } from '../config/config.slices';
 import { sendJson } from './json-reply';
 import type { RequestCheck } from './request-checks';
 
@@ -61,7 +61,7 @@ export class BodyReader {
   private readonly parser: ReturnType<typeof raw>;
   private readonly limit: number;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(SERVER_CONFIG) config: Pick<ServerConfig, 'maxBodyBytes'>) {
     this.limit = config.maxBodyBytes;
     this.parser = raw({ type: () => true, limit: config.maxBodyBytes });
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import cors from 'cors';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { SECURITY_CONFIG } from '../config/config.slices';
+import type { SecurityConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { FrontDoor } from '../security/front-door';
@@ -36,7 +36,7 @@ export class GatewayRoutes {
   readonly routes: readonly ResolvedRoute[];
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(SECURITY_CONFIG) config: SecurityConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
     metrics: HttpMetrics,
     frontDoor: FrontDoor,

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, failure } from '@sanctum/protocol';
-import { APP_CONFIG, isLoopbackHost } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { isLoopbackHost } from '../config/config';
+import { SECURITY_CONFIG } from '../config/config.slices';
+import type { SecurityConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { GatewayHealthIndicators } from '../health/gateway.health';
 import { sendJson } from '../http/json-reply';
@@ -33,7 +34,7 @@ export class FrontDoor {
   private readonly loopbackBind: boolean;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SECURITY_CONFIG) private readonly config: SecurityConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
     private readonly lifecycle: GatewayHealthIndicators,
   ) {

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { ErrorCode, failure } from '@sanctum/protocol';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { SECURITY_CONFIG } from '../config/config.slices';
+import type { SecurityConfig } from '../config/config.slices';
 import { sendJson } from '../http/json-reply';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
@@ -23,7 +23,7 @@ export class RateLimit implements OnApplicationShutdown {
   private readonly storage = new ThrottlerStorageService();
   private readonly limit: number;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(SECURITY_CONFIG) config: SecurityConfig) {
     this.limit = config.rateLimitPerMinute;
   }
 
