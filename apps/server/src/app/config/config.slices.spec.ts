@@ -1,6 +1,15 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { loadConfig } from './config';
 import {
   CONFIG_SLICES,
+  DISCOVERY_CONFIG,
+  DISPATCHER_CONFIG,
+  EXECUTOR_CONFIG,
+  SECURITY_CONFIG,
+  SERVER_CONFIG,
+  SESSIONS_CONFIG,
+  configProviders,
   discoverySlice,
   dispatcherSlice,
   executorSlice,
@@ -9,6 +18,7 @@ import {
   serverSlice,
   sessionsSlice,
 } from './config.slices';
+import type { DiscoveryConfig, DispatcherConfig, ExecutorConfig, SecurityConfig, ServerConfig, SessionsConfig } from './config.slices';
 import { CONFIG_GROUPS } from './config.table';
 
 const config = loadConfig(
@@ -56,5 +66,25 @@ describe('configuration slices', () => {
     expect(dispatcherSlice(config).watchPlugins).toBe(false);
     expect(sessionsSlice(config).maxSessions).toBe(3);
     expect(loggingSlice(config)).toEqual({ logLevel: 'info', logFormat: 'json' });
+  });
+});
+
+describe('configuration slices in a Nest module', () => {
+  /** A provider that reads one slice, as the gateway's providers do. */
+  @Injectable()
+  class ReadsSecurity {
+    constructor(@Inject(SECURITY_CONFIG) readonly security: SecurityConfig) {}
+  }
+
+  it('give each provider the slice it injects, and only that slice', async () => {
+    const moduleRef = await Test.createTestingModule({ providers: [...configProviders(config), ReadsSecurity] }).compile();
+    const { security } = moduleRef.get(ReadsSecurity);
+    expect(security).toEqual(securitySlice(config));
+    expect(security).not.toHaveProperty('queueLimit');
+    expect(moduleRef.get<ExecutorConfig>(EXECUTOR_CONFIG).queueLimit).toBe(7);
+    expect(moduleRef.get<SessionsConfig>(SESSIONS_CONFIG).maxSessions).toBe(3);
+    expect(moduleRef.get<ServerConfig>(SERVER_CONFIG).port).toBe(9000);
+    expect(moduleRef.get<DiscoveryConfig>(DISCOVERY_CONFIG).pluginsDir).toBe('/srv/gateway/mcp/plugins');
+    expect(moduleRef.get<DispatcherConfig>(DISPATCHER_CONFIG).watchPlugins).toBe(false);
   });
 });
