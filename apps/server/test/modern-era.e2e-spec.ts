@@ -10,7 +10,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { SessionRegistry } from '@sanctum/sessions';
-import { ModernEra } from '../src/app/mcp/modern-era.service';
+import { StatelessProtocol } from '../src/app/mcp/stateless-protocol.service';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { writeSlowPlugin } from './slow-plugin';
@@ -137,7 +137,7 @@ describe('MCP 2026-07-28 beside the 2025 era on /mcp', () => {
     });
     await legacy.connect(new TransportV1(new URL(`${gateway.baseUrl}/mcp`)));
     try {
-      await eventually(() => gateway.app.get(ModernEra).listenerCount === 1, 5_000);
+      await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 1, 5_000);
       cpSync(join(FIXTURES, 'echo_node'), join(dir, 'echo_node'), { recursive: true });
       await eventually(() => changedV2.some((names) => names.some((n) => n.startsWith('echo_node__'))), 10_000);
       await eventually(() => legacyChanged > 0, 10_000);
@@ -146,6 +146,6 @@ describe('MCP 2026-07-28 beside the 2025 era on /mcp', () => {
       await legacy.close();
       rmSync(join(dir, 'echo_node'), { recursive: true, force: true });
     }
-    await eventually(() => gateway.app.get(ModernEra).listenerCount === 0, 5_000);
+    await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 0, 5_000);
   });
 });

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SessionRegistry } from '@sanctum/sessions';
-import { ModernEra } from '../src/app/mcp/modern-era.service';
+import { StatelessProtocol } from '../src/app/mcp/stateless-protocol.service';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { SseReader } from './sse-reader';
@@ -532,7 +532,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
           method: 'notifications/subscriptions/acknowledged',
           params: { notifications: { toolsListChanged: true }, _meta: { [SUBSCRIPTION_ID]: id } },
         });
-        await eventually(() => gateway.app.get(ModernEra).listenerCount === 1);
+        await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 1);
         expect(gateway.app.get(SessionRegistry).count()).toBe(0);
         // A catalog change reaches the stream, tagged with the subscription id.
         cpSync(join(FIXTURES, 'echo_node'), join(dir, 'echo_node'), { recursive: true });
@@ -547,7 +547,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
         stream.close();
         rmSync(join(dir, 'echo_node'), { recursive: true, force: true });
       }
-      await eventually(() => gateway.app.get(ModernEra).listenerCount === 0);
+      await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 0);
     });
 
     it('subscriptions/listen with an empty filter is acknowledged with nothing and ends with the final result', async () => {
@@ -573,7 +573,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
           }),
         },
       ]);
-      expect(gateway.app.get(ModernEra).listenerCount).toBe(0);
+      expect(gateway.app.get(StatelessProtocol).listenerCount).toBe(0);
     });
 
     it('tags a numeric listen id as a number', async () => {
@@ -588,7 +588,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
       } finally {
         stream.close();
       }
-      await eventually(() => gateway.app.get(ModernEra).listenerCount === 0);
+      await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 0);
     });
 
     it('a tools/call with a progressToken is answered as an event stream: progress, then the result', async () => {
@@ -697,7 +697,7 @@ describe('MCP 2026-07-28 subscriptions/listen with MCP_WATCH=0', () => {
         result: expect.objectContaining({ resultType: 'complete', _meta: expect.objectContaining({ [SUBSCRIPTION_ID]: id }) }),
       },
     ]);
-    expect(gateway.app.get(ModernEra).listenerCount).toBe(0);
+    expect(gateway.app.get(StatelessProtocol).listenerCount).toBe(0);
   });
 });
 
@@ -771,13 +771,13 @@ describe('MCP 2026-07-28 subscriptions/listen limits', () => {
       expect(await full.response.json()).toMatchObject({ error: { code: -32000, message: expect.stringContaining('(MCP_MAX_SESSIONS)') } });
 
       open.shift()?.close();
-      await eventually(() => gateway.app.get(ModernEra).listenerCount === 2);
+      await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 2);
       const again = await listen('a4', KEY);
       expect(again.response.status).toBe(200);
       open.push(again.reader as SseReader);
     } finally {
       for (const reader of open) reader.close();
     }
-    await eventually(() => gateway.app.get(ModernEra).listenerCount === 0);
+    await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 0);
   });
 });

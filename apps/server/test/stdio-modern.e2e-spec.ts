@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ModernEra } from '../src/app/mcp/modern-era.service';
+import { StatelessProtocol } from '../src/app/mcp/stateless-protocol.service';
 import { serveStdio } from '../src/app/transport/stdio';
 import type { StdioServer } from '../src/app/transport/stdio';
 import { eventually, startGateway } from './gateway';
@@ -114,7 +114,7 @@ describe('stdio in the 2026-07-28 era', () => {
       method: 'notifications/subscriptions/acknowledged',
       params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub' } },
     });
-    const era = gateway.app.get(ModernEra);
+    const era = gateway.app.get(StatelessProtocol);
     expect(era.listenerCount).toBe(1);
     era.announceToolsChanged();
     await eventually(() => messages().length === 2);

@@ -5,3 +5,4 @@ export * from './lib/parse';
 export * from './lib/mcp';
 export * from './lib/plugin';
 export * from './lib/modern';
+export * from './lib/meta';

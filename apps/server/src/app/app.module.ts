@@ -20,11 +20,10 @@ import { MetricsService } from './metrics/metrics.service';
 import { CatalogNotifier } from './mcp/catalog-notifier';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
-import { ModernEra } from './mcp/modern-era.service';
+import { StatelessProtocol } from './mcp/stateless-protocol.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
-import { ModernHttpTransport } from './transport/modern-http';
 import { SseController } from './transport/sse.controller';
 import { StreamableHttpController } from './transport/streamable-http.controller';
 
@@ -89,8 +88,7 @@ export class AppModule implements NestModule {
         { provide: APP_LOGGER, useValue: logger },
         CatalogNotifier,
         McpDispatcher,
-        ModernEra,
-        ModernHttpTransport,
+        StatelessProtocol,
         GatewayHealthIndicators,
         MetricsService,
         SseController,

@@ -2,7 +2,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { SessionRegistry } from '@sanctum/sessions';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
-import { ModernEra } from '../mcp/modern-era.service';
+import { StatelessProtocol } from '../mcp/stateless-protocol.service';
 import { GatewayHealthIndicators } from '../health/gateway.health';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,7 +36,7 @@ export async function drainAndClose(app: INestApplication, logger: LoggerService
     const settle = Date.now() + 5_000;
     while (dispatcher.inFlightCalls > 0 && Date.now() < settle) await sleep(20);
   }
-  app.get(ModernEra).stopListeners();
+  app.get(StatelessProtocol).stopListeners();
   sessions.removeAll({ reason: 'server shutting down' });
   server.closeAllConnections();
   await app.close();

@@ -6,7 +6,7 @@ import type { CatalogChange } from '@sanctum/discovery';
 import { JSONRPC_VERSION } from '@sanctum/protocol';
 import { SessionRegistry } from '@sanctum/sessions';
 import { APP_LOGGER } from '../logging/logger';
-import { ModernEra } from './modern-era.service';
+import { StatelessProtocol } from './stateless-protocol.service';
 
 /**
  * Tells clients that the tools changed after a reload of the plugin catalog:
@@ -20,7 +20,7 @@ export class CatalogNotifier implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly catalog: ToolCatalogService,
     private readonly sessions: SessionRegistry,
-    private readonly modern: ModernEra,
+    private readonly stateless: StatelessProtocol,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
@@ -37,13 +37,13 @@ export class CatalogNotifier implements OnModuleInit, OnModuleDestroy {
     // from RxJS, not as a failed reload.
     try {
       this.logger.log(
-        `Plugin catalog changed: ${change.tools.length} tools; notifying ${this.sessions.count()} sessions and ${this.modern.listenerCount} listen streams`,
+        `Plugin catalog changed: ${change.tools.length} tools; notifying ${this.sessions.count()} sessions and ${this.stateless.listenerCount} listen streams`,
         'Discovery',
       );
       for (const session of this.sessions.all()) {
         session.send({ jsonrpc: JSONRPC_VERSION, method: 'notifications/tools/list_changed' });
       }
-      this.modern.announceToolsChanged();
+      this.stateless.announceToolsChanged();
     } catch (err) {
       this.logger.error(`Tools changed but clients could not all be told: ${(err as Error).message}`, 'Discovery');
     }

@@ -17,6 +17,7 @@ import {
   isRequestId,
   loggingLevelPasses,
   negotiateVersion,
+  progressTokenOf,
   success,
   toolError,
 } from '@sanctum/protocol';
@@ -184,8 +185,7 @@ export class McpDispatcher {
     try {
       const env: Record<string, string> = { MCP_REQUEST_ID: requestId };
       if (traceparent && TRACEPARENT.test(traceparent)) env['TRACEPARENT'] = traceparent;
-      const progressToken = isPlainObject(meta) && (typeof meta['progressToken'] === 'string' || typeof meta['progressToken'] === 'number') ? meta['progressToken'] : undefined;
-      result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressToken));
+      result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressTokenOf(params)));
     } finally {
       session.untrack(request.id);
       const left = (this.active.get(session) ?? 1) - 1;

@@ -10,8 +10,8 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
-import { ModernEra } from '../mcp/modern-era.service';
-import { ModernStdioConnection } from './stdio-modern';
+import type { StatelessReply } from '../mcp/stateless-connection';
+import { StatelessProtocol } from '../mcp/stateless-protocol.service';
 
 export interface StdioOptions {
   /** Longest accepted line in bytes; default MCP_MAX_BODY_BYTES. */
@@ -61,7 +61,18 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
 
   // The one client of this process: no cap applies (the caps bound what many HTTP clients hold).
   const session = sessions.create('stdio');
-  const modern = new ModernStdioConnection(app.get(ModernEra), (message) => write(message));
+  // Protocol revision 2026-07-28 on stdio: one connection; every message a line, no stream to open
+  // or end, and the client cancels by request id (notifications/cancelled) instead of going away.
+  const stateless = app.get(StatelessProtocol).connect({ principal: undefined, capped: false });
+  const statelessReply: StatelessReply = {
+    openStream: () => undefined,
+    notify: (message) => write(message),
+    answer: (response) => write(response),
+    accept: () => undefined,
+    end: () => undefined,
+    closed: false,
+    onClose: () => undefined,
+  };
   let era: 'legacy' | 'modern' | undefined;
   /** Whether every message of a modern connection so far was a server/discover probe. */
   let probesOnly = true;
@@ -114,7 +125,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     }
     const [item] = payload.items;
     if (!item.ok) write(item.response);
-    else await modern.handle(item.message);
+    else await stateless.handle(item.message, statelessReply);
   };
   const onData = (chunk: Buffer | string): void => {
     for (const item of reader.push(chunk)) handle(item);
@@ -132,7 +143,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
         logger.warn(`stdio: input ended inside a message (${reader.pendingBytes} bytes without a newline); ignored.`, 'Stdio');
       reader.reset();
       // Closing the session aborts running calls; their (cancelled) answers are still written.
-      modern.stop(reason);
+      stateless.stop(reason);
       sessions.remove(session.id, { reason });
       await settle([...running], drainTimeoutMs);
       subscription.unsubscribe();

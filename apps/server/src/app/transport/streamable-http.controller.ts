@@ -21,8 +21,9 @@ import { sendEmpty, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';
-import { ModernHttpTransport } from './modern-http';
+import { StatelessProtocol } from '../mcp/stateless-protocol.service';
 import { responseModeFor } from './response-mode';
+import { StatelessHttpReply } from './stateless-http';
 
 /** MCP: without an MCP-Protocol-Version header (and nothing negotiated), assume this revision. */
 export const DEFAULT_STREAMABLE_HTTP_VERSION = '2025-03-26';
@@ -71,7 +72,7 @@ export class StreamableHttpController {
     private readonly streams: StreamableHttpStreams,
     private readonly dispatcher: McpDispatcher,
     private readonly sinks: SseSinkFactory,
-    private readonly modern: ModernHttpTransport,
+    private readonly stateless: StatelessProtocol,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
@@ -106,7 +107,8 @@ export class StreamableHttpController {
         reject(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: protocol revision 2026-07-28 has no batches; send each request in its own POST.');
         return;
       }
-      await this.modern.serve(req, res, messages[0], (name) => header(req, name));
+      const connection = this.stateless.connect({ principal: principalOf(res), capped: true });
+      await connection.handle(messages[0], new StatelessHttpReply(req, res, this.sinks), (name) => header(req, name));
       return;
     }
     const claimedVersion = header(req, 'mcp-protocol-version');

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnApplicationShutdown } from '@nestjs/common';
 import { Subject } from 'rxjs';
+import { ToolCatalogService } from '@sanctum/discovery';
 import {
   ALL_PROTOCOL_VERSIONS,
   ErrorCode,
@@ -9,12 +10,15 @@ import {
   Method,
   ModernMethod,
   RpcError,
+  checkModernRequest,
+  checkParamHeaders,
   isFailure,
   isPlainObject,
+  progressTokenOf,
   stampModernResult,
   success,
 } from '@sanctum/protocol';
-import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
+import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
 import { Session, SessionLimits } from '@sanctum/sessions';
 import type { Occupancy } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
@@ -23,9 +27,11 @@ import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from './mcp-dispatcher.service';
 import { SERVER_INFO } from './server-info';
+import { StatelessConnection } from './stateless-connection';
+import type { StatelessClient, StatelessReply } from './stateless-connection';
 
-/** Methods a stateless-era client may call here. */
-export const MODERN_METHODS = [ModernMethod.Discover, Method.ToolsList, Method.ToolsCall, ModernMethod.Listen] as const;
+/** Methods of protocol revision 2026-07-28 a client may call here. */
+export const STATELESS_METHODS: readonly string[] = [ModernMethod.Discover, Method.ToolsList, Method.ToolsCall, ModernMethod.Listen];
 
 /** What a subscriptions/listen stream asked for and what the gateway can deliver. */
 export interface ListenFilter {
@@ -43,31 +49,39 @@ export interface Listener {
   stop(graceful: boolean): void;
 }
 
-export interface ModernAnswer {
-  /** HTTP status for a transport that has one: 200, or 404 for a method this era does not have. */
+export interface StatelessAnswer {
+  /** HTTP status for a transport that has one: 200, or 404 for a method this revision does not have. */
   status: number;
   response: JsonRpcResponse;
 }
 
-
 /**
- * The stateless era (MCP 2026-07-28) over the same catalog, executor and dispatcher as the 2025
- * era: each request brings its own envelope, runs in a throwaway session that exists only while it
- * runs, and gets a result stamped with `resultType`, cache hints and `_meta` serverInfo. Catalog
- * changes reach `subscriptions/listen` streams through an RxJS subject.
+ * Protocol revision 2026-07-28 (stateless) over the same catalog, executor and dispatcher as the
+ * 2025 revisions: each request brings its own `_meta` envelope, runs in a throwaway session that
+ * exists only while it runs, and gets a result stamped with `resultType`, cache hints and `_meta`
+ * serverInfo. Catalog changes reach `subscriptions/listen` streams through an RxJS subject.
+ *
+ * Every transport serves it through a `StatelessConnection` (`connect()`): Streamable HTTP one per
+ * POST, stdio one per connection.
  */
 @Injectable()
-export class ModernEra implements OnApplicationShutdown {
+export class StatelessProtocol implements OnApplicationShutdown {
   private readonly catalogChanges = new Subject<void>();
   /** Open listen streams and the principal each belongs to. */
   private readonly listeners = new Map<Listener, string | undefined>();
 
   constructor(
     private readonly dispatcher: McpDispatcher,
+    private readonly catalog: ToolCatalogService,
     private readonly limits: SessionLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
+
+  /** The handling of one client's messages: a Streamable HTTP POST, or a whole stdio connection. */
+  connect(client: StatelessClient): StatelessConnection {
+    return new StatelessConnection(this, client, this.logger);
+  }
 
   /** Open subscriptions/listen streams (for logs and tests). */
   get listenerCount(): number {
@@ -96,6 +110,27 @@ export class ModernEra implements OnApplicationShutdown {
     this.catalogChanges.next();
   }
 
+  /** Whether revision 2026-07-28 has this method here. */
+  serves(method: string): boolean {
+    return STATELESS_METHODS.includes(method);
+  }
+
+  /**
+   * The envelope of a request (or notification) and, when the transport has headers, the headers
+   * against the body, including the Mcp-Param-* headers of the named tool's x-mcp-header arguments
+   * (an unknown tool is the dispatcher's error). Throws the RpcError to answer.
+   */
+  check(message: JsonRpcMessage, header: HeaderLookup | undefined): ModernEnvelope {
+    const envelope = checkModernRequest(message, header);
+    if (header && 'id' in message && 'method' in message && message.method === Method.ToolsCall) {
+      const name = message.params?.['name'];
+      const args = message.params?.['arguments'];
+      const entry = typeof name === 'string' ? this.catalog.get(name) : undefined;
+      if (entry && isPlainObject(args)) checkParamHeaders(entry.inputSchema, args, header);
+    }
+    return envelope;
+  }
+
   /**
    * A throwaway session for one request: owned by the caller's principal, never registered, so no
    * state outlives the request. Its in-flight call is cancelled when it is closed.
@@ -110,15 +145,23 @@ export class ModernEra implements OnApplicationShutdown {
   }
 
   /**
+   * Whether the request may send messages before its answer: a tools/call that asked for progress
+   * or set a log level (over HTTP its answer is then an SSE stream).
+   */
+  sendsInterimMessages(request: JsonRpcRequest, envelope: ModernEnvelope): boolean {
+    return request.method === Method.ToolsCall && (progressTokenOf(request.params) !== undefined || envelope.logLevel !== undefined);
+  }
+
+  /**
    * Whether a message the session emits may reach this request's client: `notifications/message`
    * only when the request set a log level (MCP 2026-07-28: without it the server sends none).
    */
-  delivers(envelope: ModernEnvelope, message: { method?: string }): boolean {
-    return message.method !== Method.Message || envelope.logLevel !== undefined;
+  delivers(envelope: ModernEnvelope, message: JsonRpcMessage): boolean {
+    return !('method' in message) || message.method !== Method.Message || envelope.logLevel !== undefined;
   }
 
   /** Answer one request (anything but subscriptions/listen, which streams). */
-  async handle(request: JsonRpcRequest, session: Session): Promise<ModernAnswer> {
+  async respond(request: JsonRpcRequest, session: Session): Promise<StatelessAnswer> {
     switch (request.method) {
       case ModernMethod.Discover:
         return { status: 200, response: success(request.id, this.stamp(this.discoverResult(), true)) };
@@ -138,11 +181,11 @@ export class ModernEra implements OnApplicationShutdown {
   methodNotFound(request: JsonRpcRequest): RpcError {
     const removed = [Method.Initialize, Method.Ping, Method.SetLevel] as string[];
     const hint = removed.includes(request.method)
-      ? ` ${request.method} does not exist in protocol revision 2026-07-28 (requests carry their own _meta envelope instead); send it without the envelope to use the 2025 era.`
+      ? ` ${request.method} does not exist in protocol revision 2026-07-28 (requests carry their own _meta envelope instead); send it without the envelope to use the 2025 revisions.`
       : '';
     return new RpcError(
       ErrorCode.MethodNotFound,
-      `Method not found: '${request.method}'. Methods of revision 2026-07-28 here: ${MODERN_METHODS.join(', ')}.${hint}`,
+      `Method not found: '${request.method}'. Methods of revision 2026-07-28 here: ${STATELESS_METHODS.join(', ')}.${hint}`,
     );
   }
 
@@ -162,16 +205,16 @@ export class ModernEra implements OnApplicationShutdown {
   }
 
   /**
-   * subscriptions/listen: `send` receives the acknowledgement first (with the filter narrowed to
+   * subscriptions/listen: opens the reply's stream with the acknowledgement (the filter narrowed to
    * what the gateway can deliver: tool-list changes, and only while it watches the plugins folder),
-   * then every requested change notification, each tagged with the subscription id (the request's
-   * id). Returns the listener, or an error to answer instead (invalid filter).
+   * then sends every requested change notification, each tagged with the subscription id (the
+   * request's id). Returns the listener, or an error to answer instead (invalid filter).
    */
   listen(
     request: JsonRpcRequest,
-    send: (message: JsonRpcNotification | JsonRpcResponse) => void,
+    reply: StatelessReply,
+    owner: string | undefined,
     onEnd: () => void,
-    owner?: string,
   ): { listener: Listener } | { error: JsonRpcResponse } {
     const filter = request.params?.['notifications'];
     if (!isPlainObject(filter)) {
@@ -184,11 +227,12 @@ export class ModernEra implements OnApplicationShutdown {
     const tag = { [MetaKey.SubscriptionId]: request.id };
     const honoured: ListenFilter = {};
     if (filter['toolsListChanged'] === true && this.config.watchPlugins) honoured.toolsListChanged = true;
-    send({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.Acknowledged, params: { notifications: honoured, _meta: tag } });
+    reply.openStream();
+    reply.notify({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.Acknowledged, params: { notifications: honoured, _meta: tag } });
 
     let ended = false;
     const subscription = honoured.toolsListChanged
-      ? this.catalogChanges.subscribe(() => send({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.ToolsListChanged, params: { _meta: tag } }))
+      ? this.catalogChanges.subscribe(() => reply.notify({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.ToolsListChanged, params: { _meta: tag } }))
       : undefined;
     const listener: Listener = {
       get ended() {
@@ -199,7 +243,8 @@ export class ModernEra implements OnApplicationShutdown {
         ended = true;
         subscription?.unsubscribe();
         this.listeners.delete(listener);
-        if (graceful) send(success(request.id, this.stamp({ _meta: tag }, false)));
+        if (graceful) reply.answer(success(request.id, this.stamp({ _meta: tag }, false)), 200);
+        reply.end();
         onEnd();
       },
     };
