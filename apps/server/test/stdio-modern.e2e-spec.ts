@@ -128,6 +128,14 @@ describe('stdio in the 2026-07-28 era', () => {
     await server.stop();
   });
 
+  it('a first line that is a batch holding a 2026-07-28 message is refused as that revision refuses batches', async () => {
+    const { server, send, messages } = open();
+    send([request(1, 'tools/list'), { jsonrpc: '2.0', id: 2, method: 'ping' }]);
+    await eventually(() => messages().length > 0);
+    expect(messages()).toEqual([{ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('no batches') } }]);
+    await server.stop();
+  });
+
   it('a server/discover probe followed by initialize falls back to the 2025 era; a 2025 first message fixes 2025', async () => {
     const probe = open();
     probe.send(request('probe', 'server/discover'));

@@ -6,11 +6,13 @@ import {
   MetaKey,
   ModernErrorCode,
   checkModernRequest,
-  claimsModernEra,
+  isStatelessMessage,
   decodeHeaderValue,
+  revisionOf,
   stampModernResult,
 } from './modern';
 import type { HeaderLookup } from './modern';
+import { parsePayload } from './parse';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './versions';
 
 const V = '2026-07-28';
@@ -68,9 +70,9 @@ function errorOf(run: () => unknown): RpcError {
 
 const b64 = (text: string): string => `=?base64?${Buffer.from(text, 'utf8').toString('base64')}?=`;
 
-describe('claimsModernEra', () => {
-  it('claims a request whose params._meta holds the protocolVersion key', () => {
-    expect(claimsModernEra(request('tools/list'))).toBe(true);
+describe('isStatelessMessage', () => {
+  it('takes a request whose params._meta holds the protocolVersion key', () => {
+    expect(isStatelessMessage(request('tools/list'))).toBe(true);
   });
 
   it.each([
@@ -86,11 +88,11 @@ describe('claimsModernEra', () => {
       method: 'tools/list',
       params: { _meta: { [MetaKey.ProtocolVersion]: value } },
     } as JsonRpcMessage;
-    expect(claimsModernEra(message)).toBe(true);
+    expect(isStatelessMessage(message)).toBe(true);
   });
 
-  it('claims a notification with the key', () => {
-    expect(claimsModernEra(notification('notifications/cancelled'))).toBe(true);
+  it('takes a notification with the key', () => {
+    expect(isStatelessMessage(notification('notifications/cancelled'))).toBe(true);
   });
 
   it.each([
@@ -104,7 +106,7 @@ describe('claimsModernEra', () => {
     ['a progressToken', { progressToken: 'p' }],
   ])('does not claim with %s alone', (_name, m) => {
     const message = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: m } } as JsonRpcMessage;
-    expect(claimsModernEra(message)).toBe(false);
+    expect(isStatelessMessage(message)).toBe(false);
   });
 
   it.each<[string, JsonRpcMessage]>([
@@ -120,7 +122,41 @@ describe('claimsModernEra', () => {
     ],
     ['a response', { jsonrpc: '2.0', id: 1, result: { _meta: { [MetaKey.ProtocolVersion]: V } } } as JsonRpcMessage],
   ])('does not claim %s', (_name, message) => {
-    expect(claimsModernEra(message)).toBe(false);
+    expect(isStatelessMessage(message)).toBe(false);
+  });
+});
+
+describe('revisionOf (the one rule for Streamable HTTP and stdio)', () => {
+  const line = (value: unknown): string => JSON.stringify(value);
+  const stateless = request('tools/list');
+  const ping = { jsonrpc: '2.0', id: 2, method: 'ping' };
+
+  it('a single message with the protocolVersion key is stateless, one without is session-based', () => {
+    expect(revisionOf(parsePayload(line(stateless)))).toBe('stateless');
+    expect(revisionOf(parsePayload(line(ping)))).toBe('session-based');
+    expect(revisionOf(parsePayload(line(notification('notifications/cancelled'))))).toBe('stateless');
+  });
+
+  it('a 2025 initialize is session-based', () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {} } };
+    expect(revisionOf(parsePayload(line(init)))).toBe('session-based');
+  });
+
+  it('a batch is stateless when any of its messages is, wherever it stands', () => {
+    expect(revisionOf(parsePayload(line([ping, stateless])))).toBe('stateless');
+    expect(revisionOf(parsePayload(line([stateless, ping])))).toBe('stateless');
+    expect(revisionOf(parsePayload(line([ping, { ...ping, id: 3 }])))).toBe('session-based');
+  });
+
+  it('only valid messages count: an invalid one with the key does not make a payload stateless', () => {
+    const invalid = { jsonrpc: '1.0', id: 4, method: 'tools/list', params: { _meta: { [MetaKey.ProtocolVersion]: V } } };
+    expect(revisionOf(parsePayload(line([invalid, ping])))).toBe('session-based');
+    expect(revisionOf(parsePayload(line(invalid)))).toBe('session-based');
+  });
+
+  it('a payload with no valid message (unparsable, empty batch) is session-based', () => {
+    expect(revisionOf(parsePayload('{not json'))).toBe('session-based');
+    expect(revisionOf(parsePayload('[]'))).toBe('session-based');
   });
 });
 

@@ -8,6 +8,7 @@ import { ErrorCode, RpcError } from './errors';
 import { isPlainObject } from './jsonrpc';
 import type { JsonRpcMessage } from './jsonrpc';
 import { isLoggingLevel } from './mcp';
+import type { ParsedPayload } from './parse';
 import type { LoggingLevel } from './mcp';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './versions';
 
@@ -58,10 +59,28 @@ function metaOf(message: JsonRpcMessage): Record<string, unknown> | undefined {
   return isPlainObject(meta) ? meta : undefined;
 }
 
-/** A message claims the stateless era when its `params._meta` names a protocol version (any value). */
-export function claimsModernEra(message: JsonRpcMessage): boolean {
+/**
+ * Whether a message belongs to protocol revision 2026-07-28: its `params._meta` holds the
+ * `io.modelcontextprotocol/protocolVersion` key. The key alone decides, whatever its value: a wrong
+ * value is then answered by the revision's own checks (-32602, -32022), not taken for 2025.
+ */
+export function isStatelessMessage(message: JsonRpcMessage): boolean {
   const meta = metaOf(message);
   return meta !== undefined && MetaKey.ProtocolVersion in meta;
+}
+
+/** The two kinds of protocol revision: 2026-07-28 (stateless) and the 2025 revisions (session-based). */
+export type RevisionKind = 'stateless' | 'session-based';
+
+/**
+ * The one rule for the protocol revision of what a client sent (a Streamable HTTP body, a stdio
+ * line): stateless when any of its valid messages is (`isStatelessMessage`), session-based
+ * otherwise, including a payload with no valid message at all. A stateless batch stays stateless,
+ * so that it is refused as one (the revision has no batches) instead of being run as 2025 messages.
+ */
+export function revisionOf(payload: ParsedPayload): RevisionKind {
+  for (const item of payload.items) if (item.ok && isStatelessMessage(item.message)) return 'stateless';
+  return 'session-based';
 }
 
 /** What a valid envelope tells the server about one request. */

@@ -1,8 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import type { Readable, Writable } from 'node:stream';
-import { Method, ModernMethod, RpcError, claimsModernEra, isRequest, parsePayload } from '@sanctum/protocol';
-import type { ParsedPayload } from '@sanctum/protocol';
+import { Method, ModernMethod, RpcError, isRequest, parsePayload, revisionOf } from '@sanctum/protocol';
+import type { ParsedPayload, RevisionKind } from '@sanctum/protocol';
 import { ReadBuffer, SessionRegistry, serializeLine } from '@sanctum/sessions';
 import type { ReadItem, Session } from '@sanctum/sessions';
 import { AppModule } from '../app.module';
@@ -46,10 +46,11 @@ export function createStdioApp(
  * `notifications/cancelled` must reach a running call); a line over the size cap is answered with
  * -32600 and discarded. Nothing but JSON-RPC is ever written to `output`.
  *
- * The first message fixes the protocol era of the connection: one whose `_meta` names a protocol
- * version makes it a 2026-07-28 (stateless) connection, anything else a 2025 one. A client that
- * probed with `server/discover` and then sends `initialize` is moved to the 2025 era (the dual-era
- * fallback); any other `initialize` on a 2026-07-28 connection is refused.
+ * The first line fixes the protocol revision of the connection, by the rule Streamable HTTP applies
+ * to each POST (`revisionOf`): one whose `_meta` names a protocol version makes it a 2026-07-28
+ * (stateless) connection, anything else a connection of the 2025 revisions. A client that probed
+ * with `server/discover` and then sends a 2025 `initialize` is moved to the 2025 revisions (the
+ * fallback of clients that speak both); any other `initialize` on a 2026-07-28 connection is refused.
  */
 export function serveStdio(app: INestApplicationContext, input: Readable, output: Writable, options: StdioOptions = {}): StdioServer {
   const dispatcher = app.get(McpDispatcher);
@@ -73,25 +74,17 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     closed: false,
     onClose: () => undefined,
   };
-  let era: 'legacy' | 'modern' | undefined;
-  /** Whether every message of a modern connection so far was a server/discover probe. */
+  let revision: RevisionKind | undefined;
+  /** Whether every message of a stateless connection so far was a server/discover probe. */
   let probesOnly = true;
-  const eraOf = (payload: ParsedPayload): 'legacy' | 'modern' => {
+  const revisionFor = (payload: ParsedPayload): RevisionKind => {
+    const kind = revisionOf(payload);
     const first = payload.items[0];
-    const message = first?.ok ? first.message : undefined;
-    if (era === undefined) era = !payload.batch && message !== undefined && claimsModernEra(message) ? 'modern' : 'legacy';
-    else if (
-      era === 'modern' &&
-      probesOnly &&
-      message !== undefined &&
-      isRequest(message) &&
-      message.method === Method.Initialize &&
-      !claimsModernEra(message)
-    ) {
-      era = 'legacy';
-    }
-    if (era === 'modern' && !(message !== undefined && isRequest(message) && message.method === ModernMethod.Discover)) probesOnly = false;
-    return era;
+    const method = first?.ok && isRequest(first.message) ? first.message.method : undefined;
+    if (revision === undefined) revision = kind;
+    else if (revision === 'stateless' && probesOnly && kind === 'session-based' && method === Method.Initialize) revision = 'session-based';
+    if (revision === 'stateless' && method !== ModernMethod.Discover) probesOnly = false;
+    return revision;
   };
   sessions.started(session);
 
@@ -109,8 +102,8 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     }
     const payload = parsePayload(item.line);
     const task = (
-      eraOf(payload) === 'modern'
-        ? handleModern(payload)
+      revisionFor(payload) === 'stateless'
+        ? handleStateless(payload)
         : dispatcher.handlePayload(payload, session).then((response) => {
             if (response !== null) write(response);
           })
@@ -118,7 +111,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     running.add(task);
     void task.finally(() => running.delete(task));
   };
-  const handleModern = async (payload: ParsedPayload): Promise<void> => {
+  const handleStateless = async (payload: ParsedPayload): Promise<void> => {
     if (payload.batch) {
       write(RpcError.invalidRequest('protocol revision 2026-07-28 has no batches; send each message on its own line.').toResponse(null));
       return;

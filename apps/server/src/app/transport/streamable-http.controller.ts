@@ -4,7 +4,6 @@ import {
   ErrorCode,
   Method,
   SUPPORTED_PROTOCOL_VERSIONS,
-  claimsModernEra,
   failure,
   isFailure,
   isModernVersion,
@@ -12,6 +11,7 @@ import {
   isSupportedVersion,
   missingEnvelope,
   parsePayload,
+  revisionOf,
 } from '@sanctum/protocol';
 import type { JsonRpcRequest, JsonRpcResponse, ParsedPayload } from '@sanctum/protocol';
 import { SessionRegistry, SseSinkFactory, StreamableHttpStreams } from '@sanctum/sessions';
@@ -101,8 +101,7 @@ export class StreamableHttpController {
     const messages = payload.items.flatMap((item) => (item.ok ? [item.message] : []));
     const requests = messages.filter(isRequest);
 
-    // Protocol revision 2026-07-28: a message whose _meta names a protocol version is stateless.
-    if (messages.some(claimsModernEra)) {
+    if (revisionOf(payload) === 'stateless') {
       if (payload.batch) {
         reject(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: protocol revision 2026-07-28 has no batches; send each request in its own POST.');
         return;
