@@ -28,7 +28,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
-import { SERVER_INFO } from './server-info';
+import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { pluginCommandTarget } from './executor-plugin-runner';
 
 
@@ -146,9 +146,9 @@ export class McpDispatcher {
     }
     return {
       protocolVersion: session.protocolVersion,
-      capabilities: { tools: { listChanged: this.config.watchPlugins }, logging: {} },
+      capabilities: serverCapabilities(this.config.watchPlugins),
       serverInfo: SERVER_INFO,
-      instructions: 'Each tool runs a command of a plugin from the gateway plugins folder. Tool errors carry structuredContent.error.code.',
+      instructions: SERVER_INSTRUCTIONS,
     };
   }
 

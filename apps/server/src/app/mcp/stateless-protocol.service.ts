@@ -26,7 +26,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from './mcp-dispatcher.service';
-import { SERVER_INFO } from './server-info';
+import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { StatelessConnection } from './stateless-connection';
 import type { StatelessClient, StatelessReply } from './stateless-connection';
 
@@ -192,8 +192,8 @@ export class StatelessProtocol implements OnApplicationShutdown {
   discoverResult(): Record<string, unknown> {
     return {
       supportedVersions: [...ALL_PROTOCOL_VERSIONS],
-      capabilities: { tools: { listChanged: this.config.watchPlugins }, logging: {} },
-      instructions: 'Each tool runs a command of a plugin from the gateway plugins folder. Tool errors carry structuredContent.error.code.',
+      capabilities: serverCapabilities(this.config.watchPlugins),
+      instructions: SERVER_INSTRUCTIONS,
     };
   }
 
