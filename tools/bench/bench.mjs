@@ -408,7 +408,7 @@ async function concurrently(total, concurrency, fn) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Protocol cost: ping and tools/list over /mcp (both), ping over a legacy SSE session (both,
+ * Protocol cost: ping and tools/list over /mcp (both), ping over an HTTP+SSE session (both,
  * 202 acceptance with responses drained from the stream), and the gateway's stateless
  * POST /message (no reference equivalent).
  * @param {Server} gateway
@@ -431,10 +431,10 @@ async function protocolPhase(gateway, reference) {
       { jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: LEGACY_PROTOCOL, capabilities: {}, clientInfo: { name: 'sanctum-bench', version: '1.0.0' } } },
       agent,
     );
-    if (!init.result) throw new Error(`${server.kind}: legacy SSE initialize failed: ${JSON.stringify(init)}`);
+    if (!init.result) throw new Error(`${server.kind}: HTTP+SSE initialize failed: ${JSON.stringify(init)}`);
     await sse.roundTrip({ jsonrpc: '2.0', method: 'notifications/initialized' }, agent);
     const legacyPing = await sse.roundTrip({ jsonrpc: '2.0', id: 'p', method: 'ping' }, agent);
-    if (!legacyPing.result) throw new Error(`${server.kind}: legacy SSE ping failed`);
+    if (!legacyPing.result) throw new Error(`${server.kind}: HTTP+SSE ping failed`);
     ctx[server.kind] = { mcp, sse, toolCount: list.result.tools.length, listBytes: JSON.stringify(list).length };
   }
   const stateless = await request(`${gateway.base}/message`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
@@ -623,7 +623,7 @@ async function callPhase(gateway, reference) {
 }
 
 /**
- * Open `k` legacy SSE sessions on a fresh server; RSS before and after, /health latency while
+ * Open `k` HTTP+SSE sessions on a fresh server; RSS before and after, /health latency while
  * they are open, and what is left once they are closed.
  * @param {'gateway' | 'reference'} kind
  * @param {number} k
@@ -840,7 +840,7 @@ function buildRows() {
       const g = p[`sse-session-ping-c${c}`]?.gateway;
       const r = p[`sse-session-ping-c${c}`]?.reference;
       rows.push({
-        metric: `legacy SSE session: POST /message ping (202; response on the stream), ${c} conn.`,
+        metric: `HTTP+SSE session: POST /message ping (202; response on the stream), ${c} conn.`,
         gateway: cell(g),
         reference: cell(r),
         ratio: g && r ? `${fmtRatio(g.rps / r.rps)} req/s, p99 ${fmtRatio(g.p99 / r.p99)}` : 'n/a',
@@ -931,7 +931,7 @@ function buildRows() {
       /** @param {any} x */
       const mem = (x) => (x ? `+${fmtMB(x.extraBytes)} for ${fmtNum(x.opened)} (${fmtNum(x.bytesPerSession / 1024, 1)} KB each)` : 'n/a');
       rows.push({
-        metric: `idle legacy SSE sessions: extra RSS, K=${fmtNum(Number(k))}`,
+        metric: `idle HTTP+SSE sessions: extra RSS, K=${fmtNum(Number(k))}`,
         gateway: `${mem(g)}${exact ? '' : `; ~${fmtMB(projected)} projected at 10,000`}`,
         reference: mem(r),
         ratio: r ? fmtRatio(g.extraBytes / r.extraBytes) : 'n/a',

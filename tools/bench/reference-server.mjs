@@ -114,7 +114,7 @@ async function sessionRequest(/** @type {import('express').Request} */ req, /** 
 app.get('/mcp', sessionRequest);
 app.delete('/mcp', sessionRequest);
 
-// Legacy HTTP+SSE (protocol 2024-11-05), as the SDK's backwards-compatibility example does it.
+// The HTTP+SSE transport (protocol revision 2024-11-05), as the SDK's backwards-compatibility example serves it.
 app.get('/sse', async (_req, res) => {
   const transport = new SSEServerTransport('/messages', res);
   sse[transport.sessionId] = transport;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Session churn: open and close many legacy SSE sessions (and Streamable HTTP sessions when /mcp
+// Session churn: open and close many HTTP+SSE sessions (and Streamable HTTP sessions when /mcp
 // answers), then check that the session count returns to where it was and that the heap returns
 // near its baseline. Loopback only; bounded in count (max 20,000) and time (max 300 s).
 //

@@ -4,7 +4,7 @@
 //   node tools/load/load.mjs --url http://127.0.0.1:8124 --sessions 50 --calls 5 --duration 20
 //   node tools/load/load.mjs --url http://127.0.0.1:8124 --quick
 //
-// Phase 1: N legacy SSE sessions and N Streamable HTTP sessions (skipped with a note when /mcp
+// Phase 1: N HTTP+SSE sessions and N Streamable HTTP sessions (skipped with a note when /mcp
 // answers 404), all at once, each making M sequential tools/call of --tool through the official
 // SDK client. Phase 2 (--burst seconds, 0 = off): stateless POST /message tools/call with
 // autocannon, N connections. Then: /health must show 0 sessions and no plugin process may be
