@@ -127,7 +127,7 @@ describe('the stdio transport as a real process', () => {
     expect(stderr).toContain('Tool completed: devops.deploy');
   });
 
-  it('serves the v2 SDK client (versionNegotiation auto) in the 2026-07-28 era: the first message fixes it', async () => {
+  it('serves the v2 SDK client (versionNegotiation auto) in protocol revision 2026-07-28: the first message fixes it', async () => {
     const transport = new StdioClientTransportV2({ command: process.execPath, args: [MAIN, '--stdio'], env, cwd: ROOT, stderr: 'pipe' });
     let stderr = '';
     transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));

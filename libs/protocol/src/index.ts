@@ -4,5 +4,5 @@ export * from './lib/versions';
 export * from './lib/parse';
 export * from './lib/mcp';
 export * from './lib/plugin';
-export * from './lib/modern';
+export * from './lib/stateless';
 export * from './lib/meta';

@@ -17,11 +17,11 @@ export {
   DEFAULT_KEEPALIVE_MS,
   KEEPALIVE_FRAME,
   KeepaliveTicker,
-  connectLegacySse,
+  connectHttpSseStream,
   formatSseComment,
   formatSseEvent,
   keepaliveTicker,
-  legacySseStream,
+  httpSseStream,
 } from './lib/sse';
 export type { KeepaliveTarget, SseOutput } from './lib/sse';
 export { DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS, ReplayBuffer } from './lib/replay-buffer';

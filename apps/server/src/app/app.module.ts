@@ -24,8 +24,8 @@ import { StatelessProtocol } from './mcp/stateless-protocol.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
-import { SseController } from './transport/sse.controller';
-import { StreamableHttpController } from './transport/streamable-http.controller';
+import { HttpSseTransport } from './transport/http-sse.transport';
+import { StreamableHttpTransport } from './transport/streamable-http.transport';
 
 /** The gateway: transports and health around one dispatcher, built from the libraries. */
 @Module({})
@@ -91,8 +91,8 @@ export class AppModule implements NestModule {
         StatelessProtocol,
         GatewayHealthIndicators,
         MetricsService,
-        SseController,
-        StreamableHttpController,
+        HttpSseTransport,
+        StreamableHttpTransport,
         HttpMetrics,
         FrontDoor,
         BodyReader,

@@ -5,8 +5,8 @@ export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
 
 export const LATEST_PROTOCOL_VERSION: ProtocolVersion = SUPPORTED_PROTOCOL_VERSIONS[0];
 
-/** The revision of the legacy HTTP+SSE transport (`GET /sse` + `POST /message`). */
-export const LEGACY_SSE_PROTOCOL_VERSION: ProtocolVersion = '2024-11-05';
+/** The revision of the HTTP+SSE transport (`GET /sse` + `POST /message`). */
+export const HTTP_SSE_PROTOCOL_VERSION: ProtocolVersion = '2024-11-05';
 
 export function isSupportedVersion(version: unknown): version is ProtocolVersion {
   return (SUPPORTED_PROTOCOL_VERSIONS as readonly unknown[]).includes(version);

@@ -6,11 +6,11 @@ import {
   DEFAULT_KEEPALIVE_MS,
   KEEPALIVE_FRAME,
   KeepaliveTicker,
-  connectLegacySse,
+  connectHttpSseStream,
   formatSseComment,
   formatSseEvent,
   keepaliveTicker,
-  legacySseStream,
+  httpSseStream,
 } from './sse';
 import type { KeepaliveTarget, SseOutput } from './sse';
 
@@ -43,7 +43,7 @@ describe('formatSseComment', () => {
   });
 });
 
-describe('legacySseStream', () => {
+describe('httpSseStream', () => {
   const endpoint = '/messages?sessionId=abc';
   const endpointFrame = formatSseEvent({ event: 'endpoint', data: endpoint });
   const keepaliveFrame = formatSseComment('keepalive');
@@ -65,7 +65,7 @@ describe('legacySseStream', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
     const complete = jest.fn();
-    legacySseStream(session, endpoint, 1_000).subscribe({ next: (c) => chunks.push(c), complete });
+    httpSseStream(session, endpoint, 1_000).subscribe({ next: (c) => chunks.push(c), complete });
     expect(chunks).toEqual([endpointFrame]);
     const first: JsonRpcMessage = { jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 1 } };
     const second = success(7, { content: [{ type: 'text', text: 'line 1\nline 2' }] });
@@ -82,7 +82,7 @@ describe('legacySseStream', () => {
   it('sends keepalive comments at the interval', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
-    const sub = legacySseStream(session, endpoint, 1_000).subscribe((c) => chunks.push(c));
+    const sub = httpSseStream(session, endpoint, 1_000).subscribe((c) => chunks.push(c));
     jest.advanceTimersByTime(999);
     expect(chunks).toEqual([endpointFrame]);
     jest.advanceTimersByTime(1);
@@ -96,7 +96,7 @@ describe('legacySseStream', () => {
   it('stops keepalives and message frames when unsubscribed', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
-    const sub = legacySseStream(session, endpoint, 500).subscribe((c) => chunks.push(c));
+    const sub = httpSseStream(session, endpoint, 500).subscribe((c) => chunks.push(c));
     jest.advanceTimersByTime(500);
     expect(chunks).toHaveLength(2);
     sub.unsubscribe();
@@ -110,7 +110,7 @@ describe('legacySseStream', () => {
   it('stops keepalives once the session closes', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
-    legacySseStream(session, endpoint, 500).subscribe((c) => chunks.push(c));
+    httpSseStream(session, endpoint, 500).subscribe((c) => chunks.push(c));
     jest.advanceTimersByTime(500);
     session.close();
     jest.advanceTimersByTime(5_000);
@@ -123,7 +123,7 @@ describe('legacySseStream', () => {
     session.close();
     const chunks: string[] = [];
     const complete = jest.fn();
-    legacySseStream(session, endpoint, 500).subscribe({ next: (c) => chunks.push(c), complete });
+    httpSseStream(session, endpoint, 500).subscribe({ next: (c) => chunks.push(c), complete });
     expect(chunks).toEqual([endpointFrame]);
     expect(complete).toHaveBeenCalledTimes(1);
     expect(jest.getTimerCount()).toBe(0);
@@ -132,13 +132,13 @@ describe('legacySseStream', () => {
   it('taking only the endpoint event leaves nothing attached to the session', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
-    legacySseStream(session, endpoint, 500)
+    httpSseStream(session, endpoint, 500)
       .pipe(take(1))
       .subscribe((c) => chunks.push(c));
     expect(chunks).toEqual([endpointFrame]);
     expect(jest.getTimerCount()).toBe(0);
     const again: string[] = [];
-    const sub = legacySseStream(session, endpoint, 500).subscribe((c) => again.push(c));
+    const sub = httpSseStream(session, endpoint, 500).subscribe((c) => again.push(c));
     session.send(success(3, {}));
     expect(again).toEqual([endpointFrame, frame(success(3, {}))]);
     sub.unsubscribe();
@@ -149,7 +149,7 @@ describe('legacySseStream', () => {
     const session = new Session('abc', 'sse');
     const chunks: string[] = [];
     const done = new Promise<void>((resolve) => {
-      legacySseStream(session, endpoint, 20).subscribe({ next: (c) => chunks.push(c), complete: resolve });
+      httpSseStream(session, endpoint, 20).subscribe({ next: (c) => chunks.push(c), complete: resolve });
     });
     await new Promise((r) => setTimeout(r, 110));
     session.close();
@@ -240,7 +240,7 @@ describe('KeepaliveTicker', () => {
   });
 });
 
-describe('connectLegacySse', () => {
+describe('connectHttpSseStream', () => {
   function output(): SseOutput & { chunks: string[]; ended: number } {
     const out = { chunks: [] as string[], ended: 0, write: (c: string) => out.chunks.push(c), end: () => (out.ended += 1) };
     return out;
@@ -249,7 +249,7 @@ describe('connectLegacySse', () => {
   it('writes the endpoint event, then every message, and ends the output once when the session closes', () => {
     const session = new Session('abc', 'sse');
     const out = output();
-    connectLegacySse(session, '/message?sessionId=abc', out);
+    connectHttpSseStream(session, '/message?sessionId=abc', out);
     expect(out.chunks).toEqual(['event: endpoint\ndata: /message?sessionId=abc\n\n']);
     session.send(success(1, { ok: true }));
     expect(out.chunks[1]).toBe(`event: message\ndata: ${JSON.stringify(success(1, { ok: true }))}\n\n`);
@@ -264,7 +264,7 @@ describe('connectLegacySse', () => {
   it('detached, it gets no more frames and is not ended', () => {
     const session = new Session('abc', 'sse');
     const out = output();
-    const consumer = connectLegacySse(session, '/e', out);
+    const consumer = connectHttpSseStream(session, '/e', out);
     session.detach(consumer);
     session.send(success(1, {}));
     session.close();
@@ -276,7 +276,7 @@ describe('connectLegacySse', () => {
     const session = new Session('abc', 'sse');
     session.close();
     const out = output();
-    connectLegacySse(session, '/e', out);
+    connectHttpSseStream(session, '/e', out);
     expect(out.chunks).toHaveLength(1);
     expect(out.ended).toBe(1);
   });

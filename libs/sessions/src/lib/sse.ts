@@ -109,15 +109,15 @@ export function keepaliveTicker(intervalMs: number = DEFAULT_KEEPALIVE_MS): Keep
   return ticker;
 }
 
-/** Where a legacy SSE stream's frames go (an open HTTP response, or an Observable's subscriber). */
+/** Where an HTTP+SSE stream's frames go (an open HTTP response, or an Observable's subscriber). */
 export interface SseOutput {
   write(chunk: string): void;
   /** The session ended: finish the stream. */
   end(): void;
 }
 
-/** Frames a session's messages as legacy `event: message` events onto an output. One small object per stream. */
-class LegacySseConsumer implements SessionConsumer {
+/** Frames a session's messages as HTTP+SSE `event: message` events onto an output. One small object per stream. */
+class HttpSseConsumer implements SessionConsumer {
   constructor(private readonly output: SseOutput) {}
 
   next(out: OutgoingMessage): void {
@@ -130,29 +130,29 @@ class LegacySseConsumer implements SessionConsumer {
 }
 
 /**
- * The legacy HTTP+SSE stream of a session (protocol 2024-11-05) written straight to `output`,
+ * The HTTP+SSE stream of a session (protocol 2024-11-05) written straight to `output`,
  * without RxJS: first the `endpoint` event that tells the client where to POST, then every
  * outgoing message as an `event: message` frame; `output.end()` when the session closes (at once
  * if it already has). Keepalives are the output's business (see `KeepaliveTicker`). Returns the
  * session's consumer: `session.detach(consumer)` disconnects the stream without ending it.
  */
-export function connectLegacySse(session: Session, endpointUrl: string, output: SseOutput): SessionConsumer {
+export function connectHttpSseStream(session: Session, endpointUrl: string, output: SseOutput): SessionConsumer {
   output.write(formatSseEvent({ event: 'endpoint', data: endpointUrl }));
-  const consumer = new LegacySseConsumer(output);
+  const consumer = new HttpSseConsumer(output);
   session.attach(consumer);
   return consumer;
 }
 
 /**
- * The legacy HTTP+SSE stream of a session as an Observable: the frames of `connectLegacySse`,
+ * The HTTP+SSE stream of a session as an Observable: the frames of `connectHttpSseStream`,
  * with keepalive comments in between (from the shared ticker of that interval). Completes when
  * the session closes.
  */
-export function legacySseStream(session: Session, endpointUrl: string, keepaliveMs = DEFAULT_KEEPALIVE_MS): Observable<string> {
+export function httpSseStream(session: Session, endpointUrl: string, keepaliveMs = DEFAULT_KEEPALIVE_MS): Observable<string> {
   return new Observable<string>((subscriber) => {
     const ticker = keepaliveTicker(keepaliveMs);
     const target: KeepaliveTarget = { keepalive: () => subscriber.next(KEEPALIVE_FRAME) };
-    const consumer = connectLegacySse(session, endpointUrl, {
+    const consumer = connectHttpSseStream(session, endpointUrl, {
       write: (chunk) => subscriber.next(chunk),
       end: () => {
         ticker.delete(target);

@@ -7,8 +7,8 @@ import { APP_LOGGER } from '../logging/logger';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { FrontDoor } from '../security/front-door';
 import { RateLimit } from '../security/rate-limit';
-import { SseController } from '../transport/sse.controller';
-import { StreamableHttpController } from '../transport/streamable-http.controller';
+import { HttpSseTransport } from '../transport/http-sse.transport';
+import { StreamableHttpTransport } from '../transport/streamable-http.transport';
 import { BodyReader } from './body-reader';
 import { runChecks, runHandler } from './request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck, RouteHandler } from './request-checks';
@@ -42,8 +42,8 @@ export class GatewayRoutes {
     frontDoor: FrontDoor,
     body: BodyReader,
     rateLimit: RateLimit,
-    sse: SseController,
-    mcp: StreamableHttpController,
+    sse: HttpSseTransport,
+    mcp: StreamableHttpTransport,
   ) {
     const checks: Record<CheckName, RequestCheck | undefined> = {
       cors: corsCheck(config.corsOrigins),

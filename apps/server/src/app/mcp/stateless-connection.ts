@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { ErrorCode, Method, ModernMethod, RpcError, isNotification, isRequest, isRequestId } from '@sanctum/protocol';
-import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope, RequestId } from '@sanctum/protocol';
+import { ErrorCode, Method, StatelessMethod, RpcError, isNotification, isRequest, isRequestId } from '@sanctum/protocol';
+import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, StatelessEnvelope, RequestId } from '@sanctum/protocol';
 import type { Session } from '@sanctum/sessions';
 import type { Listener, StatelessProtocol } from './stateless-protocol.service';
 
@@ -80,7 +80,7 @@ export class StatelessConnection {
       reply.accept();
       return;
     }
-    let envelope: ModernEnvelope;
+    let envelope: StatelessEnvelope;
     try {
       envelope = this.protocol.check(message, header);
     } catch (err) {
@@ -99,7 +99,7 @@ export class StatelessConnection {
       reply.answer(duplicate.toResponse(message.id), 400);
       return;
     }
-    if (message.method === ModernMethod.Listen) this.listen(message, reply);
+    if (message.method === StatelessMethod.Listen) this.listen(message, reply);
     else await this.call(message, envelope, reply);
   }
 
@@ -109,7 +109,7 @@ export class StatelessConnection {
     for (const listener of [...this.listeners.values()]) listener.stop(false);
   }
 
-  private async call(request: JsonRpcRequest, envelope: ModernEnvelope, reply: StatelessReply): Promise<void> {
+  private async call(request: JsonRpcRequest, envelope: StatelessEnvelope, reply: StatelessReply): Promise<void> {
     const session = this.protocol.requestSession(this.client.principal, envelope);
     const running: Running = { session, cancelled: false };
     this.running.set(request.id, running);

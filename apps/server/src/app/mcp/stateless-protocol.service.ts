@@ -8,17 +8,17 @@ import {
   JSONRPC_VERSION,
   MetaKey,
   Method,
-  ModernMethod,
+  StatelessMethod,
   RpcError,
-  checkModernRequest,
+  checkStatelessRequest,
   checkParamHeaders,
   isFailure,
   isPlainObject,
   progressTokenOf,
-  stampModernResult,
+  stampStatelessResult,
   success,
 } from '@sanctum/protocol';
-import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ModernEnvelope } from '@sanctum/protocol';
+import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, StatelessEnvelope } from '@sanctum/protocol';
 import { Session, SessionLimits } from '@sanctum/sessions';
 import type { Occupancy } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
@@ -31,7 +31,7 @@ import { StatelessConnection } from './stateless-connection';
 import type { StatelessClient, StatelessReply } from './stateless-connection';
 
 /** Methods of protocol revision 2026-07-28 a client may call here. */
-export const STATELESS_METHODS: readonly string[] = [ModernMethod.Discover, Method.ToolsList, Method.ToolsCall, ModernMethod.Listen];
+export const STATELESS_METHODS: readonly string[] = [StatelessMethod.Discover, Method.ToolsList, Method.ToolsCall, StatelessMethod.Listen];
 
 /** What a subscriptions/listen stream asked for and what the gateway can deliver. */
 export interface ListenFilter {
@@ -120,8 +120,8 @@ export class StatelessProtocol implements OnApplicationShutdown {
    * against the body, including the Mcp-Param-* headers of the named tool's x-mcp-header arguments
    * (an unknown tool is the dispatcher's error). Throws the RpcError to answer.
    */
-  check(message: JsonRpcMessage, header: HeaderLookup | undefined): ModernEnvelope {
-    const envelope = checkModernRequest(message, header);
+  check(message: JsonRpcMessage, header: HeaderLookup | undefined): StatelessEnvelope {
+    const envelope = checkStatelessRequest(message, header);
     if (header && 'id' in message && 'method' in message && message.method === Method.ToolsCall) {
       const name = message.params?.['name'];
       const args = message.params?.['arguments'];
@@ -135,7 +135,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
    * A throwaway session for one request: owned by the caller's principal, never registered, so no
    * state outlives the request. Its in-flight call is cancelled when it is closed.
    */
-  requestSession(principal: string | undefined, envelope: ModernEnvelope): Session {
+  requestSession(principal: string | undefined, envelope: StatelessEnvelope): Session {
     const session = new Session(`stateless-${randomUUID()}`, 'stateless');
     session.owner = principal;
     if (envelope.clientInfo) session.clientInfo = envelope.clientInfo;
@@ -148,7 +148,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
    * Whether the request may send messages before its answer: a tools/call that asked for progress
    * or set a log level (over HTTP its answer is then an SSE stream).
    */
-  sendsInterimMessages(request: JsonRpcRequest, envelope: ModernEnvelope): boolean {
+  sendsInterimMessages(request: JsonRpcRequest, envelope: StatelessEnvelope): boolean {
     return request.method === Method.ToolsCall && (progressTokenOf(request.params) !== undefined || envelope.logLevel !== undefined);
   }
 
@@ -156,14 +156,14 @@ export class StatelessProtocol implements OnApplicationShutdown {
    * Whether a message the session emits may reach this request's client: `notifications/message`
    * only when the request set a log level (MCP 2026-07-28: without it the server sends none).
    */
-  delivers(envelope: ModernEnvelope, message: JsonRpcMessage): boolean {
+  delivers(envelope: StatelessEnvelope, message: JsonRpcMessage): boolean {
     return !('method' in message) || message.method !== Method.Message || envelope.logLevel !== undefined;
   }
 
   /** Answer one request (anything but subscriptions/listen, which streams). */
   async respond(request: JsonRpcRequest, session: Session): Promise<StatelessAnswer> {
     switch (request.method) {
-      case ModernMethod.Discover:
+      case StatelessMethod.Discover:
         return { status: 200, response: success(request.id, this.stamp(this.discoverResult(), true)) };
       case Method.ToolsList:
       case Method.ToolsCall: {
@@ -198,7 +198,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
   }
 
   private stamp(result: unknown, cacheable: boolean): Record<string, unknown> {
-    return stampModernResult(result, {
+    return stampStatelessResult(result, {
       serverInfo: { name: SERVER_INFO.name, version: SERVER_INFO.version },
       cache: cacheable ? { ttlMs: this.config.listTtlMs, cacheScope: 'private' } : undefined,
     });
@@ -228,11 +228,11 @@ export class StatelessProtocol implements OnApplicationShutdown {
     const honoured: ListenFilter = {};
     if (filter['toolsListChanged'] === true && this.config.watchPlugins) honoured.toolsListChanged = true;
     reply.openStream();
-    reply.notify({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.Acknowledged, params: { notifications: honoured, _meta: tag } });
+    reply.notify({ jsonrpc: JSONRPC_VERSION, method: StatelessMethod.Acknowledged, params: { notifications: honoured, _meta: tag } });
 
     let ended = false;
     const subscription = honoured.toolsListChanged
-      ? this.catalogChanges.subscribe(() => reply.notify({ jsonrpc: JSONRPC_VERSION, method: ModernMethod.ToolsListChanged, params: { _meta: tag } }))
+      ? this.catalogChanges.subscribe(() => reply.notify({ jsonrpc: JSONRPC_VERSION, method: StatelessMethod.ToolsListChanged, params: { _meta: tag } }))
       : undefined;
     const listener: Listener = {
       get ended() {

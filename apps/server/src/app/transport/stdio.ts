@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import type { Readable, Writable } from 'node:stream';
-import { Method, ModernMethod, RpcError, isRequest, parsePayload, revisionOf } from '@sanctum/protocol';
+import { Method, StatelessMethod, RpcError, isRequest, parsePayload, revisionOf } from '@sanctum/protocol';
 import type { ParsedPayload, RevisionKind } from '@sanctum/protocol';
 import { ReadBuffer, SessionRegistry, serializeLine } from '@sanctum/sessions';
 import type { ReadItem, Session } from '@sanctum/sessions';
@@ -83,7 +83,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
     const method = first?.ok && isRequest(first.message) ? first.message.method : undefined;
     if (revision === undefined) revision = kind;
     else if (revision === 'stateless' && probesOnly && kind === 'session-based' && method === Method.Initialize) revision = 'session-based';
-    if (revision === 'stateless' && method !== ModernMethod.Discover) probesOnly = false;
+    if (revision === 'stateless' && method !== StatelessMethod.Discover) probesOnly = false;
     return revision;
   };
   sessions.started(session);

@@ -4,14 +4,14 @@ import {
   checkParamHeaders,
   ALL_PROTOCOL_VERSIONS,
   MetaKey,
-  ModernErrorCode,
-  checkModernRequest,
+  StatelessErrorCode,
+  checkStatelessRequest,
   isStatelessMessage,
   decodeHeaderValue,
   revisionOf,
-  stampModernResult,
-} from './modern';
-import type { HeaderLookup } from './modern';
+  stampStatelessResult,
+} from './stateless';
+import type { HeaderLookup } from './stateless';
 import { parsePayload } from './parse';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './versions';
 
@@ -160,9 +160,9 @@ describe('revisionOf (the one rule for Streamable HTTP and stdio)', () => {
   });
 });
 
-describe('checkModernRequest: the envelope', () => {
+describe('checkStatelessRequest: the envelope', () => {
   it('returns the envelope of a valid request', () => {
-    const envelope = checkModernRequest(
+    const envelope = checkStatelessRequest(
       request('tools/list', {}, { [MetaKey.ClientCapabilities]: { elicitation: {} } }),
       headers(goodHeaders('tools/list')),
     );
@@ -182,7 +182,7 @@ describe('checkModernRequest: the envelope', () => {
     ['array clientCapabilities', { [MetaKey.ClientCapabilities]: [] }, /clientCapabilities" must be an object/],
     ['string clientCapabilities', { [MetaKey.ClientCapabilities]: 'all' }, /clientCapabilities" must be an object/],
   ])('answers %s with -32602', (_name, overrides, message) => {
-    const err = errorOf(() => checkModernRequest(request('tools/list', {}, overrides), headers(goodHeaders('tools/list'))));
+    const err = errorOf(() => checkStatelessRequest(request('tools/list', {}, overrides), headers(goodHeaders('tools/list'))));
     expect(err.code).toBe(ErrorCode.InvalidParams);
     expect(err.code).toBe(-32602);
     expect(err.message).toMatch(message);
@@ -190,26 +190,26 @@ describe('checkModernRequest: the envelope', () => {
 
   it('answers a message with no _meta at all with -32602', () => {
     const message = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } as JsonRpcMessage;
-    expect(errorOf(() => checkModernRequest(message)).code).toBe(-32602);
+    expect(errorOf(() => checkStatelessRequest(message)).code).toBe(-32602);
   });
 
   it('does not require clientInfo', () => {
-    const envelope = checkModernRequest(request('tools/list', {}, { [MetaKey.ClientInfo]: undefined }), headers(goodHeaders('tools/list')));
+    const envelope = checkStatelessRequest(request('tools/list', {}, { [MetaKey.ClientInfo]: undefined }), headers(goodHeaders('tools/list')));
     expect(envelope).toEqual({ protocolVersion: V, clientCapabilities: {} });
     expect('clientInfo' in envelope).toBe(false);
   });
 
   it('keeps only string name and version of clientInfo', () => {
-    const envelope = checkModernRequest(request('tools/list', {}, { [MetaKey.ClientInfo]: { name: 'c', version: 7, extra: true } }));
+    const envelope = checkStatelessRequest(request('tools/list', {}, { [MetaKey.ClientInfo]: { name: 'c', version: 7, extra: true } }));
     expect(envelope.clientInfo).toEqual({ name: 'c', version: undefined });
   });
 
   it.each(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'])('accepts the log level %s', (level) => {
-    expect(checkModernRequest(request('tools/list', {}, { [MetaKey.LogLevel]: level })).logLevel).toBe(level);
+    expect(checkStatelessRequest(request('tools/list', {}, { [MetaKey.LogLevel]: level })).logLevel).toBe(level);
   });
 
   it('leaves logLevel out when the request names none', () => {
-    expect('logLevel' in checkModernRequest(request('tools/list'))).toBe(false);
+    expect('logLevel' in checkStatelessRequest(request('tools/list'))).toBe(false);
   });
 
   it.each([
@@ -220,43 +220,43 @@ describe('checkModernRequest: the envelope', () => {
     ['an empty string', ''],
   ])('answers logLevel as %s with -32602', (_name, level) => {
     const err = errorOf(() =>
-      checkModernRequest(request('tools/list', {}, { [MetaKey.LogLevel]: level }), headers(goodHeaders('tools/list'))),
+      checkStatelessRequest(request('tools/list', {}, { [MetaKey.LogLevel]: level }), headers(goodHeaders('tools/list'))),
     );
     expect(err.code).toBe(-32602);
     expect(err.message).toMatch(/logLevel/);
   });
 });
 
-describe('checkModernRequest: the ladder (the first failing rung answers)', () => {
+describe('checkStatelessRequest: the ladder (the first failing rung answers)', () => {
   it('envelope (-32602) before a header mismatch (-32020)', () => {
     const message = request('tools/list', {}, { [MetaKey.ClientCapabilities]: undefined });
-    const err = errorOf(() => checkModernRequest(message, headers({ 'MCP-Protocol-Version': '2025-11-25', 'Mcp-Method': 'tools/call' })));
+    const err = errorOf(() => checkStatelessRequest(message, headers({ 'MCP-Protocol-Version': '2025-11-25', 'Mcp-Method': 'tools/call' })));
     expect(err.code).toBe(-32602);
   });
 
   it('envelope (-32602) before an unsupported version (-32022)', () => {
     const message = request('tools/list', {}, { [MetaKey.ProtocolVersion]: 'v999.0.0', [MetaKey.ClientCapabilities]: undefined });
-    expect(errorOf(() => checkModernRequest(message, headers(goodHeaders('tools/list', undefined, 'v999.0.0')))).code).toBe(-32602);
+    expect(errorOf(() => checkStatelessRequest(message, headers(goodHeaders('tools/list', undefined, 'v999.0.0')))).code).toBe(-32602);
   });
 
   it('header mismatch (-32020) before an unsupported version (-32022): header 2026-07-28, body v999', () => {
     const message = request('tools/list', {}, { [MetaKey.ProtocolVersion]: 'v999.0.0' });
-    const err = errorOf(() => checkModernRequest(message, headers(goodHeaders('tools/list'))));
-    expect(err.code).toBe(ModernErrorCode.HeaderMismatch);
+    const err = errorOf(() => checkStatelessRequest(message, headers(goodHeaders('tools/list'))));
+    expect(err.code).toBe(StatelessErrorCode.HeaderMismatch);
     expect(err.code).toBe(-32020);
     expect(err.message).toMatch(/v999\.0\.0/);
   });
 
   it('a method header mismatch (-32020) before an unsupported version (-32022)', () => {
     const message = request('tools/list', {}, { [MetaKey.ProtocolVersion]: 'v999.0.0' });
-    const err = errorOf(() => checkModernRequest(message, headers({ 'MCP-Protocol-Version': 'v999.0.0', 'Mcp-Method': 'tools/call' })));
+    const err = errorOf(() => checkStatelessRequest(message, headers({ 'MCP-Protocol-Version': 'v999.0.0', 'Mcp-Method': 'tools/call' })));
     expect(err.code).toBe(-32020);
   });
 
   it('v999 in both header and body is -32022 with data {supported, requested}', () => {
     const message = request('tools/list', {}, { [MetaKey.ProtocolVersion]: 'v999.0.0' });
-    const err = errorOf(() => checkModernRequest(message, headers(goodHeaders('tools/list', undefined, 'v999.0.0'))));
-    expect(err.code).toBe(ModernErrorCode.UnsupportedProtocolVersion);
+    const err = errorOf(() => checkStatelessRequest(message, headers(goodHeaders('tools/list', undefined, 'v999.0.0'))));
+    expect(err.code).toBe(StatelessErrorCode.UnsupportedProtocolVersion);
     expect(err.code).toBe(-32022);
     expect(err.data).toEqual({ supported: [...ALL_PROTOCOL_VERSIONS], requested: 'v999.0.0' });
     expect(err.toJson()).toEqual({
@@ -266,8 +266,8 @@ describe('checkModernRequest: the ladder (the first failing rung answers)', () =
     });
   });
 
-  it('lists the modern and every 2025 version as supported', () => {
-    const err = errorOf(() => checkModernRequest(request('tools/list', {}, { [MetaKey.ProtocolVersion]: '2025-11-25' })));
+  it('lists 2026-07-28 and every 2025 version as supported', () => {
+    const err = errorOf(() => checkStatelessRequest(request('tools/list', {}, { [MetaKey.ProtocolVersion]: '2025-11-25' })));
     expect(err.code).toBe(-32022);
     const { supported } = err.data as { supported: string[] };
     expect(supported[0]).toBe(V);
@@ -276,11 +276,11 @@ describe('checkModernRequest: the ladder (the first failing rung answers)', () =
 
   it('an unsupported version (-32022) before missing headers (-32020)', () => {
     const message = request('tools/call', { name: 'x' }, { [MetaKey.ProtocolVersion]: 'v999.0.0' });
-    expect(errorOf(() => checkModernRequest(message, headers({}))).code).toBe(-32022);
+    expect(errorOf(() => checkStatelessRequest(message, headers({}))).code).toBe(-32022);
   });
 
   it('without a header lookup (stdio) an unsupported version is still -32022', () => {
-    expect(errorOf(() => checkModernRequest(request('tools/list', {}, { [MetaKey.ProtocolVersion]: '2099-01-01' }))).code).toBe(-32022);
+    expect(errorOf(() => checkStatelessRequest(request('tools/list', {}, { [MetaKey.ProtocolVersion]: '2099-01-01' }))).code).toBe(-32022);
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
@@ -288,7 +288,7 @@ describe('checkModernRequest: the ladder (the first failing rung answers)', () =
     ['a missing Mcp-Method', { 'MCP-Protocol-Version': V }, /Mcp-Method header is missing/],
     ['no headers at all', {}, /MCP-Protocol-Version header is missing/],
   ])('%s is -32020', (_name, h, message) => {
-    const err = errorOf(() => checkModernRequest(request('tools/list'), headers(h)));
+    const err = errorOf(() => checkStatelessRequest(request('tools/list'), headers(h)));
     expect(err.code).toBe(-32020);
     expect(err.message).toMatch(message);
   });
@@ -299,57 +299,57 @@ describe('checkModernRequest: the ladder (the first failing rung answers)', () =
     ['Mcp-Method in another case', goodHeaders('TOOLS/LIST')],
     ['Mcp-Method as invalid base64', goodHeaders('=?base64?***?=')],
   ])('%s is -32020', (_name, h) => {
-    expect(errorOf(() => checkModernRequest(request('tools/list'), headers(h))).code).toBe(-32020);
+    expect(errorOf(() => checkStatelessRequest(request('tools/list'), headers(h))).code).toBe(-32020);
   });
 
   it('accepts header values with surrounding whitespace (version and method)', () => {
     expect(() =>
-      checkModernRequest(request('tools/list'), headers({ 'MCP-Protocol-Version': `  ${V} `, 'Mcp-Method': ' tools/list\t' })),
+      checkStatelessRequest(request('tools/list'), headers({ 'MCP-Protocol-Version': `  ${V} `, 'Mcp-Method': ' tools/list\t' })),
     ).not.toThrow();
   });
 
   it('accepts a base64-encoded Mcp-Method', () => {
     expect(() =>
-      checkModernRequest(request('tools/list'), headers({ 'MCP-Protocol-Version': V, 'Mcp-Method': b64('tools/list') })),
+      checkStatelessRequest(request('tools/list'), headers({ 'MCP-Protocol-Version': V, 'Mcp-Method': b64('tools/list') })),
     ).not.toThrow();
   });
 
   it('does not look at Mcp-Name for methods that name nothing', () => {
     expect(() =>
-      checkModernRequest(request('tools/list'), headers({ ...goodHeaders('tools/list'), 'Mcp-Name': 'anything' })),
+      checkStatelessRequest(request('tools/list'), headers({ ...goodHeaders('tools/list'), 'Mcp-Name': 'anything' })),
     ).not.toThrow();
-    expect(() => checkModernRequest(request('server/discover'), headers(goodHeaders('server/discover')))).not.toThrow();
+    expect(() => checkStatelessRequest(request('server/discover'), headers(goodHeaders('server/discover')))).not.toThrow();
   });
 });
 
-describe('checkModernRequest: Mcp-Name for tools/call', () => {
+describe('checkStatelessRequest: Mcp-Name for tools/call', () => {
   const call = (name: unknown): JsonRpcMessage => request('tools/call', { name, arguments: {} });
 
   it('accepts a matching Mcp-Name', () => {
-    expect(checkModernRequest(call('echo'), headers(goodHeaders('tools/call', 'echo'))).protocolVersion).toBe(V);
+    expect(checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', 'echo'))).protocolVersion).toBe(V);
   });
 
   it('answers a missing Mcp-Name with -32020', () => {
-    const err = errorOf(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call'))));
+    const err = errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call'))));
     expect(err.code).toBe(-32020);
     expect(err.message).toMatch(/Mcp-Name header is missing/);
   });
 
   it('answers a different Mcp-Name with -32020', () => {
-    const err = errorOf(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', 'other'))));
+    const err = errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', 'other'))));
     expect(err.code).toBe(-32020);
     expect(err.message).toMatch(/"echo".*"other"/);
   });
 
   it('compares Mcp-Name case-sensitively', () => {
-    expect(errorOf(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', 'ECHO')))).code).toBe(-32020);
+    expect(errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', 'ECHO')))).code).toBe(-32020);
   });
 
   it.each([
     ['leading and trailing spaces', '  echo  '],
     ['a tab', '\techo'],
   ])('trims optional whitespace (%s)', (_name, value) => {
-    expect(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', value)))).not.toThrow();
+    expect(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', value)))).not.toThrow();
   });
 
   it.each([
@@ -358,11 +358,11 @@ describe('checkModernRequest: Mcp-Name for tools/call', () => {
     ['a name with surrounding spaces (kept after decoding)', '  padded  '],
     ['a name that looks like the sentinel', '=?base64?x?='],
   ])('decodes the =?base64?...?= form: %s', (_name, name) => {
-    expect(() => checkModernRequest(call(name), headers(goodHeaders('tools/call', b64(name))))).not.toThrow();
+    expect(() => checkStatelessRequest(call(name), headers(goodHeaders('tools/call', b64(name))))).not.toThrow();
   });
 
   it('accepts the base64 form with whitespace around it', () => {
-    expect(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', `  ${b64('echo')} `)))).not.toThrow();
+    expect(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', `  ${b64('echo')} `)))).not.toThrow();
   });
 
   it('decodes valid UTF-8 that contains U+FFFD itself (only undecodable bytes are invalid)', () => {
@@ -371,11 +371,11 @@ describe('checkModernRequest: Mcp-Name for tools/call', () => {
     // are rejected with -32020. A fatal TextDecoder would tell the two apart.
     const name = 'a\uFFFDb';
     expect(decodeHeaderValue(b64(name))).toBe(name);
-    expect(() => checkModernRequest(call(name), headers(goodHeaders('tools/call', b64(name))))).not.toThrow();
+    expect(() => checkStatelessRequest(call(name), headers(goodHeaders('tools/call', b64(name))))).not.toThrow();
   });
 
   it('rejects a correctly encoded but different name', () => {
-    expect(errorOf(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', b64('other'))))).code).toBe(-32020);
+    expect(errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', b64('other'))))).code).toBe(-32020);
   });
 
   it.each([
@@ -385,74 +385,74 @@ describe('checkModernRequest: Mcp-Name for tools/call', () => {
     ['an unterminated sentinel', '=?base64?ZWNobw=='],
     ['too much padding', '=?base64?ZWNobw===?='],
   ])('rejects invalid base64 (%s) with -32020', (_name, value) => {
-    const err = errorOf(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', value))));
+    const err = errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', value))));
     expect(err.code).toBe(-32020);
   });
 
   it('answers an invalid base64 Mcp-Name with a message about the encoding', () => {
-    expect(errorOf(() => checkModernRequest(call('echo'), headers(goodHeaders('tools/call', '=?base64?***?=')))).message).toMatch(/base64/);
+    expect(errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', '=?base64?***?=')))).message).toMatch(/base64/);
   });
 
   it('does not take the upper-case sentinel as the encoded form', () => {
     // The markers are lower case: "=?BASE64?...?=" is a literal value (which here does not match).
     expect(
       errorOf(() =>
-        checkModernRequest(call('echo'), headers(goodHeaders('tools/call', `=?BASE64?${Buffer.from('echo').toString('base64')}?=`))),
+        checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', `=?BASE64?${Buffer.from('echo').toString('base64')}?=`))),
       ).code,
     ).toBe(-32020);
   });
 
   it('rejects an Mcp-Name when params.name is missing', () => {
     const message = request('tools/call', { arguments: {} });
-    expect(errorOf(() => checkModernRequest(message, headers(goodHeaders('tools/call', 'echo')))).code).toBe(-32020);
+    expect(errorOf(() => checkStatelessRequest(message, headers(goodHeaders('tools/call', 'echo')))).code).toBe(-32020);
   });
 
   it.each([
     ['prompts/get', { name: 'greet' }, 'greet'],
     ['resources/read', { uri: 'file:///a.txt' }, 'file:///a.txt'],
   ])('%s needs Mcp-Name too', (method, params, value) => {
-    expect(errorOf(() => checkModernRequest(request(method, params), headers(goodHeaders(method)))).code).toBe(-32020);
-    expect(() => checkModernRequest(request(method, params), headers(goodHeaders(method, value)))).not.toThrow();
+    expect(errorOf(() => checkStatelessRequest(request(method, params), headers(goodHeaders(method)))).code).toBe(-32020);
+    expect(() => checkStatelessRequest(request(method, params), headers(goodHeaders(method, value)))).not.toThrow();
   });
 });
 
-describe('checkModernRequest: notifications and stdio', () => {
+describe('checkStatelessRequest: notifications and stdio', () => {
   it('needs no headers on a notification', () => {
-    expect(() => checkModernRequest(notification('notifications/cancelled'), headers({}))).not.toThrow();
+    expect(() => checkStatelessRequest(notification('notifications/cancelled'), headers({}))).not.toThrow();
   });
 
   it('still checks a present Mcp-Method on a notification (-32020)', () => {
     const err = errorOf(() =>
-      checkModernRequest(notification('notifications/cancelled'), headers({ 'Mcp-Method': 'notifications/progress' })),
+      checkStatelessRequest(notification('notifications/cancelled'), headers({ 'Mcp-Method': 'notifications/progress' })),
     );
     expect(err.code).toBe(-32020);
   });
 
   it('accepts a matching Mcp-Method on a notification', () => {
     expect(() =>
-      checkModernRequest(notification('notifications/cancelled'), headers({ 'Mcp-Method': 'notifications/cancelled' })),
+      checkStatelessRequest(notification('notifications/cancelled'), headers({ 'Mcp-Method': 'notifications/cancelled' })),
     ).not.toThrow();
   });
 
   it('still checks a present version header on a notification (-32020)', () => {
     expect(
-      errorOf(() => checkModernRequest(notification('notifications/cancelled'), headers({ 'MCP-Protocol-Version': '2025-06-18' }))).code,
+      errorOf(() => checkStatelessRequest(notification('notifications/cancelled'), headers({ 'MCP-Protocol-Version': '2025-06-18' }))).code,
     ).toBe(-32020);
   });
 
   it('still checks the envelope of a notification (-32602)', () => {
     expect(
-      errorOf(() => checkModernRequest(notification('notifications/cancelled', { [MetaKey.ClientCapabilities]: undefined }))).code,
+      errorOf(() => checkStatelessRequest(notification('notifications/cancelled', { [MetaKey.ClientCapabilities]: undefined }))).code,
     ).toBe(-32602);
   });
 
   it('skips every header rule without a header lookup (stdio)', () => {
-    expect(checkModernRequest(request('tools/call', { name: 'echo' }))).toEqual({
+    expect(checkStatelessRequest(request('tools/call', { name: 'echo' }))).toEqual({
       protocolVersion: V,
       clientCapabilities: {},
       clientInfo: { name: 'spec-client', version: '1.0.0' },
     });
-    expect(() => checkModernRequest(request('tools/list'))).not.toThrow();
+    expect(() => checkStatelessRequest(request('tools/list'))).not.toThrow();
   });
 });
 
@@ -474,11 +474,11 @@ describe('decodeHeaderValue', () => {
   });
 });
 
-describe('stampModernResult', () => {
+describe('stampStatelessResult', () => {
   const serverInfo = { name: 'sanctum-mcp', version: '9.9.9' };
 
   it('adds resultType and serverInfo, without cache hints when no cache is given', () => {
-    const stamped = stampModernResult({ content: [{ type: 'text', text: 'x' }] }, { serverInfo });
+    const stamped = stampStatelessResult({ content: [{ type: 'text', text: 'x' }] }, { serverInfo });
     expect(stamped).toEqual({
       content: [{ type: 'text', text: 'x' }],
       resultType: 'complete',
@@ -489,31 +489,31 @@ describe('stampModernResult', () => {
   });
 
   it('adds ttlMs and cacheScope when a cache is given', () => {
-    expect(stampModernResult({ tools: [] }, { serverInfo, cache: { ttlMs: 0, cacheScope: 'private' } })).toEqual({
+    expect(stampStatelessResult({ tools: [] }, { serverInfo, cache: { ttlMs: 0, cacheScope: 'private' } })).toEqual({
       tools: [],
       resultType: 'complete',
       ttlMs: 0,
       cacheScope: 'private',
       _meta: { [MetaKey.ServerInfo]: serverInfo },
     });
-    expect(stampModernResult({}, { serverInfo, cache: { ttlMs: 60_000, cacheScope: 'public' } })).toMatchObject({
+    expect(stampStatelessResult({}, { serverInfo, cache: { ttlMs: 60_000, cacheScope: 'public' } })).toMatchObject({
       ttlMs: 60_000,
       cacheScope: 'public',
     });
   });
 
   it('merges serverInfo into an existing _meta', () => {
-    const stamped = stampModernResult({ _meta: { 'example.com/trace': 'abc', progressToken: 1 } }, { serverInfo });
+    const stamped = stampStatelessResult({ _meta: { 'example.com/trace': 'abc', progressToken: 1 } }, { serverInfo });
     expect(stamped['_meta']).toEqual({ 'example.com/trace': 'abc', progressToken: 1, [MetaKey.ServerInfo]: serverInfo });
   });
 
   it('replaces a _meta that is not an object', () => {
-    expect(stampModernResult({ _meta: 'junk' }, { serverInfo })['_meta']).toEqual({ [MetaKey.ServerInfo]: serverInfo });
+    expect(stampStatelessResult({ _meta: 'junk' }, { serverInfo })['_meta']).toEqual({ [MetaKey.ServerInfo]: serverInfo });
   });
 
   it('returns a new object and leaves the input and its _meta untouched', () => {
     const input = { tools: [], _meta: { a: 1 } };
-    const stamped = stampModernResult(input, { serverInfo, cache: { ttlMs: 5, cacheScope: 'private' } });
+    const stamped = stampStatelessResult(input, { serverInfo, cache: { ttlMs: 5, cacheScope: 'private' } });
     expect(stamped).not.toBe(input);
     expect(input).toEqual({ tools: [], _meta: { a: 1 } });
   });
@@ -524,11 +524,11 @@ describe('stampModernResult', () => {
     ['an array', [1, 2]],
     ['a string', 'x'],
   ])('stamps %s as an empty result', (_name, result) => {
-    expect(stampModernResult(result, { serverInfo })).toEqual({ resultType: 'complete', _meta: { [MetaKey.ServerInfo]: serverInfo } });
+    expect(stampStatelessResult(result, { serverInfo })).toEqual({ resultType: 'complete', _meta: { [MetaKey.ServerInfo]: serverInfo } });
   });
 
   it('overrides a resultType the result already had', () => {
-    expect(stampModernResult({ resultType: 'bogus' }, { serverInfo })['resultType']).toBe('complete');
+    expect(stampStatelessResult({ resultType: 'bogus' }, { serverInfo })['resultType']).toBe('complete');
   });
 });
 

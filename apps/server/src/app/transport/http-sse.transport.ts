@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
-import { ErrorCode, LEGACY_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
-import { Session, SessionRegistry, SseSinkFactory, connectLegacySse } from '@sanctum/sessions';
+import { ErrorCode, HTTP_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
+import { Session, SessionRegistry, SseSinkFactory, connectHttpSseStream } from '@sanctum/sessions';
 import { sendEmpty, sendHtml, sendJson } from '../http/json-reply';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../http/request-checks';
@@ -27,12 +27,12 @@ function sessionIdOf(req: GatewayRequest): string | undefined {
 }
 
 /**
- * The legacy HTTP+SSE transport (MCP 2024-11-05), which Letta and older clients use:
+ * The HTTP+SSE transport (MCP 2024-11-05), which Letta and older clients use:
  * `GET /sse` opens a session stream, `POST /message?sessionId=` feeds it. The handlers of those
  * routes in the route table (http/routes.ts); Node's request and response API only.
  */
 @Injectable()
-export class SseController {
+export class HttpSseTransport {
   constructor(
     private readonly sessions: SessionRegistry,
     private readonly dispatcher: McpDispatcher,
@@ -58,14 +58,14 @@ export class SseController {
       return;
     }
     const { session } = admission;
-    session.protocolVersion = LEGACY_SSE_PROTOCOL_VERSION;
+    session.protocolVersion = HTTP_SSE_PROTOCOL_VERSION;
     this.sessions.started(session);
 
     // An idle session must stay cheap (10,000 of them is a target): the session writes its frames
     // straight to the response (no RxJS pipeline), keepalives come from one shared ticker (no
     // timer per stream), and nothing of the stream holds on to `req`.
     const sink = this.sinks.open(req, res);
-    connectLegacySse(session, `${req.baseUrl ?? ''}/message?sessionId=${session.id}`, sink);
+    connectHttpSseStream(session, `${req.baseUrl ?? ''}/message?sessionId=${session.id}`, sink);
     sink.onClose(() => this.streamClosed(session));
     // This handler owns the response from here on: Express's routing continuation (the router's
     // `next` closure and everything it holds) will never run again, so let it be collected

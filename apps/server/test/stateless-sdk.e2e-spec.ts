@@ -1,4 +1,4 @@
-// The 2026-07-28 (stateless) era and the 2025 era on the same running gateway: the v2 SDK client
+// Protocol revision 2026-07-28 (stateless) and the 2025 revisions on the same running gateway: the v2 SDK client
 // (@modelcontextprotocol/client, version negotiation auto and pinned) and the v1 client side by
 // side: discover, list, call, progress on the call's own stream, cancel by closing the stream (the
 // plugin's process is killed), and subscriptions/listen receiving a hot-reload catalog change.
@@ -30,12 +30,12 @@ function recordingFetch(wire: Array<{ method: string | null; status: number; bod
   };
 }
 
-describe('MCP 2026-07-28 beside the 2025 era on /mcp', () => {
+describe('MCP 2026-07-28 beside the 2025 revisions on /mcp', () => {
   let gateway: RunningGateway;
   let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'modern-era-'));
+    dir = mkdtempSync(join(tmpdir(), 'stateless-sdk-'));
     cpSync(join(NOTIFY, 'reporter'), join(dir, 'reporter'), { recursive: true });
     writeSlowPlugin(dir);
     gateway = await startGateway({ MCP_PLUGINS_DIR: dir, MCP_WATCH_DEBOUNCE: '0.1' });
@@ -47,7 +47,7 @@ describe('MCP 2026-07-28 beside the 2025 era on /mcp', () => {
 
   function v2(mode: 'auto' | 'pinned', options: { fetch?: Fetch; onToolsChanged?: (names: string[]) => void } = {}): Promise<ClientV2> {
     const client = new ClientV2(
-      { name: 'era-e2e', version: '2.0.0' },
+      { name: 'stateless-e2e', version: '2.0.0' },
       {
         versionNegotiation: { mode: mode === 'auto' ? 'auto' : { pin: '2026-07-28' } },
         listChanged: options.onToolsChanged
@@ -81,7 +81,7 @@ describe('MCP 2026-07-28 beside the 2025 era on /mcp', () => {
   });
 
   it('the v1 client still gets a 2025 session from the same endpoint', async () => {
-    const client = new ClientV1({ name: 'era-e2e-v1', version: '1.0.0' });
+    const client = new ClientV1({ name: 'session-e2e-v1', version: '1.0.0' });
     await client.connect(new TransportV1(new URL(`${gateway.baseUrl}/mcp`)));
     try {
       expect(client.getServerVersion()?.name).toBe('sanctum-mcp');
@@ -129,21 +129,21 @@ describe('MCP 2026-07-28 beside the 2025 era on /mcp', () => {
 
   it('a catalog change reaches a subscriptions/listen stream (v2) and a 2025 session (v1)', async () => {
     const changedV2: string[][] = [];
-    const modern = await v2('auto', { onToolsChanged: (names) => changedV2.push(names) });
-    const legacy = new ClientV1({ name: 'era-e2e-v1', version: '1.0.0' });
-    let legacyChanged = 0;
-    legacy.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-      legacyChanged++;
+    const stateless = await v2('auto', { onToolsChanged: (names) => changedV2.push(names) });
+    const sessionBased = new ClientV1({ name: 'session-e2e-v1', version: '1.0.0' });
+    let sessionBasedChanged = 0;
+    sessionBased.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      sessionBasedChanged++;
     });
-    await legacy.connect(new TransportV1(new URL(`${gateway.baseUrl}/mcp`)));
+    await sessionBased.connect(new TransportV1(new URL(`${gateway.baseUrl}/mcp`)));
     try {
       await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 1, 5_000);
       cpSync(join(FIXTURES, 'echo_node'), join(dir, 'echo_node'), { recursive: true });
       await eventually(() => changedV2.some((names) => names.some((n) => n.startsWith('echo_node__'))), 10_000);
-      await eventually(() => legacyChanged > 0, 10_000);
+      await eventually(() => sessionBasedChanged > 0, 10_000);
     } finally {
-      await modern.close();
-      await legacy.close();
+      await stateless.close();
+      await sessionBased.close();
       rmSync(join(dir, 'echo_node'), { recursive: true, force: true });
     }
     await eventually(() => gateway.app.get(StatelessProtocol).listenerCount === 0, 5_000);

@@ -1,6 +1,6 @@
-// Pins the HTTP surface of the 2026-07-28 (stateless) era on POST /mcp, request by request over raw
+// Pins the HTTP surface of protocol revision 2026-07-28 (stateless) on POST /mcp, request by request over raw
 // HTTP: for each case the exact status, the JSON-RPC error code (or the result's shape) and the
-// echoed id. Then what surrounds it: the 2025 era on the same endpoint, header-name case, no
+// echoed id. Then what surrounds it: the 2025 revisions on the same endpoint, header-name case, no
 // session state, API keys, Origin and CORS preflight, subscriptions/listen streams, and progress
 // and log notifications on a call's own stream.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,11 +17,11 @@ import type { Reply } from './raw-http';
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
 const NOTIFY = resolve(__dirname, 'fixtures/notify');
 const V = '2026-07-28';
-const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
+const SESSION_BASED_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'];
 const SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
 const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
 const ALLOWED_ORIGIN = 'https://app.example.com';
-const KEY = 'modern-key-0123456789';
+const KEY = 'stateless-key-0123456789';
 
 type Id = string | number;
 type Json = Record<string, unknown>;
@@ -31,7 +31,7 @@ function envelope(overrides: Json = {}): Json {
   const meta: Json = {
     'io.modelcontextprotocol/protocolVersion': V,
     'io.modelcontextprotocol/clientCapabilities': {},
-    'io.modelcontextprotocol/clientInfo': { name: 'modern-http-e2e', version: '1.0.0' },
+    'io.modelcontextprotocol/clientInfo': { name: 'stateless-http-e2e', version: '1.0.0' },
   };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete meta[key];
@@ -40,8 +40,8 @@ function envelope(overrides: Json = {}): Json {
   return meta;
 }
 
-/** A stateless-era request body. */
-function modern(id: Id, method: string, params: Json = {}, meta: Json = {}): Json {
+/** A request body of revision 2026-07-28. */
+function stateless(id: Id, method: string, params: Json = {}, meta: Json = {}): Json {
   return { jsonrpc: '2.0', id, method, params: { ...params, _meta: envelope(meta) } };
 }
 
@@ -88,19 +88,19 @@ interface Case {
   check?: (answer: Json) => void;
 }
 
-const call = (id: Id, name: string, args: Json = {}, meta: Json = {}): Json => modern(id, 'tools/call', { name, arguments: args }, meta);
+const call = (id: Id, name: string, args: Json = {}, meta: Json = {}): Json => stateless(id, 'tools/call', { name, arguments: args }, meta);
 
 const CASES: Case[] = [
   {
     name: 'server/discover',
     headers: hdrs('server/discover'),
-    body: modern('discover-1', 'server/discover'),
+    body: stateless('discover-1', 'server/discover'),
     status: 200,
     id: 'discover-1',
     check: (answer) => {
       const result = answer['result'] as Json;
       expectStamped(result, true);
-      expect(result['supportedVersions']).toEqual(expect.arrayContaining([V, ...LEGACY_VERSIONS]));
+      expect(result['supportedVersions']).toEqual(expect.arrayContaining([V, ...SESSION_BASED_VERSIONS]));
       expect((result['supportedVersions'] as string[])[0]).toBe(V);
       expect((result['capabilities'] as Json)['tools']).toEqual({ listChanged: true });
       expect('serverInfo' in result).toBe(false);
@@ -109,7 +109,7 @@ const CASES: Case[] = [
   {
     name: 'tools/list',
     headers: hdrs('tools/list'),
-    body: modern(2, 'tools/list'),
+    body: stateless(2, 'tools/list'),
     status: 200,
     id: 2,
     check: (answer) => {
@@ -167,7 +167,7 @@ const CASES: Case[] = [
   {
     name: 'an envelope without clientCapabilities',
     headers: hdrs('tools/list'),
-    body: modern('no-caps', 'tools/list', {}, { 'io.modelcontextprotocol/clientCapabilities': undefined }),
+    body: stateless('no-caps', 'tools/list', {}, { 'io.modelcontextprotocol/clientCapabilities': undefined }),
     status: 400,
     code: -32602,
     id: 'no-caps',
@@ -176,7 +176,7 @@ const CASES: Case[] = [
   {
     name: 'an invalid logLevel in the envelope',
     headers: hdrs('tools/list'),
-    body: modern(7, 'tools/list', {}, { 'io.modelcontextprotocol/logLevel': 'loud' }),
+    body: stateless(7, 'tools/list', {}, { 'io.modelcontextprotocol/logLevel': 'loud' }),
     status: 400,
     code: -32602,
     id: 7,
@@ -184,15 +184,15 @@ const CASES: Case[] = [
   {
     name: 'no _meta but MCP-Protocol-Version: 2026-07-28',
     headers: hdrs('tools/list'),
-    body: { jsonrpc: '2.0', id: 'bare', method: 'tools/list', params: {} },
+    body: { jsonrpc: '2.0', id: 'no-envelope', method: 'tools/list', params: {} },
     status: 400,
     code: -32602,
-    id: 'bare',
+    id: 'no-envelope',
   },
   {
     name: 'the header version differs from the body (2025-11-25 vs 2026-07-28)',
     headers: hdrs('tools/list', undefined, { 'MCP-Protocol-Version': '2025-11-25' }),
-    body: modern(9, 'tools/list'),
+    body: stateless(9, 'tools/list'),
     status: 400,
     code: -32020,
     id: 9,
@@ -200,7 +200,7 @@ const CASES: Case[] = [
   {
     name: 'header 2026-07-28, body v999.0.0 (mismatch before version)',
     headers: hdrs('tools/list'),
-    body: modern(10, 'tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' }),
+    body: stateless(10, 'tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' }),
     status: 400,
     code: -32020,
     id: 10,
@@ -208,20 +208,20 @@ const CASES: Case[] = [
   {
     name: 'v999.0.0 in header and body',
     headers: hdrs('tools/list', undefined, { 'MCP-Protocol-Version': 'v999.0.0' }),
-    body: modern('v999', 'tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' }),
+    body: stateless('v999', 'tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' }),
     status: 400,
     code: -32022,
     id: 'v999',
     check: (answer) => {
       const data = (answer['error'] as Json)['data'] as { supported: string[]; requested: string };
       expect(data.requested).toBe('v999.0.0');
-      expect(data.supported).toEqual(expect.arrayContaining([V, ...LEGACY_VERSIONS]));
+      expect(data.supported).toEqual(expect.arrayContaining([V, ...SESSION_BASED_VERSIONS]));
     },
   },
   {
     name: 'v999.0.0 in the body and no headers at all (version before presence)',
     headers: BASE,
-    body: modern(12, 'tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' }),
+    body: stateless(12, 'tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' }),
     status: 400,
     code: -32022,
     id: 12,
@@ -229,7 +229,7 @@ const CASES: Case[] = [
   {
     name: 'a missing MCP-Protocol-Version header',
     headers: hdrs('tools/list', undefined, { 'MCP-Protocol-Version': undefined }),
-    body: modern('no-version', 'tools/list'),
+    body: stateless('no-version', 'tools/list'),
     status: 400,
     code: -32020,
     id: 'no-version',
@@ -237,7 +237,7 @@ const CASES: Case[] = [
   {
     name: 'a missing Mcp-Method header',
     headers: hdrs('tools/list', undefined, { 'Mcp-Method': undefined }),
-    body: modern(14, 'tools/list'),
+    body: stateless(14, 'tools/list'),
     status: 400,
     code: -32020,
     id: 14,
@@ -245,7 +245,7 @@ const CASES: Case[] = [
   {
     name: 'an Mcp-Method that differs from the body',
     headers: hdrs('tools/call'),
-    body: modern(15, 'tools/list'),
+    body: stateless(15, 'tools/list'),
     status: 400,
     code: -32020,
     id: 15,
@@ -253,7 +253,7 @@ const CASES: Case[] = [
   {
     name: 'Mcp-Method in the wrong case (TOOLS/LIST)',
     headers: hdrs('TOOLS/LIST'),
-    body: modern('upper', 'tools/list'),
+    body: stateless('upper', 'tools/list'),
     status: 400,
     code: -32020,
     id: 'upper',
@@ -301,25 +301,25 @@ const CASES: Case[] = [
   {
     name: 'initialize with the envelope',
     headers: hdrs('initialize'),
-    body: modern('init', 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } }),
+    body: stateless('init', 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } }),
     status: 404,
     code: -32601,
     id: 'init',
   },
-  { name: 'ping with the envelope', headers: hdrs('ping'), body: modern(23, 'ping'), status: 404, code: -32601, id: 23 },
+  { name: 'ping with the envelope', headers: hdrs('ping'), body: stateless(23, 'ping'), status: 404, code: -32601, id: 23 },
   {
     name: 'logging/setLevel with the envelope',
     headers: hdrs('logging/setLevel'),
-    body: modern('set-level', 'logging/setLevel', { level: 'debug' }),
+    body: stateless('set-level', 'logging/setLevel', { level: 'debug' }),
     status: 404,
     code: -32601,
     id: 'set-level',
   },
-  { name: 'unknown/method', headers: hdrs('unknown/method'), body: modern(25, 'unknown/method'), status: 404, code: -32601, id: 25 },
+  { name: 'unknown/method', headers: hdrs('unknown/method'), body: stateless(25, 'unknown/method'), status: 404, code: -32601, id: 25 },
   {
     name: 'resources/list (not served)',
     headers: hdrs('resources/list'),
-    body: modern('res', 'resources/list'),
+    body: stateless('res', 'resources/list'),
     status: 404,
     code: -32601,
     id: 'res',
@@ -327,7 +327,7 @@ const CASES: Case[] = [
   {
     name: 'subscriptions/listen with an invalid filter (in-band)',
     headers: hdrs('subscriptions/listen'),
-    body: modern('listen-bad', 'subscriptions/listen', { notifications: 'everything' }),
+    body: stateless('listen-bad', 'subscriptions/listen', { notifications: 'everything' }),
     status: 200,
     code: -32602,
     id: 'listen-bad',
@@ -335,7 +335,7 @@ const CASES: Case[] = [
   {
     name: 'subscriptions/listen without a filter (in-band)',
     headers: hdrs('subscriptions/listen'),
-    body: modern(28, 'subscriptions/listen'),
+    body: stateless(28, 'subscriptions/listen'),
     status: 200,
     code: -32602,
     id: 28,
@@ -343,7 +343,7 @@ const CASES: Case[] = [
   {
     name: 'a batch holding a stateless request',
     headers: hdrs('tools/list'),
-    body: [modern(29, 'tools/list'), { jsonrpc: '2.0', id: 30, method: 'ping' }],
+    body: [stateless(29, 'tools/list'), { jsonrpc: '2.0', id: 30, method: 'ping' }],
     status: 400,
     code: -32600,
     id: null,
@@ -355,7 +355,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
   let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'modern-http-'));
+    dir = mkdtempSync(join(tmpdir(), 'stateless-http-'));
     cpSync(join(FIXTURES, 'echo_py'), join(dir, 'echo_py'), { recursive: true });
     cpSync(join(NOTIFY, 'reporter'), join(dir, 'reporter'), { recursive: true });
     gateway = await startGateway({ MCP_PLUGINS_DIR: dir, MCP_WATCH_DEBOUNCE: '0.1', MCP_LIST_TTL: '60', MCP_CORS_ORIGINS: ALLOWED_ORIGIN });
@@ -410,7 +410,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
 
   it('tools/list answers the same tools in the same order twice', async () => {
     const list = async (id: number): Promise<string[]> => {
-      const reply = await raw(gateway.port, 'POST', '/mcp', hdrs('tools/list'), JSON.stringify(modern(id, 'tools/list')));
+      const reply = await raw(gateway.port, 'POST', '/mcp', hdrs('tools/list'), JSON.stringify(stateless(id, 'tools/list')));
       expect(reply.status).toBe(200);
       const result = resultOf(reply);
       expectStamped(result, true);
@@ -445,7 +445,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'legacy', version: '1' } },
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'session-based', version: '1' } },
     };
     const reply = await raw(gateway.port, 'POST', '/mcp', BASE, JSON.stringify(init));
     expect(reply.status).toBe(200);
@@ -454,7 +454,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
     expect(JSON.parse(reply.body)).toMatchObject({ id: 1, result: { protocolVersion: '2025-11-25', serverInfo: { name: 'sanctum-mcp' } } });
     expect(sessions()).toBe(before + 1);
     // A stateless request in between neither needs nor touches that session.
-    const discover = await raw(gateway.port, 'POST', '/mcp', hdrs('server/discover'), JSON.stringify(modern(2, 'server/discover')));
+    const discover = await raw(gateway.port, 'POST', '/mcp', hdrs('server/discover'), JSON.stringify(stateless(2, 'server/discover')));
     expect(discover.status).toBe(200);
     expect(discover.headers['mcp-session-id']).toBeUndefined();
     expect(sessions()).toBe(before + 1);
@@ -472,14 +472,14 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
       'POST',
       '/mcp',
       { ...hdrs('tools/list'), 'Mcp-Session-Id': 'no-such-session' },
-      JSON.stringify(modern('sid', 'tools/list')),
+      JSON.stringify(stateless('sid', 'tools/list')),
     );
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toMatchObject({ id: 'sid', result: { resultType: 'complete' } });
   });
 
   it('refuses a foreign Origin with 403 and accepts the CORS-allowed one', async () => {
-    const body = JSON.stringify(modern('origin', 'server/discover'));
+    const body = JSON.stringify(stateless('origin', 'server/discover'));
     const foreign = await raw(gateway.port, 'POST', '/mcp', { ...hdrs('server/discover'), Origin: 'https://evil.example' }, body);
     expect(foreign.status).toBe(403);
     expect(JSON.parse(foreign.body)).toMatchObject({
@@ -518,7 +518,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
       const id = 'listen-1';
       const { response, reader } = await open(
         hdrs('subscriptions/listen'),
-        modern(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } }),
+        stateless(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } }),
       );
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -553,7 +553,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
     it('subscriptions/listen with an empty filter is acknowledged with nothing and ends with the final result', async () => {
       const { response, reader } = await open(
         hdrs('subscriptions/listen'),
-        modern('listen-empty', 'subscriptions/listen', { notifications: {} }),
+        stateless('listen-empty', 'subscriptions/listen', { notifications: {} }),
       );
       expect(response.status).toBe(200);
       const stream = reader as SseReader;
@@ -579,7 +579,7 @@ describe('MCP 2026-07-28 over raw HTTP on POST /mcp', () => {
     it('tags a numeric listen id as a number', async () => {
       const { reader } = await open(
         hdrs('subscriptions/listen'),
-        modern(77, 'subscriptions/listen', { notifications: { toolsListChanged: true } }),
+        stateless(77, 'subscriptions/listen', { notifications: { toolsListChanged: true } }),
       );
       const stream = reader as SseReader;
       try {
@@ -669,7 +669,7 @@ describe('MCP 2026-07-28 subscriptions/listen with MCP_WATCH=0', () => {
   afterAll(() => gateway?.close());
 
   it('discover says tools do not change', async () => {
-    const reply = await raw(gateway.port, 'POST', '/mcp', hdrs('server/discover'), JSON.stringify(modern(1, 'server/discover')));
+    const reply = await raw(gateway.port, 'POST', '/mcp', hdrs('server/discover'), JSON.stringify(stateless(1, 'server/discover')));
     expect(reply.status).toBe(200);
     expect((resultOf(reply)['capabilities'] as Json)['tools']).toEqual({ listChanged: false });
   });
@@ -679,7 +679,7 @@ describe('MCP 2026-07-28 subscriptions/listen with MCP_WATCH=0', () => {
     const { response, reader } = await SseReader.open(`${gateway.baseUrl}/mcp`, {
       method: 'POST',
       headers: hdrs('subscriptions/listen'),
-      body: JSON.stringify(modern(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } })),
+      body: JSON.stringify(stateless(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } })),
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -709,7 +709,7 @@ describe('MCP 2026-07-28 with an API key', () => {
   });
   afterAll(() => gateway?.close());
 
-  const body = JSON.stringify(modern('keyed', 'tools/list'));
+  const body = JSON.stringify(stateless('keyed', 'tools/list'));
 
   it('refuses a stateless request without a key (401)', async () => {
     const reply = await raw(gateway.port, 'POST', '/mcp', hdrs('tools/list'), body);
@@ -748,7 +748,7 @@ describe('MCP 2026-07-28 subscriptions/listen limits', () => {
     SseReader.open(`${gateway.baseUrl}/mcp`, {
       method: 'POST',
       headers: { ...hdrs('subscriptions/listen'), Authorization: `Bearer ${key}` },
-      body: JSON.stringify(modern(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } })),
+      body: JSON.stringify(stateless(id, 'subscriptions/listen', { notifications: { toolsListChanged: true } })),
     });
 
   it('caps open listen streams per key (MCP_MAX_SESSIONS_PER_KEY) and in all (MCP_MAX_SESSIONS) with 503, and frees a slot when one closes', async () => {

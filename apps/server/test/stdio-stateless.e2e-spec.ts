@@ -1,7 +1,8 @@
-// stdio in the 2026-07-28 era, raw lines in and out (serveStdio in-process): the first message fixes
-// the era of the connection; requests are checked against their own _meta envelope; results carry
-// resultType and serverInfo; notifications/cancelled cancels a running call (its plugin is killed)
-// and ends a subscriptions/listen; a server/discover probe followed by initialize falls back to 2025.
+// stdio in protocol revision 2026-07-28, raw lines in and out (serveStdio in-process): the first
+// message fixes the revision of the connection; requests are checked against their own _meta
+// envelope; results carry resultType and serverInfo; notifications/cancelled cancels a running call
+// (its plugin is killed) and ends a subscriptions/listen; a server/discover probe followed by
+// initialize falls back to 2025.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +21,12 @@ const META = {
 
 type Message = Record<string, unknown> & { id?: unknown; result?: Record<string, unknown>; error?: { code: number; message: string } };
 
-describe('stdio in the 2026-07-28 era', () => {
+describe('stdio in protocol revision 2026-07-28', () => {
   let gateway: RunningGateway;
   let workDir: string;
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'sanctum-stdio-modern-'));
+    workDir = mkdtempSync(join(tmpdir(), 'sanctum-stdio-stateless-'));
     writeSlowPlugin(join(workDir, 'plugins'));
     gateway = await startGateway({ MCP_PLUGINS_DIR: join(workDir, 'plugins') });
   });
@@ -114,9 +115,9 @@ describe('stdio in the 2026-07-28 era', () => {
       method: 'notifications/subscriptions/acknowledged',
       params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub' } },
     });
-    const era = gateway.app.get(StatelessProtocol);
-    expect(era.listenerCount).toBe(1);
-    era.announceToolsChanged();
+    const stateless = gateway.app.get(StatelessProtocol);
+    expect(stateless.listenerCount).toBe(1);
+    stateless.announceToolsChanged();
     await eventually(() => messages().length === 2);
     expect(messages()[1]).toEqual({
       jsonrpc: '2.0',
@@ -124,7 +125,7 @@ describe('stdio in the 2026-07-28 era', () => {
       params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub' } },
     });
     send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'sub' } });
-    await eventually(() => era.listenerCount === 0);
+    await eventually(() => stateless.listenerCount === 0);
     await server.stop();
   });
 
@@ -136,7 +137,7 @@ describe('stdio in the 2026-07-28 era', () => {
     await server.stop();
   });
 
-  it('a server/discover probe followed by initialize falls back to the 2025 era; a 2025 first message fixes 2025', async () => {
+  it('a server/discover probe followed by initialize falls back to the 2025 revisions; a 2025 first message fixes 2025', async () => {
     const probe = open();
     probe.send(request('probe', 'server/discover'));
     await eventually(() => probe.byId('probe') !== undefined);
@@ -145,13 +146,13 @@ describe('stdio in the 2026-07-28 era', () => {
     expect(probe.byId('init')?.result).toEqual(expect.objectContaining({ protocolVersion: '2025-11-25' }));
     await probe.server.stop();
 
-    const legacy = open();
-    legacy.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
-    legacy.send(request(2, 'server/discover'));
-    await eventually(() => legacy.byId(2) !== undefined);
-    expect(legacy.byId(1)?.result).toEqual({});
+    const sessionBased = open();
+    sessionBased.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    sessionBased.send(request(2, 'server/discover'));
+    await eventually(() => sessionBased.byId(2) !== undefined);
+    expect(sessionBased.byId(1)?.result).toEqual({});
     // The connection speaks 2025: server/discover is not one of its methods.
-    expect(legacy.byId(2)?.error?.code).toBe(-32601);
-    await legacy.server.stop();
+    expect(sessionBased.byId(2)?.error?.code).toBe(-32601);
+    await sessionBased.server.stop();
   });
 });

@@ -6,7 +6,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   failure,
   isFailure,
-  isModernVersion,
+  isStatelessVersion,
   isRequest,
   isSupportedVersion,
   missingEnvelope,
@@ -52,8 +52,10 @@ function reject(res: Response, status: number, code: number, message: string): v
 }
 
 /**
- * The Streamable HTTP transport (MCP 2025-03-26, 2025-06-18, 2025-11-25) at `/mcp`:
- * POST carries client messages (answered with JSON, or with an SSE stream when a request may emit
+ * The Streamable HTTP transport at `/mcp`. Each POST is of the revision `revisionOf` gives it:
+ * protocol revision 2026-07-28 goes to the stateless handling (mcp/stateless-connection.ts, through
+ * the reply of stateless-http.ts); the rest of this class is the 2025 revisions (2025-03-26,
+ * 2025-06-18, 2025-11-25). There POST carries client messages (answered with JSON, or with an SSE stream when a request may emit
  * notifications first), GET opens the session's server-to-client stream (resumable with
  * Last-Event-ID), DELETE ends the session. The handlers of those routes in the route table
  * (http/routes.ts).
@@ -66,7 +68,7 @@ function reject(res: Response, status: number, code: number, message: string): v
  * reaper end the session, which aborts whatever still runs.
  */
 @Injectable()
-export class StreamableHttpController {
+export class StreamableHttpTransport {
   constructor(
     private readonly sessions: SessionRegistry,
     private readonly streams: StreamableHttpStreams,
@@ -111,7 +113,7 @@ export class StreamableHttpController {
       return;
     }
     const claimedVersion = header(req, 'mcp-protocol-version');
-    if (claimedVersion !== undefined && isModernVersion(claimedVersion)) {
+    if (claimedVersion !== undefined && isStatelessVersion(claimedVersion)) {
       const id = !payload.batch && requests.length === 1 ? requests[0].id : null;
       sendJson(res, 400, missingEnvelope(claimedVersion).toResponse(id));
       return;

@@ -1,30 +1,31 @@
 /**
- * The stateless protocol era (MCP 2026-07-28): every request names its protocol revision and the
+ * Protocol revision 2026-07-28 (stateless): every request names its protocol revision and the
  * client's capabilities in `params._meta`, there is no initialize handshake and no session. This
- * module holds the pure rules: how a message claims the era, what its envelope must hold, how HTTP
- * headers must agree with the body, and how results are stamped. Transports apply them.
+ * module holds the pure rules: which messages belong to the revision (the one rule both Streamable
+ * HTTP and stdio apply), what their envelope must hold, how HTTP headers must agree with the body,
+ * and how results are stamped. Transports apply them.
  */
 import { ErrorCode, RpcError } from './errors';
 import { isPlainObject } from './jsonrpc';
 import type { JsonRpcMessage } from './jsonrpc';
 import { isLoggingLevel } from './mcp';
-import type { ParsedPayload } from './parse';
 import type { LoggingLevel } from './mcp';
+import type { ParsedPayload } from './parse';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './versions';
 
-/** Revisions of the stateless era this gateway speaks, newest first. */
-export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
+/** Stateless revisions this gateway speaks, newest first. */
+export const STATELESS_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
 
-export type ModernProtocolVersion = (typeof MODERN_PROTOCOL_VERSIONS)[number];
+export type StatelessProtocolVersion = (typeof STATELESS_PROTOCOL_VERSIONS)[number];
 
 /** Everything the gateway speaks on /mcp, newest first: what server/discover and -32022 list. */
-export const ALL_PROTOCOL_VERSIONS: readonly string[] = [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
+export const ALL_PROTOCOL_VERSIONS: readonly string[] = [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
 
-export function isModernVersion(version: unknown): version is ModernProtocolVersion {
-  return (MODERN_PROTOCOL_VERSIONS as readonly unknown[]).includes(version);
+export function isStatelessVersion(version: unknown): version is StatelessProtocolVersion {
+  return (STATELESS_PROTOCOL_VERSIONS as readonly unknown[]).includes(version);
 }
 
-/** Reserved `_meta` keys of the stateless era. */
+/** Reserved `_meta` keys of revision 2026-07-28. */
 export const MetaKey = {
   ProtocolVersion: 'io.modelcontextprotocol/protocolVersion',
   ClientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
@@ -34,15 +35,15 @@ export const MetaKey = {
   SubscriptionId: 'io.modelcontextprotocol/subscriptionId',
 } as const;
 
-/** Error codes the stateless era adds (answered with HTTP 400). */
-export const ModernErrorCode = {
+/** Error codes revision 2026-07-28 adds (answered with HTTP 400). */
+export const StatelessErrorCode = {
   HeaderMismatch: -32020,
   MissingRequiredClientCapability: -32021,
   UnsupportedProtocolVersion: -32022,
 } as const;
 
-/** Methods of the stateless era (beside tools/list and tools/call). */
-export const ModernMethod = {
+/** Methods of revision 2026-07-28 (beside tools/list and tools/call). */
+export const StatelessMethod = {
   Discover: 'server/discover',
   Listen: 'subscriptions/listen',
   Acknowledged: 'notifications/subscriptions/acknowledged',
@@ -51,7 +52,6 @@ export const ModernMethod = {
 
 /** Methods whose Mcp-Name header mirrors a body field, and that field. */
 const NAME_SOURCE: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
-
 
 function metaOf(message: JsonRpcMessage): Record<string, unknown> | undefined {
   const params = 'params' in message ? message.params : undefined;
@@ -84,8 +84,8 @@ export function revisionOf(payload: ParsedPayload): RevisionKind {
 }
 
 /** What a valid envelope tells the server about one request. */
-export interface ModernEnvelope {
-  protocolVersion: ModernProtocolVersion;
+export interface StatelessEnvelope {
+  protocolVersion: StatelessProtocolVersion;
   clientCapabilities: Record<string, unknown>;
   clientInfo?: { name?: string; version?: string };
   /** Threshold for notifications/message; absent means the request gets none. */
@@ -93,21 +93,21 @@ export interface ModernEnvelope {
 }
 
 /**
- * Check a message that claims the era, in the order the transports must (the first failing rule
+ * Check a message of revision 2026-07-28, in the order the transports must (the first failing rule
  * answers): the envelope's shape (-32602), the HTTP headers against the body when `header` is
  * given (-32020 for a different version or method), the revision (-32022, with the versions we
  * speak), then the headers every request must carry (-32020). Returns the envelope.
  */
-export function checkModernRequest(message: JsonRpcMessage, header?: HeaderLookup): ModernEnvelope {
+export function checkStatelessRequest(message: JsonRpcMessage, header?: HeaderLookup): StatelessEnvelope {
   const { version, envelope } = readEnvelope(message);
   if (header) compareHeaders(message, version, header);
-  if (!isModernVersion(version)) throw unsupportedVersion(version);
-  const checked: ModernEnvelope = { ...envelope, protocolVersion: version };
+  if (!isStatelessVersion(version)) throw unsupportedVersion(version);
+  const checked: StatelessEnvelope = { ...envelope, protocolVersion: version };
   if (header) requireHeaders(message, checked, header);
   return checked;
 }
 
-function readEnvelope(message: JsonRpcMessage): { version: string; envelope: Omit<ModernEnvelope, 'protocolVersion'> } {
+function readEnvelope(message: JsonRpcMessage): { version: string; envelope: Omit<StatelessEnvelope, 'protocolVersion'> } {
   const meta = metaOf(message) ?? {};
   const version = meta[MetaKey.ProtocolVersion];
   if (typeof version !== 'string' || version === '') {
@@ -125,7 +125,7 @@ function readEnvelope(message: JsonRpcMessage): { version: string; envelope: Omi
   if (level !== undefined && !isLoggingLevel(level)) {
     throw envelopeError(`"${MetaKey.LogLevel}" must be a logging level such as "info"`);
   }
-  const envelope: Omit<ModernEnvelope, 'protocolVersion'> = { clientCapabilities: capabilities };
+  const envelope: Omit<StatelessEnvelope, 'protocolVersion'> = { clientCapabilities: capabilities };
   const info = meta[MetaKey.ClientInfo];
   if (isPlainObject(info)) {
     envelope.clientInfo = {
@@ -143,13 +143,13 @@ function envelopeError(detail: string): RpcError {
 
 export function unsupportedVersion(requested: string): RpcError {
   return new RpcError(
-    ModernErrorCode.UnsupportedProtocolVersion,
+    StatelessErrorCode.UnsupportedProtocolVersion,
     `Unsupported protocol version: '${requested}'. This server speaks ${ALL_PROTOCOL_VERSIONS.join(', ')}; 2025 revisions start with initialize.`,
     { supported: [...ALL_PROTOCOL_VERSIONS], requested },
   );
 }
 
-/** The error for a request whose MCP-Protocol-Version header names the stateless era but whose body has no envelope. */
+/** The error for a request whose MCP-Protocol-Version header names a stateless revision but whose body has no envelope. */
 export function missingEnvelope(headerVersion: string): RpcError {
   return new RpcError(
     ErrorCode.InvalidParams,
@@ -184,7 +184,7 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 export type HeaderLookup = (name: string) => string | undefined;
 
 function mismatch(detail: string): RpcError {
-  return new RpcError(ModernErrorCode.HeaderMismatch, `Bad Request: the request headers and body disagree: ${detail}.`);
+  return new RpcError(StatelessErrorCode.HeaderMismatch, `Bad Request: the request headers and body disagree: ${detail}.`);
 }
 
 /** Headers that are present must agree with the body: version and method (-32020). */
@@ -204,7 +204,7 @@ function compareHeaders(message: JsonRpcMessage, version: string, header: Header
  * Requests must carry MCP-Protocol-Version and Mcp-Method, and Mcp-Name where the method names
  * something (tools/call: params.name), equal to the body (-32020). Notifications need none.
  */
-function requireHeaders(message: JsonRpcMessage, envelope: ModernEnvelope, header: HeaderLookup): void {
+function requireHeaders(message: JsonRpcMessage, envelope: StatelessEnvelope, header: HeaderLookup): void {
   if (!('id' in message) || !('method' in message)) return;
   const method = message.method;
   if (header('mcp-protocol-version') === undefined) {
@@ -253,15 +253,15 @@ export function checkParamHeaders(inputSchema: unknown, args: Record<string, unk
   }
 }
 
-/** What stamps a stateless-era result. */
-export interface ModernResultOptions {
+/** What stamps a result of revision 2026-07-28. */
+export interface StatelessResultOptions {
   serverInfo: { name: string; version: string };
   /** For cacheable results (server/discover and lists): how long a client may reuse it. */
   cache?: { ttlMs: number; cacheScope: 'public' | 'private' };
 }
 
 /** Add `resultType`, the cache hints and `_meta[serverInfo]` to a result (a new object). */
-export function stampModernResult(result: unknown, options: ModernResultOptions): Record<string, unknown> {
+export function stampStatelessResult(result: unknown, options: StatelessResultOptions): Record<string, unknown> {
   const body: Record<string, unknown> = isPlainObject(result) ? { ...result } : {};
   body['resultType'] = 'complete';
   if (options.cache) {
