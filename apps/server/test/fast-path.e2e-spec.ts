@@ -63,7 +63,7 @@ const ACCEPT = 'application/json, text/event-stream';
 const rpc = (id: number, method: string, params?: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
 const bearer = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}` });
 const json = { 'Content-Type': 'application/json' };
-const modernMeta = {
+const statelessMeta = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientInfo': { name: 'parity', version: '1.0.0' },
   'io.modelcontextprotocol/clientCapabilities': {},
@@ -138,13 +138,13 @@ async function exchange(gateway: RunningGateway): Promise<Array<{ name: string; 
   await send('200 tools/list', 'POST', '/mcp', mcp(KEY_A, session), rpc(8, 'tools/list'));
   await send('404 session of another key', 'POST', '/mcp', mcp(KEY_B, session), rpc(9, 'ping'));
   await send(
-    '200 modern tools/list',
+    '200 stateless tools/list',
     'POST',
     '/mcp',
     mcp(KEY_A, { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/list' }),
-    rpc(10, 'tools/list', { _meta: modernMeta }),
+    rpc(10, 'tools/list', { _meta: statelessMeta }),
   );
-  await send('400 modern without headers', 'POST', '/mcp', mcp(KEY_A), rpc(11, 'tools/list', { _meta: modernMeta }));
+  await send('400 stateless without headers', 'POST', '/mcp', mcp(KEY_A), rpc(11, 'tools/list', { _meta: statelessMeta }));
   // Past the limit: 429 with Retry-After, for the key that used it up only.
   await send('200 last allowed', 'POST', '/message', { ...json, ...bearer(KEY_A) }, rpc(12, 'ping'));
   await send('429 mcp', 'POST', '/mcp', mcp(KEY_A, session), rpc(13, 'ping'));
@@ -226,7 +226,7 @@ describe('message fast path', () => {
       '404 mcp session': 404,
       '200 ping': 200,
       '200 tools/list': 200,
-      '200 modern tools/list': 200,
+      '200 stateless tools/list': 200,
       '429 mcp': 429,
       '429 message': 429,
       '200 other key': 200,

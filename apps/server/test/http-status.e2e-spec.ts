@@ -1,4 +1,4 @@
-// Pins the HTTP surface of the legacy transport and the monitoring guide's curl commands:
+// Pins the HTTP surface of the HTTP+SSE transport and the monitoring guide's curl commands:
 // every status code the gateway promises, with JSON-RPC error codes where a body is owed.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
@@ -33,7 +33,7 @@ async function post(url: string, body: string, headers: Record<string, string> =
   return { status: res.status, text, json: () => JSON.parse(text) as unknown };
 }
 
-describe('HTTP surface of the legacy transport', () => {
+describe('HTTP surface of the HTTP+SSE transport', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {

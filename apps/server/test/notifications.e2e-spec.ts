@@ -14,7 +14,7 @@ import type { RunningGateway } from './gateway';
 const NOTIFY = resolve(__dirname, 'fixtures/notify');
 
 describe.each([
-  ['legacy SSE', (base: string) => new SSEClientTransport(new URL(`${base}/sse`))],
+  ['HTTP+SSE', (base: string) => new SSEClientTransport(new URL(`${base}/sse`))],
   ['Streamable HTTP', (base: string) => new StreamableHTTPClientTransport(new URL(`${base}/mcp`))],
 ])('plugin notifications over %s', (_name, transport) => {
   let gateway: RunningGateway;

@@ -1,4 +1,4 @@
-// Pins the legacy HTTP+SSE transport (MCP 2024-11-05) as the official SDK client speaks it:
+// Pins the HTTP+SSE transport (MCP 2024-11-05) as the official SDK client speaks it:
 // initialize, tools/list, tools/call of every bundled tool, and the error cases.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import type { RunningGateway } from './gateway';
 
 const PLUGINS_DIR = resolve(__dirname, '../../../mcp/plugins');
 
-describe('legacy SSE transport with the official MCP SDK client', () => {
+describe('HTTP+SSE transport with the official MCP SDK client', () => {
   let gateway: RunningGateway;
   let telegram: Awaited<ReturnType<typeof startFakeTelegram>>;
   let stateDir: string;

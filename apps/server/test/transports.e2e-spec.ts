@@ -1,4 +1,4 @@
-// The same official-SDK client suite over every transport the gateway serves: legacy HTTP+SSE,
+// The same official-SDK client suite over every transport the gateway serves: HTTP+SSE,
 // Streamable HTTP, and stdio (in-process: serveStdio over a pair of streams, driven by the SDK
 // Client through a small Transport of our own; the real process is pinned in stdio-process).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -122,7 +122,7 @@ const connectStdio: Connect = async (gateway, client) => {
 };
 
 describe.each<[string, 'sse' | 'streamable-http' | 'stdio', Connect]>([
-  ['legacy HTTP+SSE', 'sse', connectSse],
+  ['HTTP+SSE', 'sse', connectSse],
   ['Streamable HTTP', 'streamable-http', connectStreamableHttp],
   ['stdio', 'stdio', connectStdio],
 ])('the SDK client over %s', (_name, kind, connect) => {

@@ -79,7 +79,7 @@ export async function scanPlugins(pluginsDir: string, entryFiles: readonly strin
     for (const file of entryFiles) {
       const entryPath = join(dir, file);
       const info = await fs.stat(entryPath).catch(() => undefined);
-      // A bare `cli` must be executable; the others run through their interpreter.
+      // A `cli` without extension must be executable; the others run through their interpreter.
       if (!info?.isFile() || (file === 'cli' && (info.mode & 0o111) === 0)) continue;
       const realEntry = await fs.realpath(entryPath);
       if (!inside(realDir, realEntry)) refuse(`${file} is a link to ${realEntry}, outside the plugin folder`);

@@ -23,7 +23,7 @@ describe('renderArgv', () => {
     ['a string option as --name=value', [param('name', 'string')], { name: 'Ada' }, ['cmd', '--name=Ada']],
     ['a value that looks like a short option', [param('args', 'string')], { args: '-rf' }, ['cmd', '--args=-rf']],
     ['a value that looks like a long option', [param('args', 'string')], { args: '--help' }, ['cmd', '--args=--help']],
-    ['a bare dash value', [param('file', 'string')], { file: '-' }, ['cmd', '--file=-']],
+    ['a lone dash value', [param('file', 'string')], { file: '-' }, ['cmd', '--file=-']],
     ['an empty string value', [param('name', 'string')], { name: '' }, ['cmd', '--name=']],
     ['a flag-style boolean true', [param('verbose', 'boolean', { booleanStyle: 'flag' })], { verbose: true }, ['cmd', '--verbose']],
     ['a flag-style boolean false', [param('verbose', 'boolean', { booleanStyle: 'flag' })], { verbose: false }, ['cmd']],

@@ -8,7 +8,7 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
-  /** Server error: refused before dispatch (auth, limits, unknown legacy SSE session, shutdown). */
+  /** Server error: refused before dispatch (auth, limits, unknown HTTP+SSE session, shutdown). */
   ConnectionClosed: -32000,
   /** Streamable HTTP: the Mcp-Session-Id names no live session (HTTP 404). */
   SessionNotFound: -32001,

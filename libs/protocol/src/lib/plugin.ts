@@ -12,7 +12,7 @@ export interface ParameterSpec {
   name: string;
   /** The option as the plugin expects it, e.g. `--button-text`. Absent for positionals. */
   flag?: string;
-  /** A positional argument: rendered bare, in declaration order, after the options and a `--`. */
+  /** A positional argument: rendered as the value alone, in declaration order, after the options and a `--`. */
   positional?: boolean;
   type: ParameterType;
   /** Element schema for arrays. */
@@ -24,7 +24,7 @@ export interface ParameterSpec {
   /** Extra JSON Schema keywords for the property (e.g. nested `properties` of an object). */
   schema?: JsonSchema;
   /**
-   * Booleans only. `flag`: a bare `--x` when true, nothing when false (argparse store_true).
+   * Booleans only. `flag`: `--x` alone when true, nothing when false (argparse store_true).
    * `value`: `--x=true` / `--x=false`.
    */
   booleanStyle?: 'flag' | 'value';

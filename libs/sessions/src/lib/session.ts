@@ -19,7 +19,7 @@ export interface SendOptions {
 
 /**
  * A direct consumer of a session's outgoing messages, called synchronously on every send and
- * once when the session closes. A transport that only forwards frames (legacy SSE) attaches one
+ * once when the session closes. A transport that only forwards frames (HTTP+SSE) attaches one
  * instead of subscribing to `outgoing`, which saves it an RxJS subscription per session.
  */
 export interface SessionConsumer {
@@ -32,7 +32,7 @@ export interface SessionConsumer {
  * Subject its outgoing messages flow through, and the in-flight calls it owns (so that closing
  * the session cancels them).
  *
- * Idle sessions are kept cheap (10,000 legacy SSE sessions are a target): the `outgoing` Subject is
+ * Idle sessions are kept cheap (10,000 HTTP+SSE sessions are a target): the `outgoing` Subject is
  * created when something first asks for it, the in-flight map when the first call is tracked.
  */
 export class Session {

@@ -88,7 +88,7 @@ export class SessionStreams {
     this.touch();
   }
 
-  /** Attach a new standalone GET stream: priming event (2025-11-25) or bare `retry:` first. */
+  /** Attach a new standalone GET stream: priming event (2025-11-25) or a `retry:` line alone first. */
   openStandalone(sink: SseStream, protocolVersion: string): void {
     this.attachStandalone(sink);
     this.prime(sink, STANDALONE_STREAM, protocolVersion);
