@@ -1,8 +1,78 @@
-export * from './lib/jsonrpc';
-export * from './lib/errors';
-export * from './lib/versions';
-export * from './lib/parse';
-export * from './lib/mcp';
-export * from './lib/plugin';
-export * from './lib/stateless';
-export * from './lib/meta';
+// JSON-RPC 2.0 envelopes and their guards.
+export {
+  JSONRPC_VERSION,
+  failure,
+  isFailure,
+  isNotification,
+  isPlainObject,
+  isRequest,
+  isRequestId,
+  isResponse,
+  success,
+} from './lib/jsonrpc';
+export type {
+  JsonRpcErrorObject,
+  JsonRpcFailure,
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  JsonRpcSuccess,
+  RequestId,
+} from './lib/jsonrpc';
+
+// Error codes and the one error class, with messages that say how to fix the problem.
+export { ErrorCode, RpcError } from './lib/errors';
+export type { ErrorCodeValue } from './lib/errors';
+
+// Decoding a body or a stdio line into messages.
+export { MAX_JSON_DEPTH, parsePayload, parseValue } from './lib/parse';
+export type { ParsedItem, ParsedPayload } from './lib/parse';
+
+// MCP shapes, method names, logging levels and tool errors (every revision).
+export { LOGGING_LEVELS, Method, ToolErrorCode, isLoggingLevel, loggingLevelPasses, toolError } from './lib/mcp';
+export type {
+  CallToolResult,
+  ContentBlock,
+  Implementation,
+  InitializeResult,
+  JsonSchema,
+  LoggingLevel,
+  ObjectSchema,
+  ServerCapabilities,
+  Tool,
+  ToolAnnotations,
+  ToolErrorCodeValue,
+} from './lib/mcp';
+export { progressTokenOf } from './lib/meta';
+
+// The 2025 revisions and 2024-11-05 (session-based): versions and their negotiation.
+export {
+  HTTP_SSE_PROTOCOL_VERSION,
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  isSupportedVersion,
+  negotiateVersion,
+} from './lib/versions';
+export type { ProtocolVersion } from './lib/versions';
+
+// Protocol revision 2026-07-28 (stateless), and the one rule that tells the revisions apart.
+export {
+  ALL_PROTOCOL_VERSIONS,
+  MetaKey,
+  STATELESS_PROTOCOL_VERSIONS,
+  StatelessErrorCode,
+  StatelessMethod,
+  checkParamHeaders,
+  checkStatelessRequest,
+  isStatelessMessage,
+  isStatelessVersion,
+  missingEnvelope,
+  revisionOf,
+  stampStatelessResult,
+} from './lib/stateless';
+export type { HeaderLookup, RevisionKind, StatelessEnvelope, StatelessProtocolVersion, StatelessResultOptions } from './lib/stateless';
+
+// The plugin contract's command descriptions and naming rules.
+export { PLUGIN_ENTRY_FILES, PORTABLE_TOOL_NAME_PATTERN, TOOL_NAME_PATTERN } from './lib/plugin';
+export type { CommandSpec, ParameterSpec, ParameterType } from './lib/plugin';
