@@ -740,7 +740,12 @@ describe('MCP 2026-07-28 subscriptions/listen limits', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_API_KEYS: `a:${KEY},b:${KEY}-other`, MCP_MAX_SESSIONS: '3', MCP_MAX_SESSIONS_PER_KEY: '2' });
+    gateway = await startGateway({
+      MCP_PLUGINS_DIR: FIXTURES,
+      MCP_API_KEYS: `a:${KEY},b:${KEY}-other`,
+      MCP_MAX_SESSIONS: '3',
+      MCP_MAX_SESSIONS_PER_KEY: '2',
+    });
   });
   afterAll(() => gateway?.close());
 
@@ -761,7 +766,10 @@ describe('MCP 2026-07-28 subscriptions/listen limits', () => {
       }
       const third = await listen('a3', KEY);
       expect(third.response.status).toBe(503);
-      expect(await third.response.json()).toMatchObject({ id: 'a3', error: { code: -32000, message: expect.stringContaining('MCP_MAX_SESSIONS_PER_KEY=2') } });
+      expect(await third.response.json()).toMatchObject({
+        id: 'a3',
+        error: { code: -32000, message: expect.stringContaining('MCP_MAX_SESSIONS_PER_KEY=2') },
+      });
 
       const other = await listen('b1', `${KEY}-other`);
       expect(other.response.status).toBe(200);

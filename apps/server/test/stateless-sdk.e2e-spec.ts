@@ -51,7 +51,12 @@ describe('MCP 2026-07-28 beside the 2025 revisions on /mcp', () => {
       {
         versionNegotiation: { mode: mode === 'auto' ? 'auto' : { pin: '2026-07-28' } },
         listChanged: options.onToolsChanged
-          ? { tools: { onChanged: (_err: unknown, tools: Array<{ name: string }> | null) => options.onToolsChanged?.((tools ?? []).map((t) => t.name)) } }
+          ? {
+              tools: {
+                onChanged: (_err: unknown, tools: Array<{ name: string }> | null) =>
+                  options.onToolsChanged?.((tools ?? []).map((t) => t.name)),
+              },
+            }
           : undefined,
       },
     );
@@ -99,7 +104,10 @@ describe('MCP 2026-07-28 beside the 2025 revisions on /mcp', () => {
     const client = await v2('auto');
     try {
       const progress: number[] = [];
-      const result = await client.callTool({ name: 'reporter__work', arguments: { steps: 4 } }, { onprogress: (p: { progress: number }) => progress.push(p.progress) });
+      const result = await client.callTool(
+        { name: 'reporter__work', arguments: { steps: 4 } },
+        { onprogress: (p: { progress: number }) => progress.push(p.progress) },
+      );
       expect(result.structuredContent).toEqual({ steps: 4 });
       // The fixture reports 1..4, then a decreasing 1 that is dropped.
       await eventually(() => progress.length >= 4, 2_000).catch(() => undefined);
@@ -114,7 +122,10 @@ describe('MCP 2026-07-28 beside the 2025 revisions on /mcp', () => {
     const marker = join(dir, `marker-${Date.now()}`);
     try {
       const aborter = new AbortController();
-      const call = client.callTool({ name: 'slow__wait', arguments: { ms: 1500, marker } }, { signal: aborter.signal, onprogress: () => undefined });
+      const call = client.callTool(
+        { name: 'slow__wait', arguments: { ms: 1500, marker } },
+        { signal: aborter.signal, onprogress: () => undefined },
+      );
       await eventually(() => gateway.logs.some((l) => l.includes('Tool invoked: slow.wait')), 5_000);
       aborter.abort('the user gave up');
       await expect(call).rejects.toThrow();

@@ -35,7 +35,12 @@ describe('stdio in protocol revision 2026-07-28', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  function open(): { server: StdioServer; send: (m: unknown) => void; messages: () => Message[]; byId: (id: unknown) => Message | undefined } {
+  function open(): {
+    server: StdioServer;
+    send: (m: unknown) => void;
+    messages: () => Message[];
+    byId: (id: unknown) => Message | undefined;
+  } {
     const input = new PassThrough();
     const output = new PassThrough();
     const out: string[] = [];
@@ -82,11 +87,15 @@ describe('stdio in protocol revision 2026-07-28', () => {
         _meta: serverInfo,
       }),
     );
-    expect(byId(2)?.result).toEqual(expect.objectContaining({ resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: serverInfo }));
+    expect(byId(2)?.result).toEqual(
+      expect.objectContaining({ resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: serverInfo }),
+    );
     expect(byId(3)?.error?.code).toBe(-32601);
     expect(byId(4)?.error?.code).toBe(-32601);
     expect(byId(5)?.error).toEqual(expect.objectContaining({ code: -32602, message: expect.stringContaining('clientCapabilities') }));
-    expect(byId(6)?.error).toEqual(expect.objectContaining({ code: -32022, data: { supported: expect.arrayContaining(['2026-07-28']), requested: '2099-01-01' } }));
+    expect(byId(6)?.error).toEqual(
+      expect.objectContaining({ code: -32022, data: { supported: expect.arrayContaining(['2026-07-28']), requested: '2099-01-01' } }),
+    );
     await server.stop();
   });
 
@@ -141,7 +150,12 @@ describe('stdio in protocol revision 2026-07-28', () => {
     const probe = open();
     probe.send(request('probe', 'server/discover'));
     await eventually(() => probe.byId('probe') !== undefined);
-    probe.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    probe.send({
+      jsonrpc: '2.0',
+      id: 'init',
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    });
     await eventually(() => probe.byId('init') !== undefined);
     expect(probe.byId('init')?.result).toEqual(expect.objectContaining({ protocolVersion: '2025-11-25' }));
     await probe.server.stop();

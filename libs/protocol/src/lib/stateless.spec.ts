@@ -194,7 +194,10 @@ describe('checkStatelessRequest: the envelope', () => {
   });
 
   it('does not require clientInfo', () => {
-    const envelope = checkStatelessRequest(request('tools/list', {}, { [MetaKey.ClientInfo]: undefined }), headers(goodHeaders('tools/list')));
+    const envelope = checkStatelessRequest(
+      request('tools/list', {}, { [MetaKey.ClientInfo]: undefined }),
+      headers(goodHeaders('tools/list')),
+    );
     expect(envelope).toEqual({ protocolVersion: V, clientCapabilities: {} });
     expect('clientInfo' in envelope).toBe(false);
   });
@@ -230,7 +233,9 @@ describe('checkStatelessRequest: the envelope', () => {
 describe('checkStatelessRequest: the ladder (the first failing rung answers)', () => {
   it('envelope (-32602) before a header mismatch (-32020)', () => {
     const message = request('tools/list', {}, { [MetaKey.ClientCapabilities]: undefined });
-    const err = errorOf(() => checkStatelessRequest(message, headers({ 'MCP-Protocol-Version': '2025-11-25', 'Mcp-Method': 'tools/call' })));
+    const err = errorOf(() =>
+      checkStatelessRequest(message, headers({ 'MCP-Protocol-Version': '2025-11-25', 'Mcp-Method': 'tools/call' })),
+    );
     expect(err.code).toBe(-32602);
   });
 
@@ -390,7 +395,9 @@ describe('checkStatelessRequest: Mcp-Name for tools/call', () => {
   });
 
   it('answers an invalid base64 Mcp-Name with a message about the encoding', () => {
-    expect(errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', '=?base64?***?=')))).message).toMatch(/base64/);
+    expect(errorOf(() => checkStatelessRequest(call('echo'), headers(goodHeaders('tools/call', '=?base64?***?=')))).message).toMatch(
+      /base64/,
+    );
   });
 
   it('does not take the upper-case sentinel as the encoded form', () => {
@@ -556,8 +563,18 @@ describe('checkParamHeaders (Mcp-Param-* for x-mcp-header arguments)', () => {
   };
 
   it.each([
-    ['equal literal values', { region: 'eu-west', count: 3, dry: true }, { 'mcp-param-region': 'eu-west', 'mcp-param-count': '3', 'mcp-param-dry-run': 'true' }, undefined],
-    ['a base64 value, whitespace around it', { region: 'Zürich' }, { 'mcp-param-region': `  =?base64?${Buffer.from('Zürich').toString('base64')}?=  ` }, undefined],
+    [
+      'equal literal values',
+      { region: 'eu-west', count: 3, dry: true },
+      { 'mcp-param-region': 'eu-west', 'mcp-param-count': '3', 'mcp-param-dry-run': 'true' },
+      undefined,
+    ],
+    [
+      'a base64 value, whitespace around it',
+      { region: 'Zürich' },
+      { 'mcp-param-region': `  =?base64?${Buffer.from('Zürich').toString('base64')}?=  ` },
+      undefined,
+    ],
     ['no mirrored argument and no header', { note: 'x' }, {}, undefined],
     ['null argument and no header', { region: null }, {}, undefined],
     ['argument in the body, header missing', { region: 'eu' }, {}, -32020],
@@ -571,7 +588,9 @@ describe('checkParamHeaders (Mcp-Param-* for x-mcp-header arguments)', () => {
   });
 
   it('ignores schemas without x-mcp-header and non-object schemas', () => {
-    expect(code(() => checkParamHeaders({ type: 'object', properties: { a: { type: 'string' } } }, { a: 'x' }, lookup({})))).toBeUndefined();
+    expect(
+      code(() => checkParamHeaders({ type: 'object', properties: { a: { type: 'string' } } }, { a: 'x' }, lookup({}))),
+    ).toBeUndefined();
     expect(code(() => checkParamHeaders(undefined, { a: 'x' }, lookup({})))).toBeUndefined();
   });
 });

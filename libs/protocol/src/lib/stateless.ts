@@ -240,7 +240,8 @@ export function checkParamHeaders(inputSchema: unknown, args: Record<string, unk
     const value = args[property];
     const present = value !== undefined && value !== null;
     if (raw === undefined) {
-      if (present) throw mismatch(`argument "${property}" is in the body but the Mcp-Param-${name} header is missing; send it with the same value`);
+      if (present)
+        throw mismatch(`argument "${property}" is in the body but the Mcp-Param-${name} header is missing; send it with the same value`);
       continue;
     }
     const decoded = decodeHeaderValue(raw);
@@ -248,7 +249,9 @@ export function checkParamHeaders(inputSchema: unknown, args: Record<string, unk
     if (!present) throw mismatch(`the Mcp-Param-${name} header is sent but the body has no argument "${property}"`);
     const expected = typeof value === 'string' ? value : JSON.stringify(value);
     if (decoded !== expected) {
-      throw mismatch(`the body carries arguments.${property}=${JSON.stringify(value)} but the Mcp-Param-${name} header says ${JSON.stringify(decoded)}`);
+      throw mismatch(
+        `the body carries arguments.${property}=${JSON.stringify(value)} but the Mcp-Param-${name} header says ${JSON.stringify(decoded)}`,
+      );
     }
   }
 }

@@ -21,7 +21,16 @@ import {
   success,
   toolError,
 } from '@sanctum/protocol';
-import type { CallToolResult, InitializeResult, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, ParsedPayload, RequestId, Tool } from '@sanctum/protocol';
+import type {
+  CallToolResult,
+  InitializeResult,
+  JsonRpcMessage,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  ParsedPayload,
+  RequestId,
+  Tool,
+} from '@sanctum/protocol';
 import type { Session } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../config/config';
@@ -30,7 +39,6 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { pluginCommandTarget } from './executor-plugin-runner';
-
 
 /** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
 @Injectable()
@@ -169,7 +177,9 @@ export class McpDispatcher {
     // Cancellation addresses calls by request id: a second running call under the same id could
     // never be cancelled (nor ended with the session), so it is refused.
     if (session.isTracking(request.id)) {
-      throw RpcError.invalidRequest(`a request with id ${JSON.stringify(request.id)} is already running in this session; use a new id for each request.`);
+      throw RpcError.invalidRequest(
+        `a request with id ${JSON.stringify(request.id)} is already running in this session; use a new id for each request.`,
+      );
     }
     const label = `${entry.qualifiedName} (${session.id})`;
     const meta = params['_meta'];
@@ -201,7 +211,10 @@ export class McpDispatcher {
     if (result.isError) {
       this.logger.warn({ message: `Tool failed: ${label} in ${durationMs} ms (${outcome})`, ...done }, 'Tools');
     } else if (durationMs >= this.config.slowCallMs) {
-      this.logger.warn({ message: `Tool completed: ${label} in ${durationMs} ms (slow: over ${this.config.slowCallMs} ms)`, ...done }, 'Tools');
+      this.logger.warn(
+        { message: `Tool completed: ${label} in ${durationMs} ms (slow: over ${this.config.slowCallMs} ms)`, ...done },
+        'Tools',
+      );
     } else {
       this.logger.log({ message: `Tool completed: ${label} in ${durationMs} ms`, ...done }, 'Tools');
     }
@@ -214,7 +227,12 @@ export class McpDispatcher {
    * when not decreasing); `{"log": level, "message": text}` becomes notifications/message when it
    * passes the session's level. Other stderr is kept for error excerpts only.
    */
-  private pluginLines(entry: ToolEntry, session: Session, requestId: RequestId, progressToken: string | number | undefined): (line: string) => void {
+  private pluginLines(
+    entry: ToolEntry,
+    session: Session,
+    requestId: RequestId,
+    progressToken: string | number | undefined,
+  ): (line: string) => void {
     let last = -Infinity;
     const plugin = entry.qualifiedName.split('.')[0];
     return (line) => {
@@ -240,7 +258,10 @@ export class McpDispatcher {
       const level = parsed['log'];
       if (isLoggingLevel(level) && loggingLevelPasses(level, session.logLevel)) {
         const data = parsed['data'] ?? parsed['message'] ?? '';
-        session.send({ jsonrpc: JSONRPC_VERSION, method: Method.Message, params: { level, logger: plugin, data } }, { relatedRequestId: requestId });
+        session.send(
+          { jsonrpc: JSONRPC_VERSION, method: Method.Message, params: { level, logger: plugin, data } },
+          { relatedRequestId: requestId },
+        );
       }
     };
   }

@@ -129,7 +129,10 @@ export class StatelessConnection {
       answered = true;
       if (running.cancelled) return;
       if (reply.closed) {
-        this.logger.debug?.(`${request.method} ${JSON.stringify(request.id)}: the client went away first; the call was cancelled.`, 'Stateless');
+        this.logger.debug?.(
+          `${request.method} ${JSON.stringify(request.id)}: the client went away first; the call was cancelled.`,
+          'Stateless',
+        );
         return;
       }
       reply.answer(answer.response, answer.status);

@@ -232,7 +232,9 @@ export class StatelessProtocol implements OnApplicationShutdown {
 
     let ended = false;
     const subscription = honoured.toolsListChanged
-      ? this.catalogChanges.subscribe(() => reply.notify({ jsonrpc: JSONRPC_VERSION, method: StatelessMethod.ToolsListChanged, params: { _meta: tag } }))
+      ? this.catalogChanges.subscribe(() =>
+          reply.notify({ jsonrpc: JSONRPC_VERSION, method: StatelessMethod.ToolsListChanged, params: { _meta: tag } }),
+        )
       : undefined;
     const listener: Listener = {
       get ended() {

@@ -105,7 +105,12 @@ export class StreamableHttpTransport {
 
     if (revisionOf(payload) === 'stateless') {
       if (payload.batch) {
-        reject(res, 400, ErrorCode.InvalidRequest, 'Invalid Request: protocol revision 2026-07-28 has no batches; send each request in its own POST.');
+        reject(
+          res,
+          400,
+          ErrorCode.InvalidRequest,
+          'Invalid Request: protocol revision 2026-07-28 has no batches; send each request in its own POST.',
+        );
         return;
       }
       const connection = this.stateless.connect({ principal: principalOf(res), capped: true });
