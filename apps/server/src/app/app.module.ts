@@ -5,7 +5,6 @@ import { APP_LOGGER } from './logging/logger';
 import { ToolDiscoveryModule } from '@sanctum/discovery';
 import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executor';
 import { SessionsModule } from '@sanctum/sessions';
-import { APP_CONFIG } from './config/config';
 import type { AppConfig } from './config/config';
 import { configProviders } from './config/config.slices';
 import { GatewayHealthIndicators } from './health/gateway.health';
@@ -83,7 +82,6 @@ export class AppModule implements NestModule {
       ],
       controllers: [McpRoutesController, HealthController, MetricsController],
       providers: [
-        { provide: APP_CONFIG, useValue: config },
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
         CatalogNotifier,

@@ -80,5 +80,3 @@ export interface ApiKey {
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const APP_CONFIG = Symbol('SANCTUM:APP_CONFIG');

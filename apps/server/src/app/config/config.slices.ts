@@ -44,7 +44,7 @@ export const CONFIG_SLICES = {
     'watchDebounceMs',
   ],
   sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs'],
-  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins'],
+  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes'],
   logging: ['logLevel', 'logFormat'],
 } as const satisfies Record<ConfigGroup, readonly (keyof AppConfig)[]>;
 
@@ -60,7 +60,7 @@ export type ExecutorConfig = Slice<'executor'>;
 export type DiscoveryConfig = Slice<'discovery'>;
 /** Session caps, idle timeout and SSE keepalive. */
 export type SessionsConfig = Slice<'sessions'>;
-/** Slow-call logging, the 2026-07-28 list TTL and whether tools/list can change. */
+/** Slow-call logging, the 2026-07-28 list TTL, whether tools/list can change, argument limits. */
 export type DispatcherConfig = Slice<'dispatcher'>;
 export type LoggingConfig = Slice<'logging'>;
 

@@ -6,7 +6,7 @@ import { readValues } from './config.table';
 import type { ConfigValues } from './config.table';
 import { FailClosedError } from './fail-closed.error';
 
-export { APP_CONFIG, LOG_LEVELS } from './app-config';
+export { LOG_LEVELS } from './app-config';
 export type { ApiKey, AppConfig, LogLevel } from './app-config';
 export { ConfigError } from './config.error';
 export { FailClosedError } from './fail-closed.error';

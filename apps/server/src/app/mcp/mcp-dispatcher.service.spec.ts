@@ -6,7 +6,7 @@ import { ExecutorService } from '@sanctum/executor';
 import { LATEST_PROTOCOL_VERSION, ToolErrorCode, toolError } from '@sanctum/protocol';
 import type { CallToolResult, JsonRpcMessage, JsonRpcResponse, JsonRpcSuccess } from '@sanctum/protocol';
 import { Session } from '@sanctum/sessions';
-import { APP_CONFIG, loadConfig } from '../config/config';
+import { loadConfig } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { configProviders } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
@@ -66,7 +66,6 @@ describe('McpDispatcher', () => {
         { provide: ToolCatalogService, useValue: catalog },
         { provide: ExecutorService, useValue: executor },
         { provide: MetricsService, useValue: metrics },
-        { provide: APP_CONFIG, useValue: config },
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
       ],

@@ -33,8 +33,8 @@ import type {
 } from '@sanctum/protocol';
 import type { Session } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { DISPATCHER_CONFIG } from '../config/config.slices';
+import type { DispatcherConfig } from '../config/config.slices';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
@@ -47,7 +47,7 @@ export class McpDispatcher {
     private readonly catalog: ToolCatalogService,
     private readonly executor: ExecutorService,
     private readonly metrics: MetricsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 

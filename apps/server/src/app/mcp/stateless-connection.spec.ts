@@ -6,7 +6,7 @@ import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } fr
 import { SessionLimits } from '@sanctum/sessions';
 import type { Session } from '@sanctum/sessions';
 import { RecordingLogger } from '@sanctum/sessions/testing';
-import { APP_CONFIG, loadConfig } from '../config/config';
+import { loadConfig } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { configProviders } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
@@ -98,7 +98,6 @@ describe('StatelessConnection (protocol revision 2026-07-28 for every transport)
           provide: SessionLimits,
           useValue: new SessionLimits({ maxSessions: config.maxSessions, maxSessionsPerKey: config.maxSessionsPerKey }),
         },
-        { provide: APP_CONFIG, useValue: config },
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
       ],

@@ -22,8 +22,8 @@ import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, Sta
 import { Session, SessionLimits } from '@sanctum/sessions';
 import type { Occupancy } from '@sanctum/sessions';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
+import { DISPATCHER_CONFIG } from '../config/config.slices';
+import type { DispatcherConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from './mcp-dispatcher.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
@@ -74,7 +74,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
     private readonly dispatcher: McpDispatcher,
     private readonly catalog: ToolCatalogService,
     private readonly limits: SessionLimits,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 

@@ -6,8 +6,9 @@ import type { ParsedPayload, RevisionKind } from '@sanctum/protocol';
 import { ReadBuffer, SessionRegistry, serializeLine } from '@sanctum/sessions';
 import type { ReadItem, Session } from '@sanctum/sessions';
 import { AppModule } from '../app.module';
-import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { SERVER_CONFIG } from '../config/config.slices';
+import type { ServerConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import type { StatelessReply } from '../mcp/stateless-connection';
@@ -56,7 +57,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
   const dispatcher = app.get(McpDispatcher);
   const sessions = app.get(SessionRegistry);
   const logger = app.get<LoggerService>(APP_LOGGER);
-  const config = app.get<AppConfig>(APP_CONFIG);
+  const config = app.get<ServerConfig>(SERVER_CONFIG);
   const reader = new ReadBuffer(options.maxLineBytes ?? config.maxBodyBytes);
   const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
 
