@@ -83,6 +83,98 @@ describe('InMemorySessionRegistry', () => {
     });
   });
 
+  describe('eviction at a cap', () => {
+    /** An open session of `principal` that `open` may evict, idle since `since` (undefined: in use). */
+    async function evictable(
+      principal: string,
+      since: number | undefined,
+    ): Promise<{ session: Session; idle: { since: number | undefined } }> {
+      const admission = await registry.open('streamable-http', principal);
+      if (!admission.ok) throw new Error(`not opened: ${admission.refusal.message}`);
+      registry.started(admission.session);
+      const idle = { since };
+      registry.evictable(admission.session, () => idle.since);
+      return { session: admission.session, idle };
+    }
+    const ended = () => logger.messages().filter((m) => m.startsWith('Session ended'));
+
+    it("at the per-key cap ends the key's longest-idle session instead of refusing, logging it once", async () => {
+      const newer = await evictable('alice', 2_000);
+      const older = await evictable('alice', 1_000);
+      const third = await registry.open('streamable-http', 'alice');
+      expect(third.ok).toBe(true);
+      expect(older.session.closed).toBe(true);
+      expect(registry.get(older.session.id)).toBeUndefined();
+      expect(registry.get(newer.session.id)).toBe(newer.session);
+      expect(ended()).toEqual([`Session ended: ${older.session.id} (evicted: MCP_MAX_SESSIONS_PER_KEY reached)`]);
+      registry.remove(older.session.id);
+      expect(ended()).toHaveLength(1);
+      expect(registry.totals().evicted).toEqual({ sse: 0, 'streamable-http': 1, stdio: 0, stateless: 0 });
+      expect(registry.totals().closed['streamable-http']).toBe(1);
+    });
+
+    it('refuses, as before, when every session of the key is in use, and evicts one once it is idle again', async () => {
+      const first = await evictable('alice', undefined);
+      await evictable('alice', undefined);
+      const refused = await registry.open('streamable-http', 'alice');
+      expect(refused.ok || refused.refusal.message).toBe(
+        'Too many sessions for this API key: 2 are open (MCP_MAX_SESSIONS_PER_KEY=2). Close some first.',
+      );
+      expect(registry.count()).toBe(2);
+      expect(ended()).toEqual([]);
+      first.idle.since = Date.now();
+      expect((await registry.open('streamable-http', 'alice')).ok).toBe(true);
+      expect(first.session.closed).toBe(true);
+    });
+
+    it("never evicts another key's session for the per-key cap, nor a session never marked evictable", async () => {
+      const bobs = await evictable('bob', 1);
+      await registry.open('sse', 'alice');
+      await registry.open('sse', 'alice');
+      // Both caps are reached: ending bob's session would not let alice in.
+      expect((await registry.open('streamable-http', 'alice')).ok).toBe(false);
+      expect(bobs.session.closed).toBe(false);
+      expect(registry.count()).toBe(3);
+
+      const { registry: roomy } = recordingSessionRegistry({ maxSessions: 10, maxSessionsPerKey: 1 });
+      const carols = await roomy.open('streamable-http', 'carol');
+      if (carols.ok) roomy.evictable(carols.session, () => 1);
+      await roomy.open('sse', 'dave');
+      const refused = await roomy.open('streamable-http', 'dave');
+      expect(refused.ok || refused.refusal.cap).toBe('per-key');
+      expect(carols.ok && carols.session.closed).toBe(false);
+    });
+
+    it("at the global cap ends the opener's own longest-idle session first, else anyone's, and refuses when none is idle", async () => {
+      const bobs = await evictable('bob', 1_000);
+      const alices = await evictable('alice', 5_000);
+      const carols = await evictable('carol', 500);
+      carols.idle.since = undefined;
+      expect((await registry.open('streamable-http', 'alice')).ok).toBe(true);
+      expect(alices.session.closed).toBe(true);
+      expect(bobs.session.closed).toBe(false);
+      expect((await registry.open('sse', 'dave')).ok).toBe(true);
+      expect(bobs.session.closed).toBe(true);
+      expect(ended()).toEqual([
+        `Session ended: ${alices.session.id} (evicted: MCP_MAX_SESSIONS reached)`,
+        `Session ended: ${bobs.session.id} (evicted: MCP_MAX_SESSIONS reached)`,
+      ]);
+      const refused = await registry.open('streamable-http', 'erin');
+      expect(refused.ok || refused.refusal.cap).toBe('global');
+      expect(carols.session.closed).toBe(false);
+    });
+
+    it('does not mark a session it does not hold', async () => {
+      const stranger = new Session('elsewhere', 'streamable-http');
+      stranger.owner = 'alice';
+      registry.evictable(stranger, () => 0);
+      await registry.open('sse', 'alice');
+      await registry.open('sse', 'alice');
+      expect((await registry.open('sse', 'alice')).ok).toBe(false);
+      expect(stranger.closed).toBe(false);
+    });
+  });
+
   describe('find', () => {
     it("gives the owner its session, and answers another principal's or another transport's like an unknown one", async () => {
       const admission = await registry.open('streamable-http', 'alice');
@@ -208,6 +300,7 @@ describe('InMemorySessionRegistry', () => {
       expect(big.totals()).toEqual({
         opened: { sse: 2, 'streamable-http': 1, stdio: 1, stateless: 0 },
         closed: { sse: 1, 'streamable-http': 0, stdio: 0, stateless: 0 },
+        evicted: { sse: 0, 'streamable-http': 0, stdio: 0, stateless: 0 },
       });
     });
   });

@@ -3,10 +3,10 @@ import type { LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Session } from './session';
 import type { TransportKind } from './session';
-import { SessionLimits } from './session-limits';
+import { SessionLimits, capVariables } from './session-limits';
 import type { Occupancy } from './session-limits';
 import { SessionRegistry, sessionLogLines, zeroCounts } from './session-registry';
-import type { SessionAdmission, SessionCounts, SessionEnding } from './session-registry';
+import type { IdleSince, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './session-registry';
 import { SESSIONS_LOGGER, SESSIONS_LOG_CONTEXT } from './sessions.constants';
 
 function occupancyOf(sessions: ReadonlyMap<string, Session>): Occupancy {
@@ -30,6 +30,9 @@ export class InMemorySessionRegistry extends SessionRegistry {
   private readonly announced = new Set<string>();
   private readonly opened = zeroCounts();
   private readonly closed = zeroCounts();
+  private readonly evicted = zeroCounts();
+  /** The sessions `open` may end at a cap, with their transport's idle probe. */
+  private readonly idleProbes = new Map<string, IdleSince>();
   private readonly occupancy: Occupancy = occupancyOf(this.sessions);
 
   constructor(
@@ -40,10 +43,20 @@ export class InMemorySessionRegistry extends SessionRegistry {
   }
 
   async open(transport: TransportKind, principal: string): Promise<SessionAdmission> {
-    // Checked and created in one synchronous step: two opens cannot both take the last slot.
-    const refusal = this.limits.refusal('session', principal, this.occupancy);
-    if (refusal) return { ok: false, refusal };
+    // Checked, evicted and created in one synchronous step: two opens cannot both take the last slot.
+    // Each round ends one session; more than one only when uncapped sessions already fill the global cap.
+    for (let refusal = this.limits.refusal('session', principal, this.occupancy); refusal;) {
+      const victim = this.evictionFor(principal);
+      if (victim === undefined) return { ok: false, refusal };
+      this.evicted[victim.transport] += 1;
+      this.remove(victim.id, { reason: 'session evicted', note: `evicted: ${capVariables[refusal.cap]} reached` });
+      refusal = this.limits.refusal('session', principal, this.occupancy);
+    }
     return { ok: true, session: this.create(transport, principal) };
+  }
+
+  evictable(session: Session, idleSince: IdleSince): void {
+    if (this.sessions.get(session.id) === session) this.idleProbes.set(session.id, idleSince);
   }
 
   create(transport: TransportKind, owner?: string): Session {
@@ -73,6 +86,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
     const session = this.sessions.get(id);
     if (!session) return false;
     this.sessions.delete(id);
+    this.idleProbes.delete(id);
     this.closed[session.transport] += 1;
     session.close(ending.reason);
     if (this.announced.delete(id)) {
@@ -101,7 +115,35 @@ export class InMemorySessionRegistry extends SessionRegistry {
     return [...this.sessions.values()];
   }
 
-  totals(): { opened: SessionCounts; closed: SessionCounts } {
-    return { opened: { ...this.opened }, closed: { ...this.closed } };
+  totals(): SessionTotals {
+    return { opened: { ...this.opened }, closed: { ...this.closed }, evicted: { ...this.evicted } };
+  }
+
+  /**
+   * The session to end: the longest-idle evictable one of `principal`, the only choice while it
+   * is at its per-key cap (ending another key's would not let it in). At the global cap alone,
+   * when it has none, the longest-idle of anyone: abandoned sessions spread over many keys would
+   * otherwise lock every key out.
+   */
+  private evictionFor(principal: string): Session | undefined {
+    const own = this.longestIdle(principal);
+    if (own !== undefined || this.limits.perKeyRefusal('session', principal, this.occupancy)) return own;
+    return this.longestIdle(undefined);
+  }
+
+  /** The evictable session idle longest, of `owner` or (undefined) of anyone; undefined when every one is in use. */
+  private longestIdle(owner: string | undefined): Session | undefined {
+    let victim: Session | undefined;
+    let oldest = Infinity;
+    for (const [id, idleSince] of this.idleProbes) {
+      const session = this.sessions.get(id);
+      if (session === undefined || (owner !== undefined && session.owner !== owner)) continue;
+      const since = idleSince();
+      if (since !== undefined && since < oldest) {
+        oldest = since;
+        victim = session;
+      }
+    }
+    return victim;
   }
 }

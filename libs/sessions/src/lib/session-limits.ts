@@ -36,10 +36,14 @@ const relief: Record<CappedKind, string> = {
   'listen-stream': 'Close some or retry later.',
 };
 
+/** The variable that sets each cap, as the refusals, the eviction lines and the docs name it. */
+export const capVariables: Record<SessionRefusal['cap'], string> = { global: 'MCP_MAX_SESSIONS', 'per-key': 'MCP_MAX_SESSIONS_PER_KEY' };
+
 export const refusalMessages = {
-  global: (kind: CappedKind, max: number): string => `Server busy: ${max} ${nouns[kind]} are open (MCP_MAX_SESSIONS). ${relief[kind]}`,
+  global: (kind: CappedKind, max: number): string =>
+    `Server busy: ${max} ${nouns[kind]} are open (${capVariables.global}). ${relief[kind]}`,
   perKey: (kind: CappedKind, own: number, max: number): string =>
-    `Too many ${nouns[kind]} for this API key: ${own} are open (MCP_MAX_SESSIONS_PER_KEY=${max}). Close some first.`,
+    `Too many ${nouns[kind]} for this API key: ${own} are open (${capVariables['per-key']}=${max}). Close some first.`,
 };
 
 /** The one implementation of the caps, for sessions and listen streams alike. */
@@ -63,6 +67,11 @@ export class SessionLimits {
    */
   refusal(kind: CappedKind, principal: string | undefined, open: Occupancy): SessionRefusal | undefined {
     if (open.total >= this.maxSessions) return { kind, cap: 'global', message: refusalMessages.global(kind, this.maxSessions) };
+    return this.perKeyRefusal(kind, principal, open);
+  }
+
+  /** The per-key cap alone: whether `principal` is at it, whatever the global count. */
+  perKeyRefusal(kind: CappedKind, principal: string | undefined, open: Occupancy): SessionRefusal | undefined {
     if (principal === undefined || principal === ANONYMOUS_PRINCIPAL) return undefined;
     const own = open.ownedBy(principal);
     if (own >= this.maxSessionsPerKey) return { kind, cap: 'per-key', message: refusalMessages.perKey(kind, own, this.maxSessionsPerKey) };

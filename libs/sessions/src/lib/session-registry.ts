@@ -14,6 +14,19 @@ export type SessionAdmission = { readonly ok: true; readonly session: Session } 
 
 export type SessionCounts = Record<TransportKind, number>;
 
+export interface SessionTotals {
+  opened: SessionCounts;
+  closed: SessionCounts;
+  evicted: SessionCounts;
+}
+
+/**
+ * A transport's answer to "may this session be ended to make room?": undefined while the session
+ * is in use (a connection of its client open, a request or call running), else when it was last
+ * used (ms since epoch).
+ */
+export type IdleSince = () => number | undefined;
+
 /**
  * A session's life, whatever the transport, in one place: every transport opens, looks up and ends
  * its sessions here, so the caps, the owner check and the `Session started: <id>` /
@@ -31,8 +44,22 @@ export abstract class SessionRegistry {
   /**
    * A new session for `principal` (its owner), unless a cap refuses it (MCP_MAX_SESSIONS,
    * MCP_MAX_SESSIONS_PER_KEY). Not announced yet: call `started` once the client can use it.
+   *
+   * At a cap, the longest-idle evictable session (see `evictable`) is ended first, with the note
+   * `evicted: <cap variable> reached`: at the per-key cap one of the principal's own; at the
+   * global cap one of its own if it has one, else anyone's. Only when none is idle is the open
+   * refused.
    */
   abstract open(transport: TransportKind, principal: string): Promise<SessionAdmission>;
+
+  /**
+   * Let `open` end `session` to make room at a cap whenever `idleSince` gives a time. Clients
+   * rarely end a Streamable HTTP session, so abandoned ones would otherwise hold their key's
+   * slots until the idle reaper. A session never marked is never evicted (an HTTP+SSE session
+   * is its open stream; stdio is not capped). The probe is local to this process: a shared
+   * implementation evicts the sessions it holds probes for.
+   */
+  abstract evictable(session: Session, idleSince: IdleSince): void;
 
   /** A new session with no cap applied (the one session of a stdio process, tests). Not announced. */
   abstract create(transport: TransportKind, owner?: string): Session;
@@ -66,8 +93,8 @@ export abstract class SessionRegistry {
   /** This process's sessions, as a new array (e.g. to notify each). */
   abstract all(): Session[];
 
-  /** Sessions opened and closed since start, by transport (for metrics). */
-  abstract totals(): { opened: SessionCounts; closed: SessionCounts };
+  /** Sessions opened, closed and (among the closed) evicted at a cap since start, by transport (for metrics). */
+  abstract totals(): SessionTotals;
 }
 
 /** The two lines every implementation writes (context `Sessions`); e2e tests and docs/monitoring.md read them. */

@@ -111,6 +111,30 @@ describe('SessionStreams', () => {
     expect(streams.isIdle(Date.now() + 10_000, 1_000)).toBe(true);
   });
 
+  it('is idle since its last activity only with no stream connected and no request or call running', () => {
+    const { session, streams } = setup();
+    streams.lastActivity = 1_234;
+    expect(streams.idleSince()).toBe(1_234);
+    streams.beginRequest();
+    expect(streams.idleSince()).toBeUndefined();
+    streams.endRequest();
+    session.track(5);
+    expect(streams.idleSince()).toBeUndefined();
+    session.untrack(5);
+    const get = fakeSseStream();
+    streams.openStandalone(get, '2025-11-25');
+    expect(streams.idleSince()).toBeUndefined();
+    get.drop();
+    const postSink = fakeSseStream();
+    const post = streams.openPost([6], postSink, '2025-11-25');
+    expect(streams.idleSince()).toBeUndefined();
+    postSink.drop();
+    expect(streams.idleSince()).toBe(streams.lastActivity);
+    streams.finishPost(post);
+    session.close();
+    expect(streams.idleSince()).toBeUndefined();
+  });
+
   it('ends every stream when the session closes', () => {
     const { session, streams, disposed } = setup();
     const get = fakeSseStream();
@@ -128,10 +152,10 @@ describe('SessionStreams', () => {
 describe('StreamableHttpStreams', () => {
   const IDLE_MS = 1_000;
 
-  async function setupService(idleTimeoutMs = IDLE_MS) {
+  async function setupService(idleTimeoutMs = IDLE_MS, maxSessionsPerKey = 10) {
     const logger = new RecordingLogger();
     const moduleRef = await Test.createTestingModule({
-      imports: [SessionsModule.forRoot({ maxSessions: 10, maxSessionsPerKey: 10, idleTimeoutMs, logger })],
+      imports: [SessionsModule.forRoot({ maxSessions: 10, maxSessionsPerKey, idleTimeoutMs, logger })],
     }).compile();
     const registry = moduleRef.get(SessionRegistry);
     const service = moduleRef.get(StreamableHttpStreams);
@@ -175,6 +199,34 @@ describe('StreamableHttpStreams', () => {
     sink.drop();
     expect(service.reapIdle(Date.now() + IDLE_MS - 100)).toEqual([]);
     expect(service.reapIdle(Date.now() + IDLE_MS)).toEqual([session.id]);
+  });
+
+  it('lets a key at its cap evict its longest-idle session long before the reaper would', async () => {
+    const { registry, service, logger, start } = await setupService(30 * 60_000, 2);
+    const older = await start();
+    const newer = await start();
+    older.streams.lastActivity = Date.now() - 2_000;
+    newer.streams.lastActivity = Date.now() - 1_000;
+    const third = await registry.open('streamable-http', 'alice');
+    expect(third.ok).toBe(true);
+    expect(registry.get(older.session.id)).toBeUndefined();
+    expect(service.get(older.session.id)).toBeUndefined();
+    expect(registry.get(newer.session.id)).toBe(newer.session);
+    expect(logger.messages().filter((m) => m.startsWith('Session ended'))).toEqual([
+      `Session ended: ${older.session.id} (evicted: MCP_MAX_SESSIONS_PER_KEY reached)`,
+    ]);
+  });
+
+  it('refuses a key at its cap whose sessions all stream or run a request', async () => {
+    const { registry, logger, start } = await setupService(30 * 60_000, 2);
+    const streaming = await start();
+    const busy = await start();
+    streaming.streams.openStandalone(fakeSseStream(), '2025-11-25');
+    busy.streams.beginRequest();
+    const refused = await registry.open('streamable-http', 'alice');
+    expect(refused.ok || refused.refusal.cap).toBe('per-key');
+    expect(registry.count()).toBe(2);
+    expect(logger.messages().filter((m) => m.startsWith('Session ended'))).toEqual([]);
   });
 
   it('runs the reaper on a timer from init, and not at all with a timeout of 0', async () => {

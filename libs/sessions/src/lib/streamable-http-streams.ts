@@ -74,6 +74,16 @@ export class SessionStreams {
     return this.standalone === null && this.pending === 0 && now - this.lastActivity >= timeoutMs;
   }
 
+  /**
+   * When the session was last used, or undefined while it is in use: a GET or POST stream of its
+   * client connected, a request or a call running. The registry may evict it at a cap meanwhile.
+   */
+  idleSince(): number | undefined {
+    if (this.disposed || this.standalone !== null || this.pending > 0 || this.session.inFlightCount > 0) return undefined;
+    for (const post of this.posts.values()) if (post.sink !== null) return undefined;
+    return this.lastActivity;
+  }
+
   touch(): void {
     this.lastActivity = Date.now();
   }
@@ -208,7 +218,8 @@ export class SessionStreams {
 
 /**
  * The Streamable HTTP state of every session of that transport, and the idle reaper that ends
- * sessions with no request and no open GET stream for MCP_SESSION_IDLE_TIMEOUT.
+ * sessions with no request and no open GET stream for MCP_SESSION_IDLE_TIMEOUT. Before that, a
+ * key (or the gateway) at its session cap may evict them (`SessionRegistry.evictable`).
  */
 @Injectable()
 export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
@@ -245,7 +256,7 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Start tracking a new session of this transport. */
+  /** Start tracking a new session of this transport; from now on the registry may evict it while it is idle. */
   attach(session: Session): SessionStreams {
     const streams = new SessionStreams(session, {
       dropped: (message) =>
@@ -258,6 +269,7 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
       },
     });
     this.states.set(session.id, streams);
+    this.sessions.evictable(session, () => streams.idleSince());
     return streams;
   }
 
