@@ -26,8 +26,8 @@ export { ErrorCode, RpcError } from './lib/errors';
 export type { ErrorCodeValue } from './lib/errors';
 
 // Decoding a body or a stdio line into messages.
-export { MAX_JSON_DEPTH, parsePayload, parseValue } from './lib/parse';
-export type { ParsedItem, ParsedPayload } from './lib/parse';
+export { MAX_JSON_DEPTH, batchLength, batchTooLarge, boundBatchAnswer, parsePayload, parseValue } from './lib/parse';
+export type { ParseOptions, ParsedItem, ParsedPayload } from './lib/parse';
 
 // MCP shapes, method names, logging levels and tool errors (every revision).
 export { LOGGING_LEVELS, Method, ToolErrorCode, isLoggingLevel, loggingLevelPasses, toolError } from './lib/mcp';

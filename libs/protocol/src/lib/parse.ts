@@ -1,5 +1,5 @@
 import { RpcError } from './errors';
-import type { JsonRpcFailure, JsonRpcMessage, RequestId } from './jsonrpc';
+import type { JsonRpcFailure, JsonRpcMessage, JsonRpcResponse, RequestId } from './jsonrpc';
 import { JSONRPC_VERSION, isRequestId } from './jsonrpc';
 
 /** One item of an incoming payload: a valid message, or the error response it deserves. */
@@ -62,28 +62,136 @@ export function validateMessage(raw: unknown): ParsedItem {
   return invalid('a message needs "method" (request or notification) or "result"/"error" (response).', id);
 }
 
+export interface ParseOptions {
+  /** Most messages a batch may hold; a longer batch is one -32600 error, none of it dispatched. */
+  maxBatch?: number;
+}
+
+/** The one error a batch longer than `max` gets (nothing of it is handled). */
+export function batchTooLarge(length: number, max: number): RpcError {
+  return RpcError.invalidRequest(
+    `a batch of ${length} messages is over the limit of ${max} per batch; send at most ${max} messages in one batch.`,
+  );
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * How many messages a UTF-8 JSON payload holds, without decoding it: the elements of a top-level
+ * array (0 for `[]`), 1 for anything else. One pass over the bytes that tracks only strings and
+ * nesting, so a batch can be counted (and refused, and rate-limited per message) before anything
+ * is parsed; every structural character of JSON is ASCII, and no byte of a multi-byte UTF-8
+ * character is. Malformed JSON gets a count too: it is refused when it is parsed.
+ */
+export function batchLength(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length && isSpace(bytes[i])) i++;
+  if (bytes[i] !== OPEN_ARRAY) return 1;
+  let depth = 0;
+  let commas = 0;
+  let content = false;
+  let inString = false;
+  for (; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+      continue;
+    }
+    if (depth === 1 && byte !== CLOSE_ARRAY && !isSpace(byte)) content = true;
+    if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) depth++;
+    else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
+      if (--depth === 0) break;
+    } else if (byte === COMMA && depth === 1) commas++;
+  }
+  return content ? commas + 1 : 0;
+}
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === SPACE || byte === TAB || byte === LF || byte === CR;
+}
+
+/** UTF-8 bytes of a string (what it weighs in a body), without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one character of 4 bytes
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * A batch's answers kept within `maxBytes` of JSON: in order, every response that still fits is
+ * kept; from the first that does not, each response becomes an error with its id saying the answer
+ * was dropped (its request was handled: only the answer is not sent). Bounds what one body can
+ * cost the server to hold and send, whatever its requests return.
+ */
+export function boundBatchAnswer(responses: readonly JsonRpcResponse[], maxBytes: number): JsonRpcResponse[] {
+  let used = 2; // the array's brackets
+  let full = false;
+  return responses.map((response) => {
+    if (!full) {
+      const size = utf8Length(JSON.stringify(response)) + 1; // and its comma
+      if (used + size <= maxBytes) {
+        used += size;
+        return response;
+      }
+      full = true;
+    }
+    return RpcError.internal(
+      `the answer to this request was dropped: the answers of this batch passed the limit of ${maxBytes} bytes. ` +
+        'The request was handled; send requests whose answers are large in smaller batches or on their own.',
+    ).toResponse(response.id);
+  });
+}
+
 /** Decode and validate a request body or a stdio line. Never throws. */
-export function parsePayload(text: string): ParsedPayload {
+export function parsePayload(text: string, options: ParseOptions = {}): ParsedPayload {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     return { batch: false, items: [{ ok: false, response: RpcError.parseError((err as Error).message).toResponse(null) }] };
   }
-  return parseValue(raw);
+  return parseValue(raw, options);
 }
 
 /** Validate an already-decoded body (e.g. from a JSON body parser). Never throws. */
-export function parseValue(raw: unknown): ParsedPayload {
+export function parseValue(raw: unknown, options: ParseOptions = {}): ParsedPayload {
+  if (Array.isArray(raw) && options.maxBatch !== undefined && raw.length > options.maxBatch) {
+    return { batch: false, items: [{ ok: false, response: batchTooLarge(raw.length, options.maxBatch).toResponse(null) }] };
+  }
   if (depthExceeds(raw, MAX_JSON_DEPTH)) {
     return {
       batch: false,
-      items: [{ ok: false, response: RpcError.invalidRequest(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels is refused.`).toResponse(null) }],
+      items: [
+        { ok: false, response: RpcError.invalidRequest(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels is refused.`).toResponse(null) },
+      ],
     };
   }
   if (Array.isArray(raw)) {
     if (raw.length === 0) {
-      return { batch: false, items: [{ ok: false, response: RpcError.invalidRequest('an empty batch array is not a request.').toResponse(null) }] };
+      return {
+        batch: false,
+        items: [{ ok: false, response: RpcError.invalidRequest('an empty batch array is not a request.').toResponse(null) }],
+      };
     }
     return { batch: true, items: raw.map(validateMessage) };
   }
