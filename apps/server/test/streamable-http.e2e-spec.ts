@@ -560,3 +560,65 @@ describe('Streamable HTTP idle reaper', () => {
     }
   });
 });
+
+describe('Streamable HTTP sessions at the per-key cap', () => {
+  const KEY = 'eviction-key-0123456789';
+  let gateway: RunningGateway;
+  let mcp: string;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MCP_PLUGINS_DIR: PLUGINS_DIR, MCP_API_KEY: KEY, MCP_MAX_SESSIONS_PER_KEY: '2' });
+    mcp = `${gateway.baseUrl}/mcp`;
+  });
+  afterAll(() => gateway?.close());
+
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
+    Accept: BOTH,
+    'Content-Type': 'application/json',
+    Authorization: `Bearer ${KEY}`,
+    ...extra,
+  });
+  const initialize = (): Promise<Reply> => call(mcp, { method: 'POST', headers: headers(), body: initializeBody() });
+  const ping = async (id: string): Promise<number> =>
+    (
+      await call(mcp, {
+        method: 'POST',
+        headers: headers({ 'Mcp-Session-Id': id, 'MCP-Protocol-Version': LATEST }),
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      })
+    ).status;
+  const evictions = (): string[] => gateway.logs.filter((l) => l.includes('(evicted: MCP_MAX_SESSIONS_PER_KEY reached)'));
+
+  it('ends the longest-idle abandoned session for a new initialize, and refuses only while every session streams', async () => {
+    // Two clients initialize and go away without DELETE.
+    const oldest = (await initialize()).headers.get('mcp-session-id') as string;
+    await new Promise((r) => setTimeout(r, 20));
+    const abandoned = (await initialize()).headers.get('mcp-session-id') as string;
+    expect(oldest && abandoned).toBeTruthy();
+
+    const third = await initialize();
+    expect(third.status).toBe(200);
+    const newest = third.headers.get('mcp-session-id') as string;
+    expect(await ping(oldest)).toBe(404);
+    expect(await ping(abandoned)).toBe(200);
+    expect(await ping(newest)).toBe(200);
+    expect(evictions()).toEqual([expect.stringContaining(`INFO: Session ended: ${oldest} (evicted: MCP_MAX_SESSIONS_PER_KEY reached)`)]);
+
+    // Both remaining sessions hold a GET stream: nothing is idle, so the cap refuses as before.
+    const streams = await Promise.all(
+      [abandoned, newest].map((id) =>
+        SseReader.open(mcp, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${KEY}`, 'Mcp-Session-Id': id } }),
+      ),
+    );
+    try {
+      expect(streams.map(({ response }) => response.status)).toEqual([200, 200]);
+      const refused = await initialize();
+      expect(refused.status).toBe(503);
+      expect(refused.text).toContain('MCP_MAX_SESSIONS_PER_KEY=2');
+      expect(await ping(abandoned)).toBe(200);
+      expect(evictions()).toHaveLength(1);
+    } finally {
+      for (const { reader } of streams) reader?.close();
+    }
+  });
+});
