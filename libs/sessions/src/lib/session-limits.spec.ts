@@ -39,6 +39,13 @@ describe('SessionLimits', () => {
     expect(limits.refusal('session', 'bob', open(3, { alice: 2, bob: 1 }))).toBeUndefined();
   });
 
+  it('tells apart a key at its own cap when the global cap is reached too (perKeyRefusal)', () => {
+    expect(limits.refusal('session', 'alice', open(5, { alice: 2 }))?.cap).toBe('global');
+    expect(limits.perKeyRefusal('session', 'alice', open(5, { alice: 2 }))?.cap).toBe('per-key');
+    expect(limits.perKeyRefusal('session', 'bob', open(5, { alice: 2, bob: 1 }))).toBeUndefined();
+    expect(limits.perKeyRefusal('session', 'anonymous', open(5, { anonymous: 5 }))).toBeUndefined();
+  });
+
   it('exempts the anonymous principal and an unknown one from the per-key cap', () => {
     const ownedBy = jest.fn(() => 4);
     expect(limits.refusal('session', 'anonymous', { total: 4, ownedBy })).toBeUndefined();
