@@ -219,6 +219,75 @@ describe('PluginDiscoveryService refusing unsafe plugin folders', () => {
   });
 });
 
+describe('PluginDiscoveryService and world-writable places', () => {
+  let root: string;
+  let pluginsDir: string;
+  let logged: { warn: string[]; error: string[] };
+
+  const discover = async () => {
+    const logger: LoggerService = {
+      log: jest.fn(),
+      debug: jest.fn(),
+      warn: (message: string) => logged.warn.push(message),
+      error: (message: string) => logged.error.push(message),
+    };
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        PluginDiscoveryService,
+        { provide: DISCOVERY_OPTIONS, useValue: { pluginsDir, helpTimeoutMs: 1000, concurrency: 2 } satisfies DiscoveryOptions },
+        { provide: PluginRunner, useValue: new ScriptedRunner({ tool: { '--describe': ok(DESCRIBE) } }) },
+        { provide: DISCOVERY_LOGGER, useValue: logger },
+      ],
+    }).compile();
+    return moduleRef.get(PluginDiscoveryService).discover();
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'sanctum-open-'));
+    pluginsDir = join(root, 'plugins');
+    mkdirSync(join(pluginsDir, 'tool', 'lib'), { recursive: true });
+    writeFileSync(join(pluginsDir, 'tool', 'cli.py'), '# plugin\n');
+    writeFileSync(join(pluginsDir, 'tool', 'helper.py'), '# imported by cli.py\n');
+    writeFileSync(join(pluginsDir, 'tool', 'README.txt'), 'not code\n');
+    logged = { warn: [], error: [] };
+  });
+  afterEach(() => {
+    chmodSync(pluginsDir, 0o755);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses a plugins folder anyone may write to: nothing in it is loaded, the reason is logged and reported', async () => {
+    chmodSync(pluginsDir, 0o777);
+    const report = await discover();
+    expect(report.plugins).toEqual([]);
+    expect(report.refusal).toContain(`Refusing the plugins folder ${pluginsDir}: it is writable by every user (mode 777)`);
+    expect(report.refusal).toContain(`chmod o-w ${pluginsDir}`);
+    expect(logged.error).toEqual([report.refusal]);
+  });
+
+  it('loads a plugin whose modules anyone may write to, with a warning naming each (code files and folders only)', async () => {
+    chmodSync(join(pluginsDir, 'tool', 'helper.py'), 0o666);
+    chmodSync(join(pluginsDir, 'tool', 'README.txt'), 0o666);
+    chmodSync(join(pluginsDir, 'tool', 'lib'), 0o777);
+    const report = await discover();
+    expect(report.plugins.map((p) => p.name)).toEqual(['tool']);
+    expect(report.refusal).toBeUndefined();
+    expect(logged.warn.sort()).toEqual(
+      [
+        `Plugin tool: ${join(pluginsDir, 'tool', 'helper.py')} is writable by every user, and the plugin may load it as code (chmod o-w ${join(pluginsDir, 'tool', 'helper.py')})`,
+        `Plugin tool: ${join(pluginsDir, 'tool', 'lib')} is writable by every user, and the plugin may load it as code (chmod o-w ${join(pluginsDir, 'tool', 'lib')})`,
+      ].sort(),
+    );
+  });
+
+  it('warns about nothing when only the gateway user may write', async () => {
+    const report = await discover();
+    expect(report.plugins.map((p) => p.name)).toEqual(['tool']);
+    expect(logged.warn).toEqual([]);
+    expect(logged.error).toEqual([]);
+  });
+});
+
 describe('scanPlugins, blocking (first discovery) and not (reloads)', () => {
   let root: string;
 

@@ -8,7 +8,7 @@ import { DiscoveryCache } from './discovery-cache';
 import { parseCommandHelp, parseCommandList } from './help-parser';
 import { PluginRunner } from './plugin-runner';
 import { mapLimit } from './pool';
-import { scanPlugins } from './scanner';
+import { WorldWritablePluginsFolderError, scanPlugins } from './scanner';
 import type { PluginLocation } from './scanner';
 
 export interface DiscoveryOptions {
@@ -41,6 +41,8 @@ export interface SkippedPlugin {
 export interface DiscoveryReport {
   plugins: DiscoveredPlugin[];
   skipped: SkippedPlugin[];
+  /** Why the whole plugins folder was refused (world-writable), when it was. */
+  refusal?: string;
 }
 
 class PluginSkip extends Error {}
@@ -66,17 +68,23 @@ export class PluginDiscoveryService {
   async discover(): Promise<DiscoveryReport> {
     let locations: PluginLocation[];
     let refused: SkippedPlugin[];
+    let warnings: string[];
     // The first discovery runs while the application starts, before anything is served: its scan
     // and cache look-ups may hold the event loop (synchronous file-system calls, about 30 ms less
     // for 100 plugins). Reloads do not.
     const blocking = !this.discovered;
     this.discovered = true;
     try {
-      ({ plugins: locations, refused } = await scanPlugins(this.options.pluginsDir, undefined, { blocking }));
+      ({ plugins: locations, refused, warnings } = await scanPlugins(this.options.pluginsDir, undefined, { blocking }));
     } catch (err) {
+      if (err instanceof WorldWritablePluginsFolderError) {
+        this.logger.error(err.message);
+        return { plugins: [], skipped: [], refusal: err.message };
+      }
       this.logger.warn(`Plugins directory ${this.options.pluginsDir} cannot be read: ${(err as Error).message}`);
       return { plugins: [], skipped: [] };
     }
+    for (const warning of warnings) this.logger.warn(warning);
     const cache = new DiscoveryCache(this.options.cacheFile);
     await cache.load();
     const outcomes = await mapLimit(locations, this.options.concurrency, async (location) => {

@@ -48,6 +48,8 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
 
   async pluginsDirCheck(): Promise<HealthIndicatorResult> {
     const check = this.indicators.check('pluginsDir');
+    const refusal = this.catalog.report.refusal;
+    if (refusal !== undefined) return check.down({ path: this.config.pluginsDir, message: refusal });
     const info = await stat(this.config.pluginsDir).catch(() => undefined);
     return info?.isDirectory()
       ? check.up({ path: this.config.pluginsDir })
