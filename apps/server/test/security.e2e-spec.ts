@@ -1,6 +1,7 @@
 // Pins the security model over HTTP: API keys (Bearer and X-API-Key), session ownership,
 // DNS-rebinding protection (Host and Origin), body and argument limits, hostile values that must
 // reach plugins as plain values, rate limiting, and that the server keeps answering afterwards.
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { startGateway } from './gateway';
@@ -135,5 +136,134 @@ describe('rate limiting and session caps', () => {
       first.close();
       await gateway.close();
     }
+  });
+});
+
+describe('the loopback bypass (MCP_AUTH_LOOPBACK_BYPASS=1) with keys configured', () => {
+  let gateway: RunningGateway;
+  const keyless = { ...json };
+  const withA = { ...json, Authorization: `Bearer ${KEY_A}` };
+  const mcpHeaders = { ...json, Accept: 'application/json, text/event-stream' };
+  const initialize = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 0,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } },
+  });
+  /** Initialize a Streamable HTTP session with the given headers; returns its Mcp-Session-Id. */
+  const openMcp = async (headers: Record<string, string>): Promise<string> => {
+    const reply = await raw(gateway.port, 'POST', '/mcp', { ...mcpHeaders, ...headers }, initialize);
+    expect(reply.status).toBe(200);
+    const id = reply.headers['mcp-session-id'];
+    if (typeof id !== 'string') throw new Error('no Mcp-Session-Id');
+    return id;
+  };
+  const inSession = (id: string): Record<string, string> => ({ ...mcpHeaders, 'Mcp-Session-Id': id, 'MCP-Protocol-Version': '2025-11-25' });
+
+  beforeAll(async () => {
+    gateway = await startGateway({
+      MCP_PLUGINS_DIR: FIXTURES,
+      MCP_API_KEYS: `alpha:${KEY_A},bravo:${KEY_B}`,
+      MCP_AUTH_LOOPBACK_BYPASS: '1',
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('admits a keyless client connecting from loopback', async () => {
+    expect((await raw(gateway.port, 'POST', '/message', keyless, rpc('ping'))).status).toBe(200);
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['a wrong Bearer key', { Authorization: 'Bearer wrong-key-000000' }, /not valid/],
+    ['a wrong X-API-Key', { 'X-API-Key': 'nope-nope-nope' }, /not valid/],
+    ['an Authorization header that holds no Bearer key', { Authorization: 'Basic YWxwaGE6YnJhdm8=' }, /send an API key/],
+  ])('verifies what a loopback client presents: %s is 401', async (_name, headers, body) => {
+    const reply = await raw(gateway.port, 'POST', '/message', { ...json, ...headers }, rpc('ping'));
+    expect(reply.status).toBe(401);
+    expect(reply.body).toMatch(body);
+    expect(reply.headers['www-authenticate']).toBe('Bearer realm="sanctum-mcp"');
+  });
+
+  it('gives a right key from loopback that key: its session is not another key’s', async () => {
+    const sessionOfA = await openSse(gateway.port, KEY_A);
+    try {
+      expect((await raw(gateway.port, 'POST', sessionOfA.endpoint, withA, rpc('ping'))).status).toBe(202);
+      const other = await raw(gateway.port, 'POST', sessionOfA.endpoint, { ...json, 'X-API-Key': KEY_B }, rpc('ping'));
+      expect(other.status).toBe(404);
+      expect(other.body).toMatch(/Session not found/);
+    } finally {
+      sessionOfA.close();
+    }
+  });
+
+  it('never lets a keyless loopback client post into a key’s HTTP+SSE session', async () => {
+    const sessionOfA = await openSse(gateway.port, KEY_A);
+    try {
+      const reply = await raw(gateway.port, 'POST', sessionOfA.endpoint, keyless, rpc('ping'));
+      expect(reply.status).toBe(404);
+      expect(reply.body).toMatch(/Session not found/);
+      expect((await raw(gateway.port, 'POST', sessionOfA.endpoint, withA, rpc('ping'))).status).toBe(202);
+    } finally {
+      sessionOfA.close();
+    }
+  });
+
+  it('never lets a keyless loopback client use or delete a key’s Streamable HTTP session', async () => {
+    const id = await openMcp({ Authorization: `Bearer ${KEY_A}` });
+    const post = await raw(gateway.port, 'POST', '/mcp', inSession(id), rpc('ping'));
+    expect(post.status).toBe(404);
+    expect(post.body).toMatch(/Session not found/);
+    const del = await raw(gateway.port, 'DELETE', '/mcp', inSession(id));
+    expect(del.status).toBe(404);
+    // The session is still the key's, and still there.
+    const own = await raw(gateway.port, 'POST', '/mcp', { ...inSession(id), Authorization: `Bearer ${KEY_A}` }, rpc('ping'));
+    expect(own.status).toBe(200);
+    expect(own.body).toMatch(/"result":\{\}/);
+    expect((await raw(gateway.port, 'DELETE', '/mcp', { ...inSession(id), Authorization: `Bearer ${KEY_A}` })).status).toBe(204);
+  });
+
+  it('keeps a keyless loopback client’s own session from every key', async () => {
+    const id = await openMcp({});
+    expect((await raw(gateway.port, 'POST', '/mcp', { ...inSession(id), Authorization: `Bearer ${KEY_A}` }, rpc('ping'))).status).toBe(404);
+    expect((await raw(gateway.port, 'POST', '/mcp', inSession(id), rpc('ping'))).status).toBe(200);
+    expect((await raw(gateway.port, 'DELETE', '/mcp', inSession(id))).status).toBe(204);
+  });
+});
+
+describe('fail-closed configuration of the real process (exit 2, the variable named)', () => {
+  const MAIN = resolve(__dirname, '../../../dist/apps/server/main.js');
+  const start = (env: Record<string, string>): { status: number | null; stderr: string } => {
+    const result = spawnSync(process.execPath, [MAIN], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_PORT: '0', ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    return { status: result.status, stderr: result.stderr };
+  };
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['an empty MCP_API_KEY', { MCP_API_KEY: '' }, /MCP_API_KEY is set but empty; expected a key of at least 8 characters/],
+    [
+      'an empty MCP_API_KEY behind a public name',
+      { MCP_API_KEY: '', MCP_ALLOWED_HOSTS: 'mcp.example.com' },
+      /MCP_API_KEY is set but empty/,
+    ],
+    [
+      'a public MCP_ALLOWED_HOSTS name without keys',
+      { MCP_ALLOWED_HOSTS: 'localhost,mcp.example.com' },
+      /Refusing to start: MCP_ALLOWED_HOSTS accepts mcp\.example\.com, a name other machines reach this server by, and no API key is configured/,
+    ],
+    [
+      'two key names sharing one key',
+      { MCP_API_KEYS: `agents:${KEY_A},prometheus:${KEY_A}` },
+      /the keys named "agents" and "prometheus" are the same key/,
+    ],
+  ])('refuses %s', (_name, env, message) => {
+    const { status, stderr } = start(env);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toContain(KEY_A);
   });
 });

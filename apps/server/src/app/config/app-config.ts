@@ -1,3 +1,14 @@
+import { ANONYMOUS_PRINCIPAL } from '@sanctum/sessions';
+
+/** The principal of a keyless request from loopback that MCP_AUTH_LOOPBACK_BYPASS=1 admits. */
+export const LOOPBACK_PRINCIPAL = 'loopback';
+
+/**
+ * The principals of requests without a key. Sessions, caps and rate limits go by principal, so
+ * a key named like one of them would share what keyless clients hold: no key may be.
+ */
+export const KEYLESS_PRINCIPALS: readonly string[] = [ANONYMOUS_PRINCIPAL, LOOPBACK_PRINCIPAL];
+
 /** The gateway's configuration, read once from the environment at startup. */
 export interface AppConfig {
   host: string;

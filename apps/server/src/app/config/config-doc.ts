@@ -17,6 +17,13 @@ function notes(variables: readonly ConfigVariable[]): string[] {
   });
 }
 
+function emptyIsUnset(table: readonly ConfigVariable[]): string {
+  return table
+    .filter((v) => v.emptyIsUnset)
+    .map((v) => `\`${v.name}\``)
+    .join(', ');
+}
+
 /** docs/configuration.md, generated from the table: checked by config-doc.spec.ts. */
 export function renderConfigDoc(table: readonly ConfigVariable[] = CONFIG_TABLE): string {
   const lines = [
@@ -25,8 +32,9 @@ export function renderConfigDoc(table: readonly ConfigVariable[] = CONFIG_TABLE)
     `<!-- Generated from apps/server/src/app/config/config.table.ts; do not edit. Regenerate with: ${CONFIG_DOC_UPDATE} -->`,
     '',
     'All settings are environment variables, read once at start-up. An invalid value stops the server with a message naming the',
-    'variable and what it accepts (exit code 2). An empty value counts as unset. Durations are given in seconds (fractions allowed),',
-    'flags as `1` or `0` (also `true`/`false`, `yes`/`no`), lists comma-separated.',
+    'variable and what it accepts (exit code 2), and so does a variable that is set but empty (or only blanks, or a list of only',
+    `commas): unset it for its default. Exception: ${emptyIsUnset(table)}, where empty counts as unset (the system's convention).`,
+    'Durations are given in seconds (fractions allowed), flags as `1` or `0` (also `true`/`false`, `yes`/`no`), lists comma-separated.',
     '',
     'The server also takes one argument: `--stdio` (the same as `MCP_TRANSPORT=stdio`).',
   ];

@@ -9,6 +9,8 @@ export interface ConfigContext {
   readonly cwd: string;
   /** A variable's value, trimmed; undefined when unset or blank. */
   read(name: string): string | undefined;
+  /** The variable is set, but empty or only blanks. */
+  isBlank(name: string): boolean;
 }
 
 export function contextOf(env: Env, cwd: string): ConfigContext {
@@ -18,6 +20,7 @@ export function contextOf(env: Env, cwd: string): ConfigContext {
       const value = env[name]?.trim();
       return value === '' ? undefined : value;
     },
+    isBlank: (name) => env[name]?.trim() === '',
   };
 }
 
@@ -112,6 +115,8 @@ export function list(pattern: RegExp, accepts: string, map: (item: string) => st
     accepts,
     parse(raw, name) {
       const items = splitList(raw);
+      // Only commas: as empty as an empty value.
+      if (items.length === 0) throw new ConfigError(name, raw, accepts);
       for (const item of items) if (!pattern.test(item)) throw new ConfigError(name, item, accepts);
       return items.map(map);
     },

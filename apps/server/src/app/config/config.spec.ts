@@ -11,6 +11,8 @@ const CWD = '/srv/gateway';
 const KEYED = { MCP_API_KEY: 'secret-key-1' };
 /** The variable accepts every value: there is no invalid example. */
 const ANYTHING = Symbol('accepts anything');
+/** Variables of the system, where set but empty means unset (the XDG Base Directory specification); every other one refuses it. */
+const EMPTY_IS_UNSET = ['XDG_CACHE_HOME'];
 
 interface Case {
   /** Expected configuration (a part of it) when the variable is unset. */
@@ -68,6 +70,7 @@ const CASES: Record<string, Case> = {
     unset: { allowedHosts: [] },
     valid: ['MCP.example.com, [::1]', { allowedHosts: ['mcp.example.com', '[::1]'] }],
     invalid: 'a_b.example',
+    env: KEYED,
   },
   MCP_ALLOWED_ORIGINS: {
     unset: { allowedOrigins: [] },
@@ -161,10 +164,30 @@ describe('the configuration table', () => {
   });
 
   describe.each(Object.entries(CASES))('%s', (name, { unset, valid: [raw, expected], invalid, env = {} }) => {
-    it('has its default when unset, and when blank', () => {
+    it('has its default when unset', () => {
       expectFields(load(env), unset);
-      expectFields(load({ ...env, [name]: '  ' }), unset);
     });
+
+    if (EMPTY_IS_UNSET.includes(name)) {
+      it('has its default when set but empty, and the table says so', () => {
+        expectFields(load({ ...env, [name]: '' }), unset);
+        expectFields(load({ ...env, [name]: '  ' }), unset);
+        expect(entry(name).emptyIsUnset).toBe(true);
+      });
+    } else {
+      it.each(['', '  '])('refuses to be set but empty (%p), naming the variable', (blank) => {
+        expect.assertions(3);
+        try {
+          load({ ...env, [name]: blank });
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          expect((err as ConfigError).variable).toBe(name);
+          expect((err as Error).message).toMatch(
+            new RegExp(`^Invalid configuration: ${name} is set but empty; expected .+\\. Unset it for the default\\.$`),
+          );
+        }
+      });
+    }
 
     it(`takes a valid value (${JSON.stringify(raw)})`, () => {
       expectFields(load({ ...env, [name]: raw }), expected);
@@ -198,6 +221,10 @@ describe('the configuration table', () => {
       expect(valueOf(variable, contextOf({ [name]: 'anything' }, CWD))).toBe(true);
       expect(variable.parser.acceptsAnything).toBe(true);
     });
+
+    it('refuses to be set but empty, as every variable of the gateway does', () => {
+      expect(() => load({ [name]: '' })).toThrow(`Invalid configuration: ${name} is set but empty;`);
+    });
   });
 });
 
@@ -218,6 +245,52 @@ describe('rules over several variables', () => {
 
   it.each(['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]'])('binds loopback %s without a key', (host) => {
     expect(load({ MCP_HOST: host }).apiKeys).toEqual([]);
+  });
+
+  it.each(['mcp.example.com', 'localhost,gateway', '192.168.1.10'])(
+    'refuses MCP_ALLOWED_HOSTS=%s without a key on a loopback bind (fail closed: a proxied name)',
+    (hosts) => {
+      const refused = hosts.split(',').find((h) => h !== 'localhost');
+      expect(() => load({ MCP_ALLOWED_HOSTS: hosts })).toThrow(FailClosedError);
+      expect(() => load({ MCP_ALLOWED_HOSTS: hosts })).toThrow(
+        `Refusing to start: MCP_ALLOWED_HOSTS accepts ${refused}, a name other machines reach this server by, and no API key is configured.`,
+      );
+      expect(load({ MCP_ALLOWED_HOSTS: hosts, ...KEYED }).allowedHosts).toEqual(hosts.split(','));
+      expect(load({ MCP_ALLOWED_HOSTS: hosts, MCP_AUTH_DISABLED: '1' }).apiKeys).toEqual([]);
+    },
+  );
+
+  it('takes loopback names in MCP_ALLOWED_HOSTS without a key', () => {
+    expect(load({ MCP_ALLOWED_HOSTS: 'localhost,127.0.0.1,[::1]' }).allowedHosts).toEqual(['localhost', '127.0.0.1', '[::1]']);
+  });
+
+  it('refuses an empty MCP_API_KEY instead of running without keys, also behind a public name', () => {
+    expect(() => load({ MCP_API_KEY: '' })).toThrow(
+      'Invalid configuration: MCP_API_KEY is set but empty; expected a key of at least 8 characters.',
+    );
+    expect(() => load({ MCP_API_KEY: '', MCP_ALLOWED_HOSTS: 'mcp.example.com' })).toThrow('MCP_API_KEY is set but empty');
+    expect(() => load({ MCP_API_KEYS: ' , ' })).toThrow('Invalid configuration: MCP_API_KEYS="," is not accepted;');
+  });
+
+  it('refuses two key names sharing one key, naming the names and never the key', () => {
+    const message =
+      'Invalid configuration: the keys named "agents" and "prometheus" are the same key (MCP_API_KEY, MCP_API_KEYS); give each name a key of its own.';
+    expect(() => load({ MCP_API_KEYS: 'agents:secret-key-1,prometheus:secret-key-1' })).toThrow(message);
+    expect(() => load({ MCP_API_KEY: 'secret-key-1', MCP_API_KEYS: 'ops:secret-key-1' })).toThrow(
+      'the keys named "default" and "ops" are the same key',
+    );
+    expect(() => load({ MCP_API_KEYS: 'secret-key-1,secret-key-1' })).toThrow('the keys named "key1" and "key2" are the same key');
+    try {
+      load({ MCP_API_KEYS: 'agents:secret-key-1,prometheus:secret-key-1' });
+    } catch (err) {
+      expect((err as ConfigError).variable).toBe('MCP_API_KEYS');
+      expect((err as Error).message).not.toContain('secret-key-1');
+    }
+    expect(load({ MCP_API_KEYS: 'agents:secret-key-1,prometheus:secret-key-2' }).apiKeys).toHaveLength(2);
+  });
+
+  it.each(['anonymous', 'loopback'])('refuses a key named %s, the principal of keyless requests', (name) => {
+    expect(() => load({ MCP_API_KEYS: `${name}:secret-key-1` })).toThrow(`MCP_API_KEYS="${name}:***" is not accepted`);
   });
 
   it('allows the CORS origins in the Origin check too, but not `*`', () => {
@@ -249,7 +322,8 @@ describe('rules over several variables', () => {
   });
 
   it('takes the discovery cache folder from XDG_CACHE_HOME, else HOME, else the user’s home', () => {
-    expect(load({ XDG_CACHE_HOME: '/xdg', MCP_DISCOVERY_CACHE: '' }).discoveryCacheFile).toBe('/xdg/sanctum-mcp/discovery-v1.json');
+    expect(load({ XDG_CACHE_HOME: '/xdg' }).discoveryCacheFile).toBe('/xdg/sanctum-mcp/discovery-v1.json');
+    expect(load({ XDG_CACHE_HOME: '' }).discoveryCacheFile).toBe('/home/op/.cache/sanctum-mcp/discovery-v1.json');
     expect(loadConfig({}, CWD).discoveryCacheFile).toBe(join(homedir(), '.cache', 'sanctum-mcp', 'discovery-v1.json'));
     expect(load({ MCP_DISCOVERY_CACHE: 'cache.json' }).discoveryCacheFile).toBe('/srv/gateway/cache.json');
   });
@@ -299,9 +373,10 @@ describe('parser builders', () => {
     expect(() => parser.parse('c', 'O', ctx)).toThrow('expected one of a, b.');
   });
 
-  it('list: items trimmed, blanks skipped, the first bad item named', () => {
+  it('list: items trimmed, blanks skipped, the first bad item named, only commas refused', () => {
     const parser = list(/^[a-z]+$/, 'words', (item) => item.toUpperCase());
     expect(parser.parse(' a , ,b,', 'L', ctx)).toEqual(['A', 'B']);
     expect(() => parser.parse('a,B2,c3', 'L', ctx)).toThrow('L="B2" is not accepted; expected words.');
+    expect(() => parser.parse(', ,', 'L', ctx)).toThrow('L=", ," is not accepted; expected words.');
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_TOOL_NAME_TEMPLATE } from '@sanctum/discovery';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR_DEFAULT_QUEUE_LIMIT } from '@sanctum/executor';
 import { DEFAULT_KEEPALIVE_MS } from '@sanctum/sessions';
-import { LOG_LEVELS } from './app-config';
+import { KEYLESS_PRINCIPALS, LOG_LEVELS } from './app-config';
 import type { ApiKey } from './app-config';
 import { ConfigError } from './config.error';
 import { checked, flag, integer, list, offWords, oneOf, path, resolvePath, seconds, splitList, text } from './config.parsers';
@@ -42,6 +42,11 @@ export interface ConfigVariable<N extends string = string, T = unknown> {
   readonly note?: string;
   /** Who reads the variable besides (or instead of) loadConfig. */
   readonly readBy?: string;
+  /**
+   * Set but empty counts as unset, as the convention of a variable the system defines says. Any
+   * other variable set but empty is refused: `MCP_API_KEY=` must not quietly mean no key.
+   */
+  readonly emptyIsUnset?: true;
 }
 
 function variable<const N extends string, T, D extends T | undefined = T>(
@@ -51,10 +56,18 @@ function variable<const N extends string, T, D extends T | undefined = T>(
   return { name, ...spec };
 }
 
-/** The variable's value in this environment: parsed when set, else its default. */
+/** The variable's value in this environment: parsed when set, else its default; set but empty is refused. */
 export function valueOf<T>(variable: ConfigVariable<string, T>, ctx: ConfigContext): T {
   const raw = ctx.read(variable.name);
   if (raw !== undefined) return variable.parser.parse(raw, variable.name, ctx);
+  if (ctx.isBlank(variable.name) && !variable.emptyIsUnset) {
+    throw new ConfigError(
+      variable.name,
+      '',
+      variable.parser.accepts,
+      `Invalid configuration: ${variable.name} is set but empty; expected ${variable.parser.accepts}. Unset it for the default.`,
+    );
+  }
   return 'value' in variable.default ? variable.default.value : variable.default.from(ctx);
 }
 
@@ -76,15 +89,17 @@ const MIB = 1024 * 1024;
 /** The MCP specification's SSE guidance: a keepalive at most 15 s apart keeps proxies from closing idle streams. */
 const MAX_KEEPALIVE_MS = 15_000;
 
-const API_KEYS_HINT = 'comma-separated name:key pairs (name of letters, digits, _ . -; key of at least 8 characters)';
+const API_KEYS_HINT = `comma-separated name:key pairs (name of letters, digits, _ . -, not ${KEYLESS_PRINCIPALS.join(' or ')}; key of at least 8 characters)`;
 const apiKeys: Parser<ApiKey[]> = {
   type: 'list of name:key',
   accepts: API_KEYS_HINT,
   parse(raw, name) {
-    return splitList(raw).map((item, index) => {
+    const items = splitList(raw);
+    if (items.length === 0) throw new ConfigError(name, raw, API_KEYS_HINT);
+    return items.map((item, index) => {
       const colon = item.indexOf(':');
       const [keyName, key] = colon > 0 ? [item.slice(0, colon), item.slice(colon + 1)] : [`key${index + 1}`, item];
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(keyName) || key.length < 8)
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(keyName) || KEYLESS_PRINCIPALS.includes(keyName) || key.length < 8)
         throw new ConfigError(name, colon > 0 ? `${keyName}:***` : '***', API_KEYS_HINT);
       return { name: keyName, key };
     });
@@ -98,7 +113,9 @@ const pluginTimeouts: Parser<Record<string, number>> = {
   parse(raw, name) {
     // No prototype: a plugin folder may be called `constructor` or `__proto__`.
     const timeouts = Object.create(null) as Record<string, number>;
-    for (const item of splitList(raw)) {
+    const items = splitList(raw);
+    if (items.length === 0) throw new ConfigError(name, raw, PLUGIN_TIMEOUTS_HINT);
+    for (const item of items) {
       const match = /^([^\s:,/]+):(\d+(?:\.\d+)?)$/.exec(item);
       if (!match) throw new ConfigError(name, item, PLUGIN_TIMEOUTS_HINT);
       timeouts[match[1]] = Math.round(Number(match[2]) * 1000);
@@ -113,6 +130,8 @@ const XDG_CACHE_HOME = variable('XDG_CACHE_HOME', {
   default: { text: '`$HOME/.cache`', from: (ctx) => join(ctx.read('HOME') ?? homedir(), '.cache') },
   meaning: "base folder of the discovery cache (and of the V8 code cache when the bundle's folder is read-only)",
   readBy: '`apps/server/webpack.config.cjs` too (the loader at the top of the bundle, for the V8 code cache)',
+  // The XDG Base Directory specification: empty is as unset.
+  emptyIsUnset: true,
 });
 
 export const CONFIG_TABLE = [
@@ -121,7 +140,9 @@ export const CONFIG_TABLE = [
     parser: checked('a host name or IP address such as 127.0.0.1 or 0.0.0.0', (value) => !/\s/.test(value)),
     default: is('127.0.0.1'),
     meaning: 'address to bind',
-    note: 'Beyond loopback the server refuses to start without an API key (`MCP_API_KEY` or `MCP_API_KEYS`), unless `MCP_AUTH_DISABLED=1`.',
+    note:
+      'Beyond loopback the server refuses to start without an API key (`MCP_API_KEY` or `MCP_API_KEYS`), unless `MCP_AUTH_DISABLED=1`; ' +
+      'so it does on a loopback bind when `MCP_ALLOWED_HOSTS` names a host that is not a loopback name (a reverse proxy or a published port).',
   }),
   variable('MCP_PORT', {
     group: 'server',
@@ -183,6 +204,7 @@ export const CONFIG_TABLE = [
     default: noItems,
     meaning:
       'API keys, `name:key,...` (a key without a name is named `key1`, `key2`, ... by its position); the names appear in logs and metrics',
+    note: 'Each name and each key is used once among `MCP_API_KEY` and `MCP_API_KEYS`: a key shared by two names is refused. The names `anonymous` and `loopback` are the principals of keyless requests and are refused.',
   }),
   variable('MCP_AUTH_DISABLED', {
     group: 'security',
@@ -194,7 +216,10 @@ export const CONFIG_TABLE = [
     group: 'security',
     parser: flag(),
     default: is(false),
-    meaning: '`1`: clients connecting from loopback need no key',
+    meaning: '`1`: clients connecting from loopback need no key; a key they send is still checked',
+    note:
+      'A loopback request without `Authorization` and `X-API-Key` is admitted as the principal `loopback`, which owns its own sessions: it cannot use or end a session a key opened. ' +
+      'A request that sends either header is checked as from anywhere (a wrong or unusable key is `401`, a right one is that key).',
   }),
   variable('MCP_HEALTH_AUTH', {
     group: 'security',
@@ -208,7 +233,8 @@ export const CONFIG_TABLE = [
       host.toLowerCase(),
     ),
     default: { text: 'loopback names on a loopback bind, any otherwise', from: () => [] },
-    meaning: '`Host` header names accepted (DNS-rebinding protection)',
+    meaning:
+      '`Host` header names accepted (DNS-rebinding protection); a name beyond loopback needs an API key, as a bind beyond loopback does',
   }),
   variable('MCP_ALLOWED_ORIGINS', {
     group: 'security',

@@ -6,7 +6,7 @@ import { readValues } from './config.table';
 import type { ConfigValues } from './config.table';
 import { FailClosedError } from './fail-closed.error';
 
-export { LOG_LEVELS } from './app-config';
+export { KEYLESS_PRINCIPALS, LOG_LEVELS, LOOPBACK_PRINCIPAL } from './app-config';
 export type { ApiKey, AppConfig, LogLevel } from './app-config';
 export { ConfigError } from './config.error';
 export { FailClosedError } from './fail-closed.error';
@@ -16,13 +16,27 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
-/** MCP_API_KEY is named `default`; its name, like every other, must be unique among all keys. */
+/**
+ * MCP_API_KEY is named `default`. Names and keys are each unique among all keys: a key is known
+ * by the one name logs, metrics, caps and session ownership use.
+ */
 function allKeys(values: ConfigValues): ApiKey[] {
   const keys = [...(values.MCP_API_KEY === undefined ? [] : [{ name: 'default', key: values.MCP_API_KEY }]), ...values.MCP_API_KEYS];
   const names = new Set<string>();
-  for (const { name } of keys) {
+  const owners = new Map<string, string>();
+  for (const { name, key } of keys) {
     if (names.has(name)) throw new ConfigError('MCP_API_KEYS', name, 'unique key names');
     names.add(name);
+    const owner = owners.get(key);
+    if (owner !== undefined) {
+      throw new ConfigError(
+        'MCP_API_KEYS',
+        `${owner}:***,${name}:***`,
+        'a key of its own for every name',
+        `Invalid configuration: the keys named "${owner}" and "${name}" are the same key (MCP_API_KEY, MCP_API_KEYS); give each name a key of its own.`,
+      );
+    }
+    owners.set(key, name);
   }
   return keys;
 }
@@ -35,7 +49,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const values = readValues(contextOf(env, cwd));
   const apiKeys = allKeys(values);
   const host = values.MCP_HOST;
-  if (apiKeys.length === 0 && !values.MCP_AUTH_DISABLED && !isLoopbackHost(host)) throw new FailClosedError(host);
+  if (apiKeys.length === 0 && !values.MCP_AUTH_DISABLED) {
+    if (!isLoopbackHost(host)) throw new FailClosedError('MCP_HOST', host);
+    const publicName = values.MCP_ALLOWED_HOSTS.find((name) => !isLoopbackHost(name));
+    if (publicName !== undefined) throw new FailClosedError('MCP_ALLOWED_HOSTS', publicName);
+  }
 
   return {
     host,

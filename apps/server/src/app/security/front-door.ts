@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, failure } from '@sanctum/protocol';
-import { isLoopbackHost } from '../config/config';
+import { LOOPBACK_PRINCIPAL, isLoopbackHost } from '../config/config';
 import { SECURITY_CONFIG } from '../config/config.slices';
 import type { SecurityConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
@@ -14,6 +14,11 @@ import { ApiKeyVerifier, presentedKey } from './api-keys';
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
   return isLoopbackHost(address.replace(/^::ffff:/, ''));
+}
+
+/** Any credential header, even one that holds no usable key: such a request is not keyless. */
+function presentsCredentials(req: GatewayRequest): boolean {
+  return req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined;
 }
 
 function hostName(hostHeader: string): string {
@@ -64,8 +69,10 @@ export class FrontDoor {
       setPrincipal(res, 'anonymous');
       return next();
     }
-    if (this.config.authLoopbackBypass && isLoopbackAddress(req.socket.remoteAddress)) {
-      setPrincipal(res, 'loopback');
+    // The bypass admits only a request that presents nothing: a key that is sent is always
+    // verified, so a wrong one is refused and a right one is that key, from loopback too.
+    if (this.config.authLoopbackBypass && !presentsCredentials(req) && isLoopbackAddress(req.socket.remoteAddress)) {
+      setPrincipal(res, LOOPBACK_PRINCIPAL);
       return next();
     }
     const key = presentedKey(req.headers);
