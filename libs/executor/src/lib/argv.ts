@@ -9,7 +9,6 @@ export function keyFor(name: string): string {
   return name.replace(/_/g, '-').toLowerCase();
 }
 
-
 export interface NormalizedArguments {
   /** Arguments keyed by the parameter's declared name. */
   values: ToolArguments;
@@ -19,9 +18,29 @@ export interface NormalizedArguments {
   duplicates: string[];
 }
 
+function isScalar(value: unknown): value is number | boolean {
+  return typeof value === 'number' || typeof value === 'boolean';
+}
+
 /**
- * Map the caller's keys onto declared parameters (hyphen/underscore insensitive) and undo Letta's
- * habit of wrapping an array argument as `{"item": x}` or `{"item": [x, ...]}`.
+ * A number or boolean for a string parameter (or for a string item of an array parameter) as its
+ * JSON text: the command line carries only text, so `12345678` and `"12345678"` reach the plugin
+ * alike. Parameters learned from `--help` are strings (argparse help has no types) while clients
+ * and models send numbers. Objects and arrays are left alone, so validation still refuses them.
+ */
+function asCommandLineText(param: ParameterSpec, value: unknown): unknown {
+  if (param.type === 'string') return isScalar(value) ? JSON.stringify(value) : value;
+  if (param.type === 'array' && Array.isArray(value) && param.items?.type === 'string') {
+    return value.map((item: unknown) => (isScalar(item) ? JSON.stringify(item) : item));
+  }
+  return value;
+}
+
+/**
+ * Map the caller's keys onto declared parameters (hyphen/underscore insensitive), undo Letta's
+ * habit of wrapping an array argument as `{"item": x}` or `{"item": [x, ...]}`, and give a string
+ * parameter sent as a number or boolean its JSON text (see asCommandLineText). Provider tools do
+ * not come here: they get the values as sent, checked by validateArguments alone.
  */
 export function normalizeArguments(parameters: readonly ParameterSpec[], args: ToolArguments): NormalizedArguments {
   const byKey = new Map(parameters.map((p) => [keyFor(p.name), p] as const));
@@ -44,7 +63,7 @@ export function normalizeArguments(parameters: readonly ParameterSpec[], args: T
       const inner = value['item'];
       value = Array.isArray(inner) ? inner : [inner];
     }
-    values[param.name] = value;
+    values[param.name] = asCommandLineText(param, value);
   }
   return { values, unknown, duplicates };
 }

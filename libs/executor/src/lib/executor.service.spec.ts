@@ -139,6 +139,27 @@ describe('ExecutorService', () => {
     expect(report.env_secret).toBeNull();
   });
 
+  it('runs a string parameter sent as a number or boolean with its JSON text', async () => {
+    const { result, run } = await service.execute(target(), { path: 7, name: 12345678, button_text: true, tag: [1.2, 'x'] });
+    expect(run?.exitCode).toBe(0);
+    expect(reportOf(result).argv).toEqual(['show', '--name=12345678', '--tag=1.2', '--tag=x', '--button-text=true', '--', '7']);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an object for a string', { path: 'p', name: { first: 'Ada' } }, "'name' must be string"],
+    ['an array for a string', { path: 'p', name: ['Ada'] }, "'name' must be string"],
+    ['an object among string items', { path: 'p', name: 'n', tag: [{ a: 1 }] }, "'tag.0' must be string"],
+    ['a number outside a string enum', { path: 'p', name: 'n', mode: 1 }, `'mode' must be one of ["fast","slow"]`],
+    ['a string for an integer', { path: 'p', name: 'n', count: '3' }, "'count' must be integer"],
+  ])('still refuses %s as invalid_arguments without running anything', async (_name, args, problem) => {
+    const { result, run } = await service.execute(target(), args);
+    expect(run).toBeUndefined();
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toEqual({
+      error: { code: 'invalid_arguments', message: `Invalid arguments for echo.show: ${problem}.` },
+    });
+  });
+
   it('passes extra environment variables to the child', () => {
     const env = service.childEnv({ REQUEST_ID: 'r-1' });
     expect(env['REQUEST_ID']).toBe('r-1');
@@ -184,7 +205,11 @@ describe('ExecutorService', () => {
 });
 
 describe('ExecutorService limits', () => {
-  async function serviceWith(options: { maxConcurrency?: number; pluginConcurrency?: number; queueLimit?: number }): Promise<ExecutorService> {
+  async function serviceWith(options: {
+    maxConcurrency?: number;
+    pluginConcurrency?: number;
+    queueLimit?: number;
+  }): Promise<ExecutorService> {
     const moduleRef = await Test.createTestingModule({
       imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000, killGraceMs: 300, ...options })],
     }).compile();
@@ -261,14 +286,18 @@ describe('ExecutorService with the fork server', () => {
 
   async function moduleWith(options: { forkExclude?: string[] } = {}) {
     return Test.createTestingModule({
-      imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000, killGraceMs: 300, forkServer: true, logger, ...options })],
+      imports: [
+        ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000, killGraceMs: 300, forkServer: true, logger, ...options }),
+      ],
     }).compile();
   }
 
   it('starts the server on the first Python call, which is spawned; later calls are forked with the same results', async () => {
     const moduleRef = await moduleWith();
     const service = moduleRef.get(ExecutorService);
-    const plain = await Test.createTestingModule({ imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000 })] }).compile();
+    const plain = await Test.createTestingModule({
+      imports: [ExecutorModule.forRoot({ python: resolvePython(), timeoutMs: 5_000 })],
+    }).compile();
     const spawning = plain.get(ExecutorService);
     try {
       expect(service.forkServerStats()).toMatchObject({ state: 'idle', forked: 0 });

@@ -77,7 +77,12 @@ export class ExecutorService implements OnModuleDestroy {
     });
     this.forkExclude = new Set(options.forkExclude ?? []);
     this.forkServer = options.forkServer
-      ? new ForkServer({ python: options.python, env: () => this.childEnv(), retryMs: options.forkRetryMs, onEvent: (event) => this.onForkEvent(event) })
+      ? new ForkServer({
+          python: options.python,
+          env: () => this.childEnv(),
+          retryMs: options.forkRetryMs,
+          onEvent: (event) => this.onForkEvent(event),
+        })
       : undefined;
   }
 
@@ -101,7 +106,10 @@ export class ExecutorService implements OnModuleDestroy {
   private onForkEvent(event: ForkServerEvent): void {
     const logger = this.options.logger;
     if (event.type === 'ready') {
-      logger?.log(`Python fork server ready (pid ${event.pid}, Python ${event.version}, ${event.startMs} ms): cli.py calls are forked from it`, 'Executor');
+      logger?.log(
+        `Python fork server ready (pid ${event.pid}, Python ${event.version}, ${event.startMs} ms): cli.py calls are forked from it`,
+        'Executor',
+      );
     } else if (event.type === 'failed') {
       logger?.warn(
         `Python fork server failed: ${event.reason}. cli.py calls are spawned until it is started again in ${Math.round(event.retryInMs / 1000)} s`,
@@ -167,7 +175,8 @@ export class ExecutorService implements OnModuleDestroy {
       const accepted = target.parameters.map((p) => p.name).join(', ') || 'none';
       problems.push(`unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (accepted: ${accepted})`);
     }
-    if (duplicates.length > 0) problems.push(`argument given twice under different spellings: ${duplicates.map((k) => `'${k}'`).join(', ')}`);
+    if (duplicates.length > 0)
+      problems.push(`argument given twice under different spellings: ${duplicates.map((k) => `'${k}'`).join(', ')}`);
     if (problems.length === 0) problems.push(...validateArguments(target.inputSchema, values));
     if (problems.length > 0) {
       return { result: toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${target.label}: ${problems.join('; ')}.`) };
@@ -180,7 +189,9 @@ export class ExecutorService implements OnModuleDestroy {
     const slot = await this.limiter.acquire(target.cwd, options.signal);
     if (!slot.ok) {
       if (slot.reason === 'cancelled') {
-        return { result: toolError(ToolErrorCode.Cancelled, `${target.label} was cancelled while waiting for a free slot; it never started.`) };
+        return {
+          result: toolError(ToolErrorCode.Cancelled, `${target.label} was cancelled while waiting for a free slot; it never started.`),
+        };
       }
       const { running, queued } = this.limiter.stats();
       return {

@@ -43,7 +43,6 @@ describe('mapRunResult: successful output', () => {
     ['non-JSON stdout verbatim', '  plain output\nsecond line\n', '  plain output\nsecond line\n'],
     ['broken JSON verbatim', '{"result": ', '{"result": '],
     ['a JSON array verbatim', '[1, 2, 3]\n', '[1, 2, 3]\n'],
-    ['a JSON object without result/content/error verbatim', '{"other": 1}\n', '{"other": 1}\n'],
     ['{"error": null, "result": x} as the result', '{"error": null, "result": "fine"}', 'fine'],
     ['empty stdout as empty text', '', ''],
   ])('maps %s', (_name, stdout, text) => {
@@ -59,6 +58,17 @@ describe('mapRunResult: successful output', () => {
     expect(textOf(result)).toBe(JSON.stringify(value, null, 2));
     expect(result.structuredContent).toEqual(value);
     expect(result.isError).toBeFalsy();
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a v3.1 success with fields beside result', { ok: true, result: 5, a: 2, b: 3 }],
+    ['{"ok": true, "result": x} (ok is a field too)', { ok: true, result: 'x' }],
+    ['an object without result/content/error', { other: 1, nested: { list: [1, 'two'] } }],
+    ['{"error": null} with other fields', { error: null, status: 'idle' }],
+    ['result beside content blocks', { result: 1, content: [{ type: 'text', text: 'caption' }] }],
+  ])('maps %s to pretty JSON text and structuredContent of every field', (_name, output) => {
+    const result = mapRunResult(run({ stdout: `${JSON.stringify(output)}\n` }), LABEL);
+    expect(result).toEqual({ content: [{ type: 'text', text: JSON.stringify(output, null, 2) }], structuredContent: output });
   });
 
   it('passes through valid MCP content blocks', () => {
@@ -77,15 +87,19 @@ describe('mapRunResult: successful output', () => {
     ['an unknown block type', [{ type: 'video', data: 'x' }]],
     ['a text block without text', [{ type: 'text' }]],
     ['an image block without mimeType', [{ type: 'image', data: 'abc' }]],
-    ['one bad block among good ones', [{ type: 'text', text: 'ok' }, { type: 'image', data: 1, mimeType: 'image/png' }]],
+    [
+      'one bad block among good ones',
+      [
+        { type: 'text', text: 'ok' },
+        { type: 'image', data: 1, mimeType: 'image/png' },
+      ],
+    ],
     ['a resource without uri', [{ type: 'resource', resource: { text: 'y' } }]],
     ['an empty list', []],
     ['a non-list', { type: 'text', text: 'x' }],
-  ])('treats {"content": ...} with %s as text', (_name, content) => {
-    const stdout = JSON.stringify({ content });
-    const result = mapRunResult(run({ stdout }), LABEL);
-    expect(textOf(result)).toBe(stdout);
-    expect(result.isError).toBeFalsy();
+  ])('treats {"content": ...} with %s as any other object', (_name, content) => {
+    const result = mapRunResult(run({ stdout: JSON.stringify({ content }) }), LABEL);
+    expect(result).toEqual({ content: [{ type: 'text', text: JSON.stringify({ content }, null, 2) }], structuredContent: { content } });
   });
 });
 
@@ -93,18 +107,43 @@ describe('mapRunResult: failures', () => {
   it.each<[string, Partial<RunResult>, string, RegExp | string]>([
     ['{"error": "msg"} with exit 1', { exitCode: 1, stdout: '{"error": "msg"}' }, 'plugin_error', 'msg'],
     ['{"error": "msg"} with exit 0', { exitCode: 0, stdout: '{"error": "msg"}\n' }, 'plugin_error', 'msg'],
-    ['{"error": {"message": "m"}}', { exitCode: 1, stdout: '{"error": {"message": "m", "code": 7}}' }, 'plugin_error', 'm'],
+    ['{"error": {"message": "m"}}', { exitCode: 1, stdout: '{"error": {"message": "m"}}' }, 'plugin_error', 'm'],
     ['{"error": {...}} without a message as JSON', { exitCode: 1, stdout: '{"error": {"code": 7}}' }, 'plugin_error', '{"code":7}'],
-    ['a non-zero exit with stderr', { exitCode: 2, stdout: '', stderr: 'Traceback: boom\n' }, 'plugin_error', `${LABEL} exited with code 2: Traceback: boom`],
-    ['a non-zero exit with stderr and a JSON result', { exitCode: 3, stdout: '{"result": "x"}', stderr: 'bad' }, 'plugin_error', `${LABEL} exited with code 3: bad`],
-    ['a non-zero exit with only stdout', { exitCode: 4, stdout: 'usage: cli ...\n' }, 'plugin_error', `${LABEL} exited with code 4: usage: cli ...`],
+    [
+      'a non-zero exit with stderr',
+      { exitCode: 2, stdout: '', stderr: 'Traceback: boom\n' },
+      'plugin_error',
+      `${LABEL} exited with code 2: Traceback: boom`,
+    ],
+    [
+      'a non-zero exit with stderr and a JSON result',
+      { exitCode: 3, stdout: '{"result": "x"}', stderr: 'bad' },
+      'plugin_error',
+      `${LABEL} exited with code 3: bad`,
+    ],
+    [
+      'a non-zero exit with only stdout',
+      { exitCode: 4, stdout: 'usage: cli ...\n' },
+      'plugin_error',
+      `${LABEL} exited with code 4: usage: cli ...`,
+    ],
     ['a non-zero exit printing nothing', { exitCode: 5 }, 'plugin_error', `${LABEL} exited with code 5 and printed nothing.`],
     ['a kill by signal', { exitCode: null, signal: 'SIGKILL', stderr: 'oom' }, 'plugin_error', `${LABEL} was killed by SIGKILL: oom`],
-    ['a kill by an unknown signal', { exitCode: null, signal: null }, 'plugin_error', `${LABEL} was killed by a signal and printed nothing.`],
+    [
+      'a kill by an unknown signal',
+      { exitCode: null, signal: null },
+      'plugin_error',
+      `${LABEL} was killed by a signal and printed nothing.`,
+    ],
     ['a spawn error', { exitCode: null, spawnError: 'spawn python3 ENOENT' }, 'internal_error', /spawn python3 ENOENT/],
     [
       'a run the gateway lost (fork server died), whatever was read',
-      { exitCode: null, stdout: '{"result": "x"}', timedOut: true, internalError: 'the Python fork server failed while the call was running (it was killed by SIGKILL)' },
+      {
+        exitCode: null,
+        stdout: '{"result": "x"}',
+        timedOut: true,
+        internalError: 'the Python fork server failed while the call was running (it was killed by SIGKILL)',
+      },
       'internal_error',
       /^demo\.run did not finish: the Python fork server failed while the call was running \(it was killed by SIGKILL\); the plugin's processes were killed\.$/,
     ],
@@ -112,7 +151,13 @@ describe('mapRunResult: failures', () => {
     ['truncated stdout', { exitCode: 0, stdout: '{"result": "x"}', stdoutTruncated: true }, 'plugin_error', /truncated/],
     [
       'stdout past its cap',
-      { exitCode: null, signal: 'SIGTERM', stdout: '{"result": "x"}', stdoutTruncated: true, outputLimit: { stream: 'stdout', limitBytes: 10 * 1024 * 1024 } },
+      {
+        exitCode: null,
+        signal: 'SIGTERM',
+        stdout: '{"result": "x"}',
+        stdoutTruncated: true,
+        outputLimit: { stream: 'stdout', limitBytes: 10 * 1024 * 1024 },
+      },
       'plugin_error',
       /^demo\.run printed more than 10 MiB on stdout; the output was truncated at 10485760 bytes and the plugin's processes were killed\.$/,
     ],
@@ -130,6 +175,30 @@ describe('mapRunResult: failures', () => {
     if (typeof message === 'string') expect(error?.message).toBe(message);
     else expect(error?.message).toMatch(message);
     expect(textOf(result)).toBe(error?.message);
+  });
+
+  it('keeps the other fields of a v3.1 error in the text and in structuredContent.error', () => {
+    const stdout = '{"ok": false, "error": "invalid_operation", "hint": "use add, sub, mul or div"}\n';
+    const result = mapRunResult(run({ exitCode: 1, stdout }), LABEL);
+    expect(result).toEqual({
+      content: [{ type: 'text', text: 'invalid_operation\n{\n  "ok": false,\n  "hint": "use add, sub, mul or div"\n}' }],
+      structuredContent: { error: { ok: false, hint: 'use add, sub, mul or div', code: 'plugin_error', message: 'invalid_operation' } },
+      isError: true,
+    });
+    expect(mapRunResult(run({ exitCode: 0, stdout }), LABEL)).toEqual(result);
+  });
+
+  it("keeps an error object's fields beside its message, the gateway's code winning in structuredContent", () => {
+    const result = mapRunResult(run({ exitCode: 1, stdout: '{"error": {"message": "m", "code": 7, "retry": true}, "attempt": 2}' }), LABEL);
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe('m\n{\n  "attempt": 2,\n  "code": 7,\n  "retry": true\n}');
+    expect(result.structuredContent).toEqual({ error: { attempt: 2, retry: true, code: 'plugin_error', message: 'm' } });
+  });
+
+  it('gives a plugin field named code or message only in the text', () => {
+    const result = mapRunResult(run({ exitCode: 1, stdout: '{"error": "denied", "code": "E42", "message": "ask an admin"}' }), LABEL);
+    expect(textOf(result)).toBe('denied\n{\n  "code": "E42",\n  "message": "ask an admin"\n}');
+    expect(result.structuredContent).toEqual({ error: { code: 'plugin_error', message: 'denied' } });
   });
 
   it.each<[number | undefined, RegExp]>([
@@ -177,19 +246,33 @@ describe('toolResultFromValue: one mapping for a provider tool and a plugin', ()
     [
       'an object',
       { name: 'Ada', tags: ['a'] },
-      { content: [{ type: 'text', text: '{\n  "name": "Ada",\n  "tags": [\n    "a"\n  ]\n}' }], structuredContent: { name: 'Ada', tags: ['a'] } },
+      {
+        content: [{ type: 'text', text: '{\n  "name": "Ada",\n  "tags": [\n    "a"\n  ]\n}' }],
+        structuredContent: { name: 'Ada', tags: ['a'] },
+      },
     ],
     ['an array', [1, 'two', { three: 3 }], { content: [{ type: 'text', text: '[\n  1,\n  "two",\n  {\n    "three": 3\n  }\n]' }] }],
     ['a string', 'hello\nworld', { content: [{ type: 'text', text: 'hello\nworld' }] }],
     ['a number', 42.5, { content: [{ type: 'text', text: '42.5' }] }],
     ['a boolean', false, { content: [{ type: 'text', text: 'false' }] }],
     ['null', null, { content: [{ type: 'text', text: 'null' }] }],
-    ['an object holding "result"', { result: 'x' }, { content: [{ type: 'text', text: '{\n  "result": "x"\n}' }], structuredContent: { result: 'x' } }],
+    [
+      'an object holding "result"',
+      { result: 'x' },
+      { content: [{ type: 'text', text: '{\n  "result": "x"\n}' }], structuredContent: { result: 'x' } },
+    ],
   ])('maps %s the same way from both', (_name, value, expected) => {
     const fromProvider = toolResultFromValue(value);
     const fromPlugin = mapRunResult(run({ stdout: `${JSON.stringify({ result: value })}\n` }), LABEL);
     expect(fromProvider).toEqual(expected);
     expect(fromPlugin).toEqual(expected);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a v3.1 success object', { ok: true, result: 5, a: 2, b: 3 }],
+    ['an object without result', { status: 'deployed', version: '3.1.4' }],
+  ])('maps %s printed bare like a provider tool returning it', (_name, value) => {
+    expect(mapRunResult(run({ stdout: JSON.stringify(value) }), LABEL)).toEqual(toolResultFromValue(value));
   });
 
   it('gives a provider tool that returns nothing the empty text of a plugin that prints nothing', () => {

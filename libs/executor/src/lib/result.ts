@@ -37,6 +37,35 @@ function errorText(error: unknown): string {
   return JSON.stringify(error);
 }
 
+/**
+ * `{"error": e, ...}` as a plugin_error that keeps every field: the message from `e`, and the
+ * other fields (the object's own, and `e`'s besides its message) appended to the text as JSON and
+ * added to `structuredContent.error` (the gateway's `code` and `message` win a clash there; the
+ * text still carries the plugin's). Plugins written for the Python original print such hints
+ * (`{"ok": false, "error": "invalid_operation", "hint": "use add, ..."}`) for the agent to act on.
+ */
+function pluginErrorResult(output: Record<string, unknown>): CallToolResult {
+  const error = output['error'];
+  const message = errorText(error);
+  const details: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(output)) if (key !== 'error') details[key] = value;
+  if (isPlainObject(error) && typeof error['message'] === 'string') {
+    for (const [key, value] of Object.entries(error)) if (key !== 'message' && !Object.hasOwn(details, key)) details[key] = value;
+  }
+  const result = toolError(ToolErrorCode.PluginError, message);
+  if (Object.keys(details).length === 0) return result;
+  return {
+    content: [{ type: 'text', text: `${message}\n${JSON.stringify(details, null, 2)}` }],
+    structuredContent: { error: { ...details, code: ToolErrorCode.PluginError, message } },
+    isError: true,
+  };
+}
+
+/** `{"result": x}` and nothing else (an `"error": null` says no more than its absence). */
+function isResultAlone(output: Record<string, unknown>): boolean {
+  return 'result' in output && Object.entries(output).every(([key, value]) => key === 'result' || (key === 'error' && value === null));
+}
+
 function isContentBlock(value: unknown): value is ContentBlock {
   if (!isPlainObject(value)) return false;
   switch (value['type']) {
@@ -59,10 +88,12 @@ function isContentBlock(value: unknown): value is ContentBlock {
  * - spawn failure, timeout, cancellation: error results with their own codes;
  * - a run the gateway lost (the Python fork server died during it): `internal_error`;
  * - output past a cap: `plugin_error` naming the stream and the cap;
- * - stdout JSON `{"error": ...}` or a non-zero exit: `plugin_error` with the message or a stderr excerpt;
- * - stdout JSON `{"result": x}`: toolResultFromValue(x);
- * - stdout JSON `{"content": [...]}` of valid MCP content blocks: passed through;
- * - any other stdout: the text itself.
+ * - stdout JSON `{"error": ...}`: `plugin_error` with the message, keeping the other fields;
+ * - a non-zero exit: `plugin_error` with a stderr (else stdout) excerpt;
+ * - stdout JSON `{"result": x}` alone: toolResultFromValue(x);
+ * - stdout JSON `{"content": [...]}` of valid MCP content blocks (no `result`): the blocks passed through;
+ * - any other JSON object (`{"ok": true, "result": 5, "a": 2}`): toolResultFromValue of the whole object;
+ * - any other stdout (text, a JSON array): the text itself.
  */
 export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: number): CallToolResult {
   if (run.spawnError) {
@@ -86,7 +117,10 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
     );
   }
   if (run.stdoutTruncated) {
-    return toolError(ToolErrorCode.PluginError, `${toolLabel} printed more output than the gateway keeps; the output was truncated and the call failed.`);
+    return toolError(
+      ToolErrorCode.PluginError,
+      `${toolLabel} printed more output than the gateway keeps; the output was truncated and the call failed.`,
+    );
   }
 
   const text = run.stdout.trim();
@@ -102,7 +136,7 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
   }
 
   if (isJson && isPlainObject(parsed) && 'error' in parsed && parsed['error'] !== null && parsed['error'] !== undefined) {
-    return toolError(ToolErrorCode.PluginError, errorText(parsed['error']));
+    return pluginErrorResult(parsed);
   }
   if (run.exitCode !== 0) {
     const how = run.exitCode === null ? `was killed by ${run.signal ?? 'a signal'}` : `exited with code ${run.exitCode}`;
@@ -110,11 +144,13 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
     return toolError(ToolErrorCode.PluginError, detail ? `${toolLabel} ${how}: ${detail}` : `${toolLabel} ${how} and printed nothing.`);
   }
   if (isJson && isPlainObject(parsed)) {
-    if ('result' in parsed) return toolResultFromValue(parsed['result']);
+    if (isResultAlone(parsed)) return toolResultFromValue(parsed['result']);
     const content = parsed['content'];
-    if (Array.isArray(content) && content.length > 0 && content.every(isContentBlock)) {
+    if (!('result' in parsed) && Array.isArray(content) && content.length > 0 && content.every(isContentBlock)) {
       return { content };
     }
+    // Any other object keeps every field, as a provider tool returning it would.
+    return toolResultFromValue(parsed);
   }
   return { content: [{ type: 'text', text: run.stdout }] };
 }

@@ -30,7 +30,11 @@ function describe(error: ErrorObject): string {
   }
 }
 
-/** Validate arguments against a tool's input schema; returns readable problems, empty when valid. */
+/**
+ * Validate arguments against a tool's input schema; returns readable problems, empty when valid.
+ * Strict (no coercion): a plugin's string parameter sent as a number has already become its text in
+ * normalizeArguments, while a provider tool gets its values as sent, so they must match as declared.
+ */
 export function validateArguments(schema: ObjectSchema, args: Record<string, unknown>): string[] {
   let validate = compiled.get(schema);
   if (!validate) {
