@@ -3,6 +3,7 @@ import { Console } from 'node:console';
 import { createApp, withInterpreter } from './app/bootstrap';
 import { ConfigError, loadConfig } from './app/config/config';
 import type { AppConfig } from './app/config/config';
+import { BindError, bindError, checkBind } from './app/lifecycle/bind-check';
 import { handleSignals } from './app/lifecycle/graceful-shutdown';
 import { createLogger } from './app/logging/logger';
 import { createStdioApp, serveStdio } from './app/transport/stdio';
@@ -29,10 +30,14 @@ function started(): void {
 }
 
 async function serveHttp(config: AppConfig): Promise<void> {
+  // Before anything is logged or started: a taken port is one line, not a discovery and a stack.
+  await checkBind(config.port, config.host);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const app = await createApp(await withInterpreter(config, logger), logger);
   handleSignals(app, logger, config.shutdownGraceMs);
-  await app.listen(config.port, config.host);
+  await app.listen(config.port, config.host).catch((err: unknown) => {
+    throw bindError(err, config.port, config.host) ?? err;
+  });
   const url = await app.getUrl();
   logger.log(`Sanctum MCP listening on ${url.replace('[::1]', 'localhost')} (Streamable HTTP: /mcp, SSE: /sse, health: /health)`, 'Main');
   started();
@@ -60,21 +65,17 @@ async function main(): Promise<void> {
   const stdioFlag = args.includes('--stdio');
   if (stdioFlag || process.env['MCP_TRANSPORT']?.trim().toLowerCase() === 'stdio') keepStdoutForProtocol();
 
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig();
   if (stdioFlag || config.transport === 'stdio') await serveOverStdio(config);
   else await serveHttp(config);
 }
 
 main().catch((err: unknown) => {
+  // What the operator can fix in the environment exits 2, in one line naming the variable.
+  if (err instanceof ConfigError || err instanceof BindError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`Sanctum MCP failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -27,5 +27,5 @@ export type { OutputLimitExceeded, RunOptions, RunResult } from './lib/runner';
 export { mapRunResult, toolResultFromValue } from './lib/result';
 
 // The interpreter that runs cli.py plugins.
-export { resolvePython, resolvePythonCached } from './lib/interpreter';
+export { interpreterProblem, resolvePython, resolvePythonCached } from './lib/interpreter';
 export type { InterpreterRecord, InterpreterStore, ResolvedPython } from './lib/interpreter';

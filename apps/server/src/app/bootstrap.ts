@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
 import { DiscoveryCache } from '@sanctum/discovery';
-import { resolvePythonCached } from '@sanctum/executor';
+import { interpreterProblem, resolvePythonCached } from '@sanctum/executor';
 import type { InterpreterStore } from '@sanctum/executor';
 import { AppModule } from './app.module';
 import { FastPath } from './http/fast-path';
 import type { AppConfig } from './config/config';
+import { ConfigError } from './config/config.error';
 
 /**
  * The configuration with the Python interpreter resolved: MCP_PYTHON when set, else the
@@ -14,9 +15,19 @@ import type { AppConfig } from './config/config';
  * `python3` found and the interpreter, pyenv's version files and installed versions), checked
  * with fs.stat: a start then runs no Python (through a pyenv shim that costs about 100 ms).
  * With MCP_DISCOVERY_CACHE=off, Python is asked at every start, as before.
+ * An MCP_PYTHON that cannot be run is a configuration error (exit 2), named before discovery.
  */
 export async function withInterpreter(config: AppConfig, logger?: LoggerService): Promise<AppConfig> {
-  if (config.python !== undefined) return config;
+  if (config.python !== undefined) {
+    const problem = interpreterProblem(config.python);
+    if (problem === undefined) return config;
+    throw new ConfigError(
+      'MCP_PYTHON',
+      config.python,
+      '',
+      `Invalid configuration: MCP_PYTHON=${JSON.stringify(config.python)} cannot run cli.py plugins (${problem}); expected the path of a Python 3 interpreter or a command on PATH, or unset to use the sys.executable of python3.`,
+    );
+  }
   const file = config.discoveryCacheFile;
   const store: InterpreterStore | undefined = file
     ? { read: () => DiscoveryCache.readInterpreter(file), write: (record) => DiscoveryCache.writeInterpreter(file, record) }

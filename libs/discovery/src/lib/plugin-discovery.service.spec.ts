@@ -84,6 +84,18 @@ describe('PluginDiscoveryService', () => {
     expect(report.skipped).toEqual([expect.objectContaining({ name: 'silent', reason: expect.stringContaining('no "Available commands:" section') })]);
   });
 
+  it('logs each plugin with its number of commands, singular for one', async () => {
+    plugin('one');
+    plugin('two');
+    const TWO = JSON.stringify({ ...JSON.parse(DESCRIBE), commands: [{ name: 'go', description: 'Go', parameters: [] }, { name: 'stop', description: 'Stop', parameters: [] }] });
+    const runner = new ScriptedRunner({ one: { '--describe': ok(DESCRIBE) }, two: { '--describe': ok(TWO) } });
+    const log = jest.mocked(silent.log);
+    log.mockClear();
+    await (await service(runner)).discover();
+    const lines = log.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('Discovered plugin'));
+    expect(lines).toEqual(['Discovered plugin: one (1 command)', 'Discovered plugin: two (2 commands)']);
+  });
+
   it('finds plugins in every supported language and ignores folders without an entry', async () => {
     plugin('js', 'cli.js');
     plugin('sh', 'cli.sh');

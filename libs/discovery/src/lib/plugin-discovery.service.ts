@@ -110,7 +110,7 @@ export class PluginDiscoveryService {
     for (const outcome of outcomes) {
       if (outcome.ok) {
         report.plugins.push(outcome.plugin);
-        this.logger.log(`Discovered plugin: ${outcome.plugin.name} (${outcome.plugin.commands.length} commands)`);
+        this.logger.log(`Discovered plugin: ${outcome.plugin.name} (${countOf(outcome.plugin.commands.length, 'command')})`);
         this.logger.debug?.(`Plugin ${outcome.plugin.name} described itself via --${outcome.plugin.via}`);
       } else {
         report.skipped.push(outcome.skipped);
@@ -177,4 +177,9 @@ export class PluginDiscoveryService {
       }),
     );
   }
+}
+
+/** `1 command`, `3 commands`: the log line reads as English. */
+function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

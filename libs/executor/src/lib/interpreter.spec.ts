@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { recordInterpreter, resolvePythonAsync, resolvePythonCached, reuseInterpreter } from './interpreter';
+import { interpreterProblem, recordInterpreter, resolvePythonAsync, resolvePythonCached, reuseInterpreter } from './interpreter';
 import type { InterpreterRecord, InterpreterStore } from './interpreter';
 
 let root: string;
@@ -198,5 +198,26 @@ describe('resolvePythonCached', () => {
     const env = { PATH: join(root, 'empty'), HOME: root };
     await expect(resolvePythonCached(memoryStore(), env, root)).rejects.toThrow('No Python interpreter found');
     await expect(resolvePythonAsync(env, root)).rejects.toThrow('set MCP_PYTHON');
+  });
+});
+
+describe('interpreterProblem', () => {
+  it('accepts an executable file by absolute or relative path, and a command found on PATH', () => {
+    const python = fakePython(join(root, 'bin', 'python3'));
+    expect(interpreterProblem(python, envWith(join(root, 'empty')), root)).toBeUndefined();
+    expect(interpreterProblem('./bin/python3', envWith(join(root, 'empty')), root)).toBeUndefined();
+    expect(interpreterProblem('python3', envWith(join(root, 'bin')), root)).toBeUndefined();
+  });
+
+  it('says why a path or a name cannot be run', () => {
+    const env = { PATH: join(root, 'bin'), HOME: root };
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    writeFileSync(join(root, 'bin', 'plain'), 'not a program\n');
+    expect(interpreterProblem('/nowhere/python3', env, root)).toBe('no such file: /nowhere/python3');
+    expect(interpreterProblem('py/python3', env, root)).toBe(`no such file: ${join(root, 'py/python3')}`);
+    expect(interpreterProblem(join(root, 'bin'), env, root)).toBe(`not a file: ${join(root, 'bin')}`);
+    expect(interpreterProblem(join(root, 'bin', 'plain'), env, root)).toBe(`not executable: ${join(root, 'bin', 'plain')}`);
+    expect(interpreterProblem('pythonnn', env, root)).toBe('no executable named pythonnn on PATH');
+    expect(interpreterProblem('plain', env, root)).toBe('no executable named plain on PATH');
   });
 });

@@ -28,6 +28,30 @@ export function resolvePython(env: NodeJS.ProcessEnv = process.env): string {
   throw new Error(NOT_FOUND);
 }
 
+/**
+ * Why `python` (an MCP_PYTHON value) cannot be run, or undefined when it can: a path must be an
+ * executable file, a bare name must be found on PATH, as execvp would. Checked with fs.stat only,
+ * so that a wrong value is named at start-up instead of surfacing as `spawn ... ENOENT` from the
+ * first plugin run.
+ */
+export function interpreterProblem(python: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  if (!python.includes('/')) return which(python, env, cwd) === undefined ? `no executable named ${python} on PATH` : undefined;
+  const file = resolve(cwd, python);
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    return `no such file: ${file}`;
+  }
+  if (!isFile) return `not a file: ${file}`;
+  try {
+    accessSync(file, constants.X_OK);
+  } catch {
+    return `not executable: ${file}`;
+  }
+  return undefined;
+}
+
 /** resolvePython without blocking the event loop; `cwd` is where `python3` runs (default: this process's). */
 export async function resolvePythonAsync(env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<string> {
   const configured = env['MCP_PYTHON']?.trim();
