@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 log=$(mktemp)
-# Its own process group (npm -> nx -> node), so cleanup stops exactly what this script started.
+# Its own process group (npm -> node), so cleanup stops exactly what this script started.
 setsid npm start >"$log" 2>&1 &
 pid=$!
 cleanup() { kill -TERM -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
@@ -30,6 +30,7 @@ call=$(curl -X POST http://localhost:8000/message \
   -d '{"jsonrpc":"2.0","id":"test","method":"tools/call","params":{"name":"botfather.send-message","arguments":{"message":"/help"}}}' 2>/dev/null)
 check 'curl -X POST http://localhost:8000/message (botfather.send-message) -> JSON-RPC result' '[[ "$call" == "{\"jsonrpc\":\"2.0\",\"id\":\"test\",\"result\":"* ]]'
 
+check 'npm start prints no Nx output and no ANSI escape codes' '! grep -q $'"'"'\x1b'"'"' "$log" && ! grep -Eq "nx run|NX " "$log"'
 check 'log shows discovery and tool lines' 'grep -q "INFO: Discovered plugin: botfather (2 commands)" "$log" && grep -q "Tool invoked: botfather.send-message" "$log"'
 
 if [ "$ok" -ne 0 ]; then
