@@ -40,7 +40,7 @@ describe('operations: metrics, probes, JSON logs', () => {
     const before = await scrape();
     await call(gateway, 'echo_py__echo', { text: 'a' });
     await call(gateway, 'echo_py__echo', { text: 'b' });
-    await call(gateway, 'echo_py__echo', { text: 5 });
+    await call(gateway, 'echo_py__echo', { text: { value: 5 } });
     await call(gateway, 'echo_py__fail', { why: 'x' });
     const after = await scrape();
     const delta = (line: string): number => sample(after, line) - sample(before, line);
