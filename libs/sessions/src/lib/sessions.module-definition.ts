@@ -13,6 +13,8 @@ export interface SessionsModuleOptions extends SessionCaps {
   idleTimeoutMs: number;
   /** ms between keepalive comments on every SSE stream (MCP_SSE_KEEPALIVE; default 15 s). */
   keepaliveMs?: number;
+  /** Bytes an SSE stream may hold unsent before it is ended (MCP_MAX_UNSENT_BYTES; default 4 MiB). */
+  maxUnsentBytes?: number;
   /** Where `Session started` / `Session ended` and the stream notes go (default: Nest's `Logger`). */
   logger?: LoggerService;
 }

@@ -11,8 +11,11 @@ import type { Listener, StatelessProtocol } from './stateless-protocol.service';
  * writes lines.
  */
 export interface StatelessReply {
-  /** Interim messages will precede the answer (progress, log lines, a listen stream): HTTP opens an SSE stream. */
-  openStream(): void;
+  /**
+   * Interim messages will precede the answer (progress, log lines, a listen stream): HTTP opens an
+   * SSE stream. `sessionId` is the request's throwaway session (a listen stream has none).
+   */
+  openStream(sessionId?: string): void;
   /** An interim message (sent only after openStream()). */
   notify(message: JsonRpcMessage): void;
   /** The answer; `status` is for a transport that has one (HTTP), and unused once a stream is open. */
@@ -115,7 +118,7 @@ export class StatelessConnection {
     this.running.set(request.id, running);
     let subscription: Subscription | undefined;
     if (this.protocol.sendsInterimMessages(request, envelope)) {
-      reply.openStream();
+      reply.openStream(session.id);
       subscription = session.outgoing.subscribe(({ message }) => {
         if (this.protocol.delivers(envelope, message)) reply.notify(message);
       });

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ExecutorService } from '@sanctum/executor';
-import { SessionRegistry } from '@sanctum/sessions';
+import { SessionRegistry, SseSinkFactory } from '@sanctum/sessions';
 import type { TransportKind } from '@sanctum/sessions';
 import { ToolCatalogService } from '@sanctum/discovery';
 
@@ -15,8 +17,9 @@ const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http', 'stdio'];
  * names come from the catalog, routes from a fixed list, never session ids or argument values.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
+  private readonly overflowSubscription: Subscription;
 
   readonly toolCalls = new Counter({
     name: 'mcp_tool_calls_total',
@@ -60,8 +63,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(sessions: SessionRegistry, catalog: ToolCatalogService, executor: ExecutorService) {
+  /** SSE streams ended because their client did not read (more than MCP_MAX_UNSENT_BYTES unsent). */
+  readonly streamsOverflowed = new Counter({
+    name: 'mcp_streams_overflowed_total',
+    help: 'Streams ended because their client did not read: more than MCP_MAX_UNSENT_BYTES unsent, by transport.',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sessions: SessionRegistry, catalog: ToolCatalogService, executor: ExecutorService, sinks: SseSinkFactory) {
     collectDefaultMetrics({ register: this.registry });
+    for (const transport of TRANSPORTS) this.streamsOverflowed.inc({ transport }, 0);
+    this.overflowSubscription = sinks.overflows.subscribe(({ transport }) => this.streamsOverflowed.inc({ transport }));
     new Gauge({
       name: 'mcp_plugin_processes_running',
       help: 'Plugin processes running for tool calls (bounded by MCP_MAX_CONCURRENCY).',
@@ -126,6 +139,10 @@ export class MetricsService {
         this.set(catalog.list().length);
       },
     });
+  }
+
+  onModuleDestroy(): void {
+    this.overflowSubscription.unsubscribe();
   }
 
   /** Record one finished call. */

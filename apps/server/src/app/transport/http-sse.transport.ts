@@ -64,7 +64,7 @@ export class HttpSseTransport {
     // An idle session must stay cheap (10,000 of them is a target): the session writes its frames
     // straight to the response (no RxJS pipeline), keepalives come from one shared ticker (no
     // timer per stream), and nothing of the stream holds on to `req`.
-    const sink = this.sinks.open(req, res);
+    const sink = this.sinks.open(req, res, { sessionId: session.id, transport: 'sse' });
     connectHttpSseStream(session, `${req.baseUrl ?? ''}/message?sessionId=${session.id}`, sink);
     sink.onClose(() => this.streamClosed(session));
     // This handler owns the response from here on: Express's routing continuation (the router's

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { JsonRpcMessage, JsonRpcResponse } from '@sanctum/protocol';
 import { formatSseEvent } from '@sanctum/sessions';
 import type { SseSink, SseSinkFactory } from '@sanctum/sessions';
@@ -24,8 +25,8 @@ export class StatelessHttpReply implements StatelessReply {
     private readonly sinks: SseSinkFactory,
   ) {}
 
-  openStream(): void {
-    this.sink ??= this.sinks.open(this.req, this.res);
+  openStream(sessionId = `stateless-${randomUUID()}`): void {
+    this.sink ??= this.sinks.open(this.req, this.res, { sessionId, transport: 'streamable-http' });
   }
 
   notify(message: JsonRpcMessage): void {

@@ -177,7 +177,7 @@ export class StreamableHttpTransport {
     if (!found) return;
     const { session, streams } = found;
     if (!this.checkVersion(req, res)) return;
-    const open = (): SseSink => this.sinks.open(req, res, { 'Mcp-Session-Id': session.id });
+    const open = (): SseSink => this.sinks.open(req, res, { sessionId: session.id, transport: 'streamable-http' }, { 'Mcp-Session-Id': session.id });
 
     const lastEventId = header(req, 'last-event-id');
     if (lastEventId !== undefined) {
@@ -276,7 +276,7 @@ export class StreamableHttpTransport {
     session: Session,
     streams: SessionStreams,
   ): Promise<void> {
-    const sink = this.sinks.open(req, res, { 'Mcp-Session-Id': session.id });
+    const sink = this.sinks.open(req, res, { sessionId: session.id, transport: 'streamable-http' }, { 'Mcp-Session-Id': session.id });
     const post = streams.openPost(
       requests.map((r) => r.id),
       sink,
