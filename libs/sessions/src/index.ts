@@ -1,18 +1,19 @@
 export { Session } from './lib/session';
 export type { OutgoingMessage, SendOptions, SessionConsumer, TransportKind } from './lib/session';
 export { SessionRegistry, sessionLogLines } from './lib/session-registry';
-export type { SessionAdmission, SessionCounts, SessionEnding } from './lib/session-registry';
+export type { IdleSince, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './lib/session-registry';
 export { InMemorySessionRegistry } from './lib/in-memory-session-registry';
-export { SessionLimits, refusalMessages } from './lib/session-limits';
+export { SessionLimits, capVariables, refusalMessages } from './lib/session-limits';
 export type { CappedKind, Occupancy, SessionCaps, SessionRefusal } from './lib/session-limits';
 export { SessionsModule } from './lib/sessions.module';
 export type { SessionsModuleExtras, SessionsModuleOptions } from './lib/sessions.module-definition';
 export { ANONYMOUS_PRINCIPAL, SESSIONS_LOGGER, SESSIONS_OPTIONS } from './lib/sessions.constants';
 export { SessionStreams, StreamableHttpStreams, STANDALONE_STREAM, sendsPrimingEvent } from './lib/streamable-http-streams';
 export type { PostStream, ResumeResult } from './lib/streamable-http-streams';
-export { SSE_RETRY_MS, SseSink } from './lib/sse-sink';
-export type { SseStream } from './lib/sse-sink';
-export { SseSinkFactory } from './lib/sse-sink.factory';
+export { DEFAULT_MAX_UNSENT_BYTES, SSE_RETRY_MS, SseSink } from './lib/sse-sink';
+export type { SseSinkOptions, SseStream } from './lib/sse-sink';
+export { SseSinkFactory, overflowLine } from './lib/sse-sink.factory';
+export type { SseStreamOwner, StreamOverflow } from './lib/sse-sink.factory';
 export {
   DEFAULT_KEEPALIVE_MS,
   KEEPALIVE_FRAME,

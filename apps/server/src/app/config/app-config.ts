@@ -25,7 +25,15 @@ export interface AppConfig {
   /** Interpreter override; undefined = resolve `python3`'s sys.executable. */
   python: string | undefined;
   sseKeepaliveMs: number;
+  /** Bytes a stream may hold unsent (MCP_MAX_UNSENT_BYTES): past it an SSE stream ends, stdio stops reading. */
+  maxUnsentBytes: number;
   maxBodyBytes: number;
+  /** Request bodies being read at once, over all clients; past it 503 (MCP_MAX_BODIES_IN_FLIGHT). */
+  maxBodiesInFlight: number;
+  /** Most messages in one batch (MCP_MAX_BATCH). */
+  maxBatch: number;
+  /** Largest answer to a batch in bytes of JSON; the answers past it become errors (MCP_MAX_BATCH_ANSWER_BYTES). */
+  maxBatchAnswerBytes: number;
   /** Extra variables (names or `PREFIX_*`) passed to every plugin. */
   pluginEnv: string[];
   /** API keys; empty = no authentication (allowed only on a loopback bind or with authDisabled). */

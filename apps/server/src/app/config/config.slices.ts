@@ -7,7 +7,7 @@ import type { ConfigGroup } from './config.table';
  * and the security checks.
  */
 export const CONFIG_SLICES = {
-  server: ['host', 'port', 'transport', 'shutdownGraceMs', 'maxBodyBytes', 'corsOrigins'],
+  server: ['host', 'port', 'transport', 'shutdownGraceMs', 'maxBodyBytes', 'maxBodiesInFlight', 'maxBatch', 'corsOrigins'],
   security: [
     'host',
     'apiKeys',
@@ -43,14 +43,14 @@ export const CONFIG_SLICES = {
     'watchPlugins',
     'watchDebounceMs',
   ],
-  sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs'],
-  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes'],
+  sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs', 'maxUnsentBytes'],
+  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes', 'maxBatchAnswerBytes'],
   logging: ['logLevel', 'logFormat'],
 } as const satisfies Record<ConfigGroup, readonly (keyof AppConfig)[]>;
 
 type Slice<G extends ConfigGroup> = Readonly<Pick<AppConfig, (typeof CONFIG_SLICES)[G][number]>>;
 
-/** Bind address, transport, shutdown, body limit and CORS: what main.ts and bootstrap use. */
+/** Bind address, transport, shutdown, body and batch limits and CORS: what main.ts, bootstrap and the body check use. */
 export type ServerConfig = Slice<'server'>;
 /** Keys, Host/Origin checks and rate limit: the front door. */
 export type SecurityConfig = Slice<'security'>;
@@ -60,7 +60,7 @@ export type ExecutorConfig = Slice<'executor'>;
 export type DiscoveryConfig = Slice<'discovery'>;
 /** Session caps, idle timeout and SSE keepalive. */
 export type SessionsConfig = Slice<'sessions'>;
-/** Slow-call logging, the 2026-07-28 list TTL, whether tools/list can change, argument limits. */
+/** Slow-call logging, the 2026-07-28 list TTL, whether tools/list can change, argument limits, the batch answer bound. */
 export type DispatcherConfig = Slice<'dispatcher'>;
 export type LoggingConfig = Slice<'logging'>;
 

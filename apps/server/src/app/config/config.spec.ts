@@ -45,6 +45,13 @@ const CASES: Record<string, Case> = {
   MCP_TRANSPORT: { unset: { transport: 'http' }, valid: ['STDIO', { transport: 'stdio' }], invalid: 'websocket' },
   MCP_SHUTDOWN_GRACE: { unset: { shutdownGraceMs: 10_000 }, valid: ['2.5', { shutdownGraceMs: 2_500 }], invalid: 'soon' },
   MCP_MAX_BODY_BYTES: { unset: { maxBodyBytes: 1_048_576 }, valid: ['4096', { maxBodyBytes: 4096 }], invalid: '1023' },
+  MCP_MAX_BODIES_IN_FLIGHT: { unset: { maxBodiesInFlight: 256 }, valid: ['8', { maxBodiesInFlight: 8 }], invalid: '0' },
+  MCP_MAX_BATCH: { unset: { maxBatch: 100 }, valid: ['1', { maxBatch: 1 }], invalid: '1.5' },
+  MCP_MAX_BATCH_ANSWER_BYTES: {
+    unset: { maxBatchAnswerBytes: 16_777_216 },
+    valid: ['65536', { maxBatchAnswerBytes: 65_536 }],
+    invalid: '65535',
+  },
   MCP_API_KEY: {
     unset: { apiKeys: [] },
     valid: ['secret-key-1', { apiKeys: [{ name: 'default', key: 'secret-key-1' }] }],
@@ -132,6 +139,7 @@ const CASES: Record<string, Case> = {
   MCP_MAX_SESSIONS_PER_KEY: { unset: { maxSessionsPerKey: 100 }, valid: ['5', { maxSessionsPerKey: 5 }], invalid: '0' },
   MCP_SESSION_IDLE_TIMEOUT: { unset: { sessionIdleTimeoutMs: 1_800_000 }, valid: ['0', { sessionIdleTimeoutMs: 0 }], invalid: 'never' },
   MCP_SSE_KEEPALIVE: { unset: { sseKeepaliveMs: 15_000 }, valid: ['15', { sseKeepaliveMs: 15_000 }], invalid: '15.001' },
+  MCP_MAX_UNSENT_BYTES: { unset: { maxUnsentBytes: 4_194_304 }, valid: ['65536', { maxUnsentBytes: 65_536 }], invalid: '65535' },
   MCP_SLOW_CALL: { unset: { slowCallMs: 10_000 }, valid: ['1.5', { slowCallMs: 1_500 }], invalid: '1,5' },
   MCP_LIST_TTL: { unset: { listTtlMs: 0 }, valid: ['60', { listTtlMs: 60_000 }], invalid: '1m' },
   LOG_LEVEL: { unset: { logLevel: 'info' }, valid: ['DEBUG', { logLevel: 'debug' }], invalid: 'loud' },

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TOOL_NAME_TEMPLATE } from '@sanctum/discovery';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR_DEFAULT_QUEUE_LIMIT } from '@sanctum/executor';
-import { DEFAULT_KEEPALIVE_MS } from '@sanctum/sessions';
+import { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_UNSENT_BYTES } from '@sanctum/sessions';
 import { KEYLESS_PRINCIPALS, LOG_LEVELS } from './app-config';
 import type { ApiKey } from './app-config';
 import { ConfigError } from './config.error';
@@ -173,6 +173,22 @@ export const CONFIG_TABLE = [
     default: bytes(MIB),
     meaning: 'largest accepted POST body; larger is `413`',
     note: 'In stdio mode, the longest accepted input line: a longer one is answered with a JSON-RPC `-32600` error and discarded.',
+  }),
+  variable('MCP_MAX_BODIES_IN_FLIGHT', {
+    group: 'server',
+    parser: integer(1, 1_000_000, 'a number of request bodies from 1 to 1000000'),
+    default: is(256),
+    meaning: 'request bodies read at once, over all clients; past it a request with a body gets `503` and its connection is closed',
+    note:
+      'With `MCP_MAX_BODY_BYTES`, this bounds the memory that bodies being read can hold: at most their product (256 MiB with the defaults). ' +
+      'A body counts from its headers until it is read, refused, or its client goes away; requests without a body do not count.',
+  }),
+  variable('MCP_MAX_BATCH', {
+    group: 'server',
+    parser: integer(1, 100_000, 'a number of messages from 1 to 100000'),
+    default: is(100),
+    meaning: 'most messages in one JSON-RPC batch; a longer batch is one `-32600` error (HTTP `400`), none of it handled',
+    note: 'Each message of a batch counts against `MCP_RATE_LIMIT`. In stdio mode, the same cap applies to a batch on one line.',
   }),
   variable('MCP_CODE_CACHE', {
     group: 'server',
@@ -437,12 +453,26 @@ export const CONFIG_TABLE = [
     default: ms(DEFAULT_KEEPALIVE_MS),
     meaning: 'seconds between `: keepalive` comments on SSE streams (at most 15)',
   }),
+  variable('MCP_MAX_UNSENT_BYTES', {
+    group: 'sessions',
+    parser: integer(64 * 1024, 1024 * MIB, 'a byte count from 65536 to 1073741824, e.g. 4194304'),
+    default: bytes(DEFAULT_MAX_UNSENT_BYTES),
+    meaning:
+      'bytes a stream may hold written but not yet sent to a client that does not read; past it an SSE stream is ended, stdio stops reading stdin until stdout drains',
+    note: 'A Streamable HTTP client resumes an ended stream with `Last-Event-ID`: its events stay in the replay buffer.',
+  }),
 
   variable('MCP_SLOW_CALL', {
     group: 'dispatcher',
     parser: seconds('a number of seconds after which a tool call is logged as slow, e.g. 10'),
     default: ms(10_000),
     meaning: 'seconds after which a tool call is logged at warn as slow',
+  }),
+  variable('MCP_MAX_BATCH_ANSWER_BYTES', {
+    group: 'dispatcher',
+    parser: integer(64 * 1024, 1024 * MIB, 'a byte count from 65536 to 1073741824'),
+    default: bytes(16 * MIB),
+    meaning: 'largest answer to a batch, in bytes of JSON; the answers past it become errors saying the answer was dropped',
   }),
   variable('MCP_LIST_TTL', {
     group: 'dispatcher',

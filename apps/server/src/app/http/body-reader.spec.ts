@@ -1,15 +1,17 @@
 // BodyReader: every body of an MCP POST is read as bytes whatever its content type, capped at
 // MCP_MAX_BODY_BYTES (also after inflating), and a body that cannot be read is refused with the
 // right status and a JSON-RPC error (413 -32600 too large, 400/415 -32700 unreadable), even when
-// the client goes away mid-body; the server keeps serving afterwards.
+// the client goes away mid-body; the server keeps serving afterwards. Bounded for hostile clients:
+// a refused body closes the connection without being read on, bodies read at once are capped
+// (503), and a batch over MCP_MAX_BATCH is refused with its length recorded for the rate limit.
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { AppConfig } from '../config/config';
+import type { ServerConfig } from '../config/config.slices';
 import { sendJson } from './json-reply';
-import { BodyReader } from './body-reader';
+import { BodyReader, messageCountOf } from './body-reader';
 
 const LIMIT = 2048;
 
@@ -22,8 +24,9 @@ interface Seen {
 }
 
 /** A server that runs `use` then echoes what it read; records every answer as the server wrote it. */
-async function serve(use: Use): Promise<{ server: Server; port: number; seen: Seen[] }> {
+async function serve(use: Use): Promise<{ server: Server; port: number; seen: Seen[]; counts: number[] }> {
   const seen: Seen[] = [];
+  const counts: number[] = [];
   const server = createServer((req, res) => {
     const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
     res.end = ((chunk?: unknown) => {
@@ -31,12 +34,16 @@ async function serve(use: Use): Promise<{ server: Server; port: number; seen: Se
       return end(chunk);
     }) as ServerResponse['end'];
     use(req, res, () => {
+      counts.push(messageCountOf(req));
       const body = (req as { body?: unknown }).body;
-      sendJson(res, 200, { body: Buffer.isBuffer(body) ? body.toString('base64') : body === undefined ? 'undefined' : typeof body, has: 'body' in req });
+      sendJson(res, 200, {
+        body: Buffer.isBuffer(body) ? body.toString('base64') : body === undefined ? 'undefined' : typeof body,
+        has: 'body' in req,
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, seen };
+  return { server, port: (server.address() as AddressInfo).port, seen, counts };
 }
 
 function send(port: number, method: string, headers: Record<string, string>, body?: Buffer, chunked?: Buffer[]): Promise<Seen> {
@@ -72,7 +79,7 @@ describe('BodyReader', () => {
   let target: Awaited<ReturnType<typeof serve>>;
 
   beforeAll(async () => {
-    const reader = new BodyReader({ maxBodyBytes: LIMIT } as AppConfig);
+    const reader = new BodyReader({ maxBodyBytes: LIMIT, maxBodiesInFlight: 100, maxBatch: 100 } as ServerConfig);
     target = await serve((req, res, next) => reader.check(req, res, next));
   });
 
@@ -95,11 +102,43 @@ describe('BodyReader', () => {
     ['at the limit', 'POST', { 'Content-Length': String(LIMIT) }, big.subarray(0, LIMIT), undefined, 200, read(big.subarray(0, LIMIT))],
     ['identity', 'POST', { 'Content-Encoding': 'Identity' }, ping, undefined, 200, read(ping)],
     ['gzip', 'POST', { 'Content-Encoding': 'gzip' }, gzipSync(ping), undefined, 200, read(ping)],
-    ['413 by length', 'POST', { 'Content-Length': String(big.length) }, big, undefined, 413, 'Request body too large: the limit is 2048 bytes.'],
-    ['413 by counting', 'POST', {}, undefined, [big.subarray(0, 1000), big.subarray(1000)], 413, 'Request body too large: the limit is 2048 bytes.'],
-    ['413 inflated', 'POST', { 'Content-Encoding': 'gzip' }, gzipSync(big), undefined, 413, 'Request body too large: the limit is 2048 bytes.'],
+    [
+      '413 by length',
+      'POST',
+      { 'Content-Length': String(big.length) },
+      big,
+      undefined,
+      413,
+      'Request body too large: the limit is 2048 bytes.',
+    ],
+    [
+      '413 by counting',
+      'POST',
+      {},
+      undefined,
+      [big.subarray(0, 1000), big.subarray(1000)],
+      413,
+      'Request body too large: the limit is 2048 bytes.',
+    ],
+    [
+      '413 inflated',
+      'POST',
+      { 'Content-Encoding': 'gzip' },
+      gzipSync(big),
+      undefined,
+      413,
+      'Request body too large: the limit is 2048 bytes.',
+    ],
     ['400 bad gzip', 'POST', { 'Content-Encoding': 'gzip' }, ping, undefined, 400, 'Request body could not be read: Bad Request.'],
-    ['415 unknown encoding', 'POST', { 'Content-Encoding': 'compress' }, ping, undefined, 415, 'Request body could not be read: unsupported content encoding "compress".'],
+    [
+      '415 unknown encoding',
+      'POST',
+      { 'Content-Encoding': 'compress' },
+      ping,
+      undefined,
+      415,
+      'Request body could not be read: unsupported content encoding "compress".',
+    ],
   ])('%s', async (_name, method, headers, body, chunked, status, text) => {
     const answer = await send(target.port, method, headers, body, chunked);
     expect(answer.status).toBe(status);
@@ -120,5 +159,155 @@ describe('BodyReader', () => {
     expect(target.seen.slice(-1)[0]).toMatchObject({ status: 400 });
     const small = Buffer.from('{}');
     expect(await send(target.port, 'POST', {}, small)).toMatchObject({ status: 200, body: read(small) });
+  });
+});
+
+interface Flooded {
+  /** What the server sent back, as text. */
+  answer: string;
+  /** Body bytes the client had written when the server closed (or when it gave up). */
+  sent: number;
+  ms: number;
+  /** The server closed the connection (false: still open at the timeout). */
+  closed: boolean;
+}
+
+/**
+ * Send `head`, then `chunk` again and again as fast as the connection takes it (never ending the
+ * body) until the server closes the connection, `max` bytes are written, or `timeoutMs` passes.
+ */
+function flood(port: number, head: string, chunk: Buffer, max: number, timeoutMs: number): Promise<Flooded> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let answer = '';
+    let sent = 0;
+    let done = false;
+    const socket = connect(port, '127.0.0.1');
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ answer, sent, ms: Date.now() - started, closed });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const pump = (): void => {
+      while (!done && sent < max) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('error', () => undefined); // written after the server closed: a reset
+    socket.on('connect', () => {
+      socket.write(head);
+      pump();
+    });
+  });
+}
+
+/** One chunk of a chunked body. */
+const framed = (data: Buffer): Buffer => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
+
+describe('BodyReader under hostile clients', () => {
+  let target: Awaited<ReturnType<typeof serve>>;
+  let reader: BodyReader;
+  const stalled: Socket[] = [];
+
+  beforeAll(async () => {
+    reader = new BodyReader({ maxBodyBytes: LIMIT, maxBodiesInFlight: 2, maxBatch: 3 } as ServerConfig);
+    target = await serve((req, res, next) => reader.check(req, res, next));
+  });
+
+  afterAll(async () => {
+    for (const socket of stalled) socket.destroy();
+    target.server.closeAllConnections();
+    await new Promise((resolve) => target.server.close(resolve));
+  });
+
+  const waitFor = async (test: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(test()).toBe(true);
+  };
+  const ping = Buffer.from('{"jsonrpc":"2.0","id":1,"method":"ping"}');
+  const MAX = 64 * 1024 * 1024;
+  const head = (headers: string): string => `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n\r\n`;
+  const expectClosed413 = (flooded: Flooded): void => {
+    expect(flooded.closed).toBe(true);
+    expect(flooded.answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(flooded.answer.toLowerCase()).toContain('connection: close');
+    expect(flooded.answer).toContain('Request body too large: the limit is 2048 bytes.');
+    // Answered and closed at once, not after the client gave up: only what the socket buffers held got through.
+    expect(flooded.ms).toBeLessThan(2_000);
+    expect(flooded.sent).toBeLessThan(16 * 1024 * 1024);
+  };
+
+  it('answers 413 to a too-long Content-Length and closes without reading the body', async () => {
+    expectClosed413(await flood(target.port, head('Content-Length: 1000000000'), Buffer.alloc(16 * 1024, 'x'), MAX, 5_000));
+  });
+
+  it('answers 413 as soon as a chunked body passes the limit, and closes', async () => {
+    expectClosed413(await flood(target.port, head('Transfer-Encoding: chunked'), framed(Buffer.alloc(16 * 1024, 'x')), MAX, 5_000));
+  });
+
+  it('answers 413 to an endless gzip body once its compressed bytes alone pass the limit, and closes', async () => {
+    const member = framed(gzipSync(Buffer.alloc(1024 * 1024))); // each inflates to 1 MiB
+    expectClosed413(await flood(target.port, head('Transfer-Encoding: chunked\r\nContent-Encoding: gzip'), member, MAX, 5_000));
+  });
+
+  it('records a batch of 3 as 3 messages, and refuses a batch over MCP_MAX_BATCH with one -32600 error', async () => {
+    const batch = (n: number): Buffer =>
+      Buffer.from(JSON.stringify(Array.from({ length: n }, (_, id) => ({ jsonrpc: '2.0', id, method: 'ping' }))));
+    expect((await send(target.port, 'POST', {}, batch(3))).status).toBe(200);
+    expect((await send(target.port, 'POST', {}, ping)).status).toBe(200);
+    expect(target.counts.slice(-2)).toEqual([3, 1]);
+    const passed = target.counts.length;
+    const refused = await send(target.port, 'POST', {}, batch(4));
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: -32600,
+        message: 'Invalid Request: a batch of 4 messages is over the limit of 3 per batch; send at most 3 messages in one batch.',
+      },
+    });
+    expect(target.counts).toHaveLength(passed);
+  });
+
+  it('reads at most MCP_MAX_BODIES_IN_FLIGHT bodies at once: past it 503 and close, until one ends', async () => {
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(target.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(head('Content-Length: 1000') + '{"jsonrpc":');
+      stalled.push(socket);
+    }
+    await waitFor(() => reader.bodiesInFlight === 2);
+    const refused = await send(target.port, 'POST', {}, ping);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['connection']).toBe('close');
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body)).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: -32000,
+        message: 'Server busy: 2 request bodies are being read at once, the limit (MCP_MAX_BODIES_IN_FLIGHT); retry in a second.',
+      },
+    });
+    // A request without a body is not one of them.
+    expect((await send(target.port, 'GET', {})).status).toBe(200);
+    stalled.splice(0).forEach((socket) => socket.destroy());
+    await waitFor(() => reader.bodiesInFlight === 0);
+    expect(await send(target.port, 'POST', {}, ping)).toMatchObject({
+      status: 200,
+      body: JSON.stringify({ body: ping.toString('base64'), has: true }),
+    });
   });
 });

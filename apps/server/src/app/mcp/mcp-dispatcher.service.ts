@@ -10,6 +10,7 @@ import {
   Method,
   RpcError,
   ToolErrorCode,
+  boundBatchAnswer,
   isLoggingLevel,
   isNotification,
   isPlainObject,
@@ -69,7 +70,8 @@ export class McpDispatcher {
   /**
    * Handle a decoded payload (one message or a batch). Returns what goes back to the client:
    * a response, an array of responses for a batch, or null when nothing is owed (notifications
-   * and client responses only).
+   * and client responses only). A batch's answer is kept within MCP_MAX_BATCH_ANSWER_BYTES: the
+   * responses past it become errors saying their answer was dropped.
    */
   async handlePayload(payload: ParsedPayload, session: Session): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
     const responses = await Promise.all(
@@ -77,7 +79,7 @@ export class McpDispatcher {
     );
     const owed = responses.filter((r): r is JsonRpcResponse => r !== null);
     if (owed.length === 0) return null;
-    return payload.batch ? owed : owed[0];
+    return payload.batch ? boundBatchAnswer(owed, this.config.maxBatchAnswerBytes) : owed[0];
   }
 
   /** Handle one valid message. Never throws: failures become JSON-RPC error responses. */

@@ -6,6 +6,7 @@ import { SECURITY_CONFIG } from '../config/config.slices';
 import type { SecurityConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { GatewayHealthIndicators } from '../health/gateway.health';
+import { closeAfterAnswer } from '../http/body-reader';
 import { sendJson } from '../http/json-reply';
 import { pathOf, setPrincipal } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
@@ -54,6 +55,7 @@ export class FrontDoor {
     const refused = this.checkHost(req) ?? this.checkOrigin(req);
     if (refused) {
       this.logger.warn(`Refused ${req.method} ${path}: ${refused}`, 'Security');
+      closeAfterAnswer(req, res);
       sendJson(res, 403, failure(null, { code: ErrorCode.InvalidRequest, message: `Forbidden: ${refused}` }));
       return;
     }
@@ -79,6 +81,7 @@ export class FrontDoor {
     const name = key === undefined ? undefined : this.verifier.verify(key);
     if (name === undefined) {
       this.logger.warn(`Unauthorized ${req.method} ${path}: ${key === undefined ? 'no API key' : 'unknown API key'}`, 'Security');
+      closeAfterAnswer(req, res);
       res.setHeader('WWW-Authenticate', 'Bearer realm="sanctum-mcp"');
       sendJson(
         res,

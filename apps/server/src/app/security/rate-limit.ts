@@ -4,6 +4,7 @@ import { ThrottlerStorageService } from '@nestjs/throttler';
 import { ErrorCode, failure } from '@sanctum/protocol';
 import { SECURITY_CONFIG } from '../config/config.slices';
 import type { SecurityConfig } from '../config/config.slices';
+import { messageCountOf } from '../http/body-reader';
 import { sendJson } from '../http/json-reply';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
@@ -13,10 +14,12 @@ const THROTTLER = 'default';
 
 /**
  * Requests per minute per caller (MCP_RATE_LIMIT): keyed by the API key's name, else the client's
- * address. Counted by @nestjs/throttler's storage (sliding window, blocked for the window once
- * over), answered like its guard does: `X-RateLimit-Limit`, `-Remaining`, `-Reset` headers on an
- * allowed request, 429 with `Retry-After` and a JSON-RPC error body past the limit. A request check
- * of the route table (http/routes.ts), after the front door (which records the principal).
+ * address. Each message of a batch is one request (the body check records the batch's length), so
+ * batching does not multiply a caller's budget. Counted by @nestjs/throttler's storage (sliding
+ * window, blocked for the window once over), answered like its guard does: `X-RateLimit-Limit`,
+ * `-Remaining`, `-Reset` headers on an allowed request, 429 with `Retry-After` and a JSON-RPC error
+ * body past the limit (for a batch, when its messages do not all fit). A request check of the
+ * route table (http/routes.ts), after the front door (which records the principal) and the body.
  */
 @Injectable()
 export class RateLimit implements OnApplicationShutdown {
@@ -37,9 +40,15 @@ export class RateLimit implements OnApplicationShutdown {
   }
 
   private async count(req: GatewayRequest, res: GatewayResponse, next: (err?: unknown) => void): Promise<void> {
+    const key = `${THROTTLER}:${trackerOf(req, res)}`;
+    const hits = messageCountOf(req);
     let record;
     try {
-      record = await this.storage.increment(`${THROTTLER}:${trackerOf(req, res)}`, WINDOW_MS, this.limit, WINDOW_MS, THROTTLER);
+      // One hit per message, as the storage counts them; once past the limit it blocks, and the rest are not counted.
+      record = await this.storage.increment(key, WINDOW_MS, this.limit, WINDOW_MS, THROTTLER);
+      for (let hit = 1; hit < hits && !record.isBlocked; hit++) {
+        record = await this.storage.increment(key, WINDOW_MS, this.limit, WINDOW_MS, THROTTLER);
+      }
     } catch (err) {
       next(err);
       return;
@@ -50,7 +59,10 @@ export class RateLimit implements OnApplicationShutdown {
       sendJson(
         res,
         429,
-        failure(null, { code: ErrorCode.ConnectionClosed, message: `Too many requests: the limit is ${this.limit} per minute; retry in ${seconds} s.` }),
+        failure(null, {
+          code: ErrorCode.ConnectionClosed,
+          message: `Too many requests: the limit is ${this.limit} per minute; retry in ${seconds} s.`,
+        }),
       );
       return;
     }
