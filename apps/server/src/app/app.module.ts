@@ -76,6 +76,7 @@ export class AppModule implements NestModule {
           maxSessionsPerKey: config.maxSessionsPerKey,
           idleTimeoutMs: config.sessionIdleTimeoutMs,
           keepaliveMs: config.sseKeepaliveMs,
+          maxUnsentBytes: config.maxUnsentBytes,
           logger,
         }),
         ...(extensions ?? []),

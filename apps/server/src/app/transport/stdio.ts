@@ -7,8 +7,8 @@ import { ReadBuffer, SessionRegistry, serializeLine } from '@sanctum/sessions';
 import type { ReadItem, Session } from '@sanctum/sessions';
 import { AppModule } from '../app.module';
 import type { AppConfig } from '../config/config';
-import { SERVER_CONFIG } from '../config/config.slices';
-import type { ServerConfig } from '../config/config.slices';
+import { SERVER_CONFIG, SESSIONS_CONFIG } from '../config/config.slices';
+import type { ServerConfig, SessionsConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import type { StatelessReply } from '../mcp/stateless-connection';
@@ -52,12 +52,20 @@ export function createStdioApp(
  * (stateless) connection, anything else a connection of the 2025 revisions. A client that probed
  * with `server/discover` and then sends a 2025 `initialize` is moved to the 2025 revisions (the
  * fallback of clients that speak both); any other `initialize` on a 2026-07-28 connection is refused.
+ *
+ * Back-pressure: once more than MCP_MAX_UNSENT_BYTES written to `output` wait unsent (Node's
+ * `writableLength`), `input` is no longer read until `output` drains. Unlike an SSE stream, stdout
+ * is not ended past the bound: it is the one connection of the process, and a response dropped
+ * would leave its caller waiting for ever. A pipe carries the back-pressure on to the client,
+ * whose writes block once stdin's pipe is full; what is still written meanwhile comes from the
+ * calls already read, each bounded by the executor's output caps.
  */
 export function serveStdio(app: INestApplicationContext, input: Readable, output: Writable, options: StdioOptions = {}): StdioServer {
   const dispatcher = app.get(McpDispatcher);
   const sessions = app.get(SessionRegistry);
   const logger = app.get<LoggerService>(APP_LOGGER);
   const config = app.get<ServerConfig>(SERVER_CONFIG);
+  const { maxUnsentBytes } = app.get<SessionsConfig>(SESSIONS_CONFIG);
   const reader = new ReadBuffer(options.maxLineBytes ?? config.maxBodyBytes);
   const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
 
@@ -90,8 +98,23 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
   sessions.started(session);
 
   let writable = true;
+  /** Reading paused until `output` drains; warned at the first pause of the connection only. */
+  let waitingForDrain = false;
+  let pauses = 0;
   const write = (message: unknown): void => {
-    if (writable && !output.writableEnded && !output.destroyed) output.write(serializeLine(message));
+    if (!writable || output.writableEnded || output.destroyed) return;
+    output.write(serializeLine(message));
+    // 'drain' comes only after a write that found the buffer full (writableNeedDrain).
+    if (waitingForDrain || !output.writableNeedDrain || output.writableLength <= maxUnsentBytes) return;
+    waitingForDrain = true;
+    input.pause();
+    const line = `stdio: ${output.writableLength} bytes unsent on stdout (MCP_MAX_UNSENT_BYTES=${maxUnsentBytes}); stdin not read until the client reads`;
+    if (pauses++ === 0) logger.warn(line, 'Stdio');
+    else logger.debug?.(line, 'Stdio');
+    output.once('drain', () => {
+      waitingForDrain = false;
+      if (stopping === undefined) input.resume();
+    });
   };
   const running = new Set<Promise<void>>();
   const subscription = session.outgoing.subscribe(({ message }) => write(message));
@@ -101,7 +124,7 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
       write(item.response);
       return;
     }
-    const payload = parsePayload(item.line);
+    const payload = parsePayload(item.line, { maxBatch: config.maxBatch });
     const task = (
       revisionFor(payload) === 'stateless'
         ? handleStateless(payload)
