@@ -6,8 +6,10 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { FastPath } from '../src/app/http/fast-path';
 import { BodyReader } from '../src/app/http/body-reader';
+import { serveStdio } from '../src/app/transport/stdio';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { raw } from './raw-http';
@@ -261,5 +263,46 @@ describe.each([
         message: expect.stringContaining(`the answers of this batch passed the limit of ${ANSWER_LIMIT} bytes. The request was handled`),
       });
     }
+  });
+});
+
+describe('the batch cap on stdio', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_MAX_BATCH: '3', MCP_WATCH: '0' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('answers a line holding a batch over MCP_MAX_BATCH with one -32600 error, and a batch at the cap in full', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    const server = serveStdio(gateway.app, input, output);
+    const lines = (): unknown[] =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as unknown);
+    input.write(`${batchOf(4, (id) => echo(id, 'over'))}\n`);
+    await eventually(() => lines().length === 1);
+    input.write(`${batchOf(3, (id) => message(id, 'ping'))}\n`);
+    await eventually(() => lines().length === 2);
+    expect(lines()[0]).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: -32600,
+        message: 'Invalid Request: a batch of 4 messages is over the limit of 3 per batch; send at most 3 messages in one batch.',
+      },
+    });
+    expect(lines()[1]).toHaveLength(3);
+    expect(gateway.logs.filter((line) => line.includes('Tool invoked'))).toEqual([]);
+    input.end();
+    await server.finished;
   });
 });
