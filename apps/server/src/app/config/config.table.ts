@@ -429,14 +429,14 @@ export const CONFIG_TABLE = [
     group: 'sessions',
     parser: integer(1, 1_000_000, 'a positive number of sessions'),
     default: is(10_000),
-    meaning: 'open sessions in all; at it, the longest-idle `/mcp` session without a live stream or running call is ended (the key\'s own first), else a new session is `503`',
+    meaning: 'open sessions in all; at it the longest-idle `/mcp` session is ended, else a new one is `503`',
     note: 'HTTP+SSE and Streamable HTTP sessions count together; `subscriptions/listen` streams of protocol revision 2026-07-28 have the same caps, counted apart.',
   }),
   variable('MCP_MAX_SESSIONS_PER_KEY', {
     group: 'sessions',
     parser: integer(1, 1_000_000, 'a positive number of sessions'),
     default: is(100),
-    meaning: 'open sessions per API key; at it, the key\'s longest-idle `/mcp` session without a live stream or running call is ended, else a new session is `503`',
+    meaning: 'open sessions per API key; at it an idle `/mcp` session of the key is ended, else a new one is `503`',
   }),
   variable('MCP_SESSION_IDLE_TIMEOUT', {
     group: 'sessions',
