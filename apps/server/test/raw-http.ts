@@ -10,7 +10,7 @@ export interface Reply {
  * Raw HTTP on loopback with the header names and values exactly as given: fetch lower-cases names
  * and cannot set Host or a forbidden Origin.
  */
-export function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Reply> {
+export function raw(port: number, method: string, path: string, headers: Record<string, string | string[]>, body?: string | Buffer): Promise<Reply> {
   return new Promise((resolvePromise, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let data = '';

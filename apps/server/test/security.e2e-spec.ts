@@ -267,3 +267,52 @@ describe('fail-closed configuration of the real process (exit 2, the variable na
     expect(stderr).not.toContain(KEY_A);
   });
 });
+
+// Letta Code sends its credential header twice with the same value; Node joins the values with a
+// comma. The same key repeated is accepted (over the HTTP+SSE transport too, which Letta uses);
+// different keys in one header are a 401 that says so.
+describe('a credential header sent twice', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ MCP_PLUGINS_DIR: FIXTURES, MCP_API_KEYS: `alpha:${KEY_A},bravo:${KEY_B}`, MCP_WATCH: '0' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  /** The status of GET /sse, the stream closed as soon as its headers arrive. */
+  const sseStatus = (headers: Record<string, string | string[]>): Promise<number> =>
+    new Promise((resolvePromise, reject) => {
+      const req = request({ host: '127.0.0.1', port: gateway.port, method: 'GET', path: '/sse', headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+        resolvePromise(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('accepts the same key twice in Authorization, as Letta Code sends it, on POST /message and GET /sse', async () => {
+    const doubled = { Authorization: `Bearer ${KEY_A}, Bearer ${KEY_A}` };
+    const reply = await raw(gateway.port, 'POST', '/message', { ...json, ...doubled }, rpc('ping'));
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+    expect(await sseStatus(doubled)).toBe(200);
+  });
+
+  it('accepts X-API-Key sent on two header lines with the same value', async () => {
+    const reply = await raw(gateway.port, 'POST', '/message', { ...json, 'X-API-Key': [KEY_B, KEY_B] }, rpc('ping'));
+    expect(reply.status).toBe(200);
+  });
+
+  it.each([
+    ['Authorization', { Authorization: `Bearer ${KEY_A}, Bearer ${KEY_B}` }],
+    ['X-API-Key', { 'X-API-Key': [KEY_A, KEY_B] }],
+  ])('refuses different keys in %s with a 401 that names the header', async (header, headers) => {
+    const reply = await raw(gateway.port, 'POST', '/message', { ...json, ...headers }, rpc('ping'));
+    expect(reply.status).toBe(401);
+    expect(JSON.parse(reply.body).error.message).toBe(`Unauthorized: the ${header} header has several different values; send one API key.`);
+    expect(await sseStatus(headers)).toBe(401);
+  });
+});

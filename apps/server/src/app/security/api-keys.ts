@@ -29,13 +29,34 @@ export class ApiKeyVerifier {
   }
 }
 
-/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
-export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+/** What a request presents: one key, or a header holding several different ones. */
+export type PresentedKey = { key: string } | { several: 'Authorization' | 'X-API-Key' };
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>` (Authorization
+ * first). A client may send a header twice with the same value (Letta Code does): Node joins a
+ * repeated header's values with commas, and a key never holds one (a Bearer token cannot, and
+ * MCP_API_KEYS separates keys with commas), so the values are split there. The same key repeated
+ * is that key; different keys are `several`, refused rather than guessed.
+ */
+export function presentedKey(headers: Record<string, string | string[] | undefined>): PresentedKey | undefined {
   const auth = headers['authorization'];
   if (typeof auth === 'string') {
-    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    if (match) return match[1].trim();
+    const bearer = auth
+      .split(',')
+      .map((part) => /^Bearer\s+(\S+)$/i.exec(part.trim())?.[1])
+      .filter((key): key is string => key !== undefined);
+    if (bearer.length > 0) return oneOf(bearer, 'Authorization');
   }
   const header = headers['x-api-key'];
-  return typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
+  if (typeof header !== 'string') return undefined;
+  const keys = header
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return keys.length > 0 ? oneOf(keys, 'X-API-Key') : undefined;
+}
+
+function oneOf(keys: readonly string[], header: 'Authorization' | 'X-API-Key'): PresentedKey {
+  return keys.every((key) => key === keys[0]) ? { key: keys[0] } : { several: header };
 }

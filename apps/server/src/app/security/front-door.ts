@@ -77,10 +77,12 @@ export class FrontDoor {
       setPrincipal(res, LOOPBACK_PRINCIPAL);
       return next();
     }
-    const key = presentedKey(req.headers);
+    const presented = presentedKey(req.headers);
+    const key = presented !== undefined && 'key' in presented ? presented.key : undefined;
     const name = key === undefined ? undefined : this.verifier.verify(key);
     if (name === undefined) {
-      this.logger.warn(`Unauthorized ${req.method} ${path}: ${key === undefined ? 'no API key' : 'unknown API key'}`, 'Security');
+      const why = presented === undefined ? 'no API key' : 'several' in presented ? `several different keys in ${presented.several}` : 'unknown API key';
+      this.logger.warn(`Unauthorized ${req.method} ${path}: ${why}`, 'Security');
       closeAfterAnswer(req, res);
       res.setHeader('WWW-Authenticate', 'Bearer realm="sanctum-mcp"');
       sendJson(
@@ -89,9 +91,11 @@ export class FrontDoor {
         failure(null, {
           code: ErrorCode.ConnectionClosed,
           message:
-            key === undefined
+            presented === undefined
               ? 'Unauthorized: send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".'
-              : 'Unauthorized: the API key is not valid.',
+              : 'several' in presented
+                ? `Unauthorized: the ${presented.several} header has several different values; send one API key.`
+                : 'Unauthorized: the API key is not valid.',
         }),
       );
       return;
