@@ -603,6 +603,8 @@ describe('Streamable HTTP sessions at the per-key cap', () => {
     expect(await ping(abandoned)).toBe(200);
     expect(await ping(newest)).toBe(200);
     expect(evictions()).toEqual([expect.stringContaining(`INFO: Session ended: ${oldest} (evicted: MCP_MAX_SESSIONS_PER_KEY reached)`)]);
+    const metrics = await call(`${gateway.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${KEY}` } });
+    expect(metrics.text).toContain('mcp_sessions_evicted_total{transport="streamable-http"} 1');
 
     // Both remaining sessions hold a GET stream: nothing is idle, so the cap refuses as before.
     const streams = await Promise.all(

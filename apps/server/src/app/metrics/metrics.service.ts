@@ -122,6 +122,16 @@ export class MetricsService implements OnModuleDestroy {
       },
     });
     new Gauge({
+      name: 'mcp_sessions_evicted_total',
+      help: 'Sessions ended since start to make room at a session cap (the longest-idle one without a live stream or running call), by transport.',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        const { evicted } = sessions.totals();
+        for (const transport of TRANSPORTS) this.set({ transport }, evicted[transport]);
+      },
+    });
+    new Gauge({
       name: 'mcp_plugins_discovered',
       help: 'Plugins by discovery state (loaded or skipped).',
       labelNames: ['state'] as const,
