@@ -12,7 +12,8 @@ import { BodyReader } from '../src/app/http/body-reader';
 import { serveStdio } from '../src/app/transport/stdio';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
-import { raw } from './raw-http';
+import { flood, raw } from './raw-http';
+import type { Flooded } from './raw-http';
 
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
 const KEY_A = 'alpha-key-0123456789';
@@ -43,52 +44,6 @@ const batchOf = (n: number, make: (id: number) => Record<string, unknown>): stri
   JSON.stringify(Array.from({ length: n }, (_, id) => make(id + 1)));
 const echo = (id: number, text: string): Record<string, unknown> =>
   message(id, 'tools/call', { name: 'echo_py__echo', arguments: { text } });
-
-interface Flooded {
-  answer: string;
-  /** Body bytes written when the server closed the connection (or at the timeout). */
-  sent: number;
-  ms: number;
-  /** The server closed the connection before the timeout. */
-  closed: boolean;
-}
-
-/** `head`, then `chunk` again and again as fast as the connection takes it, never ending the body. */
-function flood(port: number, head: string, chunk: Buffer, timeoutMs = 5_000, max = 64 * 1024 * 1024): Promise<Flooded> {
-  return new Promise((resolvePromise) => {
-    const started = Date.now();
-    let answer = '';
-    let sent = 0;
-    let done = false;
-    const socket = connect(port, '127.0.0.1');
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolvePromise({ answer, sent, ms: Date.now() - started, closed });
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    const pump = (): void => {
-      while (!done && sent < max) {
-        sent += chunk.length;
-        if (!socket.write(chunk)) {
-          socket.once('drain', pump);
-          return;
-        }
-      }
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => (answer += text));
-    socket.on('end', () => finish(true));
-    socket.on('close', () => finish(true));
-    socket.on('error', () => undefined); // written after the server closed: a reset
-    socket.on('connect', () => {
-      socket.write(head);
-      pump();
-    });
-  });
-}
 
 const head = (path: string, headers: string): string => `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n\r\n`;
 const chunked = (size: number): Buffer =>

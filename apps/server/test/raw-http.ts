@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface Reply {
   status: number;
@@ -25,5 +26,51 @@ export function raw(port: number, method: string, path: string, headers: Record<
       req.write(body);
       req.end();
     } else req.end(body);
+  });
+}
+
+export interface Flooded {
+  answer: string;
+  /** Body bytes written when the server closed the connection (or at the timeout). */
+  sent: number;
+  ms: number;
+  /** The server closed the connection before the timeout. */
+  closed: boolean;
+}
+
+/** `head`, then `chunk` again and again as fast as the connection takes it, never ending the body. */
+export function flood(port: number, head: string, chunk: Buffer, timeoutMs = 5_000, max = 64 * 1024 * 1024): Promise<Flooded> {
+  return new Promise((resolvePromise) => {
+    const started = Date.now();
+    let answer = '';
+    let sent = 0;
+    let done = false;
+    const socket = connect(port, '127.0.0.1');
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolvePromise({ answer, sent, ms: Date.now() - started, closed });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const pump = (): void => {
+      while (!done && sent < max) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('error', () => undefined); // written after the server closed: a reset
+    socket.on('connect', () => {
+      socket.write(head);
+      pump();
+    });
   });
 }

@@ -12,6 +12,8 @@ import { gzipSync } from 'node:zlib';
 import type { ServerConfig } from '../config/config.slices';
 import { sendJson } from './json-reply';
 import { BodyReader, messageCountOf } from './body-reader';
+import { flood } from '../../../test/raw-http';
+import type { Flooded } from '../../../test/raw-http';
 
 const LIMIT = 2048;
 
@@ -162,55 +164,6 @@ describe('BodyReader', () => {
   });
 });
 
-interface Flooded {
-  /** What the server sent back, as text. */
-  answer: string;
-  /** Body bytes the client had written when the server closed (or when it gave up). */
-  sent: number;
-  ms: number;
-  /** The server closed the connection (false: still open at the timeout). */
-  closed: boolean;
-}
-
-/**
- * Send `head`, then `chunk` again and again as fast as the connection takes it (never ending the
- * body) until the server closes the connection, `max` bytes are written, or `timeoutMs` passes.
- */
-function flood(port: number, head: string, chunk: Buffer, max: number, timeoutMs: number): Promise<Flooded> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let answer = '';
-    let sent = 0;
-    let done = false;
-    const socket = connect(port, '127.0.0.1');
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ answer, sent, ms: Date.now() - started, closed });
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    const pump = (): void => {
-      while (!done && sent < max) {
-        sent += chunk.length;
-        if (!socket.write(chunk)) {
-          socket.once('drain', pump);
-          return;
-        }
-      }
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => (answer += text));
-    socket.on('end', () => finish(true));
-    socket.on('close', () => finish(true));
-    socket.on('error', () => undefined); // written after the server closed: a reset
-    socket.on('connect', () => {
-      socket.write(head);
-      pump();
-    });
-  });
-}
 
 /** One chunk of a chunked body. */
 const framed = (data: Buffer): Buffer => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
@@ -249,16 +202,16 @@ describe('BodyReader under hostile clients', () => {
   };
 
   it('answers 413 to a too-long Content-Length and closes without reading the body', async () => {
-    expectClosed413(await flood(target.port, head('Content-Length: 1000000000'), Buffer.alloc(16 * 1024, 'x'), MAX, 5_000));
+    expectClosed413(await flood(target.port, head('Content-Length: 1000000000'), Buffer.alloc(16 * 1024, 'x'), 5_000, MAX));
   });
 
   it('answers 413 as soon as a chunked body passes the limit, and closes', async () => {
-    expectClosed413(await flood(target.port, head('Transfer-Encoding: chunked'), framed(Buffer.alloc(16 * 1024, 'x')), MAX, 5_000));
+    expectClosed413(await flood(target.port, head('Transfer-Encoding: chunked'), framed(Buffer.alloc(16 * 1024, 'x')), 5_000, MAX));
   });
 
   it('answers 413 to an endless gzip body once its compressed bytes alone pass the limit, and closes', async () => {
     const member = framed(gzipSync(Buffer.alloc(1024 * 1024))); // each inflates to 1 MiB
-    expectClosed413(await flood(target.port, head('Transfer-Encoding: chunked\r\nContent-Encoding: gzip'), member, MAX, 5_000));
+    expectClosed413(await flood(target.port, head('Transfer-Encoding: chunked\r\nContent-Encoding: gzip'), member, 5_000, MAX));
   });
 
   it('records a batch of 3 as 3 messages, and refuses a batch over MCP_MAX_BATCH with one -32600 error', async () => {
