@@ -233,13 +233,7 @@ export class StreamableHttpTransport {
     }
     const { session } = admission;
     const streams = this.streams.attach(session);
-    streams.beginRequest();
-    let response: JsonRpcResponse | JsonRpcResponse[] | null;
-    try {
-      response = await this.dispatcher.handlePayload(payload, session);
-    } finally {
-      streams.endRequest();
-    }
+    const response = await this.dispatchCounted(payload, session, streams);
     if (response === null || Array.isArray(response) || isFailure(response)) {
       // The client learns nothing it could use: no session is kept (it never started, so no log line).
       this.sessions.remove(session.id, { reason: 'initialize failed' });
@@ -251,14 +245,22 @@ export class StreamableHttpTransport {
     sendJson(res, 200, response);
   }
 
-  private async answerWithJson(res: Response, payload: ParsedPayload, session: Session, streams: SessionStreams): Promise<void> {
+  /** Dispatch while the session counts a running request (the idle reaper and eviction leave it alone). */
+  private async dispatchCounted(
+    payload: ParsedPayload,
+    session: Session,
+    streams: SessionStreams,
+  ): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
     streams.beginRequest();
-    let response: JsonRpcResponse | JsonRpcResponse[] | null;
     try {
-      response = await this.dispatcher.handlePayload(payload, session);
+      return await this.dispatcher.handlePayload(payload, session);
     } finally {
       streams.endRequest();
     }
+  }
+
+  private async answerWithJson(res: Response, payload: ParsedPayload, session: Session, streams: SessionStreams): Promise<void> {
+    const response = await this.dispatchCounted(payload, session, streams);
     // Closed before the answer: Node marks a response destroyed when its connection closes first.
     if (res.destroyed) {
       this.logger.debug?.(`Session ${session.id}: the client disconnected before its response was ready; dropped.`, 'StreamableHttp');
