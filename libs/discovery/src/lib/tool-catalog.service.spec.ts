@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -214,6 +216,45 @@ describe('PluginWatcherService', () => {
     runner.describe('notes', [{ name: 'add' }]);
     folders.add('notes');
     expect((await changed).tools.map((t) => t.name)).toEqual(['notes__add']);
+  });
+
+  it('guards the restart-needed bug: loads a plugins folder created after the start, unloads it when removed, reloads it when recreated', async () => {
+    const log = logger();
+    const pluginsDir = join(folders.dir, 'later', 'plugins');
+    const catalog = await start({ pluginsDir, watch: true, watchDebounceMs: 20, logger: log });
+    expect(catalog.list()).toEqual([]);
+    expect(warnings(log)).toContain(`Plugins folder ${pluginsDir} does not exist: watching ${folders.dir} for it to appear`);
+    const next = (): Promise<string[]> =>
+      new Promise((resolve) => {
+        const subscription = catalog.changes$.subscribe((change) => {
+          subscription.unsubscribe();
+          resolve(change.tools.map((t) => t.name));
+        });
+      });
+    runner.describe('notes', [{ name: 'add' }]);
+
+    const appeared = next();
+    mkdirSync(join(pluginsDir, 'notes'), { recursive: true });
+    writeFileSync(join(pluginsDir, 'notes', 'cli.py'), '#!/usr/bin/env python3\n');
+    expect(await appeared).toEqual(['notes__add']);
+    expect(log.log.mock.calls.map((call) => String(call[0]))).toContain(`Plugins folder ${pluginsDir} appeared: loading its plugins`);
+
+    const vanished = next();
+    rmSync(pluginsDir, { recursive: true });
+    expect(await vanished).toEqual([]);
+    expect(warnings(log)).toContain(`Plugins folder ${pluginsDir} is gone: unloading its plugins, and watching for it to appear again`);
+
+    const back = next();
+    mkdirSync(join(pluginsDir, 'notes'), { recursive: true });
+    writeFileSync(join(pluginsDir, 'notes', 'cli.py'), '#!/usr/bin/env python3\n');
+    expect(await back).toEqual(['notes__add']);
+  });
+
+  it('names the plugins folder by its absolute path, also when it was given relative', async () => {
+    const log = logger();
+    const relativeDir = relative(process.cwd(), folders.dir);
+    await start({ pluginsDir: relativeDir, watch: false, logger: log });
+    expect(log.log.mock.calls.map((call) => String(call[0]))).toContain(`Plugin discovery finished: 0 loaded, 0 skipped, from ${folders.dir}`);
   });
 
   it('coalesces concurrent reloadNow calls into one more run', async () => {

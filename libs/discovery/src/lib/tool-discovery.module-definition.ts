@@ -4,7 +4,10 @@ import { TOOL_DISCOVERY_OPTIONS } from './discovery.constants';
 import type { PluginRunner } from './plugin-runner';
 
 export interface ToolDiscoveryModuleOptions {
-  /** The folder holding one folder per plugin (MCP_PLUGINS_DIR). */
+  /**
+   * The folder holding one folder per plugin (MCP_PLUGINS_DIR); a relative path is taken against
+   * the working directory. It may not exist yet: with `watch`, it is loaded when it appears.
+   */
   pluginsDir: string;
   /** ms each `--describe` / `--help` call may take (MCP_DISCOVERY_TIMEOUT). */
   helpTimeoutMs: number;

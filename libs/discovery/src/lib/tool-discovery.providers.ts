@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { DEFAULT_DISCOVERY_CONCURRENCY } from './discovery.constants';
@@ -7,7 +8,8 @@ import type { ToolDiscoveryModuleOptions } from './tool-discovery.module-definit
 
 export function discoveryOptionsFrom(options: ToolDiscoveryModuleOptions): DiscoveryOptions {
   return {
-    pluginsDir: options.pluginsDir,
+    // Absolute, so that every log line names the folder actually used.
+    pluginsDir: resolve(options.pluginsDir),
     helpTimeoutMs: options.helpTimeoutMs,
     concurrency: options.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY,
     cacheFile: options.cacheFile,
