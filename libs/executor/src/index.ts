@@ -26,6 +26,10 @@ export { runProcess } from './lib/runner';
 export type { OutputLimitExceeded, RunOptions, RunResult } from './lib/runner';
 export { mapRunResult, toolResultFromValue } from './lib/result';
 
+// The plugin sandbox: what the host offers, chosen by MCP_SANDBOX.
+export { Sandbox, probeSandbox, sandboxShortfall } from './lib/sandbox';
+export type { SandboxMode, SandboxSettings } from './lib/sandbox';
+
 // The interpreter that runs cli.py plugins.
 export { interpreterProblem, resolvePython, resolvePythonCached } from './lib/interpreter';
 export type { InterpreterRecord, InterpreterStore, ResolvedPython } from './lib/interpreter';

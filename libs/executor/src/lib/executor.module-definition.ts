@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { Sandbox } from './sandbox';
 
 /** Where the executor tells the operator what they should know (Nest's LoggerService fits). */
 export interface ExecutorLogger {
@@ -35,6 +36,8 @@ export interface ExecutorModuleOptions {
   forkExclude?: readonly string[];
   /** ms between a fork server failure and the next start; calls are spawned meanwhile (default 30 s). */
   forkRetryMs?: number;
+  /** The plugin sandbox (probeSandbox); default none (Sandbox.off()). */
+  sandbox?: Sandbox;
   logger?: ExecutorLogger;
 }
 

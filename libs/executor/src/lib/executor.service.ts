@@ -14,8 +14,10 @@ import type { ForkServerEvent, ForkServerStats } from './fork-server';
 import { ConcurrencyLimiter } from './limiter';
 import { commandLineFor } from './launcher';
 import { mapRunResult } from './result';
-import { runProcess } from './runner';
+import { ProcessRun, runProcess } from './runner';
 import type { RunOptions, RunResult } from './runner';
+import { Sandbox } from './sandbox';
+import type { CallCgroup } from './sandbox';
 import { validateArguments } from './validate';
 
 /** Everything needed to run one plugin command. */
@@ -66,8 +68,15 @@ export class ExecutorService implements OnModuleDestroy {
   private readonly queueLimit: number;
   private readonly forkServer: ForkServer | undefined;
   private readonly forkExclude: ReadonlySet<string>;
+  private readonly sandbox: Sandbox;
 
   constructor(@Inject(EXECUTOR_OPTIONS) private readonly options: ExecutorModuleOptions) {
+    this.sandbox = options.sandbox ?? Sandbox.off();
+    if (options.sandbox) {
+      const line = this.sandbox.describe();
+      if (this.sandbox.missing.length > 0 || !this.sandbox.active) options.logger?.warn(line, 'Sandbox');
+      else options.logger?.log(line, 'Sandbox');
+    }
     this.maxConcurrency = options.maxConcurrency ?? defaultMaxConcurrency();
     this.queueLimit = options.queueLimit ?? EXECUTOR_DEFAULT_QUEUE_LIMIT;
     this.limiter = new ConcurrencyLimiter({
@@ -82,6 +91,8 @@ export class ExecutorService implements OnModuleDestroy {
           env: () => this.childEnv(),
           retryMs: options.forkRetryMs,
           onEvent: (event) => this.onForkEvent(event),
+          sandbox: this.sandbox,
+          spawn: (args, runOptions) => this.spawn(options.python, args, runOptions),
         })
       : undefined;
   }
@@ -124,6 +135,46 @@ export class ExecutorService implements OnModuleDestroy {
     return this.forkServer;
   }
 
+  /** The plugin sandbox in use (what is active and what is missing). */
+  get sandboxInUse(): Sandbox {
+    return this.sandbox;
+  }
+
+  /** Spawn a plugin process, inside the sandbox when there is one. */
+  private spawn(program: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+    const launch = this.sandbox.wrapSpawn(program, args, options.cwd, options.offline === true, options.cgroup);
+    return runProcess(launch.program, launch.args, { ...options, sandboxInfoFd: launch.infoFd });
+  }
+
+  /**
+   * Run one plugin process (forked or spawned) in a pids cgroup of its own when the sandbox has a
+   * process limit, removed afterwards; offline when the operator cut the plugin off.
+   */
+  private async run(program: string, args: readonly string[], options: RunOptions, forkServer: ForkServer | undefined): Promise<RunResult> {
+    const limit = this.sandbox.processLimit;
+    let cgroup: CallCgroup | undefined;
+    if (limit) {
+      try {
+        cgroup = limit.create(forkServer ? 'f' : 's');
+      } catch (err) {
+        const run = new ProcessRun(options);
+        run.finish({ spawnError: `its process-limit cgroup could not be created under ${limit.root}: ${(err as Error).message}` });
+        return run.result;
+      }
+    }
+    const runOptions: RunOptions = {
+      ...options,
+      cgroup,
+      maxProcs: limit?.max,
+      offline: this.sandbox.active && this.sandbox.isOffline(basename(options.cwd)),
+    };
+    try {
+      return await (forkServer ? runForked(forkServer, args, runOptions) : this.spawn(program, args, runOptions));
+    } finally {
+      cgroup?.remove();
+    }
+  }
+
   /** Tool-call plugin processes running now and calls queued for a slot (for metrics and health). */
   stats(): ExecutorStats {
     return { ...this.limiter.stats(), maxConcurrency: this.maxConcurrency, queueLimit: this.queueLimit };
@@ -163,7 +214,7 @@ export class ExecutorService implements OnModuleDestroy {
       drainMs: this.options.drainMs,
     };
     const forkServer = args[0] === '--describe' ? this.forkServerFor({ entryPath, cwd }) : undefined;
-    return forkServer ? runForked(forkServer, [...lead, ...args], options) : runProcess(program, [...lead, ...args], options);
+    return this.run(program, [...lead, ...args], options, forkServer);
   }
 
   async execute(target: PluginCommandTarget, args: ToolArguments, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {
@@ -215,7 +266,7 @@ export class ExecutorService implements OnModuleDestroy {
     const forkServer = this.forkServerFor(target);
     let run: RunResult;
     try {
-      run = await (forkServer ? runForked(forkServer, argv, runOptions) : runProcess(program, argv, runOptions));
+      run = await this.run(program, argv, runOptions, forkServer);
     } finally {
       slot.release();
     }

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRun, killGroup, runProcess } from './runner';
 import type { RunOptions, RunResult } from './runner';
+import type { Sandbox } from './sandbox';
 
 /**
  * The Python side, a real file beside this module: `libs/executor/src/lib` when run from source,
@@ -49,6 +50,13 @@ export interface ForkServerOptions {
   startTimeoutMs?: number;
   setupTimeoutMs?: number;
   onEvent?: (event: ForkServerEvent) => void;
+  /**
+   * The plugin sandbox: when active, the server runs inside bubblewrap and isolates each call (see
+   * fork_server.py `_isolate`); a server that cannot isolate calls fails, and calls are spawned.
+   */
+  sandbox?: Sandbox;
+  /** How a call is spawned when the server cannot take it (default: runProcess with `python`). */
+  spawn?: (args: readonly string[], options: RunOptions) => Promise<RunResult>;
 }
 
 export interface ForkServerStats {
@@ -88,7 +96,17 @@ interface ProcessHooks {
   started(cold: boolean): void;
 }
 
-type ControlMessage = { ready?: unknown; id?: unknown; pid?: unknown; version?: unknown; cold?: unknown; exit?: unknown; signal?: unknown; refused?: unknown };
+type ControlMessage = {
+  ready?: unknown;
+  isolation?: unknown;
+  id?: unknown;
+  pid?: unknown;
+  version?: unknown;
+  cold?: unknown;
+  exit?: unknown;
+  signal?: unknown;
+  refused?: unknown;
+};
 
 const STDERR_TAIL_CHARS = 2_000;
 const HEADER_MAX_BYTES = 128;
@@ -118,6 +136,7 @@ class ForkServerProcess {
   private startTimer: NodeJS.Timeout | undefined;
   private isReady = false;
   private ended = false;
+  private cgroupFd: number | undefined;
   /** On process.exit (which skips module destroy) the socket folder must still go. */
   private readonly removeDir = (): void => {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
@@ -127,7 +146,7 @@ class ForkServerProcess {
     private readonly python: string,
     private readonly script: string,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly options: { startTimeoutMs: number; setupTimeoutMs: number },
+    private readonly options: { startTimeoutMs: number; setupTimeoutMs: number; sandbox?: Sandbox },
     private readonly hooks: ProcessHooks,
   ) {}
 
@@ -156,13 +175,22 @@ class ForkServerProcess {
 
   private launch(socketPath: string): void {
     if (this.ended) return;
+    const sandbox = this.options.sandbox?.active ? this.options.sandbox : undefined;
+    const limit = sandbox?.processLimit;
     let child: ChildProcess;
+    let cgroupFd: number | undefined;
     try {
+      // The calls' cgroups are made by the gateway; the server joins each call to its own through
+      // this folder (its fd 3), which no plugin can reach: each call closes it before it runs.
+      if (limit) cgroupFd = openSync(limit.root, 'r');
+      const command = sandbox
+        ? sandbox.wrapForkServer(this.python, [this.script, socketPath, this.python], this.dir ?? socketPath)
+        : { program: this.python, args: [this.script, socketPath, this.python] };
       // Its own process group (detached): a Ctrl-C in the gateway's terminal does not reach it.
-      child = spawn(this.python, [this.script, socketPath, this.python], {
+      child = spawn(command.program, command.args, {
         cwd: '/',
         env: this.env,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: cgroupFd === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', cgroupFd],
         detached: true,
         shell: false,
         windowsHide: true,
@@ -170,6 +198,9 @@ class ForkServerProcess {
     } catch (err) {
       this.fail(`cannot start ${this.python}: ${(err as Error).message}`);
       return;
+    } finally {
+      // Held until the server is gone (cleanUp): an fd number closed here could be reused at once.
+      this.cgroupFd = cgroupFd;
     }
     this.child = child;
     this.exited = new Promise<void>((resolve) => {
@@ -192,7 +223,8 @@ class ForkServerProcess {
     child.unref();
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();
     // The environment it was spawned with, before the interpreter's start-up changed any of it.
-    child.stdin?.write(`${JSON.stringify({ env: definedEnv(this.env) })}\n`);
+    const isolation = sandbox ? { cgroupFd: limit ? 3 : null, writable: sandbox.writable } : null;
+    child.stdin?.write(`${JSON.stringify({ env: definedEnv(this.env), sandbox: isolation })}\n`);
   }
 
   /** Run one call; `refused` is called instead of any result when nothing of the plugin ran. */
@@ -216,7 +248,8 @@ class ForkServerProcess {
     run.onSettled(() => this.release(call));
     call.setupTimer = setTimeout(() => this.fail(`a call got no answer within ${this.options.setupTimeoutMs} ms`), this.options.setupTimeoutMs);
     // The server learns which script runs (to compile it once), never the call's argv or environment.
-    this.child?.stdin?.write(`${JSON.stringify({ id, token, cwd: options.cwd, argv0 })}\n`);
+    const request = { id, token, cwd: options.cwd, argv0, cgroup: options.cgroup?.name ?? null, offline: options.offline === true };
+    this.child?.stdin?.write(`${JSON.stringify(request)}\n`);
     run.arm();
   }
 
@@ -298,6 +331,10 @@ class ForkServerProcess {
   }
 
   private dispatch(message: ControlMessage): boolean {
+    if (message.ready === false && typeof message.isolation === 'string') {
+      this.fail(`it cannot isolate calls here: ${message.isolation}`);
+      return true;
+    }
     if (message.ready === true) {
       if (this.isReady || typeof message.pid !== 'number') return false;
       this.isReady = true;
@@ -354,6 +391,8 @@ class ForkServerProcess {
 
   private cleanUp(): void {
     clearTimeout(this.startTimer);
+    if (this.cgroupFd !== undefined) closeSync(this.cgroupFd);
+    this.cgroupFd = undefined;
     this.server?.close();
     process.off('exit', this.removeDir);
     this.removeDir();
@@ -467,7 +506,7 @@ export class ForkServer {
 
   private spawn(args: readonly string[], options: RunOptions): Promise<RunResult> {
     this.counters.spawned += 1;
-    return runProcess(this.options.python, args, options);
+    return this.options.spawn ? this.options.spawn(args, options) : runProcess(this.options.python, args, options);
   }
 
   private usable(): ForkServerProcess | undefined {
@@ -487,6 +526,7 @@ export class ForkServer {
       {
         startTimeoutMs: this.options.startTimeoutMs ?? FORK_SERVER_DEFAULT_START_TIMEOUT_MS,
         setupTimeoutMs: this.options.setupTimeoutMs ?? FORK_SERVER_DEFAULT_SETUP_TIMEOUT_MS,
+        sandbox: this.options.sandbox,
       },
       {
         ready: (pid, version) => {

@@ -19,9 +19,13 @@
 # and a script without a docstring has __doc__ None.
 #
 # Control protocol, one JSON object per line:
-#   gateway -> server (stdin):   first {"env": {...}}, the environment this process was spawned with;
-#                                then {"id": n, "token": "<hex>", "cwd": "...", "argv0": "cli.py"} per call
+#   gateway -> server (stdin):   first {"env": {...}, "sandbox": null | {"cgroupFd": 3 | null,
+#                                "writable": [folders]}}, the environment this process was spawned with
+#                                and whether calls are isolated (see _isolate);
+#                                then {"id": n, "token": "<hex>", "cwd": "...", "argv0": "cli.py",
+#                                "cgroup": "f7" | null, "offline": bool} per call
 #   server -> gateway (stdout):  {"ready": true, "pid": p, "version": "3.x.y"}
+#                                {"ready": false, "isolation": "why"}  calls cannot be isolated here
 #                                {"id": n, "pid": p, "cold": bool}   the child is set up and runs the plugin
 #                                {"id": n, "exit": code} | {"id": n, "signal": "SIGTERM"}
 #                                {"id": n, "refused": "why"}         nothing of the plugin ran
@@ -206,7 +210,7 @@ def _start(request):
         _send({'id': rid, 'refused': 'fork failed: %s' % e})
         return None
     if pid == 0:
-        return (out.detach(), err.detach(), ready_r, ready_w, compiled)
+        return (out.detach(), err.detach(), ready_r, ready_w, compiled, request)
     os.close(ready_w)
     out.close()
     err.close()
@@ -299,7 +303,15 @@ def _serve():
             _shutdown()
         pending += data
     line, pending = pending.split(b'\n', 1)
-    _SPAWN_ENV.update(json.loads(line)['env'])
+    first = json.loads(line)
+    _SPAWN_ENV.update(first['env'])
+    global _SANDBOX
+    _SANDBOX = first.get('sandbox')
+    if _SANDBOX is not None:
+        problem = _probe_isolation()
+        if problem is not None:
+            _send({'ready': False, 'isolation': problem})
+            _shutdown()
     _send({'ready': True, 'pid': _PID, 'version': '%d.%d.%d' % sys.version_info[:3]})
     while True:
         while b'\n' in pending:
@@ -326,6 +338,208 @@ def _serve():
             pending += data
         if os.getppid() != _PPID:
             _shutdown()
+
+
+# --- isolation of each call (the plugin sandbox) ------------------------------------------------
+#
+# When the gateway runs this server inside bubblewrap (sandbox non-null), each call's child C
+# joins the call's pids cgroup, then enters new user, PID, mount, IPC and UTS namespaces (and a
+# network namespace of its own when the plugin is offline) with unshare(2). Its child G is PID 1
+# there: it mounts the namespace's own /proc and a private /tmp (the writable folders under /tmp
+# bound back in), forks the plugin P and, as an init, reaps until P ends; then the kernel kills
+# whatever P left behind (daemons included). P enters one more user and mount namespace, which
+# locks G's mounts: the plugin cannot unmount them to see the host's /proc or the shared /tmp.
+# C stays in the host's PID namespace, the process group leader the gateway signals: it ignores
+# SIGTERM (P, in its process group, gets it) and ends as P ended, so the gateway reads P's status.
+
+_SANDBOX = None
+_LIBC = None
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUTS = 0x04000000
+_CLONE_NEWIPC = 0x08000000
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWPID = 0x20000000
+_CLONE_NEWNET = 0x40000000
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_NOEXEC = 8
+_MS_BIND = 4096
+_MS_REC = 16384
+_MS_PRIVATE = 1 << 18
+_PR_SET_PDEATHSIG = 1
+
+
+def _libc():
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
+        libc.unshare.argtypes = (ctypes.c_int,)
+        libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+        _LIBC = (libc, ctypes)
+    return _LIBC
+
+
+def _check(result, what):
+    if result != 0:
+        errno = _libc()[1].get_errno()
+        raise OSError(errno, '%s: %s' % (what, os.strerror(errno)))
+
+
+def _write_file(path, text):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode('ascii'))
+    finally:
+        os.close(fd)
+
+
+def _enter_user_namespace(flags, uid, gid):
+    """unshare(CLONE_NEWUSER | flags), the same uid and gid inside as outside."""
+    libc = _libc()[0]
+    _check(libc.unshare(_CLONE_NEWUSER | flags), 'unshare')
+    _write_file('/proc/self/uid_map', '%d %d 1\n' % (uid, uid))
+    _write_file('/proc/self/setgroups', 'deny')
+    _write_file('/proc/self/gid_map', '%d %d 1\n' % (gid, gid))
+
+
+def _die_with_parent():
+    _check(_libc()[0].prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), 'prctl')
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(_libc()[0].mount(source, target, fstype, flags, data), 'mount %s' % target.decode())
+
+
+def _private_mounts(writable):
+    """G's /proc (of its PID namespace) and /tmp (empty, the writable folders under it bound back)."""
+    _mount(None, b'/', None, _MS_REC | _MS_PRIVATE)
+    _mount(b'proc', b'/proc', b'proc', _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    keep = []
+    for folder in writable:
+        if folder == '/tmp' or folder.startswith('/tmp/'):
+            keep.append((folder, os.open(folder, os.O_PATH | os.O_DIRECTORY)))
+    _mount(b'tmpfs', b'/tmp', b'tmpfs', _MS_NOSUID | _MS_NODEV, b'mode=1777')
+    for folder, fd in keep:
+        os.makedirs(folder, exist_ok=True)
+        _mount(('/proc/self/fd/%d' % fd).encode(), folder.encode(), None, _MS_BIND | _MS_REC)
+        os.close(fd)
+
+
+def _ended_as(status):
+    """End this process as the one whose wait status this is (C, after P)."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+_PASSED_ON = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _isolate(cgroup, offline, ready_w):
+    """Runs in C; returns only in P, in the call's own namespaces. Raises when they cannot be made."""
+    if cgroup is not None and _SANDBOX.get('cgroupFd') is not None:
+        fd = os.open(cgroup + '/cgroup.procs', os.O_WRONLY, dir_fd=_SANDBOX['cgroupFd'])
+        try:
+            os.write(fd, b'0')
+        finally:
+            os.close(fd)
+    _die_with_parent()
+    uid, gid = os.getuid(), os.getgid()
+    flags = _CLONE_NEWPID | _CLONE_NEWNS | _CLONE_NEWIPC | _CLONE_NEWUTS | (_CLONE_NEWNET if offline else 0)
+    _enter_user_namespace(flags, uid, gid)
+    status_r, status_w = os.pipe()
+    previous = dict((n, signal.getsignal(n)) for n in _PASSED_ON)
+    for number in _PASSED_ON:
+        signal.signal(number, signal.SIG_IGN)
+    g = os.fork()
+    if g != 0:
+        # C: holds nothing of the call's; lives until G (and so P) ends, then ends as P did.
+        os.close(status_w)
+        for fd in (0, 1, 2, ready_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        while True:
+            try:
+                os.waitpid(g, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+        data = b''
+        try:
+            data = os.read(status_r, 64)
+        except OSError:
+            pass
+        _ended_as(int(data) if data.strip().isdigit() else (signal.SIGKILL & 0x7f))
+    # G: PID 1 of the call's namespace.
+    os.close(status_r)
+    try:
+        _die_with_parent()
+        _private_mounts(_SANDBOX.get('writable') or [])
+    except BaseException as e:
+        _write_all(ready_w, ('E%s: %s' % (type(e).__name__, e)).encode('utf-8', 'replace'))
+        os._exit(127)
+    p = os.fork()
+    if p != 0:
+        for fd in (0, 1, 2, ready_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        while True:
+            try:
+                pid, status = os.wait()
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                os._exit(1)
+            if pid == p:
+                _write_all(status_w, str(status).encode('ascii'))
+                os._exit(0)
+    # P: the plugin. One more user and mount namespace locks G's mounts for it.
+    os.close(status_w)
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+    _enter_user_namespace(_CLONE_NEWNS, uid, gid)
+
+
+def _probe_isolation():
+    """None when a call can be isolated here (tried once, at start), else why not."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _isolate(None, False, w)
+            os._exit(0 if os.listdir('/proc/self/fd') else 1)
+        except BaseException as e:
+            _write_all(w, ('%s: %s' % (type(e).__name__, e)).encode('utf-8', 'replace'))
+            os._exit(1)
+    os.close(w)
+    message = b''
+    while True:
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        message += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    if message or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        return message.decode('utf-8', 'replace') or 'the isolated child exited with status %d' % status
+    return None
 
 
 # --- the child --------------------------------------------------------------------------------
@@ -428,7 +642,7 @@ def _cold_reason(folder):
 
 def _setup(fds):
     """Make this forked process look like 'python <argv0> <argv...>' spawned by the gateway."""
-    out_fd, err_fd, ready_r, ready_w, compiled = fds
+    out_fd, err_fd, ready_r, ready_w, compiled, request = fds
     job = _Job()
     try:
         os.setsid()
@@ -455,6 +669,10 @@ def _setup(fds):
         for fd in (out_fd, err_fd):
             if fd > 2:
                 os.close(fd)
+        if _SANDBOX is not None:
+            if os.getppid() != _PID:
+                os._exit(127)  # the server died: the gateway has given up on this call
+            _isolate(request.get('cgroup'), request.get('offline') is True, ready_w)
         _close_other_fds((ready_w,))
         os.chdir(cwd)
         # As the interpreter computes sys.path[0] for 'python argv0': the script's real folder.
@@ -468,7 +686,7 @@ def _setup(fds):
             _write_all(ready_w, ('E%s: %s' % (type(e).__name__, e)).encode('utf-8', 'replace'))
         finally:
             os._exit(127)
-    if os.getppid() != _PID:
+    if _SANDBOX is None and os.getppid() != _PID:
         os._exit(127)  # the server died: the gateway has given up on this call
     if cold is not None:
         _write_all(ready_w, b'C')

@@ -88,6 +88,7 @@ function isContentBlock(value: unknown): value is ContentBlock {
  * - spawn failure, timeout, cancellation: error results with their own codes;
  * - a run the gateway lost (the Python fork server died during it): `internal_error`;
  * - output past a cap: `plugin_error` naming the stream and the cap;
+ * - a fork or thread refused at the sandbox's process limit: `plugin_error` naming the limit;
  * - stdout JSON `{"error": ...}`: `plugin_error` with the message, keeping the other fields;
  * - a non-zero exit: `plugin_error` with a stderr (else stdout) excerpt;
  * - stdout JSON `{"result": x}` alone: toolResultFromValue(x);
@@ -101,6 +102,12 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
   }
   if (run.internalError) {
     return toolError(ToolErrorCode.InternalError, `${toolLabel} did not finish: ${run.internalError}; the plugin's processes were killed.`);
+  }
+  if (run.processLimit !== undefined) {
+    return toolError(
+      ToolErrorCode.PluginError,
+      `${toolLabel} reached its limit of ${run.processLimit} processes and threads (MCP_PLUGIN_MAX_PROCS): a fork or thread was refused, and the plugin's processes were killed.`,
+    );
   }
   if (run.timedOut) {
     const seconds = timeoutMs ? ` after ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 === 0 ? 0 : 1)} s` : '';

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { CallCgroup } from './sandbox';
 
 export interface RunOptions {
   cwd: string;
@@ -23,7 +26,25 @@ export interface RunOptions {
   drainMs?: number;
   /** Each complete stderr line as it arrives (progress and log lines of the plugin). */
   onStderrLine?: (line: string) => void;
+  /**
+   * The call's pids cgroup (the sandbox's process limit): watched while the call runs; a call whose
+   * fork or clone was refused at the limit is ended (`processLimit` in its result).
+   */
+  cgroup?: CallCgroup;
+  /** The limit the operator set, for the message (MCP_PLUGIN_MAX_PROCS). */
+  maxProcs?: number;
+  /** The plugin gets no network (the sandbox gives it an empty network namespace). */
+  offline?: boolean;
+  /**
+   * The program is bubblewrap with `--info-fd 3`: fd 3 reports the pid of the sandbox's PID 1 (tini),
+   * which gets SIGTERM (it passes it on to the plugin's process group); SIGKILL goes to the whole
+   * group, and an exit status above 128 is the plugin's death by that signal, as tini reports it.
+   */
+  sandboxInfoFd?: boolean;
 }
+
+/** How often a running call's pids cgroup is checked for a refused fork. */
+export const PROCESS_LIMIT_POLL_MS = 200;
 
 /** Longest stderr line handed to onStderrLine; longer lines are cut. */
 export const MAX_STDERR_LINE_CHARS = 64 * 1024;
@@ -69,6 +90,8 @@ export interface RunResult {
   spawnError?: string;
   /** Set when the run was ended because a stream went past its cap. */
   outputLimit?: OutputLimitExceeded;
+  /** Set when the run was ended because it reached its process limit (the limit, processes and threads). */
+  processLimit?: number;
   /**
    * Set when the gateway lost track of a started run (the Python fork server died while it ran):
    * the process group was killed and the plugin's own outcome is unknown.
@@ -90,6 +113,41 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // the group has exited already
   }
+}
+
+/** Signal one process; ESRCH (already gone) is not an error. */
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // it has exited already
+  }
+}
+
+/** tini's exit status for a child killed by a signal is 128 + its number, as a shell's. */
+function sandboxedExit(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: NodeJS.Signals | null } {
+  if (code === null || code <= 128) return { code, signal };
+  const name = (Object.keys(constants.signals) as NodeJS.Signals[]).find((n) => constants.signals[n] === code - 128);
+  return name ? { code: null, signal: name } : { code, signal };
+}
+
+/**
+ * bwrap's `--info-fd` JSON: the pid (in the gateway's PID namespace) of the sandbox's PID 1. Read to
+ * its end (bwrap closes it): bwrap writes it in several writes, and one into a closed pipe kills it.
+ */
+function readChildPid(stream: Readable, onPid: (pid: number) => void): void {
+  let text = '';
+  let found = false;
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    if (text.length < 4096) text += chunk;
+    const match = found ? null : /"child-pid"\s*:\s*(\d+)/.exec(text);
+    if (match) {
+      found = true;
+      onPid(Number(match[1]));
+    }
+  });
+  stream.on('error', () => undefined);
 }
 
 /** Keeps the first `cap` bytes; memory stays bounded however much is pushed. */
@@ -119,7 +177,7 @@ class CappedBuffer {
 }
 
 
-type EndReason = 'timeout' | 'cancelled' | 'output';
+type EndReason = 'timeout' | 'cancelled' | 'output' | 'processes';
 
 /** How a run ended other than by its process closing its output. */
 export interface RunEnd {
@@ -153,6 +211,11 @@ export class ProcessRun {
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private settled = false;
   private pid: number | undefined;
+  /** Where SIGTERM goes when not to the group (a sandbox's PID 1); undefined: not known yet. */
+  private termPid: number | undefined;
+  private awaitTermPid = false;
+  private processLimitHit = false;
+  private limitTimer: NodeJS.Timeout | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
@@ -184,6 +247,29 @@ export class ProcessRun {
       if (signal.aborted) this.onAbort();
       else signal.addEventListener('abort', this.onAbort, { once: true });
     }
+    const cgroup = this.options.cgroup;
+    if (cgroup) {
+      this.limitTimer = setInterval(() => {
+        if (!cgroup.reachedLimit()) return;
+        this.processLimitHit = true;
+        this.terminate('processes');
+      }, PROCESS_LIMIT_POLL_MS);
+      this.limitTimer.unref();
+    }
+  }
+
+  /**
+   * SIGTERM goes to this process rather than to the group (the sandbox's PID 1, which passes it on
+   * to the plugin's group); call expectTermPid() first so that a termination waits for it.
+   */
+  expectTermPid(): void {
+    this.awaitTermPid = true;
+  }
+
+  setTermPid(pid: number): void {
+    if (this.settled || this.termPid !== undefined) return;
+    this.termPid = pid;
+    if (this.killTimer !== undefined && this.exited === undefined) signalProcess(pid, 'SIGTERM');
   }
 
   /** The leader's pid, which is also its process group id. */
@@ -256,7 +342,8 @@ export class ProcessRun {
   private signalGroup(): void {
     const pid = this.pid;
     if (pid === undefined || this.killTimer !== undefined) return;
-    killGroup(pid, 'SIGTERM');
+    if (!this.awaitTermPid) killGroup(pid, 'SIGTERM');
+    else if (this.termPid !== undefined) signalProcess(this.termPid, 'SIGTERM');
     this.killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.grace);
     this.killTimer.unref();
   }
@@ -269,6 +356,9 @@ export class ProcessRun {
 
   private stop(): void {
     this.settled = true;
+    clearInterval(this.limitTimer);
+    // A plugin that met its limit and gave up on its own has reached it all the same.
+    if (!this.processLimitHit && this.options.cgroup?.reachedLimit()) this.processLimitHit = true;
     clearTimeout(this.timeoutTimer);
     clearTimeout(this.drainTimer);
     clearTimeout(this.killTimer);
@@ -289,6 +379,7 @@ export class ProcessRun {
       durationMs: performance.now() - this.started,
       ...(spawnError === undefined ? {} : { spawnError }),
       ...(this.outputLimit ? { outputLimit: this.outputLimit } : {}),
+      ...(this.processLimitHit ? { processLimit: this.options.maxProcs ?? 0 } : {}),
       ...(internalError === undefined ? {} : { internalError }),
     };
   }
@@ -310,7 +401,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child = spawn(command, [...args], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.sandboxInfoFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       detached: true,
       shell: false,
       windowsHide: true,
@@ -323,14 +414,27 @@ export function runProcess(command: string, args: readonly string[], options: Ru
   run.onSettled(() => {
     child.stdout?.destroy();
     child.stderr?.destroy();
+    (child.stdio[3] as Readable | null | undefined)?.destroy();
   });
+  const info = options.sandboxInfoFd ? (child.stdio[3] as Readable | null | undefined) : undefined;
+  if (info) {
+    run.expectTermPid();
+    readChildPid(info, (pid) => run.setTermPid(pid));
+  }
   if (child.pid !== undefined) run.setPid(child.pid);
   child.stdout?.on('data', (chunk: Buffer) => run.stdoutData(chunk));
   child.stderr?.on('data', (chunk: Buffer) => run.stderrData(chunk));
   child.stderr?.on('end', () => run.stderrEnd());
   child.on('error', (err) => run.finish({ spawnError: err.message }));
-  child.on('exit', (code, signal) => run.exit(code, signal));
-  child.on('close', (code, signal) => run.close(code, signal));
+  const status = options.sandboxInfoFd ? sandboxedExit : (code: number | null, signal: NodeJS.Signals | null) => ({ code, signal });
+  child.on('exit', (code, signal) => {
+    const ended = status(code, signal);
+    run.exit(ended.code, ended.signal);
+  });
+  child.on('close', (code, signal) => {
+    const ended = status(code, signal);
+    run.close(ended.code, ended.signal);
+  });
   run.arm();
   return run.result;
 }
