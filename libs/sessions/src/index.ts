@@ -1,7 +1,7 @@
 export { Session } from './lib/session';
 export type { OutgoingMessage, SendOptions, SessionConsumer, TransportKind } from './lib/session';
 export { SessionRegistry, sessionLogLines } from './lib/session-registry';
-export type { IdleSince, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './lib/session-registry';
+export type { IdleSince, SessionActivity, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './lib/session-registry';
 export { InMemorySessionRegistry } from './lib/in-memory-session-registry';
 export { SessionLimits, capVariables, refusalMessages } from './lib/session-limits';
 export type { CappedKind, Occupancy, SessionCaps, SessionRefusal } from './lib/session-limits';

@@ -6,7 +6,7 @@ import type { TransportKind } from './session';
 import { SessionLimits, capVariables } from './session-limits';
 import type { Occupancy } from './session-limits';
 import { SessionRegistry, sessionLogLines, zeroCounts } from './session-registry';
-import type { IdleSince, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './session-registry';
+import type { IdleSince, SessionActivity, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './session-registry';
 import { SESSIONS_LOGGER, SESSIONS_LOG_CONTEXT } from './sessions.constants';
 
 function occupancyOf(sessions: ReadonlyMap<string, Session>): Occupancy {
@@ -109,6 +109,16 @@ export class InMemorySessionRegistry extends SessionRegistry {
     const counts = zeroCounts();
     for (const session of this.sessions.values()) counts[session.transport] += 1;
     return counts;
+  }
+
+  countByActivity(): SessionActivity {
+    const activity: SessionActivity = { live: zeroCounts(), idle: zeroCounts() };
+    for (const session of this.sessions.values()) {
+      const idleSince = this.idleProbes.get(session.id);
+      const idle = session.inFlightCount === 0 && idleSince !== undefined && idleSince() !== undefined;
+      activity[idle ? 'idle' : 'live'][session.transport] += 1;
+    }
+    return activity;
   }
 
   all(): Session[] {

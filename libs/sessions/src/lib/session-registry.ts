@@ -14,6 +14,17 @@ export type SessionAdmission = { readonly ok: true; readonly session: Session } 
 
 export type SessionCounts = Record<TransportKind, number>;
 
+/**
+ * Open sessions by activity. Live: a connection of its client is open (an HTTP+SSE stream, a
+ * Streamable HTTP GET stream or a POST in progress, the stdio pipes) or a call of it runs. Idle:
+ * neither; its client may come back, or may have left without ending it (the idle reaper, or an
+ * eviction at a cap, ends it).
+ */
+export interface SessionActivity {
+  live: SessionCounts;
+  idle: SessionCounts;
+}
+
 export interface SessionTotals {
   opened: SessionCounts;
   closed: SessionCounts;
@@ -57,7 +68,8 @@ export abstract class SessionRegistry {
    * rarely end a Streamable HTTP session, so abandoned ones would otherwise hold their key's
    * slots until the idle reaper. A session never marked is never evicted (an HTTP+SSE session
    * is its open stream; stdio is not capped). The probe is local to this process: a shared
-   * implementation evicts the sessions it holds probes for.
+   * implementation evicts the sessions it holds probes for. It also tells `countByActivity`
+   * whether the session is idle; a session without one is live while it is open.
    */
   abstract evictable(session: Session, idleSince: IdleSince): void;
 
@@ -89,6 +101,9 @@ export abstract class SessionRegistry {
   abstract count(): number;
 
   abstract countByTransport(): SessionCounts;
+
+  /** This process's open sessions, live and idle (see SessionActivity), by transport. */
+  abstract countByActivity(): SessionActivity;
 
   /** This process's sessions, as a new array (e.g. to notify each). */
   abstract all(): Session[];

@@ -229,6 +229,44 @@ describe('StreamableHttpStreams', () => {
     expect(logger.messages().filter((m) => m.startsWith('Session ended'))).toEqual([]);
   });
 
+  it('guards the abandoned-session report: counts a session live only while a connection of its client is open or a call runs', async () => {
+    const { registry, start } = await setupService(30 * 60_000);
+    const counts = (): { live: number; idle: number } => {
+      const { live, idle } = registry.countByActivity();
+      return { live: live['streamable-http'], idle: idle['streamable-http'] };
+    };
+    registry.create('stdio');
+    const sse = await registry.open('sse', 'alice');
+    if (!sse.ok) throw new Error('not opened');
+    const { session, streams } = await start();
+    // A client that initialized and left without DELETE (the SDK's close() sends none).
+    expect(counts()).toEqual({ live: 0, idle: 1 });
+    expect(registry.countByActivity()).toMatchObject({ live: { sse: 1, stdio: 1 }, idle: { sse: 0, stdio: 0 } });
+
+    const get = fakeSseStream();
+    streams.openStandalone(get, '2025-11-25');
+    expect(counts()).toEqual({ live: 1, idle: 0 });
+    get.drop();
+    expect(counts()).toEqual({ live: 0, idle: 1 });
+
+    streams.beginRequest(); // a POST in progress (JSON answer)
+    expect(counts()).toEqual({ live: 1, idle: 0 });
+    streams.endRequest();
+
+    const postSink = fakeSseStream();
+    const post = streams.openPost([3], postSink, '2025-11-25');
+    expect(counts()).toEqual({ live: 1, idle: 0 });
+    postSink.drop();
+    session.track(3); // its client went away, its call runs on (disconnection is not cancellation)
+    expect(counts()).toEqual({ live: 1, idle: 0 });
+    session.untrack(3);
+    streams.finishPost(post);
+    expect(counts()).toEqual({ live: 0, idle: 1 });
+
+    registry.remove(session.id);
+    expect(counts()).toEqual({ live: 0, idle: 0 });
+  });
+
   it('runs the reaper on a timer from init, and not at all with a timeout of 0', async () => {
     jest.useFakeTimers();
     const on = await setupService();

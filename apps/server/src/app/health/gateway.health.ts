@@ -5,9 +5,12 @@ import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { stat } from 'node:fs/promises';
 import { ExecutorService, runProcess } from '@sanctum/executor';
 import { SessionRegistry } from '@sanctum/sessions';
+import type { SessionCounts } from '@sanctum/sessions';
 import { DISCOVERY_CONFIG } from '../config/config.slices';
 import type { DiscoveryConfig } from '../config/config.slices';
 import { ToolCatalogService } from '@sanctum/discovery';
+
+const total = (counts: SessionCounts): number => Object.values(counts).reduce((sum, n) => sum + n, 0);
 
 /** How long a successful interpreter probe is trusted, so that probes every second stay cheap. */
 const INTERPRETER_PROBE_TTL_MS = 30_000;
@@ -35,8 +38,19 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
     return this.shuttingDown;
   }
 
+  /**
+   * Open sessions, and how many are live (a connection of their client open, or a call running)
+   * or idle: a client that left without ending its session (no DELETE) leaves an idle one, until
+   * MCP_SESSION_IDLE_TIMEOUT or a cap's eviction ends it.
+   */
   sessionsCheck(): HealthIndicatorResult {
-    return this.indicators.check('sessions').up({ open: this.sessions.count(), byTransport: this.sessions.countByTransport() });
+    const { live, idle } = this.sessions.countByActivity();
+    return this.indicators.check('sessions').up({
+      open: this.sessions.count(),
+      live: total(live),
+      idle: total(idle),
+      byTransport: this.sessions.countByTransport(),
+    });
   }
 
   pluginsCheck(): HealthIndicatorResult {
@@ -51,9 +65,9 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
     const refusal = this.catalog.report.refusal;
     if (refusal !== undefined) return check.down({ path: this.config.pluginsDir, message: refusal });
     const info = await stat(this.config.pluginsDir).catch(() => undefined);
-    return info?.isDirectory()
-      ? check.up({ path: this.config.pluginsDir })
-      : check.down({ path: this.config.pluginsDir, message: 'the plugins folder does not exist or is not a folder: set MCP_PLUGINS_DIR' });
+    if (info?.isDirectory()) return check.up({ path: this.config.pluginsDir });
+    const pickedUp = this.config.watchPlugins ? 'create it (it is loaded when it appears)' : 'create it and restart (MCP_WATCH is off)';
+    return check.down({ path: this.config.pluginsDir, message: `the plugins folder does not exist or is not a folder: ${pickedUp}, or set MCP_PLUGINS_DIR` });
   }
 
   async interpreterCheck(): Promise<HealthIndicatorResult> {

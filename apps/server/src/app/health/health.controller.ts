@@ -9,7 +9,8 @@ export type GatewayHealth = { status: HealthCheckResult['status']; sessions: num
 /**
  * Health endpoints. Every body starts with the monitoring guide's shape (`status`, `sessions`),
  * Terminus details follow; a failing check answers 503 with the same shape.
- * - `/health`: sessions and plugin catalog (the guide's endpoint);
+ * - `/health`: sessions, plugin catalog and plugins folder (the guide's endpoint: a gateway whose
+ *   plugins folder is missing serves none of its plugins, so its status is `error`);
  * - `/health/live`: the process answers (liveness);
  * - `/health/ready`: plugins discovered, plugins folder present, interpreter starts, not shutting down.
  */
@@ -24,7 +25,7 @@ export class HealthController {
   @Get()
   @HealthCheck()
   check(): Promise<GatewayHealth> {
-    return this.run([() => this.indicators.sessionsCheck(), () => this.indicators.pluginsCheck()]);
+    return this.run([() => this.indicators.sessionsCheck(), () => this.indicators.pluginsCheck(), () => this.indicators.pluginsDirCheck()]);
   }
 
   @Get('live')

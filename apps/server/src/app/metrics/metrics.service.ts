@@ -102,6 +102,26 @@ export class MetricsService implements OnModuleDestroy {
       },
     });
     new Gauge({
+      name: 'mcp_sessions_live',
+      help: 'Open sessions with a connection of their client open (a stream, a POST in progress, the stdio pipes) or a call running, by transport.',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        const { live } = sessions.countByActivity();
+        for (const transport of TRANSPORTS) this.set({ transport }, live[transport]);
+      },
+    });
+    new Gauge({
+      name: 'mcp_sessions_idle',
+      help: 'Open sessions with no connection of their client open and no call running (left without DELETE, or between requests), by transport.',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        const { idle } = sessions.countByActivity();
+        for (const transport of TRANSPORTS) this.set({ transport }, idle[transport]);
+      },
+    });
+    new Gauge({
       name: 'mcp_sessions_opened_total',
       help: 'Sessions opened since start, by transport (a counter exposed as a gauge of the registry total).',
       labelNames: ['transport'] as const,
