@@ -25,8 +25,10 @@ export type {
 export { ErrorCode, RpcError } from './lib/errors';
 export type { ErrorCodeValue } from './lib/errors';
 
-// Decoding a body or a stdio line into messages.
+// Decoding a body or a stdio line into messages, and the one way of writing JSON that is sent
+// (numbers exact: request ids echoed as sent, integers beyond 2^53 as bigints).
 export { MAX_JSON_DEPTH, batchLength, batchTooLarge, boundBatchAnswer, parsePayload, parseValue } from './lib/parse';
+export { stringifyExact } from './lib/exact-json';
 export type { ParseOptions, ParsedItem, ParsedPayload } from './lib/parse';
 
 // MCP shapes, method names, logging levels and tool errors (every revision).
@@ -45,6 +47,7 @@ export type {
   ToolErrorCodeValue,
 } from './lib/mcp';
 export { progressTokenOf } from './lib/meta';
+export type { ProgressToken } from './lib/meta';
 
 // The 2025 revisions and 2024-11-05 (session-based): versions and their negotiation.
 export {

@@ -2,7 +2,11 @@
 
 export const JSONRPC_VERSION = '2.0' as const;
 
-export type RequestId = string | number;
+/**
+ * A request id as the client sent it: a string, or an integer written in plain digits (a number
+ * within Number.MAX_SAFE_INTEGER, a bigint beyond it, so that it is echoed digit for digit).
+ */
+export type RequestId = string | number | bigint;
 
 export interface JsonRpcRequest {
   jsonrpc: typeof JSONRPC_VERSION;
@@ -44,8 +48,13 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A string or an exact integer. A number beyond Number.MAX_SAFE_INTEGER is not one: parsePayload
+ * reads such an integer written in plain digits as a bigint, so a number that large was written
+ * with an exponent or a fraction (`1e+21`), or lost digits on the way.
+ */
 export function isRequestId(value: unknown): value is RequestId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+  return typeof value === 'string' || typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value));
 }
 
 export function isRequest(message: unknown): message is JsonRpcRequest {

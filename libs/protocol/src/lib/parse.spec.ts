@@ -1,6 +1,9 @@
 import { ErrorCode } from './errors';
 import { batchLength, boundBatchAnswer, parsePayload, parseValue, MAX_JSON_DEPTH } from './parse';
-import type { JsonRpcResponse } from './jsonrpc';
+import { stringifyExact } from './exact-json';
+import { success } from './jsonrpc';
+import type { JsonRpcRequest, JsonRpcResponse } from './jsonrpc';
+import type { ParsedPayload } from './parse';
 import { negotiateVersion, LATEST_PROTOCOL_VERSION } from './versions';
 
 describe('parsePayload', () => {
@@ -58,6 +61,85 @@ describe('parsePayload', () => {
     const [item] = parseValue({ jsonrpc: '2.0', id: 1, method: 'ping', params: deep }).items;
     expect(item.ok).toBe(false);
     if (!item.ok) expect(item.response.error.message).toMatch(/nesting deeper/);
+  });
+});
+
+// Issue 15 item 13: JSON.parse turned the id 123456789012345678901234567890 into
+// 1.2345678901234568e+29, so the answer's id matched nothing the client sent.
+describe('parsePayload: numbers exact', () => {
+  const BIG = '123456789012345678901234567890';
+  const requestOf = (parsed: ParsedPayload, index = 0): JsonRpcRequest => {
+    const item = parsed.items[index];
+    if (!item.ok) throw new Error(`refused: ${item.response.error.message}`);
+    return item.message as JsonRpcRequest;
+  };
+
+  it.each([BIG, `-${BIG}`, '9007199254740992', '18446744073709551616'])(
+    'echoes the id %s digit for digit (guards JSON.parse rounding it to a double)',
+    (digits) => {
+      const request = requestOf(parsePayload(`{"jsonrpc":"2.0","id":${digits},"method":"ping"}`));
+      expect(request.id).toBe(BigInt(digits));
+      expect(stringifyExact(success(request.id, {}))).toBe(`{"jsonrpc":"2.0","id":${digits},"result":{}}`);
+    },
+  );
+
+  it('keeps every id of a batch exact, each beside the others', () => {
+    const parsed = parsePayload(
+      `[{"jsonrpc":"2.0","id":${BIG},"method":"ping"},{"jsonrpc":"2.0","id":7,"method":"ping"},{"jsonrpc":"2.0","id":"${BIG}","method":"ping"}]`,
+    );
+    expect(parsed.batch).toBe(true);
+    expect([0, 1, 2].map((i) => requestOf(parsed, i).id)).toEqual([BigInt(BIG), 7, BIG]);
+  });
+
+  it('keeps a big progressToken and a big requestId to cancel exact, and big integer arguments as bigints', () => {
+    const call = requestOf(
+      parsePayload(
+        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{"n":${BIG},"list":[${BIG}]},"_meta":{"progressToken":${BIG}}}}`,
+      ),
+    );
+    expect(call.params).toEqual({ name: 't', arguments: { n: BigInt(BIG), list: [BigInt(BIG)] }, _meta: { progressToken: BigInt(BIG) } });
+    const cancel = requestOf(parsePayload(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${BIG}}}`));
+    expect(cancel.params).toEqual({ requestId: BigInt(BIG) });
+  });
+
+  it.each([
+    ['-0', '-0'],
+    ['1e3', '1e3'],
+    ['1.0', '1.0'],
+    ['1.5', '1.5'],
+    ['1e400', '1e400'],
+    ['1e+21', '1e+21'],
+    ['1.2345678901234568e+29', '1.2345678901234568e+29'],
+  ])('refuses the id %s with -32600 naming it, as it could not be echoed exactly', (_name, literal) => {
+    const [item] = parsePayload(`{"jsonrpc":"2.0","id":${literal},"method":"ping"}`).items;
+    expect(item.ok).toBe(false);
+    if (!item.ok) {
+      expect(item.response.id).toBeNull();
+      expect(item.response.error.code).toBe(ErrorCode.InvalidRequest);
+      expect(item.response.error.message).toBe(
+        `Invalid Request: "id" must be a string or an integer written in plain digits (such as "req-7" or 7, any number of digits); the number ${literal} is not one (a fraction, an exponent or -0), and would not be echoed exactly as sent.`,
+      );
+    }
+  });
+
+  it('reads other inexact numbers as JSON.parse does, in the same text as an exact id', () => {
+    const text = `{"jsonrpc":"2.0","id":${BIG},"method":"tools/call","params":{"a":1.50,"b":-0,"c":1e3,"d":0.1000000000000000055511151231257827,"e":[1E2]}}`;
+    const request = requestOf(parsePayload(text));
+    const plain = JSON.parse(text) as JsonRpcRequest;
+    expect(request.params).toEqual(plain.params);
+    expect(Object.is(request.params?.['b'], -0)).toBe(true);
+  });
+
+  it('gives the same messages as JSON.parse when no number is inexact (the fast path)', () => {
+    const text = '[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"x":0.5,"y":"123456789012345678901234567890","z":-3}}]';
+    const parsed = parsePayload(text);
+    expect(parsed.items.map((i) => i.ok && i.message)).toEqual(JSON.parse(text));
+  });
+
+  it('refuses deep nesting holding a big integer as too deep, without overflowing the stack', () => {
+    const depth = 100_000;
+    const [item] = parsePayload(`${'['.repeat(depth)}${BIG}${']'.repeat(depth)}`).items;
+    expect(!item.ok && item.response.error.message).toMatch(/nesting deeper than 64 levels/);
   });
 });
 
@@ -142,6 +224,13 @@ describe('boundBatchAnswer', () => {
         `answers of this batch passed the limit of ${limit} bytes. The request was handled`,
       );
     }
+  });
+
+  it('weighs an answer with a bigint id as it is sent (guards JSON.stringify throwing on it)', () => {
+    const big: JsonRpcResponse = { jsonrpc: '2.0', id: 123456789012345678901234567890n, result: {} };
+    const bytes = Buffer.byteLength(stringifyExact(big));
+    expect(boundBatchAnswer([big], 2 + bytes + 1)).toEqual([big]);
+    expect(boundBatchAnswer([big], 2 + bytes)[0]).toMatchObject({ id: big.id, error: { code: ErrorCode.InternalError } });
   });
 
   it('weighs answers in UTF-8 bytes, as they are sent', () => {

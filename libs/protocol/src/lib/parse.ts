@@ -1,6 +1,7 @@
 import { RpcError } from './errors';
+import { inexactValue, isInexactNumber, parseExact, parsesExactly, stringifyExact } from './exact-json';
 import type { JsonRpcFailure, JsonRpcMessage, JsonRpcResponse, RequestId } from './jsonrpc';
-import { JSONRPC_VERSION, isRequestId } from './jsonrpc';
+import { JSONRPC_VERSION, isPlainObject, isRequestId } from './jsonrpc';
 
 /** One item of an incoming payload: a valid message, or the error response it deserves. */
 export type ParsedItem = { ok: true; message: JsonRpcMessage } | { ok: false; response: JsonRpcFailure };
@@ -28,6 +29,16 @@ function idOf(raw: Record<string, unknown>): RequestId | null {
   return isRequestId(raw['id']) ? raw['id'] : null;
 }
 
+/** Why `id` is not a request id, and what to send instead. */
+function idProblem(id: unknown): string {
+  const rule = '"id" must be a string or an integer written in plain digits (such as "req-7" or 7, any number of digits)';
+  if (typeof id === 'number' || isInexactNumber(id)) {
+    return `${rule}; the number ${String(id)} is not one (a fraction, an exponent or -0), and would not be echoed exactly as sent.`;
+  }
+  const kind = id === null ? 'null' : Array.isArray(id) ? 'an array' : typeof id === 'object' ? 'an object' : String(id);
+  return `${rule}; got ${kind}.`;
+}
+
 /** Validate one decoded JSON value as a JSON-RPC 2.0 message. */
 export function validateMessage(raw: unknown): ParsedItem {
   const invalid = (detail: string, id: RequestId | null = null): ParsedItem => ({
@@ -44,7 +55,7 @@ export function validateMessage(raw: unknown): ParsedItem {
   }
   // A response may carry id null (the error of an unreadable request); a request never may.
   if ('id' in obj && !isRequestId(obj['id']) && ('method' in obj || !('result' in obj || 'error' in obj))) {
-    return invalid('"id" must be a string or an integer.');
+    return invalid(idProblem(obj['id']));
   }
   if ('method' in obj) {
     if (typeof obj['method'] !== 'string' || obj['method'] === '') {
@@ -148,7 +159,7 @@ export function boundBatchAnswer(responses: readonly JsonRpcResponse[], maxBytes
   let full = false;
   return responses.map((response) => {
     if (!full) {
-      const size = utf8Length(JSON.stringify(response)) + 1; // and its comma
+      const size = utf8Length(stringifyExact(response)) + 1; // and its comma
       if (used + size <= maxBytes) {
         used += size;
         return response;
@@ -162,13 +173,64 @@ export function boundBatchAnswer(responses: readonly JsonRpcResponse[], maxBytes
   });
 }
 
-/** Decode and validate a request body or a stdio line. Never throws. */
+function tooDeep(): ParsedPayload {
+  return {
+    batch: false,
+    items: [
+      { ok: false, response: RpcError.invalidRequest(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels is refused.`).toResponse(null) },
+    ],
+  };
+}
+
+/** Every InexactNumber read as JSON.parse reads it, in place. */
+function settle(value: unknown): unknown {
+  if (isInexactNumber(value)) return inexactValue(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = settle(value[i]);
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) object[key] = settle(object[key]);
+  return object;
+}
+
+/**
+ * A payload read by `parseExact` as the rest of the gateway takes it: integers beyond 2^53 stay
+ * bigints, every other InexactNumber becomes the double JSON.parse reads, except a request's id,
+ * left for validateMessage to refuse (an id is echoed exactly or not taken).
+ */
+function settleNumbers(raw: unknown): unknown {
+  const messages = Array.isArray(raw) ? raw : [raw];
+  const ids = messages.map((m) => (isPlainObject(m) && 'method' in m && isInexactNumber(m['id']) ? m['id'] : undefined));
+  settle(raw);
+  messages.forEach((m, i) => {
+    if (ids[i] !== undefined) (m as Record<string, unknown>)['id'] = ids[i];
+  });
+  return raw;
+}
+
+/**
+ * Decode and validate a request body or a stdio line. Never throws. JSON.parse reads it; only
+ * when a number literal would not come back from JSON.stringify as sent (an integer beyond 2^53,
+ * `-0`, `1e3`, a long decimal) is it read again exactly (exact-json.ts): request ids are then
+ * echoed as sent, and integers beyond 2^53 reach tools as bigints.
+ */
 export function parsePayload(text: string, options: ParseOptions = {}): ParsedPayload {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     return { batch: false, items: [{ ok: false, response: RpcError.parseError((err as Error).message).toResponse(null) }] };
+  }
+  if (!parsesExactly(text)) {
+    // The exact reader recurses: it only sees text whose nesting is known to be within the limit.
+    if (depthExceeds(raw, MAX_JSON_DEPTH)) return tooDeep();
+    try {
+      raw = settleNumbers(parseExact(text));
+    } catch (err) {
+      return { batch: false, items: [{ ok: false, response: RpcError.parseError((err as Error).message).toResponse(null) }] };
+    }
   }
   return parseValue(raw, options);
 }
@@ -178,14 +240,7 @@ export function parseValue(raw: unknown, options: ParseOptions = {}): ParsedPayl
   if (Array.isArray(raw) && options.maxBatch !== undefined && raw.length > options.maxBatch) {
     return { batch: false, items: [{ ok: false, response: batchTooLarge(raw.length, options.maxBatch).toResponse(null) }] };
   }
-  if (depthExceeds(raw, MAX_JSON_DEPTH)) {
-    return {
-      batch: false,
-      items: [
-        { ok: false, response: RpcError.invalidRequest(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels is refused.`).toResponse(null) },
-      ],
-    };
-  }
+  if (depthExceeds(raw, MAX_JSON_DEPTH)) return tooDeep();
   if (Array.isArray(raw)) {
     if (raw.length === 0) {
       return {

@@ -6,6 +6,7 @@
  * and how results are stamped. Transports apply them.
  */
 import { ErrorCode, RpcError } from './errors';
+import { stringifyExact } from './exact-json';
 import { isPlainObject } from './jsonrpc';
 import type { JsonRpcMessage } from './jsonrpc';
 import { isLoggingLevel } from './mcp';
@@ -219,7 +220,7 @@ function requireHeaders(message: JsonRpcMessage, envelope: StatelessEnvelope, he
   const name = decodeHeaderValue(nameHeader);
   if (name === undefined) throw mismatch('the Mcp-Name header is not valid =?base64?...?= encoding');
   if (name !== expected) {
-    throw mismatch(`the body carries params.${field}=${JSON.stringify(expected)} but the Mcp-Name header names ${JSON.stringify(name)}`);
+    throw mismatch(`the body carries params.${field}=${stringifyExact(expected)} but the Mcp-Name header names ${JSON.stringify(name)}`);
   }
 }
 
@@ -247,10 +248,10 @@ export function checkParamHeaders(inputSchema: unknown, args: Record<string, unk
     const decoded = decodeHeaderValue(raw);
     if (decoded === undefined) throw mismatch(`the Mcp-Param-${name} header is not valid =?base64?...?= encoding`);
     if (!present) throw mismatch(`the Mcp-Param-${name} header is sent but the body has no argument "${property}"`);
-    const expected = typeof value === 'string' ? value : JSON.stringify(value);
+    const expected = typeof value === 'string' ? value : stringifyExact(value);
     if (decoded !== expected) {
       throw mismatch(
-        `the body carries arguments.${property}=${JSON.stringify(value)} but the Mcp-Param-${name} header says ${JSON.stringify(decoded)}`,
+        `the body carries arguments.${property}=${stringifyExact(value)} but the Mcp-Param-${name} header says ${JSON.stringify(decoded)}`,
       );
     }
   }

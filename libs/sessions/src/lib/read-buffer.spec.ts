@@ -103,4 +103,10 @@ describe('serializeLine', () => {
     expect(line.slice(0, -1)).not.toMatch(/[\r\n]/);
     expect(JSON.parse(line)).toEqual({ jsonrpc: '2.0', id: 1, result: { text: 'a\nb\r\nc' } });
   });
+
+  it('writes a bigint id as the digits the client sent (guards JSON.stringify throwing on it)', () => {
+    expect(serializeLine({ jsonrpc: '2.0', id: 123456789012345678901234567890n, result: {} })).toBe(
+      '{"jsonrpc":"2.0","id":123456789012345678901234567890,"result":{}}\n',
+    );
+  });
 });

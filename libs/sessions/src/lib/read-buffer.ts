@@ -1,4 +1,4 @@
-import { RpcError } from '@sanctum/protocol';
+import { RpcError, stringifyExact } from '@sanctum/protocol';
 import type { JsonRpcFailure } from '@sanctum/protocol';
 
 /** One item cut from a newline-delimited input: a line to decode, or the error owed for a line that was too long. */
@@ -88,7 +88,7 @@ export class ReadBuffer {
   }
 }
 
-/** One JSON-RPC message (or batch) as a stdio line: JSON never contains a raw newline. */
+/** One JSON-RPC message (or batch) as a stdio line: JSON never contains a raw newline. Bigint ids are written as their digits. */
 export function serializeLine(message: unknown): string {
-  return `${JSON.stringify(message)}\n`;
+  return `${stringifyExact(message)}\n`;
 }

@@ -261,6 +261,22 @@ describe('connectHttpSseStream', () => {
     expect(session.outgoing.observed).toBe(false);
   });
 
+  it('frames a bigint id and progress token digit for digit (guards JSON.stringify throwing on them)', () => {
+    const session = new Session('abc', 'sse');
+    const out = output();
+    connectHttpSseStream(session, '/message?sessionId=abc', out);
+    session.send({
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: 123456789012345678901234567890n, progress: 1 },
+    });
+    session.send(success(-123456789012345678901234567890n, {}));
+    expect(out.chunks.slice(1)).toEqual([
+      'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":123456789012345678901234567890,"progress":1}}\n\n',
+      'event: message\ndata: {"jsonrpc":"2.0","id":-123456789012345678901234567890,"result":{}}\n\n',
+    ]);
+  });
+
   it('detached, it gets no more frames and is not ended', () => {
     const session = new Session('abc', 'sse');
     const out = output();

@@ -1,3 +1,4 @@
+import { stringifyExact } from '@sanctum/protocol';
 import { Observable } from 'rxjs';
 import type { OutgoingMessage, Session, SessionConsumer } from './session';
 
@@ -121,7 +122,7 @@ class HttpSseConsumer implements SessionConsumer {
   constructor(private readonly output: SseOutput) {}
 
   next(out: OutgoingMessage): void {
-    this.output.write(formatSseEvent({ event: 'message', data: JSON.stringify(out.message) }));
+    this.output.write(formatSseEvent({ event: 'message', data: stringifyExact(out.message) }));
   }
 
   complete(): void {

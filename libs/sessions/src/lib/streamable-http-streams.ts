@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { isResponse } from '@sanctum/protocol';
+import { isResponse, stringifyExact } from '@sanctum/protocol';
 import type { JsonRpcMessage, RequestId } from '@sanctum/protocol';
 import type { Subscription } from 'rxjs';
 import { ReplayBuffer } from './replay-buffer';
@@ -185,7 +185,7 @@ export class SessionStreams {
   }
 
   private emit(streamId: string, sink: SseStream | null, message: JsonRpcMessage): void {
-    const event = this.buffer.append(streamId, JSON.stringify(message));
+    const event = this.buffer.append(streamId, stringifyExact(message));
     sink?.write(formatSseEvent({ id: event.id, event: 'message', data: event.data }));
   }
 
@@ -261,7 +261,7 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
     const streams = new SessionStreams(session, {
       dropped: (message) =>
         this.logger.debug?.(
-          `Session ${session.id}: a response to ${JSON.stringify((message as { id?: unknown }).id)} had no stream to go on; dropped.`,
+          `Session ${session.id}: a response to ${stringifyExact((message as { id?: unknown }).id)} had no stream to go on; dropped.`,
           STREAMABLE_HTTP_LOG_CONTEXT,
         ),
       disposed: () => {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { stringifyExact } from '@sanctum/protocol';
 
 /**
  * `res.status(status).json(body)` for a JSON-RPC answer, written straight to Node's response: the
@@ -6,10 +7,11 @@ import type { ServerResponse } from 'node:http';
  * Express 5 sends (no ETag: it is off, see bootstrap.ts), without Express's per-call content-type
  * lookups and charset re-parsing, and without needing Express's response prototype (the fast path
  * serves `GET /sse` without it). For a HEAD request Node itself drops the body and keeps the
- * headers, as Express does. Not for 204/304 answers (Express strips their body headers).
+ * headers, as Express does. Not for 204/304 answers (Express strips their body headers). The body
+ * is written by stringifyExact: a bigint id (an integer beyond 2^53) goes back digit for digit.
  */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = stringifyExact(body);
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));

@@ -19,6 +19,7 @@ import {
   loggingLevelPasses,
   negotiateVersion,
   progressTokenOf,
+  stringifyExact,
   success,
   toolError,
 } from '@sanctum/protocol';
@@ -29,6 +30,7 @@ import type {
   JsonRpcRequest,
   JsonRpcResponse,
   ParsedPayload,
+  ProgressToken,
   RequestId,
   Tool,
 } from '@sanctum/protocol';
@@ -180,7 +182,7 @@ export class McpDispatcher {
     // never be cancelled (nor ended with the session), so it is refused.
     if (session.isTracking(request.id)) {
       throw RpcError.invalidRequest(
-        `a request with id ${JSON.stringify(request.id)} is already running in this session; use a new id for each request.`,
+        `a request with id ${stringifyExact(request.id)} is already running in this session; use a new id for each request.`,
       );
     }
     const label = `${entry.qualifiedName} (${session.id})`;
@@ -233,7 +235,7 @@ export class McpDispatcher {
     entry: ToolEntry,
     session: Session,
     requestId: RequestId,
-    progressToken: string | number | undefined,
+    progressToken: ProgressToken | undefined,
   ): (line: string) => void {
     let last = -Infinity;
     const plugin = entry.qualifiedName.split('.')[0];

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { ErrorCode, Method, StatelessMethod, RpcError, isNotification, isRequest, isRequestId } from '@sanctum/protocol';
+import { ErrorCode, Method, StatelessMethod, RpcError, isNotification, isRequest, isRequestId, stringifyExact } from '@sanctum/protocol';
 import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, StatelessEnvelope, RequestId } from '@sanctum/protocol';
 import type { Session } from '@sanctum/sessions';
 import type { Listener, StatelessProtocol } from './stateless-protocol.service';
@@ -97,7 +97,7 @@ export class StatelessConnection {
     }
     if (this.running.has(message.id) || this.listeners.has(message.id)) {
       const duplicate = RpcError.invalidRequest(
-        `a request with id ${JSON.stringify(message.id)} is already running on this connection; use a new id for each request.`,
+        `a request with id ${stringifyExact(message.id)} is already running on this connection; use a new id for each request.`,
       );
       reply.answer(duplicate.toResponse(message.id), 400);
       return;
@@ -133,7 +133,7 @@ export class StatelessConnection {
       if (running.cancelled) return;
       if (reply.closed) {
         this.logger.debug?.(
-          `${request.method} ${JSON.stringify(request.id)}: the client went away first; the call was cancelled.`,
+          `${request.method} ${stringifyExact(request.id)}: the client went away first; the call was cancelled.`,
           'Stateless',
         );
         return;
@@ -164,7 +164,7 @@ export class StatelessConnection {
     if (listener.ended) return;
     this.listeners.set(request.id, listener);
     reply.onClose(() => listener.stop(false));
-    this.logger.debug?.(`Listen stream ${JSON.stringify(request.id)} opened (${this.protocol.listenerCount} open)`, 'Stateless');
+    this.logger.debug?.(`Listen stream ${stringifyExact(request.id)} opened (${this.protocol.listenerCount} open)`, 'Stateless');
   }
 
   private cancel(requestId: unknown): void {

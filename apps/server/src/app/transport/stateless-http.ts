@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stringifyExact } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@sanctum/protocol';
 import { formatSseEvent } from '@sanctum/sessions';
 import type { SseSink, SseSinkFactory } from '@sanctum/sessions';
@@ -7,7 +8,7 @@ import type { GatewayRequest, GatewayResponse } from '../http/request-checks';
 import type { StatelessReply } from '../mcp/stateless-connection';
 
 function frame(message: JsonRpcMessage): string {
-  return formatSseEvent({ event: 'message', data: JSON.stringify(message) });
+  return formatSseEvent({ event: 'message', data: stringifyExact(message) });
 }
 
 /**
