@@ -8,6 +8,14 @@ describe('argumentProblems', () => {
     expect(argumentProblems({ name: 'Zoë ✓', count: 3, on: true, none: null, list: ['a', 1], deep: { k: 'v' } }, LIMITS)).toEqual([]);
   });
 
+  it('weighs integers beyond 2^53 (bigints) by their digits (guards JSON.stringify throwing on them)', () => {
+    const args = { n: 123456789012345678901234567890n, list: [1n] };
+    expect(argumentProblems(args, LIMITS)).toEqual([]);
+    expect(argumentProblems(args, { ...LIMITS, maxArgsTotalBytes: 46 })).toEqual([
+      'the arguments total 47 bytes; the limit is 46 (MCP_MAX_ARGS_BYTES)',
+    ]);
+  });
+
   it('accepts a string of exactly the per-string limit in UTF-8 bytes', () => {
     // 8 two-byte characters: 16 bytes, 8 UTF-16 units.
     expect(argumentProblems({ text: 'é'.repeat(8) }, LIMITS)).toEqual([]);

@@ -1,3 +1,5 @@
+import { stringifyExact } from '@sanctum/protocol';
+
 /** Limits on tool arguments, checked before anything is spawned. */
 export interface ArgumentLimits {
   maxArgBytes: number;
@@ -13,7 +15,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function argumentProblems(args: Record<string, unknown>, limits: ArgumentLimits): string[] {
   const problems: string[] = [];
-  const total = Buffer.byteLength(JSON.stringify(args), 'utf8');
+  const total = Buffer.byteLength(stringifyExact(args), 'utf8');
   if (total > limits.maxArgsTotalBytes) {
     problems.push(`the arguments total ${total} bytes; the limit is ${limits.maxArgsTotalBytes} (MCP_MAX_ARGS_BYTES)`);
   }

@@ -1,5 +1,6 @@
-import { isPlainObject } from '@sanctum/protocol';
+import { isPlainObject, stringifyExact } from '@sanctum/protocol';
 import type { ParameterSpec } from '@sanctum/protocol';
+import { isInexactInteger } from './validate';
 
 /** Arguments as an agent sent them, keyed by the canonical parameter name. */
 export type ToolArguments = Record<string, unknown>;
@@ -18,21 +19,27 @@ export interface NormalizedArguments {
   duplicates: string[];
 }
 
-function isScalar(value: unknown): value is number | boolean {
-  return typeof value === 'number' || typeof value === 'boolean';
+/**
+ * A number or boolean as its JSON text; a bigint (an integer beyond 2^53, see parsePayload) as its
+ * digits. Anything else as it is, and so is an integer beyond 2^53 that arrived as a double: its
+ * text may not be what the client sent, and validateArguments refuses it.
+ */
+function scalarAsText(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'boolean' || (typeof value === 'number' && !isInexactInteger(value))) return JSON.stringify(value);
+  return value;
 }
 
 /**
  * A number or boolean for a string parameter (or for a string item of an array parameter) as its
  * JSON text: the command line carries only text, so `12345678` and `"12345678"` reach the plugin
- * alike. Parameters learned from `--help` are strings (argparse help has no types) while clients
- * and models send numbers. Objects and arrays are left alone, so validation still refuses them.
+ * alike, and so do `123456789012345678901234567890` and its string. Parameters learned from
+ * `--help` are strings (argparse help has no types) while clients and models send numbers.
+ * Objects and arrays are left alone, so validation still refuses them.
  */
 function asCommandLineText(param: ParameterSpec, value: unknown): unknown {
-  if (param.type === 'string') return isScalar(value) ? JSON.stringify(value) : value;
-  if (param.type === 'array' && Array.isArray(value) && param.items?.type === 'string') {
-    return value.map((item: unknown) => (isScalar(item) ? JSON.stringify(item) : item));
-  }
+  if (param.type === 'string') return scalarAsText(value);
+  if (param.type === 'array' && Array.isArray(value) && param.items?.type === 'string') return value.map(scalarAsText);
   return value;
 }
 
@@ -71,8 +78,9 @@ export function normalizeArguments(parameters: readonly ParameterSpec[], args: T
 function scalarText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return JSON.stringify(value);
+  return stringifyExact(value);
 }
 
 function optionName(param: ParameterSpec): string {
@@ -102,7 +110,7 @@ export function renderArgv(command: string, parameters: readonly ParameterSpec[]
     }
     if (Array.isArray(value)) {
       const structured = value.some((v) => typeof v === 'object' && v !== null);
-      if (structured) options.push(`${flag}=${JSON.stringify(value)}`);
+      if (structured) options.push(`${flag}=${stringifyExact(value)}`);
       else for (const item of value) if (item !== null) options.push(`${flag}=${scalarText(item)}`);
       continue;
     }

@@ -73,6 +73,45 @@ describe('validateArguments', () => {
     expect(validateArguments(schema, { name: 'a', count: 1 })).toEqual([]);
   });
 
+  // Issue 15 item 13: integers beyond 2^53 reach the plugin digit for digit, or are refused.
+  it.each<[string, Record<string, unknown>]>([
+    ['a bigint for an integer', { name: 'Ada', count: 123456789012345678901234567890n }],
+    ['a negative bigint for an integer', { name: 'Ada', count: -9007199254740993n }],
+    ['a bigint for a number', { name: 'Ada', count: 1, ratio: 123456789012345678901234567890n }],
+    ['a bigint inside an object', { name: 'Ada', count: 1, meta: { id: 123456789012345678901234567890n } }],
+    ['a double beyond 2^53 for a number (a double is what it takes)', { name: 'Ada', count: 1, ratio: 1e25 }],
+  ])('accepts %s (guards Ajv refusing a bigint as "must be integer")', (_name, args) => {
+    expect(validateArguments(schema, args)).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      'a double beyond 2^53 for an integer',
+      { name: 'Ada', count: 1e25 },
+      [
+        "'count' is 1e+25: an integer beyond 9007199254740991 written with an exponent or a fraction cannot be passed on exactly; send it in plain digits",
+      ],
+    ],
+    [
+      'a double beyond 2^53 for a string, once (not also "must be string")',
+      { name: 1.2345678901234568e29, count: 1 },
+      [
+        "'name' is 1.2345678901234568e+29: an integer beyond 9007199254740991 written with an exponent or a fraction cannot be passed on exactly; send it in plain digits",
+      ],
+    ],
+    [
+      'a double beyond 2^53 among string items, beside another problem',
+      { name: 'Ada', count: 1, tags: ['a', -1e21], mode: 'x' },
+      [
+        "'tags.1' is -1e+21: an integer beyond 9007199254740991 written with an exponent or a fraction cannot be passed on exactly; send it in plain digits",
+        `'mode' must be one of ["fast","slow"]`,
+      ],
+    ],
+    ['a bigint for a string (a provider tool gets values as sent)', { name: 1n, count: 1 }, ["'name' must be string"]],
+  ])('refuses %s', (_name, args, problems) => {
+    expect(validateArguments(schema, args)).toEqual(problems);
+  });
+
   it('escapes nothing odd in property paths with slashes', () => {
     const slashed: ObjectSchema = { type: 'object', properties: { 'a/b': { type: 'string' } }, additionalProperties: false };
     expect(validateArguments(slashed, { 'a/b': 1 })).toEqual(["'a/b' must be string"]);
