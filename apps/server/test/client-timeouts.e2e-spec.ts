@@ -43,8 +43,7 @@ class CancelRace {
       this.cancelsSeen += 1;
       if (this.mode === 'drop') throw new DOMException('This operation was aborted', 'AbortError');
       await this.held;
-      const { signal: _aborted, ...rest } = init;
-      return fetch(url, rest);
+      return fetch(url, { ...init, signal: null });
     }
     return fetch(url, init);
   };
