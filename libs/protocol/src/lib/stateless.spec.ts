@@ -587,6 +587,14 @@ describe('checkParamHeaders (Mcp-Param-* for x-mcp-header arguments)', () => {
     expect(code(() => checkParamHeaders(schema, args, lookup(headers)))).toBe(expected);
   });
 
+  it('compares an integer beyond 2^53 (a bigint) by its digits (guards JSON.stringify throwing on it)', () => {
+    const count = 123456789012345678901234567890n;
+    expect(() => checkParamHeaders(schema, { count }, lookup({ 'mcp-param-count': '123456789012345678901234567890' }))).not.toThrow();
+    expect(() => checkParamHeaders(schema, { count }, lookup({ 'mcp-param-count': '1.2345678901234568e+29' }))).toThrow(
+      'the body carries arguments.count=123456789012345678901234567890 but the Mcp-Param-Count header says "1.2345678901234568e+29"',
+    );
+  });
+
   it('ignores schemas without x-mcp-header and non-object schemas', () => {
     expect(
       code(() => checkParamHeaders({ type: 'object', properties: { a: { type: 'string' } } }, { a: 'x' }, lookup({}))),
