@@ -1,10 +1,10 @@
-// Issue 15 item 13, and JSON-RPC 2.0's rule that the response carries "the same value as the id
-// member of the Request Object": a 30-digit id comes back byte for byte on every transport (HTTP+SSE,
-// Streamable HTTP JSON and SSE answers, revision 2026-07-28, stdio), in results, errors and
-// batches; a progress token and a cancelled requestId of that size still match; an id that could
-// not be echoed exactly (-0, 1e3, 1.0, 1e400, 1.5) is refused with -32600; integer arguments beyond
-// 2^53 reach the plugin digit for digit, or are refused as invalid_arguments. Bodies are raw text:
-// a JavaScript client could not even send these numbers.
+// Issue 15 item 13, and JSON-RPC 2.0's rule that a response's id "MUST be the same as the value
+// of the id member in the Request Object": a 30-digit id comes back byte for byte on every
+// transport (HTTP+SSE, Streamable HTTP JSON and SSE answers, revision 2026-07-28, stdio), in
+// results, errors and batches; a progress token and a cancelled requestId of that size still
+// match; an id that could not be echoed exactly (-0, 1e3, 1.0, 1e400, 1.5, 1e+21) is refused with
+// -32600; integer arguments beyond 2^53 reach the plugin digit for digit, or are refused as
+// invalid_arguments. Bodies are raw text: a JavaScript client could not even send these numbers.
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
