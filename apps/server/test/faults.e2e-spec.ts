@@ -9,7 +9,7 @@ import { ExecutorService } from '@sanctum/executor';
 import type { CallToolResult } from '@sanctum/protocol';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
-import { isAlive, liveProcessesIn } from './process-table';
+import { liveProcessesIn } from './process-table';
 import type { ProcessInfo } from './process-table';
 
 const FAULTS_DIR = realpathSync(resolve(__dirname, 'fixtures/faults'));
@@ -135,7 +135,8 @@ describe('plugin faults', () => {
     expect(typeof pid).toBe('number');
     // Far below the 60 s the grandchild holds the pipe, and below the call timeout.
     expect(elapsedMs).toBeLessThan(TIMEOUT_S * 1000);
-    await eventually(() => !isAlive(pid as number), 2_000);
+    // The pid is the grandchild's in the sandbox's PID namespace (a small number, not the host's):
+    // the process table, by working directory, is what says it is gone.
     await expectNoFixtureProcesses();
   });
 

@@ -3,9 +3,12 @@ import type { DynamicModule, LoggerService, MiddlewareConsumer, NestModule } fro
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_LOGGER } from './logging/logger';
 import { ToolDiscoveryModule } from '@sanctum/discovery';
-import { ExecutorModule, ExecutorService, resolvePython } from '@sanctum/executor';
+import { dirname } from 'node:path';
+import { ExecutorModule, ExecutorService, FORK_SERVER_SCRIPT, probeSandbox, resolvePython, sandboxShortfall } from '@sanctum/executor';
+import type { Sandbox } from '@sanctum/executor';
 import { SessionsModule } from '@sanctum/sessions';
 import type { AppConfig } from './config/config';
+import { ConfigError } from './config/config.error';
 import { configProviders } from './config/config.slices';
 import { GatewayHealthIndicators } from './health/gateway.health';
 import { HealthController } from './health/health.controller';
@@ -27,6 +30,28 @@ import { HttpSseTransport } from './transport/http-sse.transport';
 import { StreamableHttpTransport } from './transport/streamable-http.transport';
 
 /** The gateway: transports and health around one dispatcher, built from the libraries. */
+/** The plugin sandbox MCP_SANDBOX asks for; under `required`, a host without it is a configuration error. */
+function sandboxFor(config: AppConfig): Sandbox {
+  const sandbox = probeSandbox({
+    mode: config.sandbox,
+    maxProcs: config.maxProcs,
+    offline: config.offlinePlugins,
+    writable: config.sandboxWritable,
+    hidden: config.apiKeysFile === undefined ? [] : [config.apiKeysFile],
+    readable: [config.pluginsDir, dirname(FORK_SERVER_SCRIPT)],
+  });
+  const shortfall = sandboxShortfall(sandbox, config.maxProcs);
+  if (shortfall !== undefined) {
+    throw new ConfigError(
+      'MCP_SANDBOX',
+      'required',
+      '',
+      `Invalid configuration: MCP_SANDBOX=required but this host cannot sandbox plugins: ${shortfall}. Install what is missing, or set MCP_SANDBOX=auto to start with what the host offers.`,
+    );
+  }
+  return sandbox;
+}
+
 @Module({})
 export class AppModule implements NestModule {
   /**
@@ -47,6 +72,7 @@ export class AppModule implements NestModule {
       killGraceMs: config.killGraceMs,
       forkServer: config.forkServer,
       forkExclude: config.forkExclude,
+      sandbox: sandboxFor(config),
       logger,
     });
     return {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -111,6 +111,33 @@ type ControlMessage = {
 const STDERR_TAIL_CHARS = 2_000;
 const HEADER_MAX_BYTES = 128;
 
+const SOCKET_FOLDER_PREFIX = 'sanctum-fork-';
+
+/**
+ * Socket folders of gateways that are gone (`sanctum-fork-<pid>-*`, its pid not running). A sandboxed
+ * fork server removes its socket when its gateway dies, but not the folder, a mount point in its
+ * sandbox: the next start removes it.
+ */
+export function removeStaleSocketFolders(parent: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const match = new RegExp(`^${SOCKET_FOLDER_PREFIX}(\\d+)-`).exec(entry);
+    if (!match || Number(match[1]) === process.pid) continue;
+    try {
+      process.kill(Number(match[1]), 0);
+      continue; // its gateway still runs
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') continue; // another user's
+    }
+    rmSync(join(parent, entry), { recursive: true, force: true });
+  }
+}
+
 /** The environment as a spawned process gets it (Node drops undefined values). */
 function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const result: Record<string, string> = {};
@@ -159,7 +186,8 @@ class ForkServerProcess {
     this.startTimer.unref();
     try {
       // mkdtemp creates the folder with mode 0700: only the gateway's user can reach the socket.
-      this.dir = mkdtempSync(join(tmpdir(), 'sanctum-fork-'));
+      removeStaleSocketFolders(tmpdir());
+      this.dir = mkdtempSync(join(tmpdir(), `${SOCKET_FOLDER_PREFIX}${process.pid}-`));
       process.once('exit', this.removeDir);
     } catch (err) {
       this.fail(`cannot create its socket folder: ${(err as Error).message}`);
@@ -176,7 +204,8 @@ class ForkServerProcess {
   private launch(socketPath: string): void {
     if (this.ended) return;
     const sandbox = this.options.sandbox?.active ? this.options.sandbox : undefined;
-    const limit = sandbox?.processLimit;
+    // The process limit holds without the isolation too: each call joins its cgroup.
+    const limit = this.options.sandbox?.processLimit;
     let child: ChildProcess;
     let cgroupFd: number | undefined;
     try {
@@ -223,7 +252,10 @@ class ForkServerProcess {
     child.unref();
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref();
     // The environment it was spawned with, before the interpreter's start-up changed any of it.
-    const isolation = sandbox ? { cgroupFd: limit ? 3 : null, writable: sandbox.writable } : null;
+    const isolation =
+      sandbox || limit
+        ? { isolate: sandbox !== undefined, cgroupFd: limit ? 3 : null, writable: sandbox?.writable ?? [], readable: sandbox?.readable ?? [] }
+        : null;
     child.stdin?.write(`${JSON.stringify({ env: definedEnv(this.env), sandbox: isolation })}\n`);
   }
 

@@ -19,9 +19,10 @@
 # and a script without a docstring has __doc__ None.
 #
 # Control protocol, one JSON object per line:
-#   gateway -> server (stdin):   first {"env": {...}, "sandbox": null | {"cgroupFd": 3 | null,
-#                                "writable": [folders]}}, the environment this process was spawned with
-#                                and whether calls are isolated (see _isolate);
+#   gateway -> server (stdin):   first {"env": {...}, "sandbox": null | {"isolate": bool, "cgroupFd":
+#                                3 | null, "writable": [folders], "readable": [folders]}}, the
+#                                environment this process was spawned with, whether calls are
+#                                isolated (see _isolate) and the fd of the calls' pids cgroups;
 #                                then {"id": n, "token": "<hex>", "cwd": "...", "argv0": "cli.py",
 #                                "cgroup": "f7" | null, "offline": bool} per call
 #   server -> gateway (stdout):  {"ready": true, "pid": p, "version": "3.x.y"}
@@ -307,7 +308,7 @@ def _serve():
     _SPAWN_ENV.update(first['env'])
     global _SANDBOX
     _SANDBOX = first.get('sandbox')
-    if _SANDBOX is not None:
+    if _SANDBOX is not None and _SANDBOX.get('isolate'):
         problem = _probe_isolation()
         if problem is not None:
             _send({'ready': False, 'isolation': problem})
@@ -367,6 +368,7 @@ _MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 
 
 def _libc():
@@ -412,13 +414,16 @@ def _mount(source, target, fstype, flags, data=None):
     _check(_libc()[0].mount(source, target, fstype, flags, data), 'mount %s' % target.decode())
 
 
-def _private_mounts(writable):
-    """G's /proc (of its PID namespace) and /tmp (empty, the writable folders under it bound back)."""
+def _private_mounts(folders):
+    """G's /proc (of its PID namespace), /dev/shm and /tmp (empty; the folders under /tmp that
+    plugins read or write bound back in, as they were)."""
     _mount(None, b'/', None, _MS_REC | _MS_PRIVATE)
     _mount(b'proc', b'/proc', b'proc', _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    if os.path.isdir('/dev/shm'):
+        _mount(b'tmpfs', b'/dev/shm', b'tmpfs', _MS_NOSUID | _MS_NODEV, b'mode=1777')
     keep = []
-    for folder in writable:
-        if folder == '/tmp' or folder.startswith('/tmp/'):
+    for folder in folders:
+        if folder.startswith('/tmp/'):
             keep.append((folder, os.open(folder, os.O_PATH | os.O_DIRECTORY)))
     _mount(b'tmpfs', b'/tmp', b'tmpfs', _MS_NOSUID | _MS_NODEV, b'mode=1777')
     for folder, fd in keep:
@@ -443,14 +448,20 @@ def _ended_as(status):
 _PASSED_ON = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
+def _join_cgroup(cgroup):
+    """Move this process (and so all it starts) into the call's pids cgroup, the process limit."""
+    if cgroup is None or _SANDBOX.get('cgroupFd') is None:
+        return
+    fd = os.open(cgroup + '/cgroup.procs', os.O_WRONLY, dir_fd=_SANDBOX['cgroupFd'])
+    try:
+        os.write(fd, b'0')
+    finally:
+        os.close(fd)
+
+
 def _isolate(cgroup, offline, ready_w):
     """Runs in C; returns only in P, in the call's own namespaces. Raises when they cannot be made."""
-    if cgroup is not None and _SANDBOX.get('cgroupFd') is not None:
-        fd = os.open(cgroup + '/cgroup.procs', os.O_WRONLY, dir_fd=_SANDBOX['cgroupFd'])
-        try:
-            os.write(fd, b'0')
-        finally:
-            os.close(fd)
+    _join_cgroup(cgroup)
     _die_with_parent()
     uid, gid = os.getuid(), os.getgid()
     flags = _CLONE_NEWPID | _CLONE_NEWNS | _CLONE_NEWIPC | _CLONE_NEWUTS | (_CLONE_NEWNET if offline else 0)
@@ -462,8 +473,8 @@ def _isolate(cgroup, offline, ready_w):
     g = os.fork()
     if g != 0:
         # C: holds nothing of the call's; lives until G (and so P) ends, then ends as P did.
-        os.close(status_w)
-        for fd in (0, 1, 2, ready_w):
+        _close_other_fds((status_r,))
+        for fd in (0, 1, 2):
             try:
                 os.close(fd)
             except OSError:
@@ -482,17 +493,20 @@ def _isolate(cgroup, offline, ready_w):
         except OSError:
             pass
         _ended_as(int(data) if data.strip().isdigit() else (signal.SIGKILL & 0x7f))
-    # G: PID 1 of the call's namespace.
+    # G: PID 1 of the call's namespace. Not dumpable: the plugin (its child) can neither trace it nor
+    # take its descriptors (pidfd_getfd) nor read its /proc entries; it keeps only the status pipe.
     os.close(status_r)
     try:
         _die_with_parent()
-        _private_mounts(_SANDBOX.get('writable') or [])
+        _private_mounts(sorted(set((_SANDBOX.get('readable') or []) + (_SANDBOX.get('writable') or []))))
+        _check(_libc()[0].prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), 'prctl')
     except BaseException as e:
         _write_all(ready_w, ('E%s: %s' % (type(e).__name__, e)).encode('utf-8', 'replace'))
         os._exit(127)
     p = os.fork()
     if p != 0:
-        for fd in (0, 1, 2, ready_w):
+        _close_other_fds((status_w,))
+        for fd in (0, 1, 2):
             try:
                 os.close(fd)
             except OSError:
@@ -507,7 +521,9 @@ def _isolate(cgroup, offline, ready_w):
             if pid == p:
                 _write_all(status_w, str(status).encode('ascii'))
                 os._exit(0)
-    # P: the plugin. One more user and mount namespace locks G's mounts for it.
+    # P: the plugin (dumpable again, as a spawned process is). One more user and mount namespace
+    # locks G's mounts for it.
+    _check(_libc()[0].prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0), 'prctl')
     os.close(status_w)
     for number, handler in previous.items():
         signal.signal(number, handler)
@@ -672,7 +688,10 @@ def _setup(fds):
         if _SANDBOX is not None:
             if os.getppid() != _PID:
                 os._exit(127)  # the server died: the gateway has given up on this call
-            _isolate(request.get('cgroup'), request.get('offline') is True, ready_w)
+            if _SANDBOX.get('isolate'):
+                _isolate(request.get('cgroup'), request.get('offline') is True, ready_w)
+            else:
+                _join_cgroup(request.get('cgroup'))
         _close_other_fds((ready_w,))
         os.chdir(cwd)
         # As the interpreter computes sys.path[0] for 'python argv0': the script's real folder.

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 
@@ -33,6 +33,11 @@ export interface SandboxSettings {
   writable?: readonly string[];
   /** Files of the gateway's that plugins must not read (MCP_API_KEYS_FILE): an empty file in their place. */
   hidden?: readonly string[];
+  /**
+   * Folders plugins must see although they may lie under /tmp, which the sandbox replaces with a
+   * private one: the plugins folder and the gateway's installation (the fork server's script).
+   */
+  readable?: readonly string[];
   /** The gateway's environment, for the state folders (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -135,6 +140,8 @@ export class Sandbox {
     /** Folders bound writable, as host paths. */
     readonly writable: readonly string[],
     private readonly hidden: readonly string[],
+    /** Folders under /tmp bound back read-only over the private /tmp. */
+    readonly readable: readonly string[] = [],
   ) {}
 
   /** No sandbox at all (MCP_SANDBOX=off, or the executor used as a library without one). */
@@ -165,13 +172,15 @@ export class Sandbox {
     if (this.processLimit) parts.push(`process limit ${this.processLimit.max} per call (${this.processLimit.kind})`);
     const offline = this.offline.includes('*') ? 'off for every plugin' : this.offline.length > 0 ? `off for ${this.offline.join(', ')}` : 'on';
     if (this.isolation) parts.push(`network ${offline}`);
+    else if (this.offline.length > 0) parts.push('network on for every plugin (MCP_PLUGIN_OFFLINE needs the isolation)');
     if (this.missing.length > 0) parts.push(`missing: ${this.missing.join('; ')}`);
     return parts.join('; ');
   }
 
   /** bubblewrap's file-system arguments shared by spawned plugins and the fork server. */
-  private filesArgs(): string[] {
+  private filesArgs(cwd?: string): string[] {
     const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/tmp'];
+    for (const folder of underTmp([...this.readable, ...(cwd === undefined ? [] : [cwd])])) args.push('--ro-bind', folder, folder);
     for (const folder of this.writable) args.push('--bind', folder, folder);
     for (const file of this.hidden) args.push('--ro-bind', '/dev/null', file);
     return args;
@@ -192,7 +201,7 @@ export class Sandbox {
       '--unshare-cgroup-try',
       ...(offline ? ['--unshare-net'] : []),
       '--die-with-parent',
-      ...this.filesArgs(),
+      ...this.filesArgs(cwd),
       '--proc',
       '/proc',
       '--chdir',
@@ -243,6 +252,12 @@ export class Sandbox {
       ],
     };
   }
+}
+
+/** The folders that lie under /tmp (the sandbox's private /tmp hides them), outermost first, once each. */
+export function underTmp(folders: readonly string[]): string[] {
+  const inside = [...new Set(folders.map((f) => resolve(f)))].filter((f) => f.startsWith('/tmp/')).sort();
+  return inside.filter((f, i) => !inside.slice(0, i).some((outer) => f.startsWith(`${outer}/`)));
 }
 
 /** A program on PATH (or an absolute path), when it exists and may be run. */
@@ -430,6 +445,14 @@ export function writableFolders(env: NodeJS.ProcessEnv, extra: readonly string[]
   return { folders, skipped };
 }
 
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /** What MCP_SANDBOX asks for, against what the host offers. */
 export function probeSandbox(settings: SandboxSettings): Sandbox {
   if (settings.mode === 'off') return Sandbox.off();
@@ -453,6 +476,7 @@ export function probeSandbox(settings: SandboxSettings): Sandbox {
     settings.offline ?? [],
     folders,
     (settings.hidden ?? []).filter((file) => existsSync(file)).map((file) => resolve(file)),
+    underTmp((settings.readable ?? []).filter((folder) => existsSync(folder)).map((folder) => realpathOr(folder))),
   );
 }
 

@@ -50,6 +50,10 @@ export interface AppConfig {
   allowedHosts: string[];
   /** Requests per minute per key (or per IP without auth); 0 = no limit. */
   rateLimitPerMinute: number;
+  /** MCP_TRUSTED_PROXIES: peers (addresses, CIDRs, proxy-addr names) whose forwarding headers are believed. */
+  trustedProxies: string[];
+  /** MCP_PUBLIC_BASE_PATH: the prefix of the HTTP+SSE endpoint event (`/gw`); undefined = a trusted proxy's X-Forwarded-Prefix, else none. */
+  publicBasePath: string | undefined;
   maxSessions: number;
   maxSessionsPerKey: number;
   /** Longest accepted string argument, in bytes. */
@@ -89,6 +93,16 @@ export interface AppConfig {
   forkServer: boolean;
   /** MCP_FORK_EXCLUDE: plugins (folder names) whose calls are always spawned. */
   forkExclude: string[];
+  /** MCP_SANDBOX: the plugin sandbox (`auto`: what the host offers; `required`: refuse to start without it). */
+  sandbox: 'auto' | 'off' | 'required';
+  /** MCP_PLUGIN_MAX_PROCS: processes and threads of one call; 0 = no limit. */
+  maxProcs: number;
+  /** MCP_PLUGIN_OFFLINE: plugins (folder names, `*` = all) without network. */
+  offlinePlugins: string[];
+  /** MCP_SANDBOX_WRITABLE: folders plugins may write besides /tmp and the state folders. */
+  sandboxWritable: string[];
+  /** MCP_API_KEYS_FILE, resolved: hidden from plugins by the sandbox. */
+  apiKeysFile?: string;
 }
 
 export interface ApiKey {

@@ -7,7 +7,17 @@ import type { ConfigGroup } from './config.table';
  * and the security checks.
  */
 export const CONFIG_SLICES = {
-  server: ['host', 'port', 'transport', 'shutdownGraceMs', 'maxBodyBytes', 'maxBodiesInFlight', 'maxBatch', 'corsOrigins'],
+  server: [
+    'host',
+    'port',
+    'transport',
+    'shutdownGraceMs',
+    'maxBodyBytes',
+    'maxBodiesInFlight',
+    'maxBatch',
+    'corsOrigins',
+    'publicBasePath',
+  ],
   security: [
     'host',
     'apiKeys',
@@ -18,6 +28,7 @@ export const CONFIG_SLICES = {
     'allowedOrigins',
     'corsOrigins',
     'rateLimitPerMinute',
+    'trustedProxies',
   ],
   executor: [
     'python',
@@ -33,6 +44,11 @@ export const CONFIG_SLICES = {
     'pluginEnv',
     'forkServer',
     'forkExclude',
+    'sandbox',
+    'maxProcs',
+    'offlinePlugins',
+    'sandboxWritable',
+    'apiKeysFile',
   ],
   discovery: [
     'pluginsDir',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TOOL_NAME_TEMPLATE } from '@sanctum/discovery';
@@ -5,7 +6,9 @@ import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_UNSENT_BYTES } from '@sanctum/sessions';
 import { KEYLESS_PRINCIPALS, LOG_LEVELS } from './app-config';
 import type { ApiKey } from './app-config';
+import { BASE_PATH_HINT, TRUSTED_PROXIES_HINT, basePathOf, trustedProxyProblem } from '../security/forwarding';
 import { ConfigError } from './config.error';
+import { installRoot } from './install-root';
 import { checked, flag, integer, list, offWords, oneOf, path, resolvePath, seconds, splitList, text } from './config.parsers';
 import type { ConfigContext, Parser } from './config.parsers';
 
@@ -106,6 +109,45 @@ const apiKeys: Parser<ApiKey[]> = {
   },
 };
 
+const trustedProxies: Parser<string[]> = {
+  type: 'list',
+  accepts: TRUSTED_PROXIES_HINT,
+  parse(raw, name) {
+    const items = splitList(raw);
+    if (items.length === 0) throw new ConfigError(name, raw, TRUSTED_PROXIES_HINT);
+    for (const item of items) if (trustedProxyProblem(item) !== undefined) throw new ConfigError(name, item, TRUSTED_PROXIES_HINT);
+    return items;
+  },
+};
+
+const publicBasePath: Parser<string> = {
+  type: 'path',
+  accepts: BASE_PATH_HINT,
+  parse(raw, name) {
+    const path = basePathOf(raw);
+    if (path === undefined) throw new ConfigError(name, raw, BASE_PATH_HINT);
+    return path;
+  },
+};
+
+/** MCP_API_KEYS_FILE: the path resolved; the keys read from it, in MCP_API_KEYS's form. */
+const apiKeysFile: Parser<ApiKey[]> = {
+  type: 'file path',
+  accepts: 'the path of a readable file of name:key lines (or comma-separated pairs)',
+  parse(raw, name, ctx) {
+    const file = resolvePath(raw, ctx);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(name, raw, '', `Invalid configuration: ${name}=${JSON.stringify(raw)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected the path of a readable file of name:key lines.`);
+    }
+    const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    if (lines.length === 0) throw new ConfigError(name, raw, '', `Invalid configuration: ${name}=${JSON.stringify(raw)} holds no key; expected name:key lines.`);
+    return apiKeys.parse(lines.join(','), name, ctx);
+  },
+};
+
 const PLUGIN_TIMEOUTS_HINT = 'a comma-separated list of plugin:seconds pairs (0 = no timeout), e.g. devops:30,botfather:10';
 const pluginTimeouts: Parser<Record<string, number>> = {
   type: 'list of plugin:seconds',
@@ -149,6 +191,16 @@ export const CONFIG_TABLE = [
     parser: integer(0, 65535, 'a TCP port number from 0 to 65535'),
     default: is(8000),
     meaning: 'port to bind (`0` = any free port)',
+  }),
+  variable('MCP_PUBLIC_BASE_PATH', {
+    group: 'server',
+    parser: publicBasePath,
+    default: { text: "a trusted proxy's `X-Forwarded-Prefix`, else none", value: undefined },
+    meaning:
+      'the path prefix clients reach the gateway under behind a reverse proxy (`/gw`): the HTTP+SSE `endpoint` event names `<prefix>/message?sessionId=...`',
+    note:
+      'Set it when a proxy serves the gateway under a path (`location /gw/`) and does not send `X-Forwarded-Prefix`; ' +
+      'it wins over that header. See `docs/deployment.md`.',
   }),
   variable('MCP_TRANSPORT', {
     group: 'server',
@@ -222,6 +274,14 @@ export const CONFIG_TABLE = [
       'API keys, `name:key,...` (a key without a name is named `key1`, `key2`, ... by its position); the names appear in logs and metrics',
     note: 'Each name and each key is used once among `MCP_API_KEY` and `MCP_API_KEYS`: a key shared by two names is refused. The names `anonymous` and `loopback` are the principals of keyless requests and are refused.',
   }),
+  variable('MCP_API_KEYS_FILE', {
+    group: 'security',
+    parser: apiKeysFile,
+    default: noItems,
+    meaning:
+      'a file of API keys in the form of `MCP_API_KEYS` (`name:key`, one per line or comma-separated; `#` starts a comment line), as container secrets are mounted; read at start',
+    note: 'Its keys join those of `MCP_API_KEY` and `MCP_API_KEYS` under the same rules. Plugins cannot read the file: the sandbox puts an empty file in its place.',
+  }),
   variable('MCP_AUTH_DISABLED', {
     group: 'security',
     parser: flag(),
@@ -235,7 +295,8 @@ export const CONFIG_TABLE = [
     meaning: '`1`: clients connecting from loopback need no key; a key they send is still checked',
     note:
       'A loopback request without `Authorization` and `X-API-Key` is admitted as the principal `loopback`, which owns its own sessions: it cannot use or end a session a key opened. ' +
-      'A request that sends either header is checked as from anywhere (a wrong or unusable key is `401`, a right one is that key).',
+      'A request that sends either header is checked as from anywhere (a wrong or unusable key is `401`, a right one is that key). ' +
+      'Never for a request that came through a reverse proxy: one from `MCP_TRUSTED_PROXIES`, or carrying `X-Forwarded-For`, `Forwarded`, `X-Real-IP` or the like, or whose `Host` is not a loopback name.',
   }),
   variable('MCP_HEALTH_AUTH', {
     group: 'security',
@@ -269,7 +330,17 @@ export const CONFIG_TABLE = [
     group: 'security',
     parser: integer(0, 1_000_000, 'a number of requests per minute per key (0 = no limit)'),
     default: is(6000),
-    meaning: 'requests per minute per API key (or per IP without keys); `0` = off',
+    meaning: 'requests per minute per API key (or per client address without keys); `0` = off',
+  }),
+  variable('MCP_TRUSTED_PROXIES', {
+    group: 'security',
+    parser: trustedProxies,
+    default: noItems,
+    meaning:
+      'reverse proxies (addresses, CIDR ranges, `loopback`) whose `X-Forwarded-For` / `Forwarded` give the client address, and whose `X-Forwarded-Prefix` the base path',
+    note:
+      "For a request from one of them, the client is the right-most `X-Forwarded-For` entry (else `Forwarded` `for=`) that is not a trusted proxy: the rate limit's bucket and the log lines use it. " +
+      "Other peers' forwarding headers are not believed. A request from a trusted proxy, or carrying any forwarding header, never gets `MCP_AUTH_LOOPBACK_BYPASS`. See `docs/security.md`.",
   }),
 
   variable('MCP_PLUGIN_TIMEOUT', {
@@ -277,6 +348,10 @@ export const CONFIG_TABLE = [
     parser: seconds('a number of seconds (0 = no timeout), e.g. 300'),
     default: ms(300_000),
     meaning: 'seconds a tool call may run before its process group is killed; `0` = no limit',
+    note:
+      'Clients wait less by default: the official TypeScript SDK (v1 and v2, its `timeout` request option) and Letta Code give up after 60 s. ' +
+      'Have long calls report progress (clients can restart their timeout at each `notifications/progress`: the SDK\'s `resetTimeoutOnProgress`), ' +
+      'or set this (or `MCP_PLUGIN_TIMEOUTS`) below the clients\' timeout. See `docs/deployment.md` (client timeouts).',
   }),
   variable('MCP_KILL_GRACE', {
     group: 'executor',
@@ -365,12 +440,46 @@ export const CONFIG_TABLE = [
     meaning: 'plugin folder names whose calls are always spawned, never forked from the fork server',
     note: 'For example a plugin that needs its own string-hash seed per call, or reads `/proc/self/cmdline`. Their `--describe` at discovery is spawned too.',
   }),
+  variable('MCP_SANDBOX', {
+    group: 'executor',
+    parser: oneOf(['auto', 'off', 'required']),
+    default: is('auto'),
+    meaning:
+      'the plugin sandbox: `auto` uses what the host offers and says what is missing, `required` refuses to start without it (exit 2), `off` runs plugins unconfined',
+    note:
+      'Isolation needs bubblewrap (`bwrap`) and `tini` on PATH and unprivileged user namespaces; the process limit needs a pids cgroup the gateway may write (root, or a delegated cgroup). ' +
+      'The start-up line `Plugin sandbox: ...` says which parts are active. See `docs/security.md`.',
+  }),
+  variable('MCP_PLUGIN_MAX_PROCS', {
+    group: 'executor',
+    parser: integer(0, 1_000_000, 'a number of processes and threads from 0 (no limit) to 1000000'),
+    default: is(128),
+    meaning: 'processes and threads one plugin call may have at once (the sandbox\'s own not counted); `0` = no limit',
+    note: 'A call whose fork or thread is refused at the limit is ended with a `plugin_error` naming it. A Node.js plugin uses about 10 threads.',
+  }),
+  variable('MCP_PLUGIN_OFFLINE', {
+    group: 'executor',
+    parser: list(/^(\*|[^\s,/]+)$/, 'a comma-separated list of plugin folder names, or * for every plugin, e.g. devops'),
+    default: noItems,
+    meaning: 'plugins (folder names, or `*` for all) whose calls get no network: an empty network namespace of their own',
+    note: 'Needs the sandbox\'s isolation; without it (`MCP_SANDBOX=off`, or bubblewrap missing) plugins keep the network, and the start-up line says so.',
+  }),
+  variable('MCP_SANDBOX_WRITABLE', {
+    group: 'executor',
+    parser: list(/^\/[^,]*$/, 'a comma-separated list of absolute folder paths, e.g. /var/lib/reports'),
+    default: noItems,
+    meaning: 'folders plugins may write besides their private `/tmp` and the state folders (everything else is read-only to them)',
+    note: 'Always writable: `$XDG_STATE_HOME` (default `~/.local/state`, created when missing) and the folders named by `*_STATE_DIR` and `*_STATE_FILE` variables of the gateway\'s environment (devops\'s `DEVOPS_STATE_DIR`, `DEVOPS_STATE_FILE`). A folder that does not exist is not bound, and the start-up line names it.',
+  }),
 
   variable('MCP_PLUGINS_DIR', {
     group: 'discovery',
     parser: path('a folder path, absolute or relative to the working directory'),
-    default: { text: '`mcp/plugins`', from: (ctx) => resolvePath('mcp/plugins', ctx) },
-    meaning: 'folder of plugin folders (relative to the working directory)',
+    // A desktop client starts `--stdio` from its own working directory: the default must not depend on it.
+    default: { text: '`mcp/plugins` of the installation', from: (ctx) => join(installRoot() ?? ctx.cwd, 'mcp', 'plugins') },
+    meaning: 'folder of plugin folders (a relative value is taken against the working directory)',
+    note:
+      'The default is `mcp/plugins` in the installation (the folder holding the gateway\'s `package.json`, above `dist/`), whatever the working directory: a desktop client that starts `main.js --stdio` from elsewhere finds the bundled plugins. A relative value you set is taken against the working directory. The start-up log names the absolute folder (`Plugin discovery finished: … from <folder>`). The folder may be created after the start: with `MCP_WATCH` on, its plugins are loaded when it appears, unloaded if it is removed, and loaded again when it comes back; until then `/health` and `/health/ready` answer 503.',
   }),
   variable('MCP_DISCOVERY_TIMEOUT', {
     group: 'discovery',

@@ -1,6 +1,6 @@
 import type { AppConfig, ApiKey } from './app-config';
 import { ConfigError } from './config.error';
-import { contextOf } from './config.parsers';
+import { contextOf, resolvePath } from './config.parsers';
 import type { Env } from './config.parsers';
 import { readValues } from './config.table';
 import type { ConfigValues } from './config.table';
@@ -21,7 +21,11 @@ export function isLoopbackHost(host: string): boolean {
  * by the one name logs, metrics, caps and session ownership use.
  */
 function allKeys(values: ConfigValues): ApiKey[] {
-  const keys = [...(values.MCP_API_KEY === undefined ? [] : [{ name: 'default', key: values.MCP_API_KEY }]), ...values.MCP_API_KEYS];
+  const keys = [
+    ...(values.MCP_API_KEY === undefined ? [] : [{ name: 'default', key: values.MCP_API_KEY }]),
+    ...values.MCP_API_KEYS,
+    ...values.MCP_API_KEYS_FILE,
+  ];
   const names = new Set<string>();
   const owners = new Map<string, string>();
   for (const { name, key } of keys) {
@@ -83,6 +87,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     allowedOrigins: [...values.MCP_ALLOWED_ORIGINS, ...values.MCP_CORS_ORIGINS.filter((o) => o !== '*')],
     allowedHosts: values.MCP_ALLOWED_HOSTS,
     rateLimitPerMinute: values.MCP_RATE_LIMIT,
+    trustedProxies: values.MCP_TRUSTED_PROXIES,
+    publicBasePath: values.MCP_PUBLIC_BASE_PATH,
     maxSessions: values.MCP_MAX_SESSIONS,
     maxSessionsPerKey: values.MCP_MAX_SESSIONS_PER_KEY,
     maxArgBytes: values.MCP_MAX_ARG_BYTES,
@@ -102,5 +108,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     killGraceMs: values.MCP_KILL_GRACE,
     forkServer: values.MCP_FORK_SERVER,
     forkExclude: values.MCP_FORK_EXCLUDE,
+    sandbox: values.MCP_SANDBOX,
+    maxProcs: values.MCP_PLUGIN_MAX_PROCS,
+    offlinePlugins: values.MCP_PLUGIN_OFFLINE,
+    sandboxWritable: values.MCP_SANDBOX_WRITABLE,
+    apiKeysFile: env['MCP_API_KEYS_FILE']?.trim() ? resolvePath(env['MCP_API_KEYS_FILE'].trim(), contextOf(env, cwd)) : undefined,
   };
 }
