@@ -29,6 +29,7 @@ const config = loadConfig(
     MCP_QUEUE_LIMIT: '7',
     MCP_WATCH: '0',
     MCP_MAX_SESSIONS: '3',
+    MCP_PLUGINS_DIR: 'mcp/plugins',
     LOG_FORMAT: 'json',
   },
   '/srv/gateway',
