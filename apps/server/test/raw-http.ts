@@ -9,11 +9,19 @@ export interface Reply {
 
 /**
  * Raw HTTP on loopback with the header names and values exactly as given: fetch lower-cases names
- * and cannot set Host or a forbidden Origin.
+ * and cannot set Host or a forbidden Origin. `from`: the local address to connect from (another
+ * client, such as 127.0.0.2).
  */
-export function raw(port: number, method: string, path: string, headers: Record<string, string | string[]>, body?: string | Buffer): Promise<Reply> {
+export function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+  body?: string | Buffer,
+  from?: string,
+): Promise<Reply> {
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, localAddress: from }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (data += c));

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, FailClosedError, loadConfig } from './config';
 import type { AppConfig } from './config';
 import { contextOf, flag, integer, list, oneOf, seconds } from './config.parsers';
@@ -90,6 +90,12 @@ const CASES: Record<string, Case> = {
     invalid: 'https://app.example.com/path',
   },
   MCP_RATE_LIMIT: { unset: { rateLimitPerMinute: 6000 }, valid: ['0', { rateLimitPerMinute: 0 }], invalid: '1000001' },
+  MCP_TRUSTED_PROXIES: {
+    unset: { trustedProxies: [] },
+    valid: ['loopback, 10.0.0.0/8,2001:db8::1', { trustedProxies: ['loopback', '10.0.0.0/8', '2001:db8::1'] }],
+    invalid: '10.0.0.0/33',
+  },
+  MCP_PUBLIC_BASE_PATH: { unset: { publicBasePath: undefined }, valid: ['/gw/', { publicBasePath: '/gw' }], invalid: '//other.example' },
   MCP_PLUGIN_TIMEOUT: { unset: { pluginTimeoutMs: 300_000 }, valid: ['0', { pluginTimeoutMs: 0 }], invalid: '-5' },
   MCP_KILL_GRACE: { unset: { killGraceMs: 2_000 }, valid: ['0.25', { killGraceMs: 250 }], invalid: '2s' },
   MCP_MAX_CONCURRENCY: { unset: { maxConcurrency: undefined }, valid: ['0', { maxConcurrency: 0 }], invalid: '-1' },
@@ -108,7 +114,8 @@ const CASES: Record<string, Case> = {
   MCP_FORK_SERVER: { unset: { forkServer: true }, valid: ['0', { forkServer: false }], invalid: 'off' },
   MCP_FORK_EXCLUDE: { unset: { forkExclude: [] }, valid: ['botfather,devops', { forkExclude: ['botfather', 'devops'] }], invalid: 'a/b' },
   MCP_PLUGINS_DIR: {
-    unset: { pluginsDir: '/srv/gateway/mcp/plugins' },
+    // The installation's (install-root.spec.ts), not the working directory's.
+    unset: { pluginsDir: join(resolve(__dirname, '../../../../..'), 'mcp', 'plugins') },
     valid: ['plugins', { pluginsDir: '/srv/gateway/plugins' }],
     invalid: ANYTHING,
   },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException } from '@nestjs/common';
+import type { RequestOrigin } from '../security/forwarding';
 import { sendJson } from './json-reply';
 
 /** A request as the gateway's checks and MCP route handlers see it: Node's, plus the body once read. */
@@ -36,6 +37,27 @@ export function setPrincipal(res: GatewayResponse, principal: string): void {
 /** Who made the request (set by the front door check), `anonymous` when nothing was recorded. */
 export function principalOf(res: GatewayResponse): string {
   return (res as GatewayResponse & WithPrincipal)[principals] ?? 'anonymous';
+}
+
+const origins = Symbol('sanctum.origin');
+type WithOrigin = { [origins]?: RequestOrigin };
+
+/** Record where the request came from (the front door, from MCP_TRUSTED_PROXIES and the forwarding headers). */
+export function setRequestOrigin(res: GatewayResponse, origin: RequestOrigin): void {
+  (res as GatewayResponse & WithOrigin)[origins] = origin;
+}
+
+/** Where the request came from, as the front door recorded it; undefined before it ran. */
+export function requestOriginOf(res: GatewayResponse): RequestOrigin | undefined {
+  return (res as GatewayResponse & WithOrigin)[origins];
+}
+
+/**
+ * The client's address: behind a trusted proxy the one it forwarded, else the peer's. For the
+ * rate limit's bucket and the logs.
+ */
+export function clientAddressOf(req: GatewayRequest, res: GatewayResponse): string {
+  return requestOriginOf(res)?.client ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 /** The request's path without its query, as the client sent it (Express keeps it in `originalUrl`). */

@@ -16,14 +16,19 @@ describe('TrustedProxies.originOf', () => {
     expect(none.originOf(request('127.0.0.1'))).toEqual({ peer: '127.0.0.1', client: '127.0.0.1', proxied: false, trustedPeer: false });
   });
 
-  it.each(FORWARDING_HEADERS)('marks a request carrying %s as proxied even from an untrusted loopback peer (no bypass through a proxy)', (name) => {
-    const origin = none.originOf(request('127.0.0.1', { [name]: name === 'forwarded' ? 'for=203.0.113.7' : '203.0.113.7' }));
-    expect(origin).toMatchObject({ client: '127.0.0.1', proxied: true, trustedPeer: false });
-  });
+  it.each(FORWARDING_HEADERS)(
+    'marks a request carrying %s as proxied even from an untrusted loopback peer (no bypass through a proxy)',
+    (name) => {
+      const origin = none.originOf(request('127.0.0.1', { [name]: name === 'forwarded' ? 'for=203.0.113.7' : '203.0.113.7' }));
+      expect(origin).toMatchObject({ client: '127.0.0.1', proxied: true, trustedPeer: false });
+    },
+  );
 
   it('does not believe an untrusted peer’s X-Forwarded-For (a client cannot choose its rate-limit bucket)', () => {
     expect(none.originOf(request('198.51.100.1', { 'x-forwarded-for': '203.0.113.7' })).client).toBe('198.51.100.1');
-    expect(new TrustedProxies(['10.0.0.0/8']).originOf(request('198.51.100.1', { 'x-forwarded-for': '203.0.113.7' })).client).toBe('198.51.100.1');
+    expect(new TrustedProxies(['10.0.0.0/8']).originOf(request('198.51.100.1', { 'x-forwarded-for': '203.0.113.7' })).client).toBe(
+      '198.51.100.1',
+    );
   });
 
   it('takes the right-most untrusted X-Forwarded-For entry from a trusted peer, not a spoofed left-most one', () => {
@@ -41,7 +46,10 @@ describe('TrustedProxies.originOf', () => {
   });
 
   it('reads IPv4-mapped peers as IPv4 (the `loopback` name matches them)', () => {
-    expect(loopback.originOf(request('::ffff:127.0.0.1', { 'x-forwarded-for': '203.0.113.7' }))).toMatchObject({ peer: '127.0.0.1', client: '203.0.113.7' });
+    expect(loopback.originOf(request('::ffff:127.0.0.1', { 'x-forwarded-for': '203.0.113.7' }))).toMatchObject({
+      peer: '127.0.0.1',
+      client: '203.0.113.7',
+    });
   });
 
   it('reads Forwarded for= nodes (quoted, with ports; IPv6 in brackets) when there is no X-Forwarded-For', () => {
@@ -67,7 +75,9 @@ describe('TrustedProxies.originOf', () => {
   });
 
   it('refuses a trusted peer’s X-Forwarded-Prefix that would send clients elsewhere (//host), naming the header', () => {
-    expect(() => loopback.originOf(request('127.0.0.1', { 'x-forwarded-prefix': '//evil.example' }))).toThrow(/X-Forwarded-Prefix header from the proxy/);
+    expect(() => loopback.originOf(request('127.0.0.1', { 'x-forwarded-prefix': '//evil.example' }))).toThrow(
+      /X-Forwarded-Prefix header from the proxy/,
+    );
   });
 });
 

@@ -8,9 +8,11 @@ import { APP_LOGGER } from '../logging/logger';
 import { GatewayHealthIndicators } from '../health/gateway.health';
 import { closeAfterAnswer } from '../http/body-reader';
 import { sendJson } from '../http/json-reply';
-import { pathOf, setPrincipal } from '../http/request-checks';
+import { pathOf, setPrincipal, setRequestOrigin } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
 import { ApiKeyVerifier, presentedKey } from './api-keys';
+import { ForwardingError, TrustedProxies } from './forwarding';
+import type { RequestOrigin } from './forwarding';
 
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
@@ -28,16 +30,24 @@ function hostName(hostHeader: string): string {
   return host.split(':')[0];
 }
 
+/** Whether the Host header names this machine (or is absent, as from an HTTP/1.0 client). */
+function loopbackHostHeader(req: GatewayRequest): boolean {
+  const header = req.headers.host;
+  return header === undefined || isLoopbackHost(hostName(header));
+}
+
 /**
- * The front door, before any route: DNS-rebinding protection (Host and Origin checks), draining
- * (503 once a shutdown began) and API-key authentication, which records the request's principal.
- * Failures are answered here with JSON-RPC error bodies and the right status. A request check of
+ * The front door, before any route: where the request came from (the client's address behind
+ * trusted proxies, MCP_TRUSTED_PROXIES), DNS-rebinding protection (Host and Origin checks),
+ * draining (503 once a shutdown began) and API-key authentication, which records the request's
+ * principal. Failures are answered here with JSON-RPC error bodies and the right status. A request check of
  * the route table (http/routes.ts): Node's request and response API only.
  */
 @Injectable()
 export class FrontDoor {
   private readonly verifier: ApiKeyVerifier;
   private readonly loopbackBind: boolean;
+  private readonly proxies: TrustedProxies;
 
   constructor(
     @Inject(SECURITY_CONFIG) private readonly config: SecurityConfig,
@@ -46,15 +56,27 @@ export class FrontDoor {
   ) {
     this.verifier = new ApiKeyVerifier(config.apiKeys);
     this.loopbackBind = isLoopbackHost(config.host);
+    this.proxies = new TrustedProxies(config.trustedProxies);
   }
 
   readonly check: RequestCheck = (req, res, next) => this.use(req, res, next);
 
   private use(req: GatewayRequest, res: GatewayResponse, next: () => void): void {
     const path = pathOf(req);
+    let origin: RequestOrigin;
+    try {
+      origin = this.proxies.originOf(req);
+    } catch (err) {
+      if (!(err instanceof ForwardingError)) throw err;
+      this.logger.warn(`Refused ${req.method} ${path}: ${err.message} (from ${req.socket.remoteAddress ?? 'unknown'})`, 'Security');
+      closeAfterAnswer(req, res);
+      sendJson(res, 400, failure(null, { code: ErrorCode.InvalidRequest, message: `Bad Request: ${err.message}` }));
+      return;
+    }
+    setRequestOrigin(res, origin);
     const refused = this.checkHost(req) ?? this.checkOrigin(req);
     if (refused) {
-      this.logger.warn(`Refused ${req.method} ${path}: ${refused}`, 'Security');
+      this.logger.warn(`Refused ${req.method} ${path}: ${refused} (from ${origin.client})`, 'Security');
       closeAfterAnswer(req, res);
       sendJson(res, 403, failure(null, { code: ErrorCode.InvalidRequest, message: `Forbidden: ${refused}` }));
       return;
@@ -72,8 +94,10 @@ export class FrontDoor {
       return next();
     }
     // The bypass admits only a request that presents nothing: a key that is sent is always
-    // verified, so a wrong one is refused and a right one is that key, from loopback too.
-    if (this.config.authLoopbackBypass && !presentsCredentials(req) && isLoopbackAddress(req.socket.remoteAddress)) {
+    // verified, so a wrong one is refused and a right one is that key, from loopback too. Never
+    // through a proxy (forwarding headers, a trusted proxy's peer, a Host that is not a loopback
+    // name): a proxy on this host connects from loopback for every client it forwards.
+    if (this.config.authLoopbackBypass && !presentsCredentials(req) && this.isLocalClient(req, origin)) {
       setPrincipal(res, LOOPBACK_PRINCIPAL);
       return next();
     }
@@ -82,7 +106,7 @@ export class FrontDoor {
     const name = key === undefined ? undefined : this.verifier.verify(key);
     if (name === undefined) {
       const why = presented === undefined ? 'no API key' : 'several' in presented ? `several different keys in ${presented.several}` : 'unknown API key';
-      this.logger.warn(`Unauthorized ${req.method} ${path}: ${why}`, 'Security');
+      this.logger.warn(`Unauthorized ${req.method} ${path}: ${why} (from ${origin.client})`, 'Security');
       closeAfterAnswer(req, res);
       res.setHeader('WWW-Authenticate', 'Bearer realm="sanctum-mcp"');
       sendJson(
@@ -102,6 +126,11 @@ export class FrontDoor {
     }
     setPrincipal(res, name);
     next();
+  }
+
+  /** A client on this machine that connected directly: what MCP_AUTH_LOOPBACK_BYPASS admits. */
+  private isLocalClient(req: GatewayRequest, origin: RequestOrigin): boolean {
+    return !origin.proxied && isLoopbackAddress(origin.client) && loopbackHostHeader(req);
   }
 
   private checkHost(req: GatewayRequest): string | undefined {

@@ -6,7 +6,7 @@ import { SECURITY_CONFIG } from '../config/config.slices';
 import type { SecurityConfig } from '../config/config.slices';
 import { messageCountOf } from '../http/body-reader';
 import { sendJson } from '../http/json-reply';
-import { principalOf } from '../http/request-checks';
+import { clientAddressOf, principalOf } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck } from '../http/request-checks';
 
 const WINDOW_MS = 60_000;
@@ -14,8 +14,9 @@ const THROTTLER = 'default';
 
 /**
  * Requests per minute per caller (MCP_RATE_LIMIT): keyed by the API key's name, else the client's
- * address. Each message of a batch is one request (the body check records the batch's length), so
- * batching does not multiply a caller's budget. Counted by @nestjs/throttler's storage (sliding
+ * address (behind a trusted proxy the forwarded one, MCP_TRUSTED_PROXIES). Each message of a
+ * batch is one request (the body check records the batch's length), so batching does not
+ * multiply a caller's budget. Counted by @nestjs/throttler's storage (sliding
  * window, blocked for the window once over), answered like its guard does: `X-RateLimit-Limit`,
  * `-Remaining`, `-Reset` headers on an allowed request, 429 with `Retry-After` and a JSON-RPC error
  * body past the limit (for a batch, when its messages do not all fit). A request check of the
@@ -75,5 +76,5 @@ export class RateLimit implements OnApplicationShutdown {
 
 function trackerOf(req: GatewayRequest, res: GatewayResponse): string {
   const principal = principalOf(res);
-  return principal !== 'anonymous' ? `key:${principal}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+  return principal !== 'anonymous' ? `key:${principal}` : `ip:${clientAddressOf(req, res)}`;
 }

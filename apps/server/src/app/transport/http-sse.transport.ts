@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import { ErrorCode, HTTP_SSE_PROTOCOL_VERSION, failure, parsePayload } from '@sanctum/protocol';
 import { Session, SessionRegistry, SseSinkFactory, connectHttpSseStream } from '@sanctum/sessions';
 import { sendEmpty, sendHtml, sendJson } from '../http/json-reply';
+import { SERVER_CONFIG } from '../config/config.slices';
+import type { ServerConfig } from '../config/config.slices';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
-import { principalOf } from '../http/request-checks';
+import { principalOf, requestOriginOf } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse } from '../http/request-checks';
 
 /** What `GET /sse` needs of its request: Node's, plus what Express sets on it (mount path, routing continuation). */
@@ -37,7 +39,19 @@ export class HttpSseTransport {
     private readonly sessions: SessionRegistry,
     private readonly dispatcher: McpDispatcher,
     private readonly sinks: SseSinkFactory,
+    @Inject(SERVER_CONFIG) private readonly server: ServerConfig,
   ) {}
+
+  /**
+   * Where the client posts, as the `endpoint` event names it: `/message?sessionId=<id>` under the
+   * path the client reached the gateway by. That path is MCP_PUBLIC_BASE_PATH when set, else the
+   * `X-Forwarded-Prefix` of a trusted proxy (MCP_TRUSTED_PROXIES), else Express's mount path
+   * (none): behind `location /gw/` the client must post to `/gw/message`, not the proxy's root.
+   */
+  private endpointOf(req: SseRequest, res: GatewayResponse, sessionId: string): string {
+    const base = this.server.publicBasePath ?? requestOriginOf(res)?.prefix ?? req.baseUrl ?? '';
+    return `${base}/message?sessionId=${sessionId}`;
+  }
 
   /**
    * `GET /sse`: the stream, announcing where to post (`event: endpoint`). The fast path serves it
@@ -65,7 +79,7 @@ export class HttpSseTransport {
     // straight to the response (no RxJS pipeline), keepalives come from one shared ticker (no
     // timer per stream), and nothing of the stream holds on to `req`.
     const sink = this.sinks.open(req, res, { sessionId: session.id, transport: 'sse' });
-    connectHttpSseStream(session, `${req.baseUrl ?? ''}/message?sessionId=${session.id}`, sink);
+    connectHttpSseStream(session, this.endpointOf(req, res, session.id), sink);
     sink.onClose(() => this.streamClosed(session));
     // This handler owns the response from here on: Express's routing continuation (the router's
     // `next` closure and everything it holds) will never run again, so let it be collected
