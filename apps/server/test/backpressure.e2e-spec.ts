@@ -248,6 +248,8 @@ describe('a client that closes its connection (FIN)', () => {
     // enough that a stream holding unsent data stays open until its client closes.
     gateway = await startGateway({
       MCP_PLUGINS_DIR: join(workDir, 'plugins'),
+      // The slow plugin writes its marker files into workDir: writable in the plugin sandbox.
+      MCP_SANDBOX_WRITABLE: workDir,
       MCP_MAX_UNSENT_BYTES: String(64 * MIB),
       MCP_MAX_STDOUT_BYTES: String(16 * MIB),
       MCP_RATE_LIMIT: '0',

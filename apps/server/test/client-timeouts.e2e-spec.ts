@@ -65,7 +65,9 @@ describe('a client that gives up on a call', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sanctum-timeouts-'));
     writeSlowPlugin(join(work, 'plugins'));
-    gateway = await startGateway({ MCP_PLUGINS_DIR: join(work, 'plugins'), MCP_KILL_GRACE: '0.2' });
+    // The slow plugin writes its marker files into work: writable in the plugin sandbox, so that a
+    // marker that is missing means a call that was stopped, not a write that was refused.
+    gateway = await startGateway({ MCP_PLUGINS_DIR: join(work, 'plugins'), MCP_KILL_GRACE: '0.2', MCP_SANDBOX_WRITABLE: work });
   });
   afterAll(async () => {
     await gateway?.close();

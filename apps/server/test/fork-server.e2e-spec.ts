@@ -200,7 +200,12 @@ describe('fork server and the gateway process', () => {
       expect(existsSync(socketPath)).toBe(true);
       void post('hang__run').catch(() => undefined);
       const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      await eventually(() => fixtureProcesses().some((pid) => parentOf(pid) === serverPid), 5_000);
+      // In the sandbox a forked call is the server's grandchild or deeper (its child C, C's child G).
+      const descendsFromServer = (pid: number): boolean => {
+        for (let p = pid, hops = 0; p > 1 && hops < 5; p = parentOf(p), hops++) if (parentOf(p) === serverPid) return true;
+        return false;
+      };
+      await eventually(() => fixtureProcesses().some((pid) => descendsFromServer(pid)), 5_000);
       const [hang] = fixtureProcesses();
 
       gateway.kill('SIGKILL');

@@ -44,7 +44,7 @@ describe('live and idle sessions', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sanctum-activity-'));
     writeSlowPlugin(join(work, 'plugins'));
-    gateway = await startGateway({ MCP_PLUGINS_DIR: join(work, 'plugins') });
+    gateway = await startGateway({ MCP_PLUGINS_DIR: join(work, 'plugins'), MCP_SANDBOX_WRITABLE: work });
   });
   afterAll(async () => {
     await gateway?.close();

@@ -68,7 +68,8 @@ describe('Streamable HTTP transport at /mcp', () => {
     workDir = mkdtempSync(join(tmpdir(), 'sanctum-mcp-http-'));
     const plugins = join(workDir, 'plugins');
     writeSlowPlugin(plugins);
-    gateway = await startGateway({ MCP_PLUGINS_DIR: plugins, MCP_SSE_KEEPALIVE: '0.2', MCP_MAX_BODY_BYTES: '4096' });
+    // The slow plugin writes its marker files into workDir: writable in the plugin sandbox.
+    gateway = await startGateway({ MCP_PLUGINS_DIR: plugins, MCP_SSE_KEEPALIVE: '0.2', MCP_MAX_BODY_BYTES: '4096', MCP_SANDBOX_WRITABLE: workDir });
     mcp = `${gateway.baseUrl}/mcp`;
   });
 

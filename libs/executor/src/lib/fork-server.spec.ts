@@ -363,7 +363,7 @@ describe('ForkServer: the Python side is the file fork_server.py', () => {
     child.stdin.end('{}\n');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    const line = readFileSync(FORK_SERVER_SCRIPT, 'utf8').split('\n').findIndex((text) => text.includes("json.loads(line)['env']")) + 1;
+    const line = readFileSync(FORK_SERVER_SCRIPT, 'utf8').split('\n').findIndex((text) => text.includes("_SPAWN_ENV.update(first['env'])")) + 1;
     expect(line).toBeGreaterThan(0);
     expect(stderr).toContain(`File "${FORK_SERVER_SCRIPT}", line ${line}, in _serve`);
     expect(stderr).toMatch(/KeyError: 'env'\s*$/);

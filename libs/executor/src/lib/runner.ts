@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { CallCgroup } from './sandbox';
@@ -112,6 +113,20 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // the group has exited already
+  }
+}
+
+/**
+ * Whether a process blocks SIGTERM (reads `SigBlk` of /proc/<pid>/status). tini, the sandbox's PID 1,
+ * blocks the signals it passes on as it starts; before that, a SIGTERM to a PID 1 with the default
+ * action is discarded by the kernel, so the runner waits for it.
+ */
+export function blocksSigterm(pid: number): boolean {
+  try {
+    const match = /^SigBlk:\s*([0-9a-f]+)$/im.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match !== null && (BigInt(`0x${match[1]}`) & (1n << BigInt(constants.signals.SIGTERM - 1))) !== 0n;
+  } catch {
+    return false;
   }
 }
 
@@ -269,7 +284,18 @@ export class ProcessRun {
   setTermPid(pid: number): void {
     if (this.settled || this.termPid !== undefined) return;
     this.termPid = pid;
-    if (this.killTimer !== undefined && this.exited === undefined) signalProcess(pid, 'SIGTERM');
+    if (this.killTimer !== undefined && this.exited === undefined) this.sendTerm();
+  }
+
+  /** SIGTERM to the sandbox's PID 1 once it can take it (see blocksSigterm); SIGKILL follows anyway. */
+  private sendTerm(attempts = 100): void {
+    const pid = this.termPid;
+    if (pid === undefined || this.settled || this.exited !== undefined) return;
+    if (blocksSigterm(pid) || attempts <= 0) {
+      signalProcess(pid, 'SIGTERM');
+      return;
+    }
+    setTimeout(() => this.sendTerm(attempts - 1), 5).unref();
   }
 
   /** The leader's pid, which is also its process group id. */
@@ -343,7 +369,7 @@ export class ProcessRun {
     const pid = this.pid;
     if (pid === undefined || this.killTimer !== undefined) return;
     if (!this.awaitTermPid) killGroup(pid, 'SIGTERM');
-    else if (this.termPid !== undefined) signalProcess(this.termPid, 'SIGTERM');
+    else this.sendTerm();
     this.killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), this.grace);
     this.killTimer.unref();
   }

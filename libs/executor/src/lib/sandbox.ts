@@ -180,8 +180,12 @@ export class Sandbox {
   /** bubblewrap's file-system arguments shared by spawned plugins and the fork server. */
   private filesArgs(cwd?: string): string[] {
     const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--tmpfs', '/tmp'];
-    for (const folder of underTmp([...this.readable, ...(cwd === undefined ? [] : [cwd])])) args.push('--ro-bind', folder, folder);
-    for (const folder of this.writable) args.push('--bind', folder, folder);
+    // Outer folders first, so that a folder bound inside another keeps its own mode.
+    const binds = [
+      ...underTmp([...this.readable, ...(cwd === undefined ? [] : [cwd])]).map((folder) => ({ folder, option: '--ro-bind' })),
+      ...this.writable.map((folder) => ({ folder, option: '--bind' })),
+    ].sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
+    for (const { folder, option } of binds) args.push(option, folder, folder);
     for (const file of this.hidden) args.push('--ro-bind', '/dev/null', file);
     return args;
   }

@@ -1,4 +1,5 @@
-import { homedir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, FailClosedError, loadConfig } from './config';
 import type { AppConfig } from './config';
@@ -7,6 +8,9 @@ import { CONFIG_TABLE, valueOf } from './config.table';
 import type { ConfigVariable } from './config.table';
 
 const CWD = '/srv/gateway';
+/** A keys file as a container secret is mounted: a comment, one name:key per line. */
+const KEYS_FILE = join(mkdtempSync(join(tmpdir(), 'config-keys-')), 'keys');
+writeFileSync(KEYS_FILE, '# mounted secret\nci:secret-ci-12\n\nops:secret-ops-34\n');
 /** An environment with a key, so that a non-loopback MCP_HOST is a valid value on its own. */
 const KEYED = { MCP_API_KEY: 'secret-key-1' };
 /** The variable accepts every value: there is no invalid example. */
@@ -70,6 +74,11 @@ const CASES: Record<string, Case> = {
     ],
     invalid: 'ops:short',
   },
+  MCP_API_KEYS_FILE: {
+    unset: { apiKeys: [], apiKeysFile: undefined },
+    valid: [KEYS_FILE, { apiKeys: [{ name: 'ci', key: 'secret-ci-12' }, { name: 'ops', key: 'secret-ops-34' }], apiKeysFile: KEYS_FILE }],
+    invalid: join(tmpdir(), 'no-such-keys-file'),
+  },
   MCP_AUTH_DISABLED: { unset: { authDisabled: false }, valid: ['1', { authDisabled: true }], invalid: 'maybe' },
   MCP_AUTH_LOOPBACK_BYPASS: { unset: { authLoopbackBypass: false }, valid: ['yes', { authLoopbackBypass: true }], invalid: 'on' },
   MCP_HEALTH_AUTH: { unset: { healthAuth: false }, valid: ['TRUE', { healthAuth: true }], invalid: '2' },
@@ -112,6 +121,10 @@ const CASES: Record<string, Case> = {
   },
   MCP_PYTHON: { unset: { python: undefined }, valid: [' /opt/py/bin/python3 ', { python: '/opt/py/bin/python3' }], invalid: ANYTHING },
   MCP_FORK_SERVER: { unset: { forkServer: true }, valid: ['0', { forkServer: false }], invalid: 'off' },
+  MCP_SANDBOX: { unset: { sandbox: 'auto' }, valid: ['required', { sandbox: 'required' }], invalid: 'on' },
+  MCP_PLUGIN_MAX_PROCS: { unset: { maxProcs: 128 }, valid: ['0', { maxProcs: 0 }], invalid: '-1' },
+  MCP_PLUGIN_OFFLINE: { unset: { offlinePlugins: [] }, valid: ['*,devops', { offlinePlugins: ['*', 'devops'] }], invalid: 'a/b' },
+  MCP_SANDBOX_WRITABLE: { unset: { sandboxWritable: [] }, valid: ['/var/lib/reports', { sandboxWritable: ['/var/lib/reports'] }], invalid: 'relative/folder' },
   MCP_FORK_EXCLUDE: { unset: { forkExclude: [] }, valid: ['botfather,devops', { forkExclude: ['botfather', 'devops'] }], invalid: 'a/b' },
   MCP_PLUGINS_DIR: {
     // The installation's (install-root.spec.ts), not the working directory's.

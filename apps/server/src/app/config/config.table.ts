@@ -140,10 +140,10 @@ const apiKeysFile: Parser<ApiKey[]> = {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError(name, raw, '', `Invalid configuration: ${name}=${JSON.stringify(raw)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected the path of a readable file of name:key lines.`);
+      throw new ConfigError(name, raw, `the path of a readable file of name:key lines (this one cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
-    if (lines.length === 0) throw new ConfigError(name, raw, '', `Invalid configuration: ${name}=${JSON.stringify(raw)} holds no key; expected name:key lines.`);
+    if (lines.length === 0) throw new ConfigError(name, raw, 'a file of name:key lines (this one holds no key)');
     return apiKeys.parse(lines.join(','), name, ctx);
   },
 };
