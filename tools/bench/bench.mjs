@@ -33,6 +33,8 @@ const USAGE = `usage: node tools/bench/bench.mjs [--quick|--full] [--json out.js
   --json FILE    also write every measurement as JSON
   --only PHASES  comma-separated subset of: ${PHASES.join(', ')}
   --sessions K   idle SSE session counts to measure instead of the profile's (e.g. 10000), at most 50000
+  --sandbox MODE the gateways' MCP_SANDBOX (auto, the default, or off: to measure what the plugin
+                 sandbox costs)
   --help
 Needs the production bundle: run \`npx nx run server:build\` (or \`npm run build\`) first.`;
 
@@ -118,6 +120,7 @@ try {
       json: { type: 'string' },
       only: { type: 'string' },
       sessions: { type: 'string' },
+      sandbox: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -130,6 +133,7 @@ if (cli.help) {
   process.exit(0);
 }
 if (cli.quick && cli.full) usageError('choose one of --quick and --full');
+if (cli.sandbox !== undefined && !['auto', 'off'].includes(cli.sandbox)) usageError(`--sandbox is auto or off, not '${cli.sandbox}'`);
 const profile = { ...(cli.full ? PROFILES.full : PROFILES.quick) };
 const only = cli.only ? cli.only.split(',').map((p) => p.trim()) : PHASES;
 for (const phase of only) if (!PHASES.includes(phase)) usageError(`unknown phase '${phase}' in --only`);
@@ -286,6 +290,7 @@ async function startGateway(overrides = {}, options = {}) {
     MCP_PLUGINS_DIR: 'mcp/plugins',
     DEVOPS_STATE_FILE: stateFile,
     NODE_PATH,
+    ...(cli.sandbox ? { MCP_SANDBOX: cli.sandbox } : {}),
     ...overrides,
   };
   const proc = startChild('gateway', 'bash', ['-c', ULIMIT_WRAPPER, process.execPath, GATEWAY_MAIN], { cwd: ROOT, env, onLine: options.onLine });
