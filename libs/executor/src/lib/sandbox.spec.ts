@@ -72,9 +72,16 @@ describe('Sandbox command lines', () => {
     expect(program).toBe('/usr/bin/bwrap');
     expect(infoFd).toBe(true);
     expect(args).toEqual(expect.arrayContaining(['--unshare-user', '--unshare-pid', '--die-with-parent', '--as-pid-1', '--info-fd', '3']));
-    expect(args.join(' ')).toContain('--ro-bind / / --dev /dev --tmpfs /tmp --ro-bind /tmp/ci/main /tmp/ci/main --bind /srv/state /srv/state --ro-bind /dev/null /run/secrets/keys');
+    expect(args.join(' ')).toContain('--ro-bind / / --dev /dev --tmpfs /tmp --bind /srv/state /srv/state --ro-bind /tmp/ci/main /tmp/ci/main --ro-bind /dev/null /run/secrets/keys');
     expect(args.slice(-6)).toEqual(['/usr/bin/tini', '-g', '--', 'bash', 'cli.sh', 'say']);
     expect(args).not.toContain('--unshare-net');
+  });
+
+  it('binds an outer folder before one inside it (the failure: a read-only parent bound over a writable child)', () => {
+    const nested = new Sandbox('auto', TOOLS, undefined, [], [], ['/tmp/work/state'], [], ['/tmp/work']);
+    expect(nested.wrapSpawn('bash', ['cli.sh'], '/tmp/work/plugins/echo', false).args.join(' ')).toContain(
+      '--tmpfs /tmp --ro-bind /tmp/work /tmp/work --bind /tmp/work/state /tmp/work/state --proc',
+    );
   });
 
   it('cuts an offline plugin off the network', () => {
