@@ -92,7 +92,7 @@ export class ExecutorService implements OnModuleDestroy {
           retryMs: options.forkRetryMs,
           onEvent: (event) => this.onForkEvent(event),
           sandbox: this.sandbox,
-          spawn: (args, runOptions) => this.spawn(options.python, args, runOptions),
+          spawn: (args, runOptions) => this.spawnLimited(options.python, args, runOptions),
         })
       : undefined;
   }
@@ -147,29 +147,34 @@ export class ExecutorService implements OnModuleDestroy {
   }
 
   /**
-   * Run one plugin process (forked or spawned) in a pids cgroup of its own when the sandbox has a
-   * process limit, removed afterwards; offline when the operator cut the plugin off.
+   * Run one plugin process, forked or spawned, offline when the operator cut the plugin off. With
+   * the sandbox's process limit, a spawned one runs in a pids cgroup of its own (removed afterwards);
+   * the fork server makes the cgroups of forked calls itself.
    */
-  private async run(program: string, args: readonly string[], options: RunOptions, forkServer: ForkServer | undefined): Promise<RunResult> {
+  private run(program: string, args: readonly string[], options: RunOptions, forkServer: ForkServer | undefined): Promise<RunResult> {
+    const runOptions: RunOptions = {
+      ...options,
+      maxProcs: this.sandbox.processLimit?.max,
+      offline: this.sandbox.active && this.sandbox.isOffline(basename(options.cwd)),
+    };
+    return forkServer ? runForked(forkServer, args, runOptions) : this.spawnLimited(program, args, runOptions);
+  }
+
+  /** Spawn in a pids cgroup of the call's own when the sandbox has a process limit. */
+  private async spawnLimited(program: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
     const limit = this.sandbox.processLimit;
     let cgroup: CallCgroup | undefined;
     if (limit) {
       try {
-        cgroup = limit.create(forkServer ? 'f' : 's');
+        cgroup = limit.create('s');
       } catch (err) {
         const run = new ProcessRun(options);
         run.finish({ spawnError: `its process-limit cgroup could not be created under ${limit.root}: ${(err as Error).message}` });
         return run.result;
       }
     }
-    const runOptions: RunOptions = {
-      ...options,
-      cgroup,
-      maxProcs: limit?.max,
-      offline: this.sandbox.active && this.sandbox.isOffline(basename(options.cwd)),
-    };
     try {
-      return await (forkServer ? runForked(forkServer, args, runOptions) : this.spawn(program, args, runOptions));
+      return await this.spawn(program, args, { ...options, cgroup });
     } finally {
       cgroup?.remove();
     }

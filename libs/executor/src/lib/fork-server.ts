@@ -106,6 +106,7 @@ type ControlMessage = {
   exit?: unknown;
   signal?: unknown;
   refused?: unknown;
+  cgroup?: unknown;
 };
 
 const STDERR_TAIL_CHARS = 2_000;
@@ -254,7 +255,13 @@ class ForkServerProcess {
     // The environment it was spawned with, before the interpreter's start-up changed any of it.
     const isolation =
       sandbox || limit
-        ? { isolate: sandbox !== undefined, cgroupFd: limit ? 3 : null, writable: sandbox?.writable ?? [], readable: sandbox?.readable ?? [] }
+        ? {
+            isolate: sandbox !== undefined,
+            cgroupFd: limit ? 3 : null,
+            maxTasks: limit?.tasks ?? null,
+            writable: sandbox?.writable ?? [],
+            readable: sandbox?.readable ?? [],
+          }
         : null;
     child.stdin?.write(`${JSON.stringify({ env: definedEnv(this.env), sandbox: isolation })}\n`);
   }
@@ -280,7 +287,9 @@ class ForkServerProcess {
     run.onSettled(() => this.release(call));
     call.setupTimer = setTimeout(() => this.fail(`a call got no answer within ${this.options.setupTimeoutMs} ms`), this.options.setupTimeoutMs);
     // The server learns which script runs (to compile it once), never the call's argv or environment.
-    const request = { id, token, cwd: options.cwd, argv0, cgroup: options.cgroup?.name ?? null, offline: options.offline === true };
+    // The server makes the call's pids cgroup (or has a child waiting in one): its name comes back
+    // with the pid, and the run removes it when over.
+    const request = { id, token, cwd: options.cwd, argv0, offline: options.offline === true };
     this.child?.stdin?.write(`${JSON.stringify(request)}\n`);
     run.arm();
   }
@@ -377,7 +386,9 @@ class ForkServerProcess {
     if (typeof message.id !== 'number') return false;
     // A call finished by the gateway (its result settled) may still get its last reports.
     const call = this.calls.get(message.id);
+    const cgroup = typeof message.cgroup === 'string' && /^f\d+-\d+$/.test(message.cgroup) ? this.options.sandbox?.processLimit?.existing(message.cgroup) : undefined;
     if (typeof message.refused === 'string') {
+      cgroup?.remove();
       if (call && call.pid === undefined) {
         call.run.abandon();
         call.refused(message.refused);
@@ -388,8 +399,10 @@ class ForkServerProcess {
       if (!call) {
         // Nobody waits for this child any more: it must not run unsupervised.
         killGroup(message.pid, 'SIGKILL');
+        cgroup?.remove();
         return true;
       }
+      if (cgroup) call.run.attachCgroup(cgroup);
       if (call.pid !== undefined) return false;
       clearTimeout(call.setupTimer);
       call.pid = message.pid;

@@ -230,6 +230,7 @@ export class ProcessRun {
   private termPid: number | undefined;
   private awaitTermPid = false;
   private processLimitHit = false;
+  private cgroup: CallCgroup | undefined;
   private limitTimer: NodeJS.Timeout | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
@@ -246,6 +247,7 @@ export class ProcessRun {
     this.lines = options.onStderrLine ? new LineSplitter(options.onStderrLine) : undefined;
     this.grace = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     this.drain = Math.max(0, options.drainMs ?? DEFAULT_DRAIN_MS);
+    this.cgroup = options.cgroup;
   }
 
   /** True once the result is settled (or the run was abandoned). */
@@ -262,15 +264,32 @@ export class ProcessRun {
       if (signal.aborted) this.onAbort();
       else signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    const cgroup = this.options.cgroup;
-    if (cgroup) {
-      this.limitTimer = setInterval(() => {
-        if (!cgroup.reachedLimit()) return;
-        this.processLimitHit = true;
-        this.terminate('processes');
-      }, PROCESS_LIMIT_POLL_MS);
-      this.limitTimer.unref();
+    this.watchLimit();
+  }
+
+  /**
+   * The call's pids cgroup, when it becomes known after the start (the fork server makes it): watched
+   * from now on, and removed once the run is over.
+   */
+  attachCgroup(cgroup: CallCgroup): void {
+    if (this.settled) {
+      cgroup.remove();
+      return;
     }
+    this.cgroup = cgroup;
+    this.onSettled(() => cgroup.remove());
+    this.watchLimit();
+  }
+
+  private watchLimit(): void {
+    const cgroup = this.cgroup;
+    if (!cgroup || this.limitTimer !== undefined || this.settled) return;
+    this.limitTimer = setInterval(() => {
+      if (!cgroup.reachedLimit()) return;
+      this.processLimitHit = true;
+      this.terminate('processes');
+    }, PROCESS_LIMIT_POLL_MS);
+    this.limitTimer.unref();
   }
 
   /**
@@ -384,7 +403,7 @@ export class ProcessRun {
     this.settled = true;
     clearInterval(this.limitTimer);
     // A plugin that met its limit and gave up on its own has reached it all the same.
-    if (!this.processLimitHit && this.options.cgroup?.reachedLimit()) this.processLimitHit = true;
+    if (!this.processLimitHit && this.cgroup?.reachedLimit()) this.processLimitHit = true;
     clearTimeout(this.timeoutTimer);
     clearTimeout(this.drainTimer);
     clearTimeout(this.killTimer);

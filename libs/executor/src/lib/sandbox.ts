@@ -74,9 +74,14 @@ export class ProcessLimit {
 
   create(prefix: string): CallCgroup {
     const name = `${prefix}${nextCall++}`;
+    mkdirSync(join(this.root, name));
+    writeFileSync(join(this.root, name, 'pids.max'), String(this.tasks));
+    return this.existing(name);
+  }
+
+  /** A call's folder made by the fork server (its name comes with the call's pid). */
+  existing(name: string): CallCgroup {
     const folder = join(this.root, name);
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'pids.max'), String(this.tasks));
     return {
       name,
       procsFile: join(folder, 'cgroup.procs'),
