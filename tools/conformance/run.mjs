@@ -206,6 +206,8 @@ function gatewayEnv(pluginsDir) {
     // Hot reload on, and quick: test_trigger_tool_change (plugins/changes) edits the plugin folder.
     MCP_WATCH: '1',
     MCP_WATCH_DEBOUNCE: '0.05',
+    // ... which the plugin sandbox keeps read-only unless it is a writable folder.
+    MCP_SANDBOX_WRITABLE: pluginsDir,
     ...(process.env['MCP_PYTHON'] ? { MCP_PYTHON: process.env['MCP_PYTHON'] } : {}),
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'text',

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeStaleSocketFolders } from './fork-server';
-import { Sandbox, pidsCgroupOf, probeIsolation, probeSandbox, sandboxShortfall, underTmp, writableFolders } from './sandbox';
+import { Sandbox, pidsCgroupOf, probeIsolation, probeSandbox, sandboxShortfall, tmpTop, underTmp, writableFolders } from './sandbox';
 import type { CallCgroup } from './sandbox';
 
 const TOOLS = { bwrap: '/usr/bin/bwrap', tini: '/usr/bin/tini', version: '0.8.0' };
@@ -34,6 +34,13 @@ describe('underTmp: folders the private /tmp would hide', () => {
 
   it('does not take /tmpfoo for a folder under /tmp', () => {
     expect(underTmp(['/tmpfoo/x'])).toEqual([]);
+  });
+});
+
+describe('tmpTop: what is bound back of a folder under /tmp', () => {
+  it('is the folder right under /tmp (the failure: the plugins folder named in the fork server command line)', () => {
+    expect(tmpTop('/tmp/ci5/main/mcp/plugins')).toBe('/tmp/ci5');
+    expect(tmpTop('/srv/plugins')).toBe('/srv/plugins');
   });
 });
 

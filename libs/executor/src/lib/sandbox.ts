@@ -454,6 +454,16 @@ export function writableFolders(env: NodeJS.ProcessEnv, extra: readonly string[]
   return { folders, skipped };
 }
 
+/**
+ * The folder right under /tmp that holds this one (/tmp/ci/main/mcp/plugins -> /tmp/ci): bound back
+ * whole, read-only, as the host's other files are, and named in command lines instead of the
+ * plugins folder itself.
+ */
+export function tmpTop(folder: string): string {
+  const match = /^\/tmp\/[^/]+/.exec(folder);
+  return match ? match[0] : folder;
+}
+
 function realpathOr(path: string): string {
   try {
     return realpathSync(path);
@@ -485,7 +495,7 @@ export function probeSandbox(settings: SandboxSettings): Sandbox {
     settings.offline ?? [],
     folders,
     (settings.hidden ?? []).filter((file) => existsSync(file)).map((file) => resolve(file)),
-    underTmp((settings.readable ?? []).filter((folder) => existsSync(folder)).map((folder) => realpathOr(folder))),
+    underTmp((settings.readable ?? []).filter((folder) => existsSync(folder)).map((folder) => tmpTop(realpathOr(folder)))),
   );
 }
 
