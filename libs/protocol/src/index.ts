@@ -27,7 +27,7 @@ export type { ErrorCodeValue } from './lib/errors';
 
 // Decoding a body or a stdio line into messages, and the one way of writing JSON that is sent
 // (numbers exact: request ids echoed as sent, integers beyond 2^53 as bigints).
-export { MAX_JSON_DEPTH, batchLength, batchTooLarge, boundBatchAnswer, parsePayload, parseValue } from './lib/parse';
+export { MAX_JSON_DEPTH, batchLength, batchTooLarge, boundBatchAnswer, parseJsonExact, parsePayload, parseValue } from './lib/parse';
 export { stringifyExact } from './lib/exact-json';
 export type { ParseOptions, ParsedItem, ParsedPayload } from './lib/parse';
 

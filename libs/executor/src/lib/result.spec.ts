@@ -280,3 +280,24 @@ describe('toolResultFromValue: one mapping for a provider tool and a plugin', ()
     expect(toolResultFromValue(undefined)).toEqual(mapRunResult(run({ stdout: '' }), LABEL));
   });
 });
+
+describe('integers beyond 2^53 in a result keep their digits', () => {
+  const BIG = '123456789012345678901234567890';
+
+  it('in a plugin\'s {"result": ...}: structuredContent holds a bigint, the text the digits (the failure: 1.2345678901234568e+29)', () => {
+    const result = mapRunResult(run({ stdout: `{"result": {"order": ${BIG}, "price": 1.5}}` }), 'shop.order');
+    expect(result.structuredContent).toEqual({ order: BigInt(BIG), price: 1.5 });
+    expect(result.content).toEqual([{ type: 'text', text: `{\n  "order": ${BIG},\n  "price": 1.5\n}` }]);
+  });
+
+  it('in a bare value and in an error object\'s other fields', () => {
+    expect(mapRunResult(run({ stdout: `{"result": ${BIG}}` }), 'shop.order').content).toEqual([{ type: 'text', text: BIG }]);
+    const failed = mapRunResult(run({ stdout: `{"error": "no such order", "order": ${BIG}}`, exitCode: 1 }), 'shop.order');
+    expect(failed.content).toEqual([{ type: 'text', text: `no such order\n{\n  "order": ${BIG}\n}` }]);
+    expect(failed.structuredContent).toMatchObject({ error: { order: BigInt(BIG), code: 'plugin_error' } });
+  });
+
+  it('in a provider tool\'s bigint value (the failure: JSON.stringify throws, an internal_error)', () => {
+    expect(toolResultFromValue({ id: BigInt(BIG) })).toEqual({ content: [{ type: 'text', text: `{\n  "id": ${BIG}\n}` }], structuredContent: { id: BigInt(BIG) } });
+  });
+});

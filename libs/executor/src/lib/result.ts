@@ -1,5 +1,5 @@
 import type { CallToolResult, ContentBlock } from '@sanctum/protocol';
-import { ToolErrorCode, isPlainObject, toolError } from '@sanctum/protocol';
+import { ToolErrorCode, isPlainObject, parseJsonExact, stringifyExact, toolError } from '@sanctum/protocol';
 import type { RunResult } from './runner';
 
 /** Longest stderr excerpt quoted in an error result. */
@@ -20,21 +20,22 @@ function formatBytes(bytes: number): string {
  * The one mapping from a tool's value to its result, for a plugin's `{"result": x}` (x) and for a
  * provider tool's return value alike: a string as that text; an object as pretty JSON text and
  * structuredContent; anything else (array, number, boolean, null) as pretty JSON text. A provider
- * tool returning nothing (undefined) gets empty text, as a plugin printing nothing does.
+ * tool returning nothing (undefined) gets empty text, as a plugin printing nothing does. Bigints
+ * (integers beyond 2^53) are written as their digits.
  */
 export function toolResultFromValue(value: unknown): CallToolResult {
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
   if (value === undefined) return { content: [{ type: 'text', text: '' }] };
   if (isPlainObject(value)) {
-    return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
+    return { content: [{ type: 'text', text: stringifyExact(value, 2) }], structuredContent: value };
   }
-  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] };
+  return { content: [{ type: 'text', text: stringifyExact(value, 2) }] };
 }
 
 function errorText(error: unknown): string {
   if (typeof error === 'string') return error;
   if (isPlainObject(error) && typeof error['message'] === 'string') return error['message'];
-  return JSON.stringify(error);
+  return stringifyExact(error);
 }
 
 /**
@@ -55,7 +56,7 @@ function pluginErrorResult(output: Record<string, unknown>): CallToolResult {
   const result = toolError(ToolErrorCode.PluginError, message);
   if (Object.keys(details).length === 0) return result;
   return {
-    content: [{ type: 'text', text: `${message}\n${JSON.stringify(details, null, 2)}` }],
+    content: [{ type: 'text', text: `${message}\n${stringifyExact(details, 2)}` }],
     structuredContent: { error: { ...details, code: ToolErrorCode.PluginError, message } },
     isError: true,
   };
@@ -135,7 +136,8 @@ export function mapRunResult(run: RunResult, toolLabel: string, timeoutMs?: numb
   let isJson = false;
   if (text.startsWith('{') || text.startsWith('[')) {
     try {
-      parsed = JSON.parse(text);
+      // Integers beyond 2^53 keep their digits (bigints), as in requests.
+      parsed = parseJsonExact(text);
       isJson = true;
     } catch {
       isJson = false;

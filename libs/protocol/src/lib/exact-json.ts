@@ -115,16 +115,17 @@ export function inexactValue(value: InexactNumber): number {
 
 /**
  * JSON.stringify, and bigints written as their digits (JSON.stringify throws on them): the one
- * way the gateway writes JSON it sends. A value without a bigint costs one JSON.stringify.
+ * way the gateway writes JSON it sends. A value without a bigint costs one JSON.stringify. `space`
+ * indents as JSON.stringify's does (tool results' pretty text).
  */
-export function stringifyExact(value: unknown): string {
+export function stringifyExact(value: unknown, space?: number): string {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, null, space);
   } catch (err) {
     // "Do not know how to serialize a BigInt". A cycle is a TypeError too: its error is the one thrown.
     if (!(err instanceof TypeError)) throw err;
     try {
-      return stringifyLossless(value) as string;
+      return stringifyLossless(value, undefined, space) as string;
     } catch {
       throw err;
     }

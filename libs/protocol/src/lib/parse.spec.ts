@@ -1,5 +1,5 @@
 import { ErrorCode } from './errors';
-import { batchLength, boundBatchAnswer, parsePayload, parseValue, MAX_JSON_DEPTH } from './parse';
+import { batchLength, boundBatchAnswer, parseJsonExact, parsePayload, parseValue, MAX_JSON_DEPTH } from './parse';
 import { stringifyExact } from './exact-json';
 import { success } from './jsonrpc';
 import type { JsonRpcRequest, JsonRpcResponse } from './jsonrpc';
@@ -246,5 +246,26 @@ describe('negotiateVersion', () => {
   });
   it.each(['1999-01-01', undefined, 42])('answers the latest for %p', (v) => {
     expect(negotiateVersion(v)).toBe(LATEST_PROTOCOL_VERSION);
+  });
+});
+
+describe('parseJsonExact (plugin output)', () => {
+  it('keeps integers beyond 2^53 as bigints and reads every other number as JSON.parse does', () => {
+    expect(parseJsonExact('{"a": 123456789012345678901234567890, "b": 1.50, "c": -0, "d": [9007199254740993]}')).toEqual({
+      a: 123456789012345678901234567890n,
+      b: 1.5,
+      c: -0,
+      d: [9007199254740993n],
+    });
+  });
+
+  it('is JSON.parse for text without such numbers, and throws what it throws', () => {
+    expect(parseJsonExact('{"a": [1, 2.5, "x"]}')).toEqual({ a: [1, 2.5, 'x'] });
+    expect(() => parseJsonExact('{"a":')).toThrow(SyntaxError);
+  });
+
+  it('leaves text nested past the limit to JSON.parse (the failure: a stack overflow in the exact reader)', () => {
+    const deep = `${'['.repeat(100_000)}12345678901234567890${']'.repeat(100_000)}`;
+    expect(Array.isArray(parseJsonExact(deep))).toBe(true);
   });
 });

@@ -211,6 +211,17 @@ function settleNumbers(raw: unknown): unknown {
 }
 
 /**
+ * JSON text (a plugin's output) read as JSON.parse reads it, but for integers beyond 2^53, which stay
+ * bigints (written back as their digits by stringifyExact). Throws what JSON.parse throws. Text
+ * nested deeper than MAX_JSON_DEPTH is left to JSON.parse alone (the exact reader recurses).
+ */
+export function parseJsonExact(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  if (parsesExactly(text) || depthExceeds(value, MAX_JSON_DEPTH)) return value;
+  return settle(parseExact(text));
+}
+
+/**
  * Decode and validate a request body or a stdio line. Never throws. JSON.parse reads it; only
  * when a number literal would not come back from JSON.stringify as sent (an integer beyond 2^53,
  * `-0`, `1e3`, a long decimal) is it read again exactly (exact-json.ts): request ids are then
