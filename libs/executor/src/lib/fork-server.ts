@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRun, killGroup, runProcess } from './runner';
 import type { RunOptions, RunResult } from './runner';
+import { entriesOfGoneGateways } from './sandbox';
 import type { Sandbox } from './sandbox';
 
 /**
@@ -120,21 +121,7 @@ const SOCKET_FOLDER_PREFIX = 'sanctum-fork-';
  * sandbox: the next start removes it.
  */
 export function removeStaleSocketFolders(parent: string): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const match = new RegExp(`^${SOCKET_FOLDER_PREFIX}(\\d+)-`).exec(entry);
-    if (!match || Number(match[1]) === process.pid) continue;
-    try {
-      process.kill(Number(match[1]), 0);
-      continue; // its gateway still runs
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPERM') continue; // another user's
-    }
+  for (const entry of entriesOfGoneGateways(parent, new RegExp(`^${SOCKET_FOLDER_PREFIX}(\\d+)-`))) {
     rmSync(join(parent, entry), { recursive: true, force: true });
   }
 }

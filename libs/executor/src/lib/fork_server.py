@@ -561,6 +561,16 @@ def _ended_as(status):
 _PASSED_ON = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
+def _keep_only(fd):
+    """Close every descriptor but fd, stdin, stdout and stderr included (C and G hold nothing else)."""
+    _close_other_fds((fd,))
+    for std in (0, 1, 2):
+        try:
+            os.close(std)
+        except OSError:
+            pass
+
+
 def _join_cgroup(cgroup):
     """Move this process (and so all it starts) into the call's pids cgroup, the process limit."""
     if cgroup is None or _SANDBOX.get('cgroupFd') is None:
@@ -586,12 +596,7 @@ def _isolate(cgroup, offline, ready_w):
     g = os.fork()
     if g != 0:
         # C: holds nothing of the call's; lives until G (and so P) ends, then ends as P did.
-        _close_other_fds((status_r,))
-        for fd in (0, 1, 2):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _keep_only(status_r)
         while True:
             try:
                 os.waitpid(g, 0)
@@ -618,12 +623,7 @@ def _isolate(cgroup, offline, ready_w):
         os._exit(127)
     p = os.fork()
     if p != 0:
-        _close_other_fds((status_w,))
-        for fd in (0, 1, 2):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _keep_only(status_w)
         while True:
             try:
                 pid, status = os.wait()

@@ -356,25 +356,27 @@ export function pidsCgroupOf(procCgroup: string, mountinfo: string): { version: 
   return undefined;
 }
 
-/** Remove the folders of gateways that are gone (killed before they could remove theirs). */
-function removeStale(parent: string): void {
+/**
+ * The entries of `parent` named by `pattern` after a gateway's pid (its first group) whose gateway is
+ * gone: not this process, and no process of that pid (one of another user counts as running).
+ */
+export function entriesOfGoneGateways(parent: string, pattern: RegExp): string[] {
   let entries: string[];
   try {
     entries = readdirSync(parent);
   } catch {
-    return;
+    return [];
   }
-  for (const entry of entries) {
-    const match = /^sanctum-(\d+)$/.exec(entry);
-    if (!match || Number(match[1]) === process.pid) continue;
+  return entries.filter((entry) => {
+    const pid = Number(pattern.exec(entry)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
     try {
-      process.kill(Number(match[1]), 0);
-      continue; // that gateway still runs
-    } catch {
-      // gone
+      process.kill(pid, 0);
+      return false; // that gateway still runs
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code !== 'EPERM';
     }
-    new ProcessLimit(join(parent, entry), 0, 0, '').dispose();
-  }
+  });
 }
 
 let gatewayCgroup: { root: string; kind: string } | string | undefined;
@@ -400,7 +402,8 @@ function makeGatewayCgroup(): { root: string; kind: string } | string {
   if (!found) return 'no pids cgroup controller is available to the gateway';
   const root = join(found.folder, `sanctum-${process.pid}`);
   try {
-    removeStale(found.folder);
+    // The folders of gateways that were killed before they could remove theirs.
+    for (const entry of entriesOfGoneGateways(found.folder, /^sanctum-(\d+)$/)) new ProcessLimit(join(found.folder, entry), 0, 0, '').dispose();
     if (found.version === 2) {
       // Processes may live only in leaves: the calls' folders are leaves under the gateway's own.
       writeFileSync(join(found.folder, 'cgroup.subtree_control'), '+pids');
