@@ -101,6 +101,10 @@ export interface AppConfig {
   offlinePlugins: string[];
   /** MCP_SANDBOX_WRITABLE: folders plugins may write besides /tmp and the state folders. */
   sandboxWritable: string[];
+  /** MCP_CONSOLE=1: serve the operator console at /console. */
+  console: boolean;
+  /** The names of the API keys that may open the console (MCP_CONSOLE_KEYS); empty when no keys are configured. */
+  consoleKeys: string[];
   /** MCP_API_KEYS_FILE, resolved: hidden from plugins by the sandbox. */
   apiKeysFile?: string;
 }

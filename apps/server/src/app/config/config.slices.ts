@@ -62,6 +62,7 @@ export const CONFIG_SLICES = {
   sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs', 'maxUnsentBytes'],
   dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes', 'maxBatchAnswerBytes'],
   logging: ['logLevel', 'logFormat'],
+  console: ['console', 'consoleKeys', 'logLevel'],
 } as const satisfies Record<ConfigGroup, readonly (keyof AppConfig)[]>;
 
 type Slice<G extends ConfigGroup> = Readonly<Pick<AppConfig, (typeof CONFIG_SLICES)[G][number]>>;
@@ -79,6 +80,8 @@ export type SessionsConfig = Slice<'sessions'>;
 /** Slow-call logging, the 2026-07-28 list TTL, whether tools/list can change, argument limits, the batch answer bound. */
 export type DispatcherConfig = Slice<'dispatcher'>;
 export type LoggingConfig = Slice<'logging'>;
+/** Whether the operator console is served, and who may open it. */
+export type ConsoleConfig = Slice<'console'>;
 
 /** A copy holding only the slice's fields, so a module cannot come to depend on the rest. */
 function slice<G extends ConfigGroup>(group: G, config: AppConfig): Slice<G> {
@@ -93,6 +96,7 @@ export const discoverySlice = (config: AppConfig): DiscoveryConfig => slice('dis
 export const sessionsSlice = (config: AppConfig): SessionsConfig => slice('sessions', config);
 export const dispatcherSlice = (config: AppConfig): DispatcherConfig => slice('dispatcher', config);
 export const loggingSlice = (config: AppConfig): LoggingConfig => slice('logging', config);
+export const consoleSlice = (config: AppConfig): ConsoleConfig => slice('console', config);
 
 /** DI tokens of the slices: a provider injects the one it reads, never the whole configuration. */
 export const SERVER_CONFIG = Symbol('SANCTUM:SERVER_CONFIG');
@@ -101,6 +105,7 @@ export const EXECUTOR_CONFIG = Symbol('SANCTUM:EXECUTOR_CONFIG');
 export const DISCOVERY_CONFIG = Symbol('SANCTUM:DISCOVERY_CONFIG');
 export const SESSIONS_CONFIG = Symbol('SANCTUM:SESSIONS_CONFIG');
 export const DISPATCHER_CONFIG = Symbol('SANCTUM:DISPATCHER_CONFIG');
+export const CONSOLE_CONFIG = Symbol('SANCTUM:CONSOLE_CONFIG');
 
 /** The slice providers of one configuration (AppModule lists them). */
 export function configProviders(config: AppConfig): Array<{ provide: symbol; useValue: object }> {
@@ -111,5 +116,6 @@ export function configProviders(config: AppConfig): Array<{ provide: symbol; use
     { provide: DISCOVERY_CONFIG, useValue: discoverySlice(config) },
     { provide: SESSIONS_CONFIG, useValue: sessionsSlice(config) },
     { provide: DISPATCHER_CONFIG, useValue: dispatcherSlice(config) },
+    { provide: CONSOLE_CONFIG, useValue: consoleSlice(config) },
   ];
 }

@@ -164,6 +164,13 @@ const CASES: Record<string, Case> = {
   MCP_LIST_TTL: { unset: { listTtlMs: 0 }, valid: ['60', { listTtlMs: 60_000 }], invalid: '1m' },
   LOG_LEVEL: { unset: { logLevel: 'info' }, valid: ['DEBUG', { logLevel: 'debug' }], invalid: 'loud' },
   LOG_FORMAT: { unset: { logFormat: 'text' }, valid: ['json', { logFormat: 'json' }], invalid: 'xml' },
+  MCP_CONSOLE: { unset: { console: false, consoleKeys: [] }, valid: ['1', { console: true }], invalid: 'maybe' },
+  MCP_CONSOLE_KEYS: {
+    unset: { consoleKeys: ['admin'] },
+    valid: ['ops', { consoleKeys: ['ops'] }],
+    invalid: 'ops key',
+    env: { MCP_API_KEYS: 'admin:secret-admin-1,ops:secret-ops-1' },
+  },
 };
 
 const OUTSIDE: Record<string, OutsideCase> = {
@@ -406,5 +413,40 @@ describe('parser builders', () => {
     expect(parser.parse(' a , ,b,', 'L', ctx)).toEqual(['A', 'B']);
     expect(() => parser.parse('a,B2,c3', 'L', ctx)).toThrow('L="B2" is not accepted; expected words.');
     expect(() => parser.parse(', ,', 'L', ctx)).toThrow('L=", ," is not accepted; expected words.');
+  });
+});
+
+describe('the operator console (MCP_CONSOLE, MCP_CONSOLE_KEYS)', () => {
+  const refusal = (env: Record<string, string>): ConfigError => {
+    try {
+      load(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err;
+      throw err;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  it('refuses a console beyond loopback without keys, even with MCP_AUTH_DISABLED=1', () => {
+    const err = refusal({ MCP_CONSOLE: '1', MCP_HOST: '0.0.0.0', MCP_AUTH_DISABLED: '1' });
+    expect(err.variable).toBe('MCP_CONSOLE');
+    expect(err.message).toMatch(/needs an admin key/);
+  });
+
+  it('refuses a console with keys but no admin key among them, saying how to name one', () => {
+    const err = refusal({ MCP_CONSOLE: '1', MCP_API_KEYS: 'agents:secret-agents-1' });
+    expect(err.variable).toBe('MCP_CONSOLE');
+    expect(err.message).toMatch(/MCP_CONSOLE_KEYS/);
+  });
+
+  it('refuses MCP_CONSOLE_KEYS naming a key that does not exist, even with the console off', () => {
+    const err = refusal({ MCP_CONSOLE_KEYS: 'ops,nobody', MCP_API_KEYS: 'ops:secret-ops-1' });
+    expect(err.variable).toBe('MCP_CONSOLE_KEYS');
+    expect(err.message).toMatch(/"nobody"/);
+  });
+
+  it('takes the key named admin by default, and no admin at all without keys on loopback', () => {
+    expect(load({ MCP_CONSOLE: '1', MCP_API_KEYS: 'admin:secret-admin-1,agents:secret-agents-1' }).consoleKeys).toEqual(['admin']);
+    expect(load({ MCP_CONSOLE: '1' }).consoleKeys).toEqual([]);
   });
 });

@@ -27,6 +27,7 @@ export const CONFIG_GROUPS = {
   sessions: 'Sessions and streams',
   dispatcher: 'Dispatcher',
   logging: 'Logging',
+  console: 'Operator console',
 } as const;
 export type ConfigGroup = keyof typeof CONFIG_GROUPS;
 
@@ -50,6 +51,12 @@ export interface ConfigVariable<N extends string = string, T = unknown> {
    * other variable set but empty is refused: `MCP_API_KEY=` must not quietly mean no key.
    */
   readonly emptyIsUnset?: true;
+  /**
+   * The command-line flag that sets it (`sanctum-mcp --<flag> <value>`, see apps/server/src/cli):
+   * by default the name without `MCP_`, lowercase, `_` as `-`. `false`: no flag (a secret, which
+   * `ps` would show every user, or a variable read before the command line is).
+   */
+  readonly flag?: string | false;
 }
 
 function variable<const N extends string, T, D extends T | undefined = T>(
@@ -243,6 +250,7 @@ export const CONFIG_TABLE = [
     note: 'Each message of a batch counts against `MCP_RATE_LIMIT`. In stdio mode, the same cap applies to a batch on one line.',
   }),
   variable('MCP_CODE_CACHE', {
+    flag: false,
     group: 'server',
     parser: offWords(['0', 'false', 'no', 'off']),
     default: is(true),
@@ -256,6 +264,7 @@ export const CONFIG_TABLE = [
   }),
 
   variable('MCP_API_KEY', {
+    flag: false,
     group: 'security',
     parser: checked(
       'a key of at least 8 characters',
@@ -267,6 +276,7 @@ export const CONFIG_TABLE = [
     note: 'With no key at all (neither `MCP_API_KEY` nor `MCP_API_KEYS`) the server runs without authentication, which it allows only on a loopback bind or with `MCP_AUTH_DISABLED=1`. See `docs/security.md`.',
   }),
   variable('MCP_API_KEYS', {
+    flag: false,
     group: 'security',
     parser: apiKeys,
     default: noItems,
@@ -275,6 +285,7 @@ export const CONFIG_TABLE = [
     note: 'Each name and each key is used once among `MCP_API_KEY` and `MCP_API_KEYS`: a key shared by two names is refused. The names `anonymous` and `loopback` are the principals of keyless requests and are refused.',
   }),
   variable('MCP_API_KEYS_FILE', {
+    flag: 'api-key-file',
     group: 'security',
     parser: apiKeysFile,
     default: noItems,
@@ -473,6 +484,7 @@ export const CONFIG_TABLE = [
   }),
 
   variable('MCP_PLUGINS_DIR', {
+    flag: 'plugins',
     group: 'discovery',
     parser: path('a folder path, absolute or relative to the working directory'),
     // A desktop client starts `--stdio` from its own working directory: the default must not depend on it.
@@ -590,6 +602,21 @@ export const CONFIG_TABLE = [
     meaning:
       'seconds a protocol revision 2026-07-28 client may reuse a `server/discover` or `tools/list` result (`ttlMs`); `0` = always refetch',
     note: 'Catalog changes reach `subscriptions/listen` streams either way.',
+  }),
+
+  variable('MCP_CONSOLE', {
+    group: 'console',
+    parser: flag(),
+    default: is(false),
+    meaning: '`1`: serve the operator console at `/console` (plugins, tools, sessions, recent calls, charts, log tail)',
+    note: 'Off by default. With API keys configured, the console needs an admin key (`MCP_CONSOLE_KEYS`); without keys it is served on a loopback bind only, and starting it beyond loopback without keys is refused. See `docs/monitoring.md`.',
+  }),
+  variable('MCP_CONSOLE_KEYS', {
+    group: 'console',
+    parser: list(/^[A-Za-z0-9_.-]+$/, 'a comma-separated list of API key names, e.g. admin,oncall'),
+    default: { text: '`admin`', value: ['admin'] },
+    meaning: 'names of the API keys (from `MCP_API_KEY`, `MCP_API_KEYS`, `MCP_API_KEYS_FILE`) that may open the console',
+    note: 'Every name set here must be a configured key. Unset, a key named `admin` is the admin key; with `MCP_CONSOLE=1` and keys but no admin key among them, the start is refused.',
   }),
 
   variable('LOG_LEVEL', {

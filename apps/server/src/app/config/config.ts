@@ -46,6 +46,45 @@ function allKeys(values: ConfigValues): ApiKey[] {
 }
 
 /**
+ * The admin keys of the operator console: the names MCP_CONSOLE_KEYS gives (each a configured key),
+ * else a key named `admin`. With MCP_CONSOLE=1, keys but no admin key, or no keys beyond loopback,
+ * refuse the start: the console must never be open to whoever reaches the port.
+ */
+function consoleKeysOf(values: ConfigValues, apiKeys: readonly ApiKey[], host: string, named: boolean): string[] {
+  const keyNames = new Set(apiKeys.map((k) => k.name));
+  if (apiKeys.length === 0) {
+    if (values.MCP_CONSOLE && !isLoopbackHost(host)) {
+      throw new ConfigError(
+        'MCP_CONSOLE',
+        '1',
+        'an admin key beyond loopback',
+        `Invalid configuration: MCP_CONSOLE=1 on ${host} (beyond loopback) needs an admin key: add one to MCP_API_KEYS and name it in MCP_CONSOLE_KEYS, or bind to 127.0.0.1.`,
+      );
+    }
+    return [];
+  }
+  const unknown = values.MCP_CONSOLE_KEYS.filter((name) => !keyNames.has(name));
+  if (named && unknown.length > 0) {
+    throw new ConfigError(
+      'MCP_CONSOLE_KEYS',
+      values.MCP_CONSOLE_KEYS.join(','),
+      'names of configured API keys',
+      `Invalid configuration: MCP_CONSOLE_KEYS names ${unknown.map((n) => `"${n}"`).join(', ')}, which is not an API key; expected names from MCP_API_KEY (default), MCP_API_KEYS or MCP_API_KEYS_FILE.`,
+    );
+  }
+  const admins = values.MCP_CONSOLE_KEYS.filter((name) => keyNames.has(name));
+  if (values.MCP_CONSOLE && admins.length === 0) {
+    throw new ConfigError(
+      'MCP_CONSOLE',
+      '1',
+      'an admin key',
+      'Invalid configuration: MCP_CONSOLE=1 needs an admin key: add a key named "admin" to MCP_API_KEYS, or name an existing key in MCP_CONSOLE_KEYS.',
+    );
+  }
+  return admins;
+}
+
+/**
  * The configuration for this environment, computed from the table (config.table.ts): each
  * variable parsed or defaulted, then the rules that involve several variables.
  */
@@ -58,6 +97,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     const publicName = values.MCP_ALLOWED_HOSTS.find((name) => !isLoopbackHost(name));
     if (publicName !== undefined) throw new FailClosedError('MCP_ALLOWED_HOSTS', publicName);
   }
+  const consoleKeys = consoleKeysOf(values, apiKeys, host, env['MCP_CONSOLE_KEYS'] !== undefined);
 
   return {
     host,
@@ -112,6 +152,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxProcs: values.MCP_PLUGIN_MAX_PROCS,
     offlinePlugins: values.MCP_PLUGIN_OFFLINE,
     sandboxWritable: values.MCP_SANDBOX_WRITABLE,
+    console: values.MCP_CONSOLE,
+    consoleKeys,
     apiKeysFile: env['MCP_API_KEYS_FILE']?.trim() ? resolvePath(env['MCP_API_KEYS_FILE'].trim(), contextOf(env, cwd)) : undefined,
   };
 }
