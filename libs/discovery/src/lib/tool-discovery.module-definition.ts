@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { TOOL_DISCOVERY_OPTIONS } from './discovery.constants';
 import type { PluginRunner } from './plugin-runner';
+import type { ProfilesDocument } from './profiles/profiles-file';
 
 export interface ToolDiscoveryModuleOptions {
   /**
@@ -30,6 +31,11 @@ export interface ToolDiscoveryModuleOptions {
    * supplies this port (the gateway backs it with the executor's sandbox).
    */
   runner: PluginRunner;
+  /**
+   * The tool profiles (MCP_PROFILES): the file or folder, and its document when the caller has
+   * read it already (the gateway does, to refuse a broken file before it starts). Reloaded with `watch`.
+   */
+  profiles?: { path: string; document?: ProfilesDocument };
   /** Where discovery results and skipped plugins are reported (default Nest's Logger). */
   logger?: LoggerService;
 }

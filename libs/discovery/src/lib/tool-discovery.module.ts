@@ -5,6 +5,7 @@ import { PluginDiscoveryService } from './plugin-discovery.service';
 import { PluginRunner } from './plugin-runner';
 import { PluginWatcherService } from './plugin-watcher.service';
 import { ProviderToolsExplorer } from './provider-tools.explorer';
+import { ToolProfilesService } from './profiles/tool-profiles.service';
 import { ToolCatalogService } from './tool-catalog.service';
 import { ConfigurableModuleClass } from './tool-discovery.module-definition';
 import { discoveryLoggerFrom, discoveryOptionsFrom, pluginRunnerFrom } from './tool-discovery.providers';
@@ -24,7 +25,8 @@ import { discoveryLoggerFrom, discoveryOptionsFrom, pluginRunnerFrom } from './t
     ToolCatalogService,
     PluginWatcherService,
     ProviderToolsExplorer,
+    ToolProfilesService,
   ],
-  exports: [PluginDiscoveryService, ToolCatalogService, PluginWatcherService],
+  exports: [PluginDiscoveryService, ToolCatalogService, PluginWatcherService, ToolProfilesService],
 })
 export class ToolDiscoveryModule extends ConfigurableModuleClass {}
