@@ -37,6 +37,12 @@ export class FakePluginRunner extends PluginRunner {
     return this.answer(plugin, ['--describe'], { stdout: `${JSON.stringify(payload)}\n` });
   }
 
+  /** `<plugin> --describe` prints a contract v1.1 description: commands plus resources, templates and prompts. */
+  describeContent(plugin: string, payload: { commands?: readonly FakeCommand[]; resources?: unknown[]; resource_templates?: unknown[]; prompts?: unknown[] }): this {
+    const described = { contract_version: '1.1', plugin: { name: plugin }, commands: [], ...payload };
+    return this.answer(plugin, ['--describe'], { stdout: `${JSON.stringify(described)}\n` });
+  }
+
   /** `<plugin> <args>` gives this output (exit code 0 and empty streams unless given). */
   answer(plugin: string, args: readonly string[], output: Partial<PluginRunOutput>): this {
     let byArgs = this.answers.get(plugin);

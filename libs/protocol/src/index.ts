@@ -35,12 +35,20 @@ export type { ParseOptions, ParsedItem, ParsedPayload } from './lib/parse';
 export { LOGGING_LEVELS, Method, ToolErrorCode, isLoggingLevel, loggingLevelPasses, toolError } from './lib/mcp';
 export type {
   CallToolResult,
+  CompleteResult,
   ContentBlock,
+  GetPromptResult,
   Implementation,
   InitializeResult,
   JsonSchema,
   LoggingLevel,
   ObjectSchema,
+  Prompt,
+  PromptMessage,
+  ReadResourceResult,
+  Resource,
+  ResourceContents,
+  ResourceTemplate,
   ServerCapabilities,
   Tool,
   ToolAnnotations,
@@ -77,5 +85,16 @@ export {
 export type { HeaderLookup, RevisionKind, StatelessEnvelope, StatelessProtocolVersion, StatelessResultOptions } from './lib/stateless';
 
 // The plugin contract's command descriptions and naming rules.
-export { PLUGIN_ENTRY_FILES, PORTABLE_TOOL_NAME_PATTERN, TOOL_NAME_PATTERN } from './lib/plugin';
-export type { CommandSpec, ParameterSpec, ParameterType } from './lib/plugin';
+export { MAX_COMPLETION_VALUES, PLUGIN_ENTRY_FILES, PORTABLE_TOOL_NAME_PATTERN, TOOL_NAME_PATTERN } from './lib/plugin';
+export type {
+  CommandSpec,
+  CompletionSpec,
+  ContentSource,
+  ParameterSpec,
+  ParameterType,
+  PromptArgumentSpec,
+  PromptMessageTemplate,
+  PromptSpec,
+  ResourceSpec,
+  ResourceTemplateSpec,
+} from './lib/plugin';

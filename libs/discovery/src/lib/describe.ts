@@ -1,10 +1,13 @@
 import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { CommandSpec, JsonSchema, ParameterSpec, ParameterType } from '@sanctum/protocol';
+import { parseDescribedContent } from './describe-content';
+import type { DescribedContent } from './describe-content';
 import contract from './contract/plugin-contract-v1.schema.json';
+import { problemText } from './contract-problems';
 
-export interface DescribedPlugin {
+export interface DescribedPlugin extends DescribedContent {
   contractVersion?: string;
   plugin?: { name?: string; version?: string; description?: string; env?: string[] };
   commands: CommandSpec[];
@@ -36,40 +39,6 @@ function schemaProblem(schema: JsonSchema): string | undefined {
   }
 }
 
-function fieldPath(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
-}
-
-function valueAt(root: unknown, instancePath: string): unknown {
-  let node = root;
-  for (const part of instancePath.split('/').slice(1)) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return node;
-}
-
-function problemText(error: ErrorObject, payload: unknown): string {
-  const field = fieldPath(error.instancePath) || 'the payload';
-  const got = JSON.stringify(valueAt(payload, error.instancePath));
-  switch (error.keyword) {
-    case 'required':
-      return `${field === 'the payload' ? '' : `${field}.`}${String(error.params['missingProperty'])} is required`;
-    case 'enum':
-      return `${field} ${got} is not one of ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
-    case 'type':
-      return `${field} ${got} must be ${String(error.params['type'])}`;
-    case 'pattern':
-      return `${field} ${got} does not match ${String(error.params['pattern'])}`;
-    default:
-      return `${field} ${error.message ?? 'is invalid'}`;
-  }
-}
-
 function parameterFrom(raw: Record<string, unknown>): ParameterSpec {
   const action = raw['action'];
   const flagStyle = action === 'store_true' || action === 'store_false' || raw['arg_style'] === 'flag' || raw['takes_value'] === false;
@@ -92,8 +61,9 @@ function parameterFrom(raw: Record<string, unknown>): ParameterSpec {
 }
 
 /**
- * Validate a `--describe` payload against contract v1 and turn it into command specs.
- * Throws ContractViolationError with field-addressed messages.
+ * Validate a `--describe` payload against contract v1.1 and turn it into command, resource and
+ * prompt specs. Throws ContractViolationError with field-addressed messages for the payload and its
+ * commands; a broken resource, template or prompt is only left out, its problems in `problems`.
  */
 export function parseDescribe(payload: unknown, pluginName = 'plugin'): DescribedPlugin {
   const validate = validateContract();
@@ -135,5 +105,5 @@ export function parseDescribe(payload: unknown, pluginName = 'plugin'): Describe
     if (typeof command['timeout'] === 'number') described.timeout = command['timeout'];
     return described;
   });
-  return { contractVersion: raw.contract_version, plugin: raw.plugin, commands };
+  return { contractVersion: raw.contract_version, plugin: raw.plugin, commands, ...parseDescribedContent(payload as Record<string, unknown>) };
 }

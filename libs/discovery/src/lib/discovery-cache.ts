@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { CommandSpec } from '@sanctum/protocol';
+import type { CommandSpec, PromptSpec, ResourceSpec, ResourceTemplateSpec } from '@sanctum/protocol';
 
 /** What identifies a plugin's code: if any of it changes, the plugin is described again. */
 export interface PluginIdentity {
@@ -20,9 +20,14 @@ export interface CachedDescription {
   via: 'describe' | 'help';
   version?: string;
   env?: string[];
+  resources?: ResourceSpec[];
+  resourceTemplates?: ResourceTemplateSpec[];
+  prompts?: PromptSpec[];
+  entryProblems?: string[];
 }
 
-const FORMAT = 2;
+/** 3: contract v1.1 (resources, resource templates, prompts); older files are described again. */
+const FORMAT = 3;
 
 interface CacheFile {
   format?: number;

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
-import type { CommandSpec } from '@sanctum/protocol';
+import type { CommandSpec, PromptSpec, ResourceSpec, ResourceTemplateSpec } from '@sanctum/protocol';
 import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
 import { ContractViolationError, parseDescribe } from './describe';
 import { DiscoveryCache } from './discovery-cache';
@@ -30,7 +30,16 @@ export interface DiscoveredPlugin extends PluginLocation {
   version?: string;
   /** Environment variables the plugin declared it needs (names or `PREFIX_*`). */
   env?: string[];
+  /** Contract v1.1: what the plugin offers besides tools (absent when it offers none). */
+  resources?: ResourceSpec[];
+  resourceTemplates?: ResourceTemplateSpec[];
+  prompts?: PromptSpec[];
+  /** Resources, templates or prompts left out, with their field-addressed problems. */
+  entryProblems?: string[];
 }
+
+/** What a plugin learnt through `--describe` or `--help` (also what the discovery cache keeps). */
+export type LearntPlugin = Pick<DiscoveredPlugin, 'commands' | 'via' | 'version' | 'env' | 'resources' | 'resourceTemplates' | 'prompts' | 'entryProblems'>;
 
 export interface SkippedPlugin {
   name: string;
@@ -91,7 +100,10 @@ export class PluginDiscoveryService {
       try {
         const identity = await DiscoveryCache.identify(location.entryPath, location.dir, this.options.runtime ?? '', blocking);
         const cached = cache.get(identity);
-        if (cached) return { ok: true as const, plugin: { ...location, commands: cached.commands, via: cached.via, version: cached.version, env: cached.env } };
+        if (cached) {
+          const { identity: _identity, ...learnt } = cached;
+          return { ok: true as const, plugin: { ...location, ...learnt } };
+        }
         const learnt = await this.learn(location);
         cache.set({ identity, ...learnt });
         return { ok: true as const, plugin: { ...location, ...learnt } };
@@ -110,7 +122,16 @@ export class PluginDiscoveryService {
     for (const outcome of outcomes) {
       if (outcome.ok) {
         report.plugins.push(outcome.plugin);
-        this.logger.log(`Discovered plugin: ${outcome.plugin.name} (${countOf(outcome.plugin.commands.length, 'command')})`);
+        const plugin = outcome.plugin;
+        this.logger.log(`Discovered plugin: ${plugin.name} (${countOf(plugin.commands.length, 'command')})`);
+        const offers = [
+          [plugin.resources?.length ?? 0, 'resource'],
+          [plugin.resourceTemplates?.length ?? 0, 'resource template'],
+          [plugin.prompts?.length ?? 0, 'prompt'],
+        ] as const;
+        const offered = offers.filter(([n]) => n > 0).map(([n, noun]) => countOf(n, noun));
+        if (offered.length > 0) this.logger.log(`Plugin ${plugin.name} offers ${offered.join(', ')}`);
+        for (const problem of plugin.entryProblems ?? []) this.logger.warn(`Skipped entry of plugin ${plugin.name}: ${problem}`);
         this.logger.debug?.(`Plugin ${outcome.plugin.name} described itself via --${outcome.plugin.via}`);
       } else {
         report.skipped.push(outcome.skipped);
@@ -126,7 +147,7 @@ export class PluginDiscoveryService {
    * (non-zero exit, or output that is not JSON) falls back to help parsing; one that prints JSON
    * breaking the contract is skipped with the field-addressed problems.
    */
-  private async learn(location: PluginLocation): Promise<Pick<DiscoveredPlugin, 'commands' | 'via' | 'version' | 'env'>> {
+  private async learn(location: PluginLocation): Promise<LearntPlugin> {
     const out = await this.runner.run(location.entryPath, location.dir, ['--describe'], this.options.helpTimeoutMs);
     const text = out.stdout.trim();
     if (out.exitCode === 0 && !out.timedOut && !out.spawnError && text.startsWith('{')) {
@@ -138,8 +159,17 @@ export class PluginDiscoveryService {
       }
       try {
         const described = parseDescribe(payload, location.name);
-        if (described.commands.length === 0) throw new PluginSkip('`--describe` lists no commands');
-        return { commands: described.commands, via: 'describe', version: described.plugin?.version, env: described.plugin?.env };
+        const offered = described.resources.length + described.resourceTemplates.length + described.prompts.length;
+        if (described.commands.length === 0 && offered === 0) {
+          const lost = described.problems.length > 0 ? `: ${described.problems.join('; ')}` : '';
+          throw new PluginSkip(`\`--describe\` lists no commands, resources or prompts${lost}`);
+        }
+        const learnt: LearntPlugin = { commands: described.commands, via: 'describe', version: described.plugin?.version, env: described.plugin?.env };
+        if (described.resources.length > 0) learnt.resources = described.resources;
+        if (described.resourceTemplates.length > 0) learnt.resourceTemplates = described.resourceTemplates;
+        if (described.prompts.length > 0) learnt.prompts = described.prompts;
+        if (described.problems.length > 0) learnt.entryProblems = described.problems;
+        return learnt;
       } catch (err) {
         if (err instanceof ContractViolationError) throw new PluginSkip(err.message);
         throw err;

@@ -12,6 +12,8 @@ export const ErrorCode = {
   ConnectionClosed: -32000,
   /** Streamable HTTP: the Mcp-Session-Id names no live session (HTTP 404). */
   SessionNotFound: -32001,
+  /** resources/read of a URI the server does not have (the 2025 revisions; 2026-07-28 uses -32602, SEP-2164). */
+  ResourceNotFound: -32002,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -51,8 +53,18 @@ export class RpcError extends Error {
   static methodNotFound(method: string): RpcError {
     return new RpcError(
       ErrorCode.MethodNotFound,
-      `Method not found: '${method}'. Supported methods: initialize, ping, tools/list, tools/call, logging/setLevel.`,
+      `Method not found: '${method}'. Supported methods: initialize, ping, tools/list, tools/call, logging/setLevel, and, when the plugins offer them, resources/*, prompts/* and completion/complete.`,
     );
+  }
+
+  /**
+   * resources/read of a URI nothing serves: -32002 in the 2025 revisions, -32602 in 2026-07-28
+   * (SEP-2164); `data.uri` names it either way.
+   */
+  static resourceNotFound(uri: string, code: typeof ErrorCode.ResourceNotFound | typeof ErrorCode.InvalidParams): RpcError {
+    return new RpcError(code, `Resource not found: '${uri}'. Call resources/list and resources/templates/list to see what this server offers.`, {
+      uri,
+    });
   }
 
   static invalidParams(detail: string): RpcError {

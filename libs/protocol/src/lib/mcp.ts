@@ -4,15 +4,40 @@
  */
 import type {
   CallToolResult,
+  CompleteResult,
   ContentBlock,
+  GetPromptResult,
   Implementation,
   InitializeResult,
+  Prompt,
+  PromptMessage,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
   ServerCapabilities,
   Tool,
   ToolAnnotations,
 } from '@modelcontextprotocol/sdk/spec.types.js';
 
-export type { CallToolResult, ContentBlock, Implementation, InitializeResult, ServerCapabilities, Tool, ToolAnnotations };
+export type {
+  CallToolResult,
+  CompleteResult,
+  ContentBlock,
+  GetPromptResult,
+  Implementation,
+  InitializeResult,
+  Prompt,
+  PromptMessage,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  Tool,
+  ToolAnnotations,
+};
+
+/** One part of a resources/read result: text, or base64 `blob` for binary content. */
+export type ResourceContents = ReadResourceResult['contents'][number];
 
 /** JSON Schema for a tool's input: always an object schema. */
 export interface ObjectSchema {
@@ -68,6 +93,18 @@ export const Method = {
   SetLevel: 'logging/setLevel',
   Progress: 'notifications/progress',
   Message: 'notifications/message',
+  ResourcesList: 'resources/list',
+  ResourcesRead: 'resources/read',
+  ResourceTemplatesList: 'resources/templates/list',
+  ResourcesSubscribe: 'resources/subscribe',
+  ResourcesUnsubscribe: 'resources/unsubscribe',
+  ResourceUpdated: 'notifications/resources/updated',
+  ResourcesListChanged: 'notifications/resources/list_changed',
+  PromptsList: 'prompts/list',
+  PromptsGet: 'prompts/get',
+  PromptsListChanged: 'notifications/prompts/list_changed',
+  ToolsListChanged: 'notifications/tools/list_changed',
+  Complete: 'completion/complete',
 } as const;
 
 /** MCP logging levels (RFC 5424 severities), least severe first. */

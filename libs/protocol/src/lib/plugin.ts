@@ -56,3 +56,67 @@ export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
  * Letta): no dots, at most 64 characters. Applied unless the name template itself asks for dots.
  */
 export const PORTABLE_TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Contract v1.1: where the content of a resource, or the messages of a prompt, come from. `command`
+ * is run like a tool call (argv, limits, sandbox); `file` is read by the gateway from inside the
+ * plugin folder (a relative path, never a symlink, never outside the folder).
+ */
+export type ContentSource = { kind: 'command'; command: string } | { kind: 'file'; path: string };
+
+/**
+ * Completion values for one prompt argument or template variable: a static list, or a command run
+ * with `--argument`, `--value` and the context arguments, printing a JSON array or one value a line.
+ */
+export type CompletionSpec = { kind: 'values'; values: string[] } | { kind: 'command'; command: string };
+
+/** The descriptive fields resources and resource templates share (MCP `Resource` / `ResourceTemplate`). */
+interface ResourceFields {
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  annotations?: Record<string, unknown>;
+}
+
+/** A fixed resource a plugin offers (contract v1.1 `resources[]`). */
+export interface ResourceSpec extends ResourceFields {
+  uri: string;
+  size?: number;
+  source: ContentSource;
+}
+
+/** A resource template (contract v1.1 `resource_templates[]`): URIs per RFC 6570, levels 1 to 3. */
+export interface ResourceTemplateSpec extends ResourceFields {
+  uriTemplate: string;
+  source: ContentSource;
+  /** Completions of the template's variables, by variable name. */
+  completions?: Record<string, CompletionSpec>;
+}
+
+/** One argument of a prompt. */
+export interface PromptArgumentSpec {
+  name: string;
+  description?: string;
+  required: boolean;
+  completion?: CompletionSpec;
+}
+
+/** A message of a prompt template: `{argument}` placeholders in its text fields are filled in. */
+export interface PromptMessageTemplate {
+  role: 'user' | 'assistant';
+  content: Record<string, unknown>;
+}
+
+/** A prompt a plugin offers (contract v1.1 `prompts[]`). */
+export interface PromptSpec {
+  name: string;
+  title?: string;
+  description?: string;
+  arguments: PromptArgumentSpec[];
+  /** A command printing the messages, or messages written in the describe output. */
+  source: { kind: 'command'; command: string } | { kind: 'template'; messages: PromptMessageTemplate[] };
+}
+
+/** Completions: the most values one answer may carry (MCP `completion/complete`). */
+export const MAX_COMPLETION_VALUES = 100;
