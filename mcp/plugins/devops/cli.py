@@ -461,6 +461,16 @@ def locked(path: str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def report_progress(step: int, total: int, message: str) -> None:
+    """A progress line on stderr; the gateway turns it into notifications/progress."""
+    print(json.dumps({"progress": step, "total": total, "message": message}), file=sys.stderr, flush=True)
+
+
+def report_log(level: str, message: str) -> None:
+    """A log line on stderr; the gateway turns it into notifications/message."""
+    print(json.dumps({"log": level, "message": message}), file=sys.stderr, flush=True)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -528,9 +538,11 @@ def cmd_deploy(args: argparse.Namespace, path: str) -> Dict[str, Any]:
         check_version(args.version)
     with locked(path):
         state = read_state(path)
+        report_progress(1, 3, "ledger read")
         env_state = state["apps"].get(app, {}).get(env)
         version = args.version if args.version is not None else next_version(env_state)
         previous = env_state["current_version"] if env_state else None
+        report_progress(2, 3, "deploying %s %s to %s" % (app, version, env))
         record = _record(
             state,
             {
@@ -549,6 +561,8 @@ def cmd_deploy(args: argparse.Namespace, path: str) -> Dict[str, Any]:
         env_state["current_version"] = version
         env_state["history"].append(record)
         write_state(path, state)
+    report_progress(3, 3, "ledger written")
+    report_log("info", "deployed %s %s to %s (previously %s)" % (app, version, env, previous or "none"))
     return record
 
 

@@ -58,6 +58,22 @@ async function readState(file: string): Promise<StateFile> {
 }
 
 describe('devops plugin', () => {
+  it('deploy reports its progress and a log line on stderr, in order, as the gateway reads them', () =>
+    withLedger(async ({ run }) => {
+      const deploy = await run('deploy', '--app-name=shop-api', '--version=2.4.0', '--environment=staging');
+      resultOf(deploy);
+      const lines = deploy.stderr
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toEqual([
+        { progress: 1, total: 3, message: 'ledger read' },
+        { progress: 2, total: 3, message: 'deploying shop-api 2.4.0 to staging' },
+        { progress: 3, total: 3, message: 'ledger written' },
+        { log: 'info', message: 'deployed shop-api 2.4.0 to staging (previously none)' },
+      ]);
+    }));
+
   it.concurrent('deploy records the version and status reports it as current', () =>
     withLedger(async ({ file, run }) => {
       const first = resultOf<LedgerRecord>(await run('deploy', '--app-name=shop-api', '--version=1.4.0'));
@@ -108,10 +124,7 @@ describe('devops plugin', () => {
 
   it.concurrent('status of an app never deployed says so instead of failing', () =>
     withLedger(async ({ file, run }) => {
-      const [all, one] = await Promise.all([
-        run('status', '--app-name=ghost'),
-        run('status', '--app-name=ghost', '--environment=staging'),
-      ]);
+      const [all, one] = await Promise.all([run('status', '--app-name=ghost'), run('status', '--app-name=ghost', '--environment=staging')]);
       expect(resultOf<AppStatus>(all)).toEqual({ app: 'ghost', deployed: false, environments: {} });
       expect(resultOf<EnvironmentStatus>(one)).toEqual({
         app: 'ghost',
