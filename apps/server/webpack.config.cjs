@@ -10,9 +10,9 @@
 // not parse and compile it again (about 100 ms less).
 //
 // The Python fork server (libs/executor/src/lib/fork_server.py) is not JavaScript: it is emitted
-// beside main.js (ForkServerAssetPlugin below), where the bundled executor looks for it.
+// beside main.js (RuntimeAssetsPlugin below), with the plugin templates of `sanctum-mcp init`, where the bundled executor looks for it.
 const { createHash } = require("node:crypto");
-const { readFileSync } = require("node:fs");
+const { readdirSync, readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const webpack = require("webpack");
 
@@ -124,6 +124,8 @@ class CodeCachePlugin {
         // The comment must not end early: every "*/" becomes "*\u0001/" (and "\u0001" itself "\u00010").
         const escaped = bundle.replaceAll("\u0001", "\u00010").replaceAll("*/", "*\u0001/");
         const head = [
+          // The npm package's `bin` (apps/server/package): main.js runs as a command.
+          "#!/usr/bin/env node",
           "// Sanctum MCP gateway (webpack bundle of apps/server, see apps/server/webpack.config.cjs).",
           "// The code below compiles the bundle in the comment that follows with a V8 code cache.",
           `(${loader})(${JSON.stringify(build)}, LINE_OFFSET);`,
@@ -143,18 +145,26 @@ class CodeCachePlugin {
 }
 
 /**
- * Emits libs/executor/src/lib/fork_server.py as dist/apps/server/fork_server.py. The executor finds
- * it as `join(__dirname, "fork_server.py")`; for target "node" webpack leaves `__dirname` to Node
- * (node.__dirname "eval-only"), and the loader above passes main.js's folder.
+ * Emits files main.js reads at run time beside it, from where they lie in the workspace:
+ * libs/executor/src/lib/fork_server.py as dist/apps/server/fork_server.py (the executor finds it as
+ * `join(__dirname, "fork_server.py")`; for target "node" webpack leaves `__dirname` to Node
+ * (node.__dirname "eval-only"), and the loader above passes main.js's folder), and the plugin
+ * generator's templates as plugin-template/ (`sanctum-mcp init`, apps/server/src/cli/init.ts).
  */
-class ForkServerAssetPlugin {
-  static source = join(root, "libs/executor/src/lib/fork_server.py");
+class RuntimeAssetsPlugin {
+  static templates = join(root, "tools/nx-plugin/src/generators/mcp-plugin/files/__name__");
+  static assets = [
+    ["fork_server.py", join(root, "libs/executor/src/lib/fork_server.py")],
+    ...readdirSync(RuntimeAssetsPlugin.templates).map((file) => [`plugin-template/${file}`, join(RuntimeAssetsPlugin.templates, file)]),
+  ];
 
   apply(compiler) {
-    compiler.hooks.thisCompilation.tap("ForkServerAssetPlugin", (compilation) => {
-      compilation.hooks.processAssets.tap({ name: "ForkServerAssetPlugin", stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
-        compilation.fileDependencies.add(ForkServerAssetPlugin.source);
-        compilation.emitAsset("fork_server.py", new webpack.sources.RawSource(readFileSync(ForkServerAssetPlugin.source)));
+    compiler.hooks.thisCompilation.tap("RuntimeAssetsPlugin", (compilation) => {
+      compilation.hooks.processAssets.tap({ name: "RuntimeAssetsPlugin", stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
+        for (const [name, source] of RuntimeAssetsPlugin.assets) {
+          compilation.fileDependencies.add(source);
+          compilation.emitAsset(name, new webpack.sources.RawSource(readFileSync(source)));
+        }
       });
     });
   }
@@ -213,7 +223,7 @@ module.exports = {
       },
     ],
   },
-  plugins: [new CodeCachePlugin(), new ForkServerAssetPlugin()],
+  plugins: [new CodeCachePlugin(), new RuntimeAssetsPlugin()],
   performance: { hints: false },
   stats: "errors-warnings",
 };

@@ -1,15 +1,17 @@
 import 'reflect-metadata';
 import { Console } from 'node:console';
+import { dirname } from 'node:path';
 import { createApp, withInterpreter } from './app/bootstrap';
 import { ConfigError, loadConfig } from './app/config/config';
 import type { AppConfig } from './app/config/config';
 import { BindError, bindError, checkBind } from './app/lifecycle/bind-check';
 import { handleSignals } from './app/lifecycle/graceful-shutdown';
 import { createLogger } from './app/logging/logger';
+import { SERVER_INFO } from './app/mcp/server-info';
 import { createStdioApp, serveStdio } from './app/transport/stdio';
-
-const USAGE =
-  'Usage: node dist/apps/server/main.js [--stdio]\n  --stdio  serve one MCP client on stdin/stdout instead of HTTP (same as MCP_TRANSPORT=stdio)\n';
+import { runCheck } from './cli/check';
+import { PROGRAM, UsageError, parseCommandLine, renderHelp } from './cli/command-line';
+import { InitError, initPlugin } from './cli/init';
 
 /** In stdio mode stdout carries only JSON-RPC: anything a library prints with console goes to stderr. */
 function keepStdoutForProtocol(): void {
@@ -56,23 +58,37 @@ async function serveOverStdio(config: AppConfig): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--stdio');
-  if (unknown.length > 0) {
-    process.stderr.write(`Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.join(' ')}\n${USAGE}`);
-    process.exit(2);
+  const command = parseCommandLine(process.argv.slice(2));
+  if (command.kind === 'help') return void process.stdout.write(renderHelp());
+  if (command.kind === 'version') return void process.stdout.write(`${SERVER_INFO.version}\n`);
+  if (command.kind === 'init') {
+    // Only --plugins: the folder a plugin author works in, not the one a gateway serves.
+    const folder = initPlugin(command.name, command.env['MCP_PLUGINS_DIR'] ?? process.cwd());
+    process.stdout.write(
+      `Plugin "${command.name}" created in ${folder}. Next:\n  cd ${folder} && python3 -m unittest -v\n` +
+        `  ${PROGRAM} check --plugins ${dirname(folder)}\nReplace the example commands (greet, add) in cli.py's COMMANDS table and HANDLERS.\n`,
+    );
+    return;
   }
-  const stdioFlag = args.includes('--stdio');
-  if (stdioFlag || process.env['MCP_TRANSPORT']?.trim().toLowerCase() === 'stdio') keepStdoutForProtocol();
+  // A flag wins over the environment: it sets its variable before anything reads one.
+  Object.assign(process.env, command.env);
+  if (command.kind === 'check') {
+    keepStdoutForProtocol();
+    const outcome = await runCheck(loadConfig());
+    process.stdout.write(outcome.text);
+    process.exit(outcome.ok ? 0 : 1);
+  }
+  const stdio = process.env['MCP_TRANSPORT']?.trim().toLowerCase() === 'stdio';
+  if (stdio) keepStdoutForProtocol();
 
   const config = loadConfig();
-  if (stdioFlag || config.transport === 'stdio') await serveOverStdio(config);
+  if (stdio || config.transport === 'stdio') await serveOverStdio(config);
   else await serveHttp(config);
 }
 
 main().catch((err: unknown) => {
   // What the operator can fix in the environment exits 2, in one line naming the variable.
-  if (err instanceof ConfigError || err instanceof BindError) {
+  if (err instanceof ConfigError || err instanceof BindError || err instanceof UsageError || err instanceof InitError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

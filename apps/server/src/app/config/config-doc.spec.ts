@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CONFIG_DOC_PATH, CONFIG_DOC_UPDATE, renderConfigDoc } from './config-doc';
-import { CONFIG_GROUPS, CONFIG_TABLE } from './config.table';
+import { CONFIG_GROUPS, CONFIG_TABLE, flagOf } from './config.table';
 
 const WORKSPACE = resolve(__dirname, '../../../../..');
 const PAGE = resolve(WORKSPACE, CONFIG_DOC_PATH);
@@ -25,7 +25,10 @@ describe('docs/configuration.md', () => {
     const sections = rendered.split(/^## /m);
     for (const variable of CONFIG_TABLE) {
       const section = sections.find((s) => s.startsWith(`${CONFIG_GROUPS[variable.group]}\n`));
-      expect(section).toContain(`| \`${variable.name}\` | ${variable.parser.type} | ${variable.default.text.replace(/\|/g, '\\|')} |`);
+      const option = flagOf(variable);
+      expect(section).toContain(
+        `| \`${variable.name}\` | ${option ? `\`--${option}\`` : '(none)'} | ${variable.parser.type} | ${variable.default.text.replace(/\|/g, '\\|')} |`,
+      );
     }
   });
 

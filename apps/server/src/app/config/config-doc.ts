@@ -1,4 +1,5 @@
 import { CONFIG_GROUPS, CONFIG_TABLE } from './config.table';
+import { flagOf } from './config.table';
 import type { ConfigVariable } from './config.table';
 
 export const CONFIG_DOC_PATH = 'docs/configuration.md';
@@ -36,14 +37,20 @@ export function renderConfigDoc(table: readonly ConfigVariable[] = CONFIG_TABLE)
     `commas): unset it for its default. Exception: ${emptyIsUnset(table)}, where empty counts as unset (the system's convention).`,
     'Durations are given in seconds (fractions allowed), flags as `1` or `0` (also `true`/`false`, `yes`/`no`), lists comma-separated.',
     '',
-    'The server also takes one argument: `--stdio` (the same as `MCP_TRANSPORT=stdio`).',
+    'The `sanctum-mcp` command (`node dist/apps/server/main.js` from a clone) takes each variable of the `flag` column as an option, which',
+    'wins over the environment: `--port 9000` is `MCP_PORT=9000`, `--stdio` is `--transport stdio`; `sanctum-mcp --help` lists them.',
+    'Secrets have no flag (a command line is visible to every user): give keys in the environment or with `--api-key-file`.',
   ];
   for (const [group, title] of Object.entries(CONFIG_GROUPS)) {
     const variables = table.filter((v) => v.group === group);
     if (variables.length === 0) continue;
-    lines.push('', `## ${title}`, '', '| variable | type | default | accepted values | meaning |', '|---|---|---|---|---|');
-    for (const v of variables)
-      lines.push(`| \`${v.name}\` | ${v.parser.type} | ${cell(v.default.text)} | ${plain(v.parser.accepts)} | ${cell(v.meaning)} |`);
+    lines.push('', `## ${title}`, '', '| variable | flag | type | default | accepted values | meaning |', '|---|---|---|---|---|---|');
+    for (const v of variables) {
+      const option = flagOf(v);
+      lines.push(
+        `| \`${v.name}\` | ${option ? `\`--${option}\`` : '(none)'} | ${v.parser.type} | ${cell(v.default.text)} | ${plain(v.parser.accepts)} | ${cell(v.meaning)} |`,
+      );
+    }
     const extra = notes(variables);
     if (extra.length > 0) lines.push('', ...extra);
   }

@@ -66,6 +66,12 @@ function variable<const N extends string, T, D extends T | undefined = T>(
   return { name, ...spec };
 }
 
+/** The command-line flag of a variable (without `--`), or undefined when it has none. */
+export function flagOf(variable: ConfigVariable): string | undefined {
+  if (variable.flag === false) return undefined;
+  return variable.flag ?? variable.name.replace(/^MCP_/, '').toLowerCase().replace(/_/g, '-');
+}
+
 /** The variable's value in this environment: parsed when set, else its default; set but empty is refused. */
 export function valueOf<T>(variable: ConfigVariable<string, T>, ctx: ConfigContext): T {
   const raw = ctx.read(variable.name);
@@ -485,6 +491,7 @@ export const CONFIG_TABLE = [
 
   variable('MCP_PLUGINS_DIR', {
     flag: 'plugins',
+    readBy: '`apps/server/src/main.ts` too, as `sanctum-mcp init --plugins DIR` (the folder the new plugin goes in; the flag only, default the working directory)',
     group: 'discovery',
     parser: path('a folder path, absolute or relative to the working directory'),
     // A desktop client starts `--stdio` from its own working directory: the default must not depend on it.
