@@ -26,6 +26,8 @@ import { StatelessProtocol } from './mcp/stateless-protocol.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
+import { ProfileEndpoint } from './profiles/profile-endpoint';
+import { SessionViews } from './profiles/session-views.service';
 import { HttpSseTransport } from './transport/http-sse.transport';
 import { StreamableHttpTransport } from './transport/streamable-http.transport';
 
@@ -93,6 +95,7 @@ export class AppModule implements NestModule {
             pluginTimeouts: config.pluginTimeouts,
             watch: config.watchPlugins,
             watchDebounceMs: config.watchDebounceMs,
+            profiles: config.profiles,
             runner: new ExecutorPluginRunner(executorService),
             logger,
           }),
@@ -125,6 +128,8 @@ export class AppModule implements NestModule {
         GatewayRoutes,
         FastPath,
         GatewayStatusTool,
+        ProfileEndpoint,
+        SessionViews,
       ],
     };
   }

@@ -1,3 +1,4 @@
+import type { ProfilesDocument } from '@sanctum/discovery';
 import { ANONYMOUS_PRINCIPAL } from '@sanctum/sessions';
 
 /** The principal of a keyless request from loopback that MCP_AUTH_LOOPBACK_BYPASS=1 admits. */
@@ -64,6 +65,8 @@ export interface AppConfig {
   watchPlugins: boolean;
   /** Quiet period after the last change before reloading. */
   watchDebounceMs: number;
+  /** MCP_PROFILES: the tool profiles file (or folder) and what it declares; undefined = none. */
+  profiles: { path: string; document: ProfilesDocument } | undefined;
   /** Protocol revision 2026-07-28: how long a client may reuse a server/discover or tools/list result (ttlMs). */
   listTtlMs: number;
   /** On SIGTERM/SIGINT, how long running tool calls may take before they are cancelled. */

@@ -58,6 +58,7 @@ export const CONFIG_SLICES = {
     'pluginTimeouts',
     'watchPlugins',
     'watchDebounceMs',
+    'profiles',
   ],
   sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs', 'maxUnsentBytes'],
   dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes', 'maxBatchAnswerBytes'],

@@ -11,6 +11,10 @@ const CWD = '/srv/gateway';
 /** A keys file as a container secret is mounted: a comment, one name:key per line. */
 const KEYS_FILE = join(mkdtempSync(join(tmpdir(), 'config-keys-')), 'keys');
 writeFileSync(KEYS_FILE, '# mounted secret\nci:secret-ci-12\n\nops:secret-ops-34\n');
+const PROFILES_FILE = join(mkdtempSync(join(tmpdir(), 'config-profiles-')), 'profiles.json');
+writeFileSync(PROFILES_FILE, JSON.stringify({ profiles: { chat: { tools: ['echo_py__*'] } }, bindings: { keys: { ci: 'chat' } } }));
+const BROKEN_PROFILES = join(mkdtempSync(join(tmpdir(), 'config-profiles-')), 'profiles.json');
+writeFileSync(BROKEN_PROFILES, JSON.stringify({ profiles: { chat: { tools: ['echo_py__*', { plugins: 'echo_py' }] } } }));
 /** An environment with a key, so that a non-loopback MCP_HOST is a valid value on its own. */
 const KEYED = { MCP_API_KEY: 'secret-key-1' };
 /** The variable accepts every value: there is no invalid example. */
@@ -155,6 +159,14 @@ const CASES: Record<string, Case> = {
   },
   MCP_WATCH: { unset: { watchPlugins: true }, valid: ['no', { watchPlugins: false }], invalid: 'sometimes' },
   MCP_WATCH_DEBOUNCE: { unset: { watchDebounceMs: 300 }, valid: ['0', { watchDebounceMs: 0 }], invalid: '-1' },
+  MCP_PROFILES: {
+    unset: { profiles: undefined },
+    valid: [
+      PROFILES_FILE,
+      { profiles: { path: PROFILES_FILE, document: { profiles: { chat: { tools: ['echo_py__*'] } }, bindings: { keys: { ci: 'chat' }, agents: {} }, intentHints: [] } } },
+    ],
+    invalid: BROKEN_PROFILES,
+  },
   MCP_MAX_SESSIONS: { unset: { maxSessions: 10_000 }, valid: ['1', { maxSessions: 1 }], invalid: '0' },
   MCP_MAX_SESSIONS_PER_KEY: { unset: { maxSessionsPerKey: 100 }, valid: ['5', { maxSessionsPerKey: 5 }], invalid: '0' },
   MCP_SESSION_IDLE_TIMEOUT: { unset: { sessionIdleTimeoutMs: 1_800_000 }, valid: ['0', { sessionIdleTimeoutMs: 0 }], invalid: 'never' },
@@ -322,6 +334,12 @@ describe('rules over several variables', () => {
       expect((err as Error).message).not.toContain('secret-key-1');
     }
     expect(load({ MCP_API_KEYS: 'agents:secret-key-1,prometheus:secret-key-2' }).apiKeys).toHaveLength(2);
+  });
+
+  it('refuses a broken profiles file naming the file and the field (MCP_PROFILES)', () => {
+    expect(() => load({ MCP_PROFILES: BROKEN_PROFILES })).toThrow(
+      `expected a valid profiles file (${BROKEN_PROFILES}: profiles.chat.tools[1] must be a tool name, a glob such as "devops__*", {"plugin": "<folder>"} or {"prefix": "<text>"}).`,
+    );
   });
 
   it.each(['anonymous', 'loopback'])('refuses a key named %s, the principal of keyless requests', (name) => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_TOOL_NAME_TEMPLATE } from '@sanctum/discovery';
+import { DEFAULT_TOOL_NAME_TEMPLATE, ProfilesFileError, readProfiles } from '@sanctum/discovery';
+import type { ProfilesDocument } from '@sanctum/discovery';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR_DEFAULT_QUEUE_LIMIT } from '@sanctum/executor';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_UNSENT_BYTES } from '@sanctum/sessions';
 import { KEYLESS_PRINCIPALS, LOG_LEVELS } from './app-config';
@@ -176,6 +177,21 @@ const pluginTimeouts: Parser<Record<string, number>> = {
       timeouts[match[1]] = Math.round(Number(match[2]) * 1000);
     }
     return timeouts;
+  },
+};
+
+/** MCP_PROFILES: the file or folder resolved, and its profiles, read and checked at start. */
+const profilesFile: Parser<{ path: string; document: ProfilesDocument }> = {
+  type: 'file or folder path',
+  accepts: 'the path of a JSON profiles file or of a folder of *.json profiles files (docs/security.md#tool-profiles)',
+  parse(raw, name, ctx) {
+    const file = resolvePath(raw, ctx);
+    try {
+      return { path: file, document: readProfiles(file) };
+    } catch (err) {
+      if (!(err instanceof ProfilesFileError)) throw err;
+      throw new ConfigError(name, raw, `a valid profiles file (${err.file}: ${err.problems.join('; ')})`);
+    }
   },
 };
 
@@ -551,6 +567,15 @@ export const CONFIG_TABLE = [
     parser: seconds('a number of seconds to wait after the last change, e.g. 0.3'),
     default: ms(300),
     meaning: 'seconds of quiet after the last change before reloading',
+  }),
+  variable('MCP_PROFILES', {
+    group: 'discovery',
+    parser: profilesFile,
+    default: unset,
+    meaning:
+      'tool profiles: a JSON file, or a folder of `*.json` merged in name order, declaring which tools each API key, agent (`X-Agent-Id`) and `/profiles/<name>/…` endpoint sees; reloaded on change with `MCP_WATCH`',
+    note:
+      'Without it every caller sees the whole catalog. A broken file stops the start with the field named; a broken edit while serving keeps the previous profiles. See `docs/security.md#tool-profiles`.',
   }),
 
   variable('MCP_MAX_SESSIONS', {

@@ -118,6 +118,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     shutdownGraceMs: values.MCP_SHUTDOWN_GRACE,
     watchPlugins: values.MCP_WATCH,
     watchDebounceMs: values.MCP_WATCH_DEBOUNCE,
+    profiles: values.MCP_PROFILES,
     listTtlMs: values.MCP_LIST_TTL,
     apiKeys,
     authDisabled: values.MCP_AUTH_DISABLED,

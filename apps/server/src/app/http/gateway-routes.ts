@@ -6,17 +6,18 @@ import type { SecurityConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { FrontDoor } from '../security/front-door';
+import { ProfileEndpoint } from '../profiles/profile-endpoint';
 import { RateLimit } from '../security/rate-limit';
 import { HttpSseTransport } from '../transport/http-sse.transport';
 import { StreamableHttpTransport } from '../transport/streamable-http.transport';
 import { BodyReader } from './body-reader';
 import { runChecks, runHandler } from './request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck, RouteHandler } from './request-checks';
-import { EVERY_REQUEST, MCP_ROUTES } from './routes';
+import { EVERY_REQUEST, MCP_ROUTES, routePathMatches } from './routes';
 import type { CheckName, HandlerName, McpRoute } from './routes';
 
 /** The MCP headers a browser client must be allowed to send and read. */
-export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID'];
+export const MCP_CORS_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'X-API-Key', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Last-Event-ID', 'X-Agent-Id'];
 
 /** A route of the table with its functions: `serve` runs the route's own checks, then its handler. */
 export interface ResolvedRoute extends McpRoute {
@@ -42,6 +43,7 @@ export class GatewayRoutes {
     frontDoor: FrontDoor,
     body: BodyReader,
     rateLimit: RateLimit,
+    profile: ProfileEndpoint,
     sse: HttpSseTransport,
     mcp: StreamableHttpTransport,
   ) {
@@ -49,12 +51,14 @@ export class GatewayRoutes {
       cors: corsCheck(config.corsOrigins),
       metrics: metrics.check,
       frontDoor: frontDoor.check,
+      profile: profile.check,
       body: body.check,
       rateLimit: rateLimit.check,
     };
     const handlers: Record<HandlerName, RouteHandler> = {
       sseOpen: (req, res) => sse.open(req, res),
       sseMessage: (req, res) => sse.message(req, res),
+      ssePost: (req, res) => profile.misdirectedSsePost(req, res),
       mcpPost: (req, res) => mcp.post(req, res),
       mcpStream: (req, res) => mcp.open(req, res),
       mcpEnd: (req, res) => mcp.end(req, res),
@@ -70,7 +74,7 @@ export class GatewayRoutes {
 
   /** The route for exactly this method and path (no trailing slash, case as declared), if any. */
   find(method: string | undefined, path: string): ResolvedRoute | undefined {
-    for (const route of this.routes) if (route.method === method && route.path === path) return route;
+    for (const route of this.routes) if (route.method === method && routePathMatches(route.path, path)) return route;
     return undefined;
   }
 

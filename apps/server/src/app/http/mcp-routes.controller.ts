@@ -16,27 +16,32 @@ import type { HandlerName } from './routes';
 export class McpRoutesController {
   constructor(private readonly routes: GatewayRoutes) {}
 
-  @Get(McpPath.Sse)
+  @Get([McpPath.Sse, McpPath.ProfileSse])
   sseOpen(@Req() req: GatewayRequest, @Res() res: GatewayResponse): void {
     this.serve('sseOpen', req, res);
   }
 
-  @Post(McpPath.Message)
+  @Post([McpPath.Message, McpPath.ProfileMessage])
   sseMessage(@Req() req: GatewayRequest, @Res() res: GatewayResponse): void {
     this.serve('sseMessage', req, res);
   }
 
-  @Post(McpPath.Mcp)
+  @Post([McpPath.Sse, McpPath.ProfileSse])
+  ssePost(@Req() req: GatewayRequest, @Res() res: GatewayResponse): void {
+    this.serve('ssePost', req, res);
+  }
+
+  @Post([McpPath.Mcp, McpPath.ProfileMcp])
   mcpPost(@Req() req: GatewayRequest, @Res() res: GatewayResponse): void {
     this.serve('mcpPost', req, res);
   }
 
-  @Get(McpPath.Mcp)
+  @Get([McpPath.Mcp, McpPath.ProfileMcp])
   mcpStream(@Req() req: GatewayRequest, @Res() res: GatewayResponse): void {
     this.serve('mcpStream', req, res);
   }
 
-  @Delete(McpPath.Mcp)
+  @Delete([McpPath.Mcp, McpPath.ProfileMcp])
   mcpEnd(@Req() req: GatewayRequest, @Res() res: GatewayResponse): void {
     this.serve('mcpEnd', req, res);
   }

@@ -16,15 +16,31 @@ export const McpPath = {
   Message: '/message',
   /** Streamable HTTP transport (2025 revisions and 2026-07-28). */
   Mcp: '/mcp',
+  /** The same three under a profile endpoint, which narrows what the caller sees to that profile (MCP_PROFILES). */
+  ProfileSse: '/profiles/:profile/sse',
+  ProfileMessage: '/profiles/:profile/message',
+  ProfileMcp: '/profiles/:profile/mcp',
 } as const;
+
+/** The profile named by a path of a profile endpoint (`/profiles/<name>/mcp`), or undefined for another path. */
+export function profileOfPath(path: string): string | undefined {
+  const match = /^\/profiles\/([^/]+)\/(?:sse|message|mcp)$/.exec(path);
+  return match === null ? undefined : decodeURIComponent(match[1]);
+}
+
+/** Whether a path of the table (`/profiles/:profile/mcp` included) names this request path. */
+export function routePathMatches(routePath: string, path: string): boolean {
+  if (!routePath.includes(':profile')) return routePath === path;
+  return profileOfPath(path) !== undefined && path.slice(path.lastIndexOf('/')) === routePath.slice(routePath.lastIndexOf('/'));
+}
 
 export type McpRouteMethod = 'GET' | 'POST' | 'DELETE';
 
 /** The request checks, in the order they run when a route lists several. */
-export type CheckName = 'cors' | 'metrics' | 'frontDoor' | 'body' | 'rateLimit';
+export type CheckName = 'cors' | 'metrics' | 'frontDoor' | 'profile' | 'body' | 'rateLimit';
 
 /** The route handlers: methods of McpRoutesController, each serving one route of the table. */
-export type HandlerName = 'sseOpen' | 'sseMessage' | 'mcpPost' | 'mcpStream' | 'mcpEnd';
+export type HandlerName = 'sseOpen' | 'sseMessage' | 'ssePost' | 'mcpPost' | 'mcpStream' | 'mcpEnd';
 
 export interface McpRoute {
   method: McpRouteMethod;
@@ -43,12 +59,22 @@ export const EVERY_REQUEST: readonly CheckName[] = ['cors', 'metrics', 'frontDoo
 
 /**
  * The MCP routes: the body is read (capped, 413) before the rate limit counts the request, so that
- * refusals for Host, Origin, key and body never use up a caller's budget.
+ * refusals for Host, Origin, key and body never use up a caller's budget. `profile` records the
+ * profile endpoint (404 for a profile the file does not declare) and the `X-Agent-Id` header. A
+ * route and its profile endpoint share the handler and the checks. `POST /sse` (a Letta
+ * misconfiguration) is answered 405, naming where messages go.
  */
 export const MCP_ROUTES: readonly McpRoute[] = [
-  { method: 'GET', path: McpPath.Sse, checks: ['rateLimit'], handler: 'sseOpen' },
-  { method: 'POST', path: McpPath.Message, checks: ['body', 'rateLimit'], handler: 'sseMessage' },
-  { method: 'POST', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcpPost' },
-  { method: 'GET', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcpStream' },
-  { method: 'DELETE', path: McpPath.Mcp, checks: ['body', 'rateLimit'], handler: 'mcpEnd' },
+  { method: 'GET', path: McpPath.Sse, checks: ['profile', 'rateLimit'], handler: 'sseOpen' },
+  { method: 'POST', path: McpPath.Sse, checks: ['profile'], handler: 'ssePost' },
+  { method: 'POST', path: McpPath.Message, checks: ['profile', 'body', 'rateLimit'], handler: 'sseMessage' },
+  { method: 'POST', path: McpPath.Mcp, checks: ['profile', 'body', 'rateLimit'], handler: 'mcpPost' },
+  { method: 'GET', path: McpPath.Mcp, checks: ['profile', 'body', 'rateLimit'], handler: 'mcpStream' },
+  { method: 'DELETE', path: McpPath.Mcp, checks: ['profile', 'body', 'rateLimit'], handler: 'mcpEnd' },
+  { method: 'GET', path: McpPath.ProfileSse, checks: ['profile', 'rateLimit'], handler: 'sseOpen' },
+  { method: 'POST', path: McpPath.ProfileSse, checks: ['profile'], handler: 'ssePost' },
+  { method: 'POST', path: McpPath.ProfileMessage, checks: ['profile', 'body', 'rateLimit'], handler: 'sseMessage' },
+  { method: 'POST', path: McpPath.ProfileMcp, checks: ['profile', 'body', 'rateLimit'], handler: 'mcpPost' },
+  { method: 'GET', path: McpPath.ProfileMcp, checks: ['profile', 'body', 'rateLimit'], handler: 'mcpStream' },
+  { method: 'DELETE', path: McpPath.ProfileMcp, checks: ['profile', 'body', 'rateLimit'], handler: 'mcpEnd' },
 ];

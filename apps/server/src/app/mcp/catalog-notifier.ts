@@ -3,15 +3,14 @@ import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import type { Subscription } from 'rxjs';
 import { ToolCatalogService } from '@sanctum/discovery';
 import type { CatalogChange } from '@sanctum/discovery';
-import { JSONRPC_VERSION } from '@sanctum/protocol';
 import { SessionRegistry } from '@sanctum/sessions';
 import { APP_LOGGER } from '../logging/logger';
 import { StatelessProtocol } from './stateless-protocol.service';
 
 /**
- * Tells clients that the tools changed after a reload of the plugin catalog:
- * `notifications/tools/list_changed` to every session, and to the 2026-07-28 `subscriptions/listen`
- * streams that asked for tool changes.
+ * Tells clients that the tools changed after a reload of the plugin catalog: the 2026-07-28
+ * `subscriptions/listen` streams that asked for tool changes. Sessions are told by SessionViews
+ * (`notifications/tools/list_changed`), only those whose view of the catalog changed.
  */
 @Injectable()
 export class CatalogNotifier implements OnModuleInit, OnModuleDestroy {
@@ -37,12 +36,9 @@ export class CatalogNotifier implements OnModuleInit, OnModuleDestroy {
     // from RxJS, not as a failed reload.
     try {
       this.logger.log(
-        `Plugin catalog changed: ${change.tools.length} tools; notifying ${this.sessions.count()} sessions and ${this.stateless.listenerCount} listen streams`,
+        `Plugin catalog changed: ${change.tools.length} tools; ${this.sessions.count()} sessions, notifying ${this.stateless.listenerCount} listen streams`,
         'Discovery',
       );
-      for (const session of this.sessions.all()) {
-        session.send({ jsonrpc: JSONRPC_VERSION, method: 'notifications/tools/list_changed' });
-      }
       this.stateless.announceToolsChanged();
     } catch (err) {
       this.logger.error(`Tools changed but clients could not all be told: ${(err as Error).message}`, 'Discovery');

@@ -12,6 +12,7 @@ import { configProviders } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
+import { SessionViews } from '../profiles/session-views.service';
 import { McpDispatcher } from './mcp-dispatcher.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS } from './server-info';
 
@@ -21,7 +22,7 @@ type Execute = ExecutorService['execute'];
 type ExecutorDouble = { execute: jest.Mock<ReturnType<Execute>, Parameters<Execute>> };
 type MetricsDouble = {
   inFlight: { inc: jest.Mock<void, []>; dec: jest.Mock<void, []> };
-  recordCall: jest.Mock<void, [string, CallOutcome, number]>;
+  recordCall: jest.Mock<void, [string, CallOutcome, number, string?]>;
 };
 
 const plugin = (command: string, extra: Partial<ToolEntry> = {}): ToolEntry => ({
@@ -66,6 +67,18 @@ describe('McpDispatcher', () => {
         { provide: ToolCatalogService, useValue: catalog },
         { provide: ExecutorService, useValue: executor },
         { provide: MetricsService, useValue: metrics },
+        // Every session sees the whole catalog (the profiles have specs of their own).
+        {
+          provide: SessionViews,
+          useValue: {
+            tools: () => catalog.list(),
+            resolve: (_session: Session, name: string) => {
+              const entry = catalog.get(name);
+              return entry === undefined ? undefined : { entry };
+            },
+            profileOf: () => 'default',
+          } satisfies Pick<SessionViews, 'tools' | 'resolve' | 'profileOf'>,
+        },
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
       ],
@@ -179,7 +192,7 @@ describe('McpDispatcher', () => {
         expect.objectContaining({ isError: true, structuredContent: { error: expect.objectContaining({ code: 'invalid_arguments' }) } }),
       );
       expect(executor.execute).not.toHaveBeenCalled();
-      expect(metrics.recordCall).toHaveBeenCalledWith('deploy.run', 'invalid_arguments', expect.any(Number));
+      expect(metrics.recordCall).toHaveBeenCalledWith('deploy.run', 'invalid_arguments', expect.any(Number), 'default');
     });
 
     it('checks a provider tool against its schema before invoking it', async () => {

@@ -42,6 +42,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { pluginCommandTarget } from './executor-plugin-runner';
+import { SessionViews } from '../profiles/session-views.service';
 
 /** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
 @Injectable()
@@ -51,6 +52,7 @@ export class McpDispatcher {
     private readonly executor: ExecutorService,
     private readonly metrics: MetricsService,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly views: SessionViews,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
   ) {}
 
@@ -135,7 +137,7 @@ export class McpDispatcher {
         return {};
       }
       case Method.ToolsList:
-        return { tools: this.catalog.list().map(toTool) };
+        return { tools: this.views.tools(session).map(toTool) };
       case Method.ToolsCall:
         return this.callTool(request, params, session);
       default:
@@ -173,10 +175,13 @@ export class McpDispatcher {
     if (!isPlainObject(args)) {
       throw RpcError.invalidParams('"arguments" must be an object mapping argument names to values.');
     }
-    const entry = this.catalog.get(name);
-    if (!entry) {
+    // The session's view (its profiles) decides: a hidden tool is answered exactly as an unknown one.
+    const found = this.views.resolve(session, name);
+    if (!found) {
       throw RpcError.invalidParams(`Unknown tool: '${name}'. Call tools/list to see the available tools.`);
     }
+    if ('refusal' in found) return found.refusal;
+    const entry = found.entry;
 
     // Cancellation addresses calls by request id: a second running call under the same id could
     // never be cancelled (nor ended with the session), so it is refused.
@@ -189,7 +194,8 @@ export class McpDispatcher {
     const meta = params['_meta'];
     const traceparent = isPlainObject(meta) && typeof meta['traceparent'] === 'string' ? meta['traceparent'] : undefined;
     const requestId = traceparent && TRACEPARENT.test(traceparent) ? traceparent.split('-')[1] : randomUUID();
-    const fields = { sessionId: session.id, requestId, tool: entry.qualifiedName, key: session.owner };
+    const profile = this.views.profileOf(session);
+    const fields = { sessionId: session.id, requestId, tool: entry.qualifiedName, key: session.owner, profile };
     this.logger.log({ message: `Tool invoked: ${label}`, ...fields }, 'Tools');
     const started = performance.now();
     const signal = session.track(request.id);
@@ -210,7 +216,7 @@ export class McpDispatcher {
     const elapsed = performance.now() - started;
     const durationMs = Math.round(elapsed);
     const outcome = outcomeOf(result);
-    this.metrics.recordCall(entry.qualifiedName, outcome, elapsed / 1000);
+    this.metrics.recordCall(entry.qualifiedName, outcome, elapsed / 1000, profile);
     const done = { ...fields, durationMs, outcome };
     if (result.isError) {
       this.logger.warn({ message: `Tool failed: ${label} in ${durationMs} ms (${outcome})`, ...done }, 'Tools');

@@ -36,6 +36,8 @@ export interface StatelessClient {
   principal: string | undefined;
   /** Whether the session caps bound its listen streams: yes over HTTP (many clients), not on stdio (the one client of the process). */
   capped: boolean;
+  /** Binds each throwaway session to the request's caller (its profiles); HTTP records the request's. */
+  bind?: (session: Session) => void;
 }
 
 interface Running {
@@ -114,6 +116,7 @@ export class StatelessConnection {
 
   private async call(request: JsonRpcRequest, envelope: StatelessEnvelope, reply: StatelessReply): Promise<void> {
     const session = this.protocol.requestSession(this.client.principal, envelope);
+    this.client.bind?.(session);
     const running: Running = { session, cancelled: false };
     this.running.set(request.id, running);
     let subscription: Subscription | undefined;

@@ -28,6 +28,14 @@ export class MetricsService implements OnModuleDestroy {
     registers: [this.registry],
   });
 
+  /** Tool calls by the caller's profile chain (MCP_PROFILES; `default` without one). */
+  readonly profileCalls = new Counter({
+    name: 'mcp_profile_tool_calls_total',
+    help: 'Tool calls by the profile (or profiles joined by +) of the calling session, and outcome',
+    labelNames: ['profile', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly toolDuration = new Histogram({
     name: 'mcp_tool_call_duration_seconds',
     help: 'Tool call duration by tool, from invocation to result.',
@@ -176,8 +184,9 @@ export class MetricsService implements OnModuleDestroy {
   }
 
   /** Record one finished call. */
-  recordCall(tool: string, outcome: CallOutcome, seconds: number): void {
+  recordCall(tool: string, outcome: CallOutcome, seconds: number, profile = 'default'): void {
     this.toolCalls.inc({ tool, outcome });
+    this.profileCalls.inc({ profile, outcome });
     this.toolDuration.observe({ tool }, seconds);
     if (outcome === 'timeout') {
       this.timeouts.inc({ tool });

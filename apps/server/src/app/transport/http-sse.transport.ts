@@ -8,6 +8,8 @@ import { SERVER_CONFIG } from '../config/config.slices';
 import type { ServerConfig } from '../config/config.slices';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf, requestOriginOf } from '../http/request-checks';
+import { requestCallerOf } from '../profiles/profile-endpoint';
+import { SessionViews } from '../profiles/session-views.service';
 import type { GatewayRequest, GatewayResponse } from '../http/request-checks';
 
 /** What `GET /sse` needs of its request: Node's, plus what Express sets on it (mount path, routing continuation). */
@@ -40,6 +42,7 @@ export class HttpSseTransport {
     private readonly dispatcher: McpDispatcher,
     private readonly sinks: SseSinkFactory,
     @Inject(SERVER_CONFIG) private readonly server: ServerConfig,
+    private readonly views: SessionViews,
   ) {}
 
   /**
@@ -50,7 +53,8 @@ export class HttpSseTransport {
    */
   private endpointOf(req: SseRequest, res: GatewayResponse, sessionId: string): string {
     const base = this.server.publicBasePath ?? requestOriginOf(res)?.prefix ?? req.baseUrl ?? '';
-    return `${base}/message?sessionId=${sessionId}`;
+    const endpoint = requestCallerOf(res).endpoint;
+    return `${base}${endpoint === undefined ? '' : `/profiles/${encodeURIComponent(endpoint)}`}/message?sessionId=${sessionId}`;
   }
 
   /**
@@ -72,6 +76,7 @@ export class HttpSseTransport {
       return;
     }
     const { session } = admission;
+    this.views.record(session, res);
     session.protocolVersion = HTTP_SSE_PROTOCOL_VERSION;
     this.sessions.started(session);
 
@@ -104,6 +109,7 @@ export class HttpSseTransport {
       // No session: answer in the HTTP body (what a curl debug call expects).
       const session = new Session(`http-${randomUUID()}`, 'stateless');
       session.owner = principalOf(res);
+      this.views.record(session, res);
       try {
         const response = await this.dispatcher.handlePayload(payload, session);
         // A body with nothing dispatchable is a bad request, with or without a session.

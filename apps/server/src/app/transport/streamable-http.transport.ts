@@ -22,6 +22,7 @@ import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest as Request, GatewayResponse as Response } from '../http/request-checks';
 import { StatelessProtocol } from '../mcp/stateless-protocol.service';
+import { SessionViews } from '../profiles/session-views.service';
 import { responseModeFor } from './response-mode';
 import { StatelessHttpReply } from './stateless-http';
 
@@ -76,6 +77,7 @@ export class StreamableHttpTransport {
     private readonly sinks: SseSinkFactory,
     private readonly stateless: StatelessProtocol,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    private readonly views: SessionViews,
   ) {}
 
   async post(req: Request, res: Response): Promise<void> {
@@ -113,7 +115,7 @@ export class StreamableHttpTransport {
         );
         return;
       }
-      const connection = this.stateless.connect({ principal: principalOf(res), capped: true });
+      const connection = this.stateless.connect({ principal: principalOf(res), capped: true, bind: (session) => this.views.record(session, res) });
       await connection.handle(messages[0], new StatelessHttpReply(req, res, this.sinks), (name) => header(req, name));
       return;
     }
@@ -232,6 +234,7 @@ export class StreamableHttpTransport {
       return;
     }
     const { session } = admission;
+    this.views.record(session, res);
     const streams = this.streams.attach(session);
     const response = await this.dispatchCounted(payload, session, streams);
     if (response === null || Array.isArray(response) || isFailure(response)) {
