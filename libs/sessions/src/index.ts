@@ -1,11 +1,14 @@
 export { Session } from './lib/session';
-export type { OutgoingMessage, SendOptions, SessionConsumer, TransportKind } from './lib/session';
+export type { OutgoingMessage, SendOptions, SessionConsumer, SessionPeer, TransportKind } from './lib/session';
 export { SessionRegistry, sessionLogLines } from './lib/session-registry';
 export type { IdleSince, SessionActivity, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './lib/session-registry';
 export { InMemorySessionRegistry } from './lib/in-memory-session-registry';
 export { SessionLimits, capVariables, refusalMessages } from './lib/session-limits';
 export type { CappedKind, Occupancy, SessionCaps, SessionRefusal } from './lib/session-limits';
-export { SessionsModule } from './lib/sessions.module';
+export { SessionStoreUnreachable, SessionsModule } from './lib/sessions.module';
+export { RedisSessionRegistry, SessionStoreUnavailable } from './lib/redis/redis-session-registry';
+export { ENTRY_ID, STOPPED_INSTANCE_MESSAGE, SessionBus, SessionKeys } from './lib/redis/session-bus';
+export type { BusEvent, BusObserver, SessionBusOptions, StreamEntry } from './lib/redis/session-bus';
 export type { SessionsModuleExtras, SessionsModuleOptions } from './lib/sessions.module-definition';
 export { ANONYMOUS_PRINCIPAL, SESSIONS_LOGGER, SESSIONS_OPTIONS } from './lib/sessions.constants';
 export { SessionStreams, StreamableHttpStreams, STANDALONE_STREAM, sendsPrimingEvent } from './lib/streamable-http-streams';

@@ -6,7 +6,8 @@ import { ToolDiscoveryModule } from '@sanctum/discovery';
 import { dirname } from 'node:path';
 import { ExecutorModule, ExecutorService, FORK_SERVER_SCRIPT, probeSandbox, resolvePython, sandboxShortfall } from '@sanctum/executor';
 import type { Sandbox } from '@sanctum/executor';
-import { SessionsModule } from '@sanctum/sessions';
+import { InMemorySessionRegistry, RedisSessionRegistry, SessionsModule } from '@sanctum/sessions';
+import type { SessionsModuleExtras, SessionsModuleOptions } from '@sanctum/sessions';
 import type { AppConfig } from './config/config';
 import { ConfigError } from './config/config.error';
 import { configProviders } from './config/config.slices';
@@ -52,6 +53,24 @@ function sandboxFor(config: AppConfig): Sandbox {
     );
   }
   return sandbox;
+}
+
+/**
+ * Sessions shared between instances through Redis when MCP_REDIS_URL is set (HTTP transports;
+ * a stdio process serves its one client alone), else kept in this process.
+ */
+function sharedSessions(config: AppConfig): Pick<SessionsModuleOptions, 'redis'> & SessionsModuleExtras {
+  if (config.redisUrl === undefined || config.transport === 'stdio') return { registry: InMemorySessionRegistry };
+  return {
+    registry: RedisSessionRegistry,
+    redis: {
+      url: config.redisUrl,
+      prefix: config.redisPrefix,
+      streamMaxLen: config.redisStreamMaxLen,
+      heartbeatMs: config.redisHeartbeatMs,
+      idleTtlMs: config.sessionIdleTimeoutMs,
+    },
+  };
 }
 
 @Module({})
@@ -107,6 +126,7 @@ export class AppModule implements NestModule {
           keepaliveMs: config.sseKeepaliveMs,
           maxUnsentBytes: config.maxUnsentBytes,
           logger,
+          ...sharedSessions(config),
         }),
         ...(extensions ?? []),
       ],

@@ -6,6 +6,8 @@ import type { InterpreterStore } from '@sanctum/executor';
 import { AppModule } from './app.module';
 import { FastPath } from './http/fast-path';
 import type { AppConfig } from './config/config';
+import { SessionStoreUnreachable } from '@sanctum/sessions';
+import { redactedUrl } from './config/config.table';
 import { ConfigError } from './config/config.error';
 
 /**
@@ -37,9 +39,23 @@ export async function withInterpreter(config: AppConfig, logger?: LoggerService)
   return { ...config, python };
 }
 
+/** MCP_REDIS_URL set but Redis does not answer: a configuration problem (exit 2) naming the variable. */
+function unreachableStore(err: SessionStoreUnreachable): ConfigError {
+  return new ConfigError(
+    'MCP_REDIS_URL',
+    redactedUrl(err.url),
+    '',
+    `Invalid configuration: MCP_REDIS_URL=${redactedUrl(err.url)} cannot be reached: ${err.detail}. Start Redis there or fix the URL; unset MCP_REDIS_URL to run one instance with sessions in memory.`,
+  );
+}
+
 /** Build the Nest application (not yet listening). Shared by main.ts and the end-to-end tests. */
 export async function createApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, logger, extensions), { bodyParser: false, logger, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config, logger, extensions), { bodyParser: false, logger, abortOnError: false }).catch(
+    (err: unknown) => {
+      throw err instanceof SessionStoreUnreachable ? unreachableStore(err) : err;
+    },
+  );
   const express = app.getHttpAdapter().getInstance();
   // JSON-RPC answers are never revalidated: skip Express's per-response SHA-1 ETag. No
   // X-Powered-By either: it only tells an attacker what runs here, and the fast path sends none.

@@ -25,9 +25,9 @@ function occupancyOf(sessions: ReadonlyMap<string, Session>): Occupancy {
 /** The single-process registry: sessions in a Map of this process, caps counted over it. */
 @Injectable()
 export class InMemorySessionRegistry extends SessionRegistry {
-  private readonly sessions = new Map<string, Session>();
+  protected readonly sessions = new Map<string, Session>();
   /** Sessions whose `Session started` line was logged: only they get a `Session ended` line. */
-  private readonly announced = new Set<string>();
+  protected readonly announced = new Set<string>();
   private readonly opened = zeroCounts();
   private readonly closed = zeroCounts();
   private readonly evicted = zeroCounts();
@@ -37,7 +37,7 @@ export class InMemorySessionRegistry extends SessionRegistry {
 
   constructor(
     private readonly limits: SessionLimits,
-    @Inject(SESSIONS_LOGGER) private readonly logger: LoggerService,
+    @Inject(SESSIONS_LOGGER) protected readonly logger: LoggerService,
   ) {
     super();
   }

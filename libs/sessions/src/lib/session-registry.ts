@@ -7,6 +7,11 @@ export interface SessionEnding {
   reason?: string;
   /** Appended to the `Session ended: <id>` line in parentheses, e.g. `server shutting down`. */
   note?: string;
+  /**
+   * The idle reaper ends it: with sessions shared between instances, only this process's copy is
+   * dropped unless no instance used the session meanwhile (the shared store's TTL decides).
+   */
+  idle?: boolean;
 }
 
 /** The answer to `open`: a new session, or the cap that refused it. */
@@ -107,6 +112,15 @@ export abstract class SessionRegistry {
 
   /** This process's sessions, as a new array (e.g. to notify each). */
   abstract all(): Session[];
+
+  /**
+   * The sessions whose client receives server-initiated messages (such as
+   * `notifications/tools/list_changed`) through this process, so that each is told once when
+   * sessions are shared between instances. One process: every session.
+   */
+  listening(): Session[] {
+    return this.all();
+  }
 
   /** Sessions opened, closed and (among the closed) evicted at a cap since start, by transport (for metrics). */
   abstract totals(): SessionTotals;

@@ -13,6 +13,19 @@ export interface OutgoingMessage {
   relatedRequestId?: RequestId;
 }
 
+/**
+ * What a session shared between instances (MCP_REDIS_URL) tells the shared store. Sessions of
+ * one process have none.
+ */
+export interface SessionPeer {
+  /** The negotiated version, client info, log level or `initialized` changed: store them for the other instances. */
+  changed(session: Session): void;
+  /** A call started in this session on this instance. */
+  callStarted(session: Session, requestId: RequestId): void;
+  /** Cancel a call this instance does not run (another instance may). */
+  cancelElsewhere(session: Session, requestId: RequestId, reason: string): void;
+}
+
 export interface SendOptions {
   relatedRequestId?: RequestId;
 }
@@ -44,6 +57,8 @@ export class Session {
   logLevel: LoggingLevel = 'info';
   /** Who opened the session (an API key's name); only the same principal may use it. */
   owner: string | undefined;
+  /** The shared store's side of this session, when sessions are shared between instances. */
+  peer: SessionPeer | undefined = undefined;
   private subject: Subject<OutgoingMessage> | undefined = undefined;
   private consumer: SessionConsumer | undefined = undefined;
   private inFlight: Map<RequestId, AbortController> | undefined = undefined;
@@ -114,7 +129,13 @@ export class Session {
     const controller = new AbortController();
     (this.inFlight ??= new Map()).set(requestId, controller);
     if (this.closedFlag) controller.abort(new Error('session closed'));
+    else this.peer?.callStarted(this, requestId);
     return controller.signal;
+  }
+
+  /** Tell the shared store that the negotiated version, client info, log level or `initialized` changed. */
+  changed(): void {
+    this.peer?.changed(this);
   }
 
   untrack(requestId: RequestId): void {
@@ -124,7 +145,10 @@ export class Session {
   /** Cancel one in-flight call; false when no such call is running. */
   cancel(requestId: RequestId, reason = 'cancelled by the client'): boolean {
     const controller = this.inFlight?.get(requestId);
-    if (!controller) return false;
+    if (!controller) {
+      this.peer?.cancelElsewhere(this, requestId, reason);
+      return false;
+    }
     controller.abort(new Error(reason));
     return true;
   }

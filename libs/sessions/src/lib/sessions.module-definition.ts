@@ -4,6 +4,7 @@ import { InMemorySessionRegistry } from './in-memory-session-registry';
 import type { SessionCaps } from './session-limits';
 import { SessionRegistry } from './session-registry';
 import { SESSIONS_OPTIONS } from './sessions.constants';
+import type { SessionBusOptions } from './redis/session-bus';
 
 export interface SessionsModuleOptions extends SessionCaps {
   /**
@@ -17,6 +18,11 @@ export interface SessionsModuleOptions extends SessionCaps {
   maxUnsentBytes?: number;
   /** Where `Session started` / `Session ended` and the stream notes go (default: Nest's `Logger`). */
   logger?: LoggerService;
+  /**
+   * Share sessions between instances through this Redis (MCP_REDIS_URL); with it, use
+   * `registry: RedisSessionRegistry`. Without it, sessions live in this process.
+   */
+  redis?: SessionBusOptions;
 }
 
 /** Chosen when the module is built, not injected: which `SessionRegistry` the module provides. */

@@ -70,7 +70,7 @@ describe('SessionStreams', () => {
     expect(dropped).toEqual([success(3, {})]);
   });
 
-  it('resumes a POST stream that lost its client, and ends it with the response', () => {
+  it('resumes a POST stream that lost its client, and ends it with the response', async () => {
     const { streams } = setup();
     const first = fakeSseStream();
     const post = streams.openPost([1], first, '2025-11-25');
@@ -78,7 +78,7 @@ describe('SessionStreams', () => {
     first.drop();
     streams.emitOnPost(post, note('progress') as never);
     const resumed = fakeSseStream();
-    expect(streams.resume(priming, () => resumed)).toEqual({ streamId: 'p1', replayed: 1, complete: true });
+    await expect(streams.resume(priming, () => resumed)).resolves.toEqual({ streamId: 'p1', replayed: 1, complete: true });
     expect(resumed.chunks[0]).toBe('retry: 1000\n\n');
     expect(resumed.chunks[1]).toContain('progress');
     expect(resumed.ended).toBe(false);
@@ -89,10 +89,10 @@ describe('SessionStreams', () => {
     expect(streams.hasStandaloneStream).toBe(false);
   });
 
-  it('answers undefined (and opens nothing) for an id it never issued', () => {
+  it('answers undefined (and opens nothing) for an id it never issued', async () => {
     const { streams } = setup();
     const open = jest.fn(fakeSseStream);
-    expect(streams.resume('g_5', open)).toBeUndefined();
+    await expect(streams.resume('g_5', open)).resolves.toBeUndefined();
     expect(open).not.toHaveBeenCalled();
   });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { isResponse, stringifyExact } from '@sanctum/protocol';
 import type { JsonRpcMessage, RequestId } from '@sanctum/protocol';
@@ -11,6 +11,8 @@ import type { SessionsModuleOptions } from './sessions.module-definition';
 import { formatSseEvent } from './sse';
 import { SSE_RETRY_MS } from './sse-sink';
 import type { SseStream } from './sse-sink';
+import { ENTRY_ID, SessionBus, entryIdAfter } from './redis/session-bus';
+import type { Holding, StreamEntry } from './redis/session-bus';
 
 /** Stream id of a session's standalone GET stream in event ids (`g_<seq>`); POST streams are `p<n>`. */
 export const STANDALONE_STREAM = 'g';
@@ -28,6 +30,8 @@ export interface PostStream {
   readonly id: string;
   readonly requestIds: readonly RequestId[];
   sink: SseStream | null;
+  /** With a shared store: the newest entry written to `sink` (a resumed stream skips what it replayed). */
+  lastId?: string;
 }
 
 export interface ResumeResult {
@@ -35,6 +39,17 @@ export interface ResumeResult {
   replayed: number;
   /** False when the replay buffer had already dropped events after the given id. */
   complete: boolean;
+  /**
+   * With a shared store, a replay with a gap is refused instead (no stream opened): the events
+   * after the id were trimmed (MCP_REDIS_STREAM_MAXLEN).
+   */
+  refused?: boolean;
+}
+
+/** A stream of this session that this instance serves from the shared store's entries. */
+interface HeldTarget {
+  sink: SseStream;
+  lastId: string;
 }
 
 /**
@@ -53,10 +68,20 @@ export class SessionStreams {
   private pending = 0;
   private disposed = false;
   private readonly subscription: Subscription | undefined;
+  /** Streams served from the shared store's entries, by the `to` of their entries. */
+  private readonly targets = new Map<string, HeldTarget>();
+  private holding: Holding | undefined;
 
+  /**
+   * @param bus with sessions shared between instances (MCP_REDIS_URL): every event is an entry of
+   *   the session's Redis stream, its id the entry id, so that any instance can resume any stream;
+   *   the GET stream is held under a lease and fed from the stream (a message produced on another
+   *   instance reaches it), POST streams are written here as their entries are stored.
+   */
   constructor(
     readonly session: Session,
-    private readonly hooks: { dropped(message: JsonRpcMessage): void; disposed(): void },
+    private readonly hooks: { dropped(message: JsonRpcMessage, err?: Error): void; disposed(): void },
+    private readonly bus: SessionBus | null = null,
   ) {
     this.subscription = session.outgoing.subscribe({ next: (out) => this.route(out), complete: () => this.dispose() });
   }
@@ -98,10 +123,27 @@ export class SessionStreams {
     this.touch();
   }
 
+  /**
+   * Whether a new GET stream may open: none is open here, and with a shared store no other
+   * instance holds the session's GET stream lease (taken here when free).
+   */
+  async claimStandalone(): Promise<boolean> {
+    if (this.standalone !== null) return false;
+    if (this.bus === null) return true;
+    return this.bus.acquireLease(this.session.id, false);
+  }
+
   /** Attach a new standalone GET stream: priming event (2025-11-25) or a `retry:` line alone first. */
   openStandalone(sink: SseStream, protocolVersion: string): void {
     this.attachStandalone(sink);
     this.prime(sink, STANDALONE_STREAM, protocolVersion);
+  }
+
+  /** With a shared store: renew the GET stream's lease; a stream whose lease another instance took is ended. */
+  async renewLease(): Promise<void> {
+    const held = this.targets.get(STANDALONE_STREAM);
+    if (this.bus === null || held === undefined) return;
+    if (!(await this.bus.renewLease(this.session.id)) && this.targets.get(STANDALONE_STREAM) === held) held.sink.end();
   }
 
   /**
@@ -110,7 +152,8 @@ export class SessionStreams {
    * responses); a finished POST stream ends after the replay. Undefined (and `open` not called)
    * when the id was not issued in this session.
    */
-  resume(lastEventId: string, open: () => SseStream): ResumeResult | undefined {
+  async resume(lastEventId: string, open: () => SseStream): Promise<ResumeResult | undefined> {
+    if (this.bus !== null) return this.resumeShared(this.bus, lastEventId, open);
     const replay = this.buffer.replayAfter(lastEventId);
     if (!replay) return undefined;
     const sink = open();
@@ -144,11 +187,23 @@ export class SessionStreams {
 
   /** Send a message on a POST stream (stored for replay even when the client is not connected). */
   emitOnPost(post: PostStream, message: JsonRpcMessage): void {
-    this.emit(post.id, post.sink, message);
+    if (this.bus !== null) this.emitShared(this.bus, post.id, post, message);
+    else this.emit(post.id, post.sink, message);
   }
 
   /** Every response of the POST has been sent: end its stream. */
   finishPost(post: PostStream): void {
+    if (this.bus !== null) {
+      // After the entries before it are stored and written: replies come back in order. The end
+      // entry tells an instance that resumed this stream elsewhere to end it too.
+      const done = (): void => this.endPost(post);
+      this.bus.append(this.session.id, post.id, 'e', '').then(done, done);
+      return;
+    }
+    this.endPost(post);
+  }
+
+  private endPost(post: PostStream): void {
     this.posts.delete(post.id);
     for (const id of post.requestIds) if (this.requestStreams.get(id) === post.id) this.requestStreams.delete(id);
     post.sink?.end();
@@ -159,6 +214,7 @@ export class SessionStreams {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.release();
     this.subscription?.unsubscribe();
     const sinks = [this.standalone, ...[...this.posts.values()].map((p) => p.sink)];
     this.standalone = null;
@@ -181,7 +237,127 @@ export class SessionStreams {
       this.hooks.dropped(message);
       return;
     }
-    this.emit(STANDALONE_STREAM, this.standalone, message);
+    if (this.bus !== null) this.emitShared(this.bus, STANDALONE_STREAM, undefined, message);
+    else this.emit(STANDALONE_STREAM, this.standalone, message);
+  }
+
+  /**
+   * Store the message as an entry of the session's shared stream; a POST stream of this instance
+   * is written once it is stored (its entry id is the event id). GET stream entries are written
+   * by the instance holding that stream, which reads them (perhaps this one).
+   */
+  private emitShared(bus: SessionBus, streamId: string, post: PostStream | undefined, message: JsonRpcMessage): void {
+    const data = stringifyExact(message);
+    bus.append(this.session.id, streamId, 'm', data).then(
+      (id) => {
+        if (id === null || post === undefined || post.sink === null) return;
+        if (post.lastId !== undefined && !entryIdAfter(id, post.lastId)) return; // replayed already
+        post.lastId = id;
+        post.sink.write(formatSseEvent({ id, event: 'message', data }));
+      },
+      (err: Error) => this.hooks.dropped(message, err),
+    );
+  }
+
+  /** `resume` with a shared store: the entries after `lastEventId`, from whichever instance stored them. */
+  private async resumeShared(bus: SessionBus, lastEventId: string, open: () => SseStream): Promise<ResumeResult | undefined> {
+    const id = lastEventId.trim();
+    if (!ENTRY_ID.test(id)) return undefined;
+    const sessionId = this.session.id;
+    const [entry, maxDeleted] = await Promise.all([bus.entry(sessionId, id), bus.maxDeletedId(sessionId)]);
+    if (entry === undefined) {
+      // Trimmed (older than the kept window), or never issued in this session.
+      return entryIdAfter(id, maxDeleted) ? undefined : { streamId: '', replayed: 0, complete: false, refused: true };
+    }
+    const streamId = entry.to;
+    const later = await bus.readAfter(sessionId, id);
+    const lastRead = later.length > 0 ? later[later.length - 1].id : id;
+    const mine = later.filter((e) => e.to === streamId);
+    const sink = open();
+    sink.write(`retry: ${SSE_RETRY_MS}\n\n`);
+    let replayed = 0;
+    let ended = false;
+    for (const e of mine) {
+      if (e.kind === 'e') ended = true;
+      if (e.kind !== 'm') continue;
+      sink.write(formatSseEvent({ id: e.id, event: 'message', data: e.data }));
+      replayed++;
+    }
+    this.touch();
+    if (streamId === STANDALONE_STREAM) {
+      // A client resuming says its previous GET stream is dead: take the lease over from wherever it was.
+      await bus.acquireLease(sessionId, true);
+      this.attachStandalone(sink, lastRead);
+      return { streamId, replayed, complete: true };
+    }
+    const post = this.posts.get(streamId);
+    if (post) {
+      if (post.sink && post.sink !== sink) post.sink.end();
+      post.lastId = lastRead;
+      this.attachPost(post, sink);
+    } else if (ended) sink.end();
+    else this.hold(streamId, sink, lastRead); // a POST stream of another instance, still running there
+    return { streamId, replayed, complete: true };
+  }
+
+  /** Serve `to`'s entries on `sink` from the shared stream, after `lastId`. */
+  private hold(to: string, sink: SseStream, lastId: string): void {
+    const bus = this.bus as SessionBus;
+    this.targets.set(to, { sink, lastId });
+    if (to === STANDALONE_STREAM) bus.getStreamsHeld.add(this.session.id);
+    if (this.holding === undefined) {
+      const targets = this.targets;
+      this.holding = {
+        get lastId(): string {
+          let min: string | undefined;
+          for (const target of targets.values()) if (min === undefined || entryIdAfter(min, target.lastId)) min = target.lastId;
+          return min ?? '0-0';
+        },
+        deliver: (entries) => this.deliverHeld(entries),
+      };
+    }
+    bus.hold(this.session.id, this.holding);
+    sink.onClose(() => this.unhold(to, sink));
+  }
+
+  private deliverHeld(entries: StreamEntry[]): void {
+    if (entries.length === 0) return;
+    for (const entry of entries) {
+      const target = this.targets.get(entry.to);
+      if (target === undefined || !entryIdAfter(entry.id, target.lastId)) continue;
+      target.lastId = entry.id;
+      if (entry.kind === 'm') target.sink.write(formatSseEvent({ id: entry.id, event: 'message', data: entry.data }));
+      else if (entry.kind === 'e') target.sink.end();
+    }
+    const newest = entries[entries.length - 1].id;
+    for (const target of this.targets.values()) if (entryIdAfter(newest, target.lastId)) target.lastId = newest;
+  }
+
+  private unhold(to: string, sink: SseStream): void {
+    const bus = this.bus as SessionBus;
+    if (this.targets.get(to)?.sink !== sink) return;
+    this.targets.delete(to);
+    if (to === STANDALONE_STREAM) {
+      bus.getStreamsHeld.delete(this.session.id);
+      bus.releaseLease(this.session.id);
+    }
+    if (this.targets.size === 0 && this.holding !== undefined) {
+      bus.unhold(this.session.id, this.holding);
+      this.holding = undefined;
+    }
+  }
+
+  /** With a shared store: give up what this instance holds of the session (its lease, its reading). */
+  private release(): void {
+    const bus = this.bus;
+    if (bus === null) return;
+    if (this.targets.has(STANDALONE_STREAM)) {
+      bus.getStreamsHeld.delete(this.session.id);
+      bus.releaseLease(this.session.id);
+    }
+    this.targets.clear();
+    if (this.holding !== undefined) bus.unhold(this.session.id, this.holding);
+    this.holding = undefined;
   }
 
   private emit(streamId: string, sink: SseStream | null, message: JsonRpcMessage): void {
@@ -190,6 +366,10 @@ export class SessionStreams {
   }
 
   private prime(sink: SseStream, streamId: string, protocolVersion: string): void {
+    if (this.bus !== null) {
+      this.primeShared(this.bus, sink, streamId, protocolVersion);
+      return;
+    }
     sink.write(
       sendsPrimingEvent(protocolVersion)
         ? formatSseEvent({ id: this.buffer.nextId(streamId), retry: SSE_RETRY_MS, data: '' })
@@ -197,10 +377,30 @@ export class SessionStreams {
     );
   }
 
-  private attachStandalone(sink: SseStream): void {
+  /**
+   * With a shared store, the priming event's id is a real entry (so a client can resume from
+   * it anywhere), and a GET stream is fed from the entries after it.
+   */
+  private primeShared(bus: SessionBus, sink: SseStream, streamId: string, protocolVersion: string): void {
+    const priming = sendsPrimingEvent(protocolVersion);
+    if (!priming) sink.write(`retry: ${SSE_RETRY_MS}\n\n`);
+    const post = this.posts.get(streamId);
+    bus.append(this.session.id, streamId, 'p', '').then(
+      (id) => {
+        if (id === null) return;
+        if (priming) sink.write(formatSseEvent({ id, retry: SSE_RETRY_MS, data: '' }));
+        if (post !== undefined) post.lastId ??= id;
+        if (streamId === STANDALONE_STREAM && this.standalone === sink) this.hold(STANDALONE_STREAM, sink, id);
+      },
+      () => sink.end(),
+    );
+  }
+
+  private attachStandalone(sink: SseStream, sharedFrom?: string): void {
     const previous = this.standalone;
     this.standalone = sink;
     if (previous && previous !== sink) previous.end();
+    if (sharedFrom !== undefined) this.hold(STANDALONE_STREAM, sink, sharedFrom);
     sink.onClose(() => {
       if (this.standalone === sink) this.standalone = null;
       this.touch();
@@ -225,6 +425,7 @@ export class SessionStreams {
 export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
   private readonly states = new Map<string, SessionStreams>();
   private reaper: NodeJS.Timeout | undefined;
+  private leases: NodeJS.Timeout | undefined;
 
   /** ms without a request or an open GET stream after which a session is reaped; 0 = never. */
   readonly idleTimeoutMs: number;
@@ -233,22 +434,39 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionRegistry,
     @Inject(SESSIONS_OPTIONS) options: Pick<SessionsModuleOptions, 'idleTimeoutMs'>,
     @Inject(SESSIONS_LOGGER) private readonly logger: LoggerService,
+    @Optional() @Inject(SessionBus) private readonly bus: SessionBus | null = null,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs;
   }
 
   onModuleInit(): void {
     const timeout = this.idleTimeoutMs;
-    if (timeout <= 0) return;
+    if (timeout <= 0) {
+      this.renewLeases();
+      return;
+    }
     // Check often enough that a session outlives its timeout by at most a quarter of it (and a minute).
     const every = Math.min(Math.max(Math.floor(timeout / 4), 50), 60_000);
     this.reaper = setInterval(() => this.reapIdle(), every);
     this.reaper.unref();
+    this.renewLeases();
+  }
+
+  /** With a shared store: renew the lease of every GET stream held here, a third of its life apart. */
+  private renewLeases(): void {
+    const bus = this.bus;
+    if (bus === null) return;
+    this.leases = setInterval(() => {
+      for (const streams of this.states.values()) void streams.renewLease().catch(() => undefined);
+    }, Math.max(50, Math.floor(bus.leaseMs / 3)));
+    this.leases.unref();
   }
 
   onModuleDestroy(): void {
     if (this.reaper) clearInterval(this.reaper);
+    if (this.leases) clearInterval(this.leases);
     this.reaper = undefined;
+    this.leases = undefined;
     // Open streams would keep the HTTP server from closing; in-flight calls are cancelled.
     for (const id of [...this.states.keys()]) {
       this.sessions.remove(id, { reason: 'server shutting down', note: 'server shutting down' });
@@ -258,16 +476,25 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
 
   /** Start tracking a new session of this transport; from now on the registry may evict it while it is idle. */
   attach(session: Session): SessionStreams {
-    const streams = new SessionStreams(session, {
-      dropped: (message) =>
-        this.logger.debug?.(
-          `Session ${session.id}: a response to ${stringifyExact((message as { id?: unknown }).id)} had no stream to go on; dropped.`,
-          STREAMABLE_HTTP_LOG_CONTEXT,
-        ),
-      disposed: () => {
-        if (this.states.get(session.id) === streams) this.states.delete(session.id);
+    const streams = new SessionStreams(
+      session,
+      {
+        dropped: (message, err) => {
+          if (err !== undefined) {
+            this.logger.error(`Session ${session.id}: a message could not be stored in the shared store: ${err.message}`, STREAMABLE_HTTP_LOG_CONTEXT);
+            return;
+          }
+          this.logger.debug?.(
+            `Session ${session.id}: a response to ${stringifyExact((message as { id?: unknown }).id)} had no stream to go on; dropped.`,
+            STREAMABLE_HTTP_LOG_CONTEXT,
+          );
+        },
+        disposed: () => {
+          if (this.states.get(session.id) === streams) this.states.delete(session.id);
+        },
       },
-    });
+      this.bus,
+    );
     this.states.set(session.id, streams);
     this.sessions.evictable(session, () => streams.idleSince());
     return streams;
@@ -277,12 +504,19 @@ export class StreamableHttpStreams implements OnModuleInit, OnModuleDestroy {
     return this.states.get(sessionId);
   }
 
+  /** The streams of `session`, started here when its session came from another instance (shared store). */
+  of(session: Session): SessionStreams | undefined {
+    const streams = this.states.get(session.id);
+    if (streams !== undefined || session.closed || this.bus === null) return streams;
+    return this.attach(session);
+  }
+
   /** End idle sessions now; returns their ids. */
   reapIdle(now = Date.now()): string[] {
     const timeout = this.idleTimeoutMs;
     if (timeout <= 0) return [];
     const ended: string[] = [];
-    const ending = { reason: 'session idle timeout', note: `idle: no request or open stream for ${timeout / 1000} s` };
+    const ending = { reason: 'session idle timeout', note: `idle: no request or open stream for ${timeout / 1000} s`, idle: true };
     for (const [id, streams] of [...this.states]) {
       if (!streams.isIdle(now, timeout)) continue;
       if (this.sessions.remove(id, ending)) ended.push(id);

@@ -81,6 +81,12 @@ export interface AppConfig {
   transport: 'http' | 'stdio';
   /** Streamable HTTP sessions with no request and no open stream for this long are ended; 0 = never. */
   sessionIdleTimeoutMs: number;
+  /** MCP_REDIS_URL: sessions shared between instances through this Redis; undefined = in this process. */
+  redisUrl: string | undefined;
+  /** MCP_REDIS_PREFIX, MCP_REDIS_STREAM_MAXLEN, MCP_REDIS_HEARTBEAT (ms). */
+  redisPrefix: string;
+  redisStreamMaxLen: number;
+  redisHeartbeatMs: number;
   /** Plugin processes running at once for tool calls; 0 = unlimited; undefined = the executor's default (4 per CPU, at least 8). */
   maxConcurrency: number | undefined;
   /** Plugin processes of one plugin running at once; 0 = no per-plugin limit. */

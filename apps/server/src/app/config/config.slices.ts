@@ -29,6 +29,8 @@ export const CONFIG_SLICES = {
     'corsOrigins',
     'rateLimitPerMinute',
     'trustedProxies',
+    'redisUrl',
+    'redisPrefix',
   ],
   executor: [
     'python',
@@ -60,8 +62,18 @@ export const CONFIG_SLICES = {
     'watchDebounceMs',
     'profiles',
   ],
-  sessions: ['maxSessions', 'maxSessionsPerKey', 'sessionIdleTimeoutMs', 'sseKeepaliveMs', 'maxUnsentBytes'],
-  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes', 'maxBatchAnswerBytes'],
+  sessions: [
+    'maxSessions',
+    'maxSessionsPerKey',
+    'sessionIdleTimeoutMs',
+    'sseKeepaliveMs',
+    'maxUnsentBytes',
+    'redisUrl',
+    'redisPrefix',
+    'redisStreamMaxLen',
+    'redisHeartbeatMs',
+  ],
+  dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes', 'maxBatchAnswerBytes', 'maxStdoutBytes'],
   logging: ['logLevel', 'logFormat'],
   console: ['console', 'consoleKeys', 'logLevel'],
 } as const satisfies Record<ConfigGroup, readonly (keyof AppConfig)[]>;
@@ -76,7 +88,7 @@ export type SecurityConfig = Slice<'security'>;
 export type ExecutorConfig = Slice<'executor'>;
 /** Plugin folders, discovery, the catalog's naming and timeouts, hot reload. */
 export type DiscoveryConfig = Slice<'discovery'>;
-/** Session caps, idle timeout and SSE keepalive. */
+/** Session caps, idle timeout, SSE keepalive and the shared store (Redis). */
 export type SessionsConfig = Slice<'sessions'>;
 /** Slow-call logging, the 2026-07-28 list TTL, whether tools/list can change, argument limits, the batch answer bound. */
 export type DispatcherConfig = Slice<'dispatcher'>;

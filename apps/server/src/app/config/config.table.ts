@@ -98,6 +98,15 @@ const bytes = (value: number): ConfigDefault<number> => ({
   value,
 });
 const unset: ConfigDefault<undefined> = { text: '(none)', value: undefined };
+
+function redisUrlAccepted(value: string): boolean {
+  return /^rediss?:\/\/[^\s]+$/.test(value) && URL.canParse(value);
+}
+
+/** A Redis URL with its password, if any, replaced (messages and the log never repeat it). */
+export function redactedUrl(value: string): string {
+  return value.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
 const noItems: ConfigDefault<never[]> = { text: '(none)', from: () => [] };
 
 const ORIGIN = /^https?:\/\/[^/\s]+$/;
@@ -613,6 +622,35 @@ export const CONFIG_TABLE = [
     meaning:
       'bytes a stream may hold written but not yet sent to a client that does not read; past it an SSE stream is ended, stdio stops reading stdin until stdout drains',
     note: 'A Streamable HTTP client resumes an ended stream with `Last-Event-ID`: its events stay in the replay buffer.',
+  }),
+
+  variable('MCP_REDIS_URL', {
+    group: 'sessions',
+    parser: checked('a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0', redisUrlAccepted, redactedUrl),
+    default: unset,
+    meaning:
+      'share sessions between gateway instances through this Redis (behind a load balancer): session state, message streams, GET stream leases, running calls and rate limits',
+    note: 'Unset: one process, sessions in memory. Set: the gateway does not start while Redis cannot be reached (exit 2); see `docs/deployment.md#several-instances`.',
+  }),
+  variable('MCP_REDIS_PREFIX', {
+    group: 'sessions',
+    parser: checked('letters, digits and `:_.-`, at most 64, e.g. sanctum:', (value) => /^[A-Za-z0-9:_.-]{1,64}$/.test(value)),
+    default: is('sanctum:'),
+    meaning: 'the start of every Redis key and channel the gateway uses (several deployments can share one Redis)',
+  }),
+  variable('MCP_REDIS_STREAM_MAXLEN', {
+    group: 'sessions',
+    parser: integer(10, 1_000_000, 'a number of entries from 10 to 1000000'),
+    default: is(1_000),
+    meaning:
+      "about how many messages each session's Redis stream keeps for `Last-Event-ID` resumption (`XADD MAXLEN ~`); a resume from an older event is refused",
+  }),
+  variable('MCP_REDIS_HEARTBEAT', {
+    group: 'sessions',
+    parser: seconds('a number of seconds between heartbeats, greater than 0 and at most 60, e.g. 1', { aboveMs: 0, atMostMs: 60_000 }),
+    default: ms(1_000),
+    meaning:
+      "seconds between an instance's heartbeats; one silent for three is taken for stopped: its running calls are answered with an error and its GET stream leases lapse",
   }),
 
   variable('MCP_SLOW_CALL', {

@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { stat } from 'node:fs/promises';
 import { ExecutorService, runProcess } from '@sanctum/executor';
-import { SessionRegistry } from '@sanctum/sessions';
+import { SessionBus, SessionRegistry } from '@sanctum/sessions';
 import type { SessionCounts } from '@sanctum/sessions';
 import { DISCOVERY_CONFIG } from '../config/config.slices';
 import type { DiscoveryConfig } from '../config/config.slices';
@@ -27,6 +27,7 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
     private readonly catalog: ToolCatalogService,
     private readonly executor: ExecutorService,
     @Inject(DISCOVERY_CONFIG) private readonly config: DiscoveryConfig,
+    @Optional() @Inject(SessionBus) private readonly bus: SessionBus | null = null,
   ) {}
 
   beforeApplicationShutdown(): void {
@@ -45,12 +46,28 @@ export class GatewayHealthIndicators implements BeforeApplicationShutdown {
    */
   sessionsCheck(): HealthIndicatorResult {
     const { live, idle } = this.sessions.countByActivity();
+    const shared = this.bus === null ? {} : { allInstances: this.bus.sessionsEverywhere, instance: this.bus.instanceId };
     return this.indicators.check('sessions').up({
       open: this.sessions.count(),
       live: total(live),
       idle: total(idle),
       byTransport: this.sessions.countByTransport(),
+      ...shared,
     });
+  }
+
+  /** With MCP_REDIS_URL: whether the shared session store answers (readiness fails while it does not). */
+  get hasSharedStore(): boolean {
+    return this.bus !== null;
+  }
+
+  sharedStoreCheck(): HealthIndicatorResult {
+    const check = this.indicators.check('sessionStore');
+    const bus = this.bus;
+    if (bus === null) return check.up({ kind: 'memory' });
+    return bus.ready
+      ? check.up({ kind: 'redis', instance: bus.instanceId })
+      : check.down({ kind: 'redis', instance: bus.instanceId, message: `Redis (MCP_REDIS_URL) is unreachable: ${bus.problem}` });
   }
 
   pluginsCheck(): HealthIndicatorResult {

@@ -12,7 +12,10 @@ export type GatewayHealth = { status: HealthCheckResult['status']; sessions: num
  * - `/health`: sessions, plugin catalog and plugins folder (the guide's endpoint: a gateway whose
  *   plugins folder is missing serves none of its plugins, so its status is `error`);
  * - `/health/live`: the process answers (liveness);
- * - `/health/ready`: plugins discovered, plugins folder present, interpreter starts, not shutting down.
+ * - `/health/ready`: plugins discovered, plugins folder present, interpreter starts, not shutting
+ *   down, and with MCP_REDIS_URL the shared session store answers.
+ * With MCP_REDIS_URL, `sessions` and `info.sessions.open` count this instance's sessions (those
+ * opened here), `info.sessions.allInstances` every live instance's (as of the last heartbeat).
  */
 @Controller('health')
 export class HealthController {
@@ -42,6 +45,7 @@ export class HealthController {
       () => this.indicators.pluginsCheck(),
       () => this.indicators.pluginsDirCheck(),
       () => this.indicators.interpreterCheck(),
+      ...(this.indicators.hasSharedStore ? [() => this.indicators.sharedStoreCheck()] : []),
     ]);
   }
 

@@ -9,6 +9,7 @@ import { FrontDoor } from '../security/front-door';
 import { ProfileEndpoint } from '../profiles/profile-endpoint';
 import { RateLimit } from '../security/rate-limit';
 import { HttpSseTransport } from '../transport/http-sse.transport';
+import { whileStoreReachable } from '../transport/shared-store';
 import { StreamableHttpTransport } from '../transport/streamable-http.transport';
 import { BodyReader } from './body-reader';
 import { runChecks, runHandler } from './request-checks';
@@ -56,12 +57,12 @@ export class GatewayRoutes {
       rateLimit: rateLimit.check,
     };
     const handlers: Record<HandlerName, RouteHandler> = {
-      sseOpen: (req, res) => sse.open(req, res),
-      sseMessage: (req, res) => sse.message(req, res),
+      sseOpen: (req, res) => whileStoreReachable(res, () => sse.open(req, res)),
+      sseMessage: (req, res) => whileStoreReachable(res, () => sse.message(req, res)),
       ssePost: (req, res) => profile.misdirectedSsePost(req, res),
-      mcpPost: (req, res) => mcp.post(req, res),
-      mcpStream: (req, res) => mcp.open(req, res),
-      mcpEnd: (req, res) => mcp.end(req, res),
+      mcpPost: (req, res) => whileStoreReachable(res, () => mcp.post(req, res)),
+      mcpStream: (req, res) => whileStoreReachable(res, () => mcp.open(req, res)),
+      mcpEnd: (req, res) => whileStoreReachable(res, () => mcp.end(req, res)),
     };
     const on = (names: readonly CheckName[]): RequestCheck[] => names.flatMap((name) => checks[name] ?? []);
     this.everyRequest = on(EVERY_REQUEST);

@@ -106,6 +106,7 @@ export class McpDispatcher {
     switch (method) {
       case Method.Initialized:
         session.initialized = true;
+        session.changed();
         return;
       case Method.Cancelled: {
         const requestId = params['requestId'];
@@ -134,6 +135,7 @@ export class McpDispatcher {
           throw RpcError.invalidParams(`logging/setLevel needs "level", one of ${LOGGING_LEVELS.join(', ')}.`);
         }
         session.logLevel = level;
+        session.changed();
         return {};
       }
       case Method.ToolsList:
@@ -158,6 +160,7 @@ export class McpDispatcher {
         version: typeof info['version'] === 'string' ? info['version'] : undefined,
       };
     }
+    session.changed();
     return {
       protocolVersion: session.protocolVersion,
       capabilities: serverCapabilities(this.config.watchPlugins),

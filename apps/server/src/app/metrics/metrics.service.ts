@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ExecutorService } from '@sanctum/executor';
-import { SessionRegistry, SseSinkFactory } from '@sanctum/sessions';
+import { SessionBus, SessionRegistry, SseSinkFactory } from '@sanctum/sessions';
+import { registerSharedStoreMetrics } from './shared-store.metrics';
 import type { TransportKind } from '@sanctum/sessions';
 import { ToolCatalogService } from '@sanctum/discovery';
 
@@ -79,8 +80,15 @@ export class MetricsService implements OnModuleDestroy {
     registers: [this.registry],
   });
 
-  constructor(sessions: SessionRegistry, catalog: ToolCatalogService, executor: ExecutorService, sinks: SseSinkFactory) {
+  constructor(
+    sessions: SessionRegistry,
+    catalog: ToolCatalogService,
+    executor: ExecutorService,
+    sinks: SseSinkFactory,
+    @Optional() @Inject(SessionBus) bus: SessionBus | null = null,
+  ) {
     collectDefaultMetrics({ register: this.registry });
+    if (bus !== null) registerSharedStoreMetrics(this.registry, bus);
     for (const transport of TRANSPORTS) this.streamsOverflowed.inc({ transport }, 0);
     this.overflowSubscription = sinks.overflows.subscribe(({ transport }) => this.streamsOverflowed.inc({ transport }));
     new Gauge({

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { Redis } from 'ioredis';
 import { ErrorCode, failure } from '@sanctum/protocol';
 import { SECURITY_CONFIG } from '../config/config.slices';
 import type { SecurityConfig } from '../config/config.slices';
@@ -24,11 +26,20 @@ const THROTTLER = 'default';
  */
 @Injectable()
 export class RateLimit implements OnApplicationShutdown {
-  private readonly storage = new ThrottlerStorageService();
+  private readonly storage: ThrottlerStorageService | ThrottlerStorageRedisService;
   private readonly limit: number;
+  /** Counter keys start with it: MCP_REDIS_PREFIX with a shared store, so deployments sharing a Redis count apart. */
+  private readonly keyPrefix: string;
 
   constructor(@Inject(SECURITY_CONFIG) config: SecurityConfig) {
     this.limit = config.rateLimitPerMinute;
+    // With a shared store every instance counts in Redis: N per minute in all, whichever instance serves them.
+    // No offline queue: while Redis is away a request is refused at once (503), not held.
+    this.storage =
+      config.redisUrl === undefined || this.limit <= 0
+        ? new ThrottlerStorageService()
+        : new ThrottlerStorageRedisService(new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+    this.keyPrefix = config.redisUrl === undefined ? '' : `${config.redisPrefix}rl:`;
   }
 
   /** Off (undefined) when MCP_RATE_LIMIT=0. */
@@ -37,11 +48,12 @@ export class RateLimit implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.storage.onApplicationShutdown();
+    if (this.storage instanceof ThrottlerStorageService) this.storage.onApplicationShutdown();
+    else this.storage.redis.disconnect();
   }
 
   private async count(req: GatewayRequest, res: GatewayResponse, next: (err?: unknown) => void): Promise<void> {
-    const key = `${THROTTLER}:${trackerOf(req, res)}`;
+    const key = `${this.keyPrefix}${THROTTLER}:${trackerOf(req, res)}`;
     const hits = messageCountOf(req);
     let record;
     try {
@@ -51,7 +63,19 @@ export class RateLimit implements OnApplicationShutdown {
         record = await this.storage.increment(key, WINDOW_MS, this.limit, WINDOW_MS, THROTTLER);
       }
     } catch (err) {
-      next(err);
+      if (this.storage instanceof ThrottlerStorageService) {
+        next(err);
+        return;
+      }
+      res.setHeader('Retry-After', '1');
+      sendJson(
+        res,
+        503,
+        failure(null, {
+          code: ErrorCode.ConnectionClosed,
+          message: `Service Unavailable: the rate limit's shared store (Redis, MCP_REDIS_URL) is unreachable: ${(err as Error).message}; retry shortly.`,
+        }),
+      );
       return;
     }
     if (record.isBlocked) {

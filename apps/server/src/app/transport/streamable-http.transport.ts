@@ -183,7 +183,16 @@ export class StreamableHttpTransport {
 
     const lastEventId = header(req, 'last-event-id');
     if (lastEventId !== undefined) {
-      const resumed = streams.resume(lastEventId, open);
+      const resumed = await streams.resume(lastEventId, open);
+      if (resumed?.refused) {
+        reject(
+          res,
+          400,
+          ErrorCode.ConnectionClosed,
+          `Bad Request: the events after Last-Event-ID '${lastEventId}' are no longer kept (MCP_REDIS_STREAM_MAXLEN); some would be missing. Reconnect without Last-Event-ID to open a new stream.`,
+        );
+        return;
+      }
       if (!resumed) {
         reject(
           res,
@@ -206,7 +215,7 @@ export class StreamableHttpTransport {
       return;
     }
 
-    if (streams.hasStandaloneStream) {
+    if (!(await streams.claimStandalone())) {
       reject(
         res,
         409,
@@ -315,7 +324,7 @@ export class StreamableHttpTransport {
     }
     // Another API key's session is answered like an unknown one: its existence is not disclosed.
     const session = await this.sessions.find(id, 'streamable-http', principalOf(res));
-    const streams = session === undefined ? undefined : this.streams.get(id);
+    const streams = session === undefined ? undefined : this.streams.of(session);
     if (!session || !streams) {
       reject(
         res,

@@ -1,0 +1,321 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService, OnModuleDestroy } from '@nestjs/common';
+import { isLoggingLevel, isResponse, parseJsonExact, stringifyExact } from '@sanctum/protocol';
+import type { JsonRpcMessage, RequestId } from '@sanctum/protocol';
+import type { Subscription } from 'rxjs';
+import { InMemorySessionRegistry } from '../in-memory-session-registry';
+import { Session } from '../session';
+import type { OutgoingMessage, SessionConsumer, SessionPeer, TransportKind } from '../session';
+import { SessionLimits } from '../session-limits';
+import { sessionLogLines } from '../session-registry';
+import type { SessionAdmission, SessionEnding } from '../session-registry';
+import { SESSIONS_LOGGER, SESSIONS_LOG_CONTEXT } from '../sessions.constants';
+import { SessionBus } from './session-bus';
+import type { BusEvent, Holding, StreamEntry } from './session-bus';
+
+/** Transports whose sessions are shared between instances (stdio and stateless ones live in one process). */
+const SHARED: ReadonlySet<TransportKind> = new Set(['sse', 'streamable-http']);
+
+/** A replica no call or stream uses is forgotten after this long (its session lives on in Redis). */
+const REPLICA_IDLE_MS = 60_000;
+
+/** The shared store cannot be reached: the transports answer 503 instead of waiting. */
+export class SessionStoreUnavailable extends Error {
+  constructor(detail: string | undefined) {
+    super(`the shared session store (Redis, MCP_REDIS_URL) is unreachable${detail === undefined ? '' : `: ${detail}`}; retry shortly`);
+  }
+}
+
+function metaOf(session: Session, home: string): Record<string, string> {
+  return {
+    t: session.transport,
+    o: session.owner ?? '',
+    v: session.protocolVersion ?? '',
+    ci: session.clientInfo === undefined ? '' : JSON.stringify(session.clientInfo),
+    ll: session.logLevel,
+    i: session.initialized ? '1' : '0',
+    h: home,
+    c: String(session.createdAt),
+  };
+}
+
+/** Copy the stored fields onto the local copy (another instance may have changed them). */
+function applyMeta(session: Session, meta: Record<string, string>): void {
+  if (meta['v']) session.protocolVersion = meta['v'] as Session['protocolVersion'];
+  if (meta['ci']) {
+    try {
+      session.clientInfo = JSON.parse(meta['ci']) as Session['clientInfo'];
+    } catch {
+      // a foreign value: keep what we have
+    }
+  }
+  if (isLoggingLevel(meta['ll'])) session.logLevel = meta['ll'];
+  session.initialized = meta['i'] === '1';
+}
+
+/**
+ * The HTTP+SSE side of a replica: the holder of the client's stream is another instance, so
+ * every message goes to the session's Redis stream, which the holder reads. A final response
+ * of a call registered with the bus goes through `finish` (at most one final response per call).
+ */
+class RelayToHolder implements SessionConsumer {
+  readonly registered = new Set<string>();
+
+  constructor(
+    private readonly session: Session,
+    private readonly bus: SessionBus,
+    private readonly logger: LoggerService,
+  ) {}
+
+  next({ message }: OutgoingMessage): void {
+    const data = stringifyExact(message);
+    const id = isResponse(message) ? stringifyExact(message.id) : undefined;
+    if (id !== undefined && this.registered.delete(id)) {
+      this.bus.finish(this.session.id, id, 'sse', data).then(
+        (stored) => {
+          if (stored === null) {
+            this.logger.warn(
+              `Session ${this.session.id}: the result of request ${id} came after this instance was taken for stopped and the call was answered with an error; not sent`,
+              SESSIONS_LOG_CONTEXT,
+            );
+          }
+        },
+        (err: Error) => this.logger.error(`Session ${this.session.id}: storing a response failed: ${err.message}`, SESSIONS_LOG_CONTEXT),
+      );
+      return;
+    }
+    this.bus.append(this.session.id, 'sse', 'm', data).catch((err: Error) =>
+      this.logger.error(`Session ${this.session.id}: storing a message failed: ${err.message}`, SESSIONS_LOG_CONTEXT),
+    );
+  }
+
+  complete(): void {
+    for (const id of this.registered) this.bus.unregisterCall(this.session.id, id);
+    this.registered.clear();
+  }
+}
+
+/**
+ * Sessions shared by every gateway instance through Redis (MCP_REDIS_URL). Each instance keeps
+ * its own `Session` objects: the sessions opened here (their `Session started` / `Session ended`
+ * lines are written here, and the caps count them), and replicas of sessions opened elsewhere,
+ * made when a request for one arrives (from the metadata hash: transport, owner, negotiated
+ * version, client info, log level). A request always reads the hash, which also slides its TTL
+ * (MCP_SESSION_IDLE_TIMEOUT), so a session ended or expired elsewhere is not served here.
+ *
+ * Messages reach the client through the instance holding its stream: HTTP+SSE messages produced
+ * on a replica go to the session's Redis stream, which the opening instance (the stream's holder)
+ * reads; Streamable HTTP streams are the `SharedSessionStreams`' business.
+ */
+@Injectable()
+export class RedisSessionRegistry extends InMemorySessionRegistry implements OnModuleDestroy {
+  private readonly replicas = new Map<string, { session: Session; lastUsed: number }>();
+  private readonly subscription: Subscription;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly peer: SessionPeer;
+
+  constructor(
+    limits: SessionLimits,
+    @Inject(SESSIONS_LOGGER) logger: LoggerService,
+    private readonly bus: SessionBus,
+  ) {
+    super(limits, logger);
+    this.subscription = bus.events$.subscribe((event) => this.onEvent(event));
+    this.sweeper = setInterval(() => this.sweepReplicas(), REPLICA_IDLE_MS / 4);
+    this.sweeper.unref();
+    bus.localCount = () => this.count();
+    this.peer = {
+      changed: (session) => this.save(session),
+      callStarted: (session, requestId) => this.callStarted(session, requestId),
+      cancelElsewhere: (session, requestId, reason) =>
+        this.bus.publish({ type: 'cancel', sessionId: session.id, requestId: stringifyExact(requestId), reason, from: this.bus.instanceId }),
+    };
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+    clearInterval(this.sweeper);
+  }
+
+  override async open(transport: TransportKind, principal: string): Promise<SessionAdmission> {
+    if (SHARED.has(transport) && !this.bus.ready) throw new SessionStoreUnavailable(this.bus.problem);
+    const admission = await super.open(transport, principal);
+    if (admission.ok && SHARED.has(transport)) await this.bus.saveMeta(admission.session.id, metaOf(admission.session, this.bus.instanceId));
+    return admission;
+  }
+
+  override create(transport: TransportKind, owner?: string): Session {
+    const session = super.create(transport, owner);
+    if (!SHARED.has(transport)) return session;
+    session.peer = this.peer;
+    if (transport === 'sse') this.bus.hold(session.id, this.holdingFor(session));
+    return session;
+  }
+
+  override async find(id: string, transport: TransportKind, principal: string | undefined): Promise<Session | undefined> {
+    if (!SHARED.has(transport)) return super.find(id, transport, principal);
+    if (!this.bus.ready) throw new SessionStoreUnavailable(this.bus.problem);
+    const meta = await this.bus.loadMeta(id);
+    const local = this.sessions.get(id) ?? this.replicas.get(id)?.session;
+    if (meta === undefined) {
+      // Ended or expired in the store: this copy is stale.
+      if (local !== undefined) this.drop(id, { reason: 'session expired', note: 'ended or expired in the shared store' });
+      return undefined;
+    }
+    if (meta['t'] !== transport || meta['o'] !== (principal ?? '')) return undefined;
+    if (local !== undefined) {
+      if (local.closed) return undefined;
+      applyMeta(local, meta);
+      const replica = this.replicas.get(id);
+      if (replica) replica.lastUsed = Date.now();
+      return local;
+    }
+    const session = new Session(id, transport);
+    session.owner = principal;
+    applyMeta(session, meta);
+    session.peer = this.peer;
+    if (transport === 'sse') {
+      const relay = new RelayToHolder(session, this.bus, this.logger);
+      session.attach(relay);
+      this.relays.set(session, relay);
+    }
+    this.replicas.set(id, { session, lastUsed: Date.now() });
+    return session;
+  }
+
+  override get(id: string): Session | undefined {
+    return super.get(id) ?? this.replicas.get(id)?.session;
+  }
+
+  override remove(id: string, ending: SessionEnding = {}): boolean {
+    const session = this.get(id);
+    if (session === undefined) return false;
+    if (!SHARED.has(session.transport)) return super.remove(id, ending);
+    if (ending.idle) {
+      // Idle here, maybe not elsewhere: the store's TTL is the judge. Drop this copy, and write
+      // `Session ended` only when the session is gone from the store too.
+      const announced = this.announced.delete(id);
+      this.drop(id, { reason: ending.reason });
+      if (announced) {
+        this.bus.exists(id).then(
+          (exists) => {
+            if (!exists) this.logger.log(sessionLogLines.ended(id, ending.note), SESSIONS_LOG_CONTEXT);
+          },
+          () => undefined,
+        );
+      }
+      return true;
+    }
+    this.drop(id, ending);
+    this.bus.endSession(id).catch((err: Error) => this.logger.error(`Session ${id}: ending it in the shared store failed: ${err.message}`, SESSIONS_LOG_CONTEXT));
+    return true;
+  }
+
+  /**
+   * Server shutdown: HTTP+SSE sessions end (their streams close with this process); Streamable
+   * HTTP sessions live on in the store, and their clients continue on another instance.
+   */
+  override removeAll(ending: SessionEnding = {}): number {
+    let ended = 0;
+    for (const session of this.all()) {
+      if (session.transport === 'streamable-http') {
+        this.announced.delete(session.id); // it does not end: no `Session ended` line
+        this.drop(session.id, { reason: ending.reason });
+      } else this.remove(session.id, ending);
+      ended++;
+    }
+    return ended;
+  }
+
+  override all(): Session[] {
+    return [...super.all(), ...[...this.replicas.values()].map((r) => r.session)];
+  }
+
+  /**
+   * HTTP+SSE sessions opened here (this instance holds their stream), and Streamable HTTP
+   * sessions whose GET stream this instance holds (`holdsClientStream`).
+   */
+  override listening(): Session[] {
+    return this.all().filter((s) => (s.transport === 'sse' ? this.sessions.has(s.id) : this.bus.getStreamsHeld.has(s.id)));
+  }
+
+  /** Forget this process's copy without ending the session in the store (its line is written if it was announced here). */
+  private drop(id: string, ending: SessionEnding): void {
+    const replica = this.replicas.get(id);
+    if (replica !== undefined) {
+      this.replicas.delete(id);
+      replica.session.close(ending.reason);
+      return;
+    }
+    if (this.sessions.get(id)?.transport === 'sse') this.bus.unhold(id);
+    super.remove(id, ending);
+  }
+
+  private save(session: Session): void {
+    if (!SHARED.has(session.transport) || session.closed) return;
+    const home = this.sessions.has(session.id) ? this.bus.instanceId : '';
+    const fields = metaOf(session, home);
+    if (home === '') delete (fields as Record<string, string | undefined>)['h'];
+    this.bus.saveMeta(session.id, fields).catch((err: Error) =>
+      this.logger.error(`Session ${session.id}: storing its state failed: ${err.message}`, SESSIONS_LOG_CONTEXT),
+    );
+  }
+
+  private callStarted(session: Session, requestId: RequestId): void {
+    if (session.transport !== 'sse' || !this.replicas.has(session.id)) return; // the response is delivered here
+    const id = stringifyExact(requestId);
+    this.relayOf(session)?.registered.add(id);
+    this.bus.registerCall(session.id, id, 'sse');
+  }
+
+  private readonly relays = new WeakMap<Session, RelayToHolder>();
+
+  private relayOf(session: Session): RelayToHolder | undefined {
+    return this.relays.get(session);
+  }
+
+  /** The holder side of an HTTP+SSE session opened here: messages other instances produced. */
+  private holdingFor(session: Session): Holding {
+    const holding = {
+      lastId: '0-0',
+      deliver: (entries: StreamEntry[]) => {
+        for (const entry of entries) {
+          holding.lastId = entry.id;
+          if (entry.kind !== 'm' || entry.to !== 'sse') continue;
+          try {
+            session.send(parseJsonExact(entry.data) as JsonRpcMessage);
+          } catch (err) {
+            this.logger.error(`Session ${session.id}: an unreadable stream entry ${entry.id}: ${(err as Error).message}`, SESSIONS_LOG_CONTEXT);
+          }
+        }
+      },
+    };
+    return holding;
+  }
+
+  private onEvent(event: BusEvent): void {
+    if (event.type === 'ended') {
+      if (this.get(event.sessionId) !== undefined) this.drop(event.sessionId, { reason: 'session ended', note: 'ended on another instance' });
+      return;
+    }
+    if (event.type === 'cancel') {
+      const session = this.get(event.sessionId);
+      if (session === undefined) return;
+      let requestId: RequestId;
+      try {
+        requestId = parseJsonExact(event.requestId) as RequestId;
+      } catch {
+        return;
+      }
+      if (session.isTracking(requestId)) session.cancel(requestId, event.reason);
+    }
+  }
+
+  private sweepReplicas(): void {
+    const now = Date.now();
+    for (const [id, replica] of this.replicas) {
+      if (replica.session.inFlightCount > 0 || this.bus.getStreamsHeld.has(id) || now - replica.lastUsed < REPLICA_IDLE_MS) continue;
+      this.drop(id, {});
+    }
+  }
+}
