@@ -1,0 +1,228 @@
+// Pins tool profiles (MCP_PROFILES, issue #20) with the official SDK client over both HTTP
+// transports, and revision 2026-07-28 as raw requests: the tool list may vary by authorization
+// (the key, the endpoint), never per connection. A hidden tool is answered exactly like an unknown
+// one; a renamed tool is known by its new name only; list_changed reaches only the sessions whose
+// list changed; the agent-driven mode (sanctum__tools) is per session.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { eventually, startGateway } from './gateway';
+import type { RunningGateway } from './gateway';
+import { raw } from './raw-http';
+
+const FIXTURES = resolve(__dirname, 'fixtures/plugins');
+const KEYS = { alpha: 'alpha-key-0123456789', bravo: 'bravo-key-0123456789', gov: 'gov-key-01234567890' } as const;
+
+const PROFILES = {
+  profiles: {
+    default: { tools: ['gateway__status'] },
+    node: { tools: [{ plugin: 'echo_node' }, 'gateway__*'], overrides: { echo_node__echo: { name: 'shout', description: 'Echo, renamed.' } } },
+    shell: { tools: ['echo_sh__*', 'gateway__status'] },
+    // Selectors name the catalog's tools: `echo_node__echo` is `shout` only in the node profile.
+    narrow: { tools: ['gateway__status', 'echo_node__*'] },
+    agent: { tools: ['echo_*', 'gateway__status'], agentMode: { attach: ['gateway__status'] } },
+  },
+  bindings: { keys: { alpha: 'node', bravo: 'shell', gov: 'agent' }, agents: { 'agent-7': 'narrow' } },
+  intentHints: [{ intent: 'say something', tool: 'echo_sh__say' }],
+};
+
+type Transport = 'streamable-http' | 'sse';
+
+interface Connected {
+  client: Client;
+  changes: () => number;
+}
+
+describe('tool profiles', () => {
+  let dir: string;
+  let file: string;
+  let gateway: RunningGateway;
+  const open: Client[] = [];
+
+  async function connect(transport: Transport, key: keyof typeof KEYS, path = '', headers: Record<string, string> = {}): Promise<Connected> {
+    const all = { Authorization: `Bearer ${KEYS[key]}`, ...headers };
+    const client = new Client({ name: `profiles-${key}`, version: '1.0.0' });
+    let changes = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changes += 1;
+    });
+    const base = `${gateway.baseUrl}${path}`;
+    await client.connect(
+      transport === 'sse'
+        ? new SSEClientTransport(new URL(`${base}/sse`), {
+            requestInit: { headers: all },
+            eventSourceInit: {
+              fetch: (url, init) => {
+                const merged = new Headers(init?.headers);
+                for (const [name, value] of Object.entries(all)) merged.set(name, value);
+                return fetch(url, { ...init, headers: merged });
+              },
+            },
+          })
+        : new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: all } }),
+    );
+    open.push(client);
+    return { client, changes: () => changes };
+  }
+
+  const names = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((t) => t.name);
+  const errorOf = async (client: Client, name: string): Promise<string> => {
+    try {
+      await client.callTool({ name, arguments: {} });
+    } catch (err) {
+      return (err as Error).message.replaceAll(name, '<name>');
+    }
+    return 'no error';
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sanctum-profiles-'));
+    file = join(dir, 'profiles.json');
+    writeFileSync(file, JSON.stringify(PROFILES));
+    gateway = await startGateway({
+      MCP_PLUGINS_DIR: FIXTURES,
+      MCP_API_KEYS: Object.entries(KEYS).map(([name, key]) => `${name}:${key}`).join(','),
+      MCP_PROFILES: file,
+      MCP_WATCH: '1',
+      MCP_WATCH_DEBOUNCE: '0.1',
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((client) => client.close()));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe.each<Transport>(['streamable-http', 'sse'])('over %s', (transport) => {
+    it('gives two keys bound to two profiles two lists, and neither can call across', async () => {
+      const alpha = await connect(transport, 'alpha');
+      const bravo = await connect(transport, 'bravo');
+      expect(await names(alpha.client)).toEqual(['gateway__status', 'shout']);
+      expect(await names(bravo.client)).toEqual(['echo_sh__say', 'gateway__status']);
+      const said = await bravo.client.callTool({ name: 'echo_sh__say', arguments: { word: 'hi' } });
+      expect(said.isError).toBeFalsy();
+      expect(await errorOf(alpha.client, 'echo_sh__say')).toBe(await errorOf(alpha.client, 'no_such_tool'));
+      expect(await errorOf(bravo.client, 'shout')).toBe(await errorOf(bravo.client, 'no_such_tool'));
+    });
+
+    it('answers a hidden tool exactly like an unknown one (never revealing that it exists)', async () => {
+      const alpha = await connect(transport, 'alpha');
+      const hidden = await errorOf(alpha.client, 'echo_sh__say');
+      expect(hidden).toMatch(/Unknown tool: '<name>'/);
+      expect(hidden).toBe(await errorOf(alpha.client, 'echo_zz__nothing'));
+    });
+
+    it('lists and calls a renamed tool under its new name only', async () => {
+      const alpha = await connect(transport, 'alpha');
+      const tools = (await alpha.client.listTools()).tools;
+      expect(tools.find((t) => t.name === 'shout')?.description).toBe('Echo, renamed.');
+      const shouted = await alpha.client.callTool({ name: 'shout', arguments: { text: 'renamed' } });
+      expect(shouted.isError).toBeFalsy();
+      expect(JSON.stringify(shouted.content)).toContain('renamed');
+      expect(await errorOf(alpha.client, 'echo_node__echo')).toBe(await errorOf(alpha.client, 'no_such_tool'));
+      expect(await errorOf(alpha.client, 'echo_node.echo')).toBe(await errorOf(alpha.client, 'no_such_tool'));
+    });
+
+    it('narrows a key to the intersection on a profile endpoint, and by an X-Agent-Id binding', async () => {
+      const endpoint = await connect(transport, 'alpha', '/profiles/narrow');
+      expect(await names(endpoint.client)).toEqual(['gateway__status', 'shout']);
+      const shell = await connect(transport, 'bravo', '/profiles/narrow');
+      expect(await names(shell.client)).toEqual(['gateway__status']);
+      const agent = await connect(transport, 'bravo', '', { 'X-Agent-Id': 'agent-7' });
+      expect(await names(agent.client)).toEqual(['gateway__status']);
+      expect(gateway.logs.join('\n')).toMatch(/Session \S+: agent agent-7, profile shell\+narrow/);
+    });
+
+    it('runs the agent-driven mode per session, with list_changed to that session only, and its errors', async () => {
+      const one = await connect(transport, 'gov');
+      const two = await connect(transport, 'gov');
+      expect(await names(one.client)).toEqual(['sanctum__tools', 'gateway__status']);
+      expect(await names(two.client)).toEqual(['sanctum__tools', 'gateway__status']);
+      const attached = await one.client.callTool({ name: 'sanctum__tools', arguments: { action: 'attach', tool: 'echo_node__echo' } });
+      expect(attached.structuredContent).toEqual({ attached: ['echo_node__echo'], attached_set: ['echo_node__echo', 'gateway__status', 'sanctum__tools'] });
+      await eventually(() => one.changes() === 1);
+      expect(await names(one.client)).toEqual(['sanctum__tools', 'echo_node__echo', 'gateway__status']);
+      expect(two.changes()).toBe(0);
+      expect(await names(two.client)).toEqual(['sanctum__tools', 'gateway__status']);
+
+      const refused = await two.client.callTool({ name: 'echo_node__echo', arguments: { text: 'x' } });
+      expect(refused.isError).toBe(true);
+      expect(refused.structuredContent).toEqual({
+        error: 'tool_not_attached',
+        tool: 'echo_node__echo',
+        hint: 'Run sanctum__tools action=attach tool=echo_node__echo or action=attach-profile',
+        attached: ['gateway__status', 'sanctum__tools'],
+      });
+      expect((await one.client.callTool({ name: 'echo_node__echo', arguments: { text: 'x' } })).isError).toBeFalsy();
+      // Bounded by the profile: a tool it does not show is neither attachable nor callable.
+      const beyond = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'attach', tool: 'shout' } });
+      expect(beyond.structuredContent).toEqual({ attached: [], attached_set: ['gateway__status', 'sanctum__tools'] });
+      const available = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'list-available' } });
+      expect(available.structuredContent).toEqual({ tools: ['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status'] });
+      // The schema lists the actions and profiles: anything else is refused before it runs.
+      const unknown = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'fly' } });
+      expect(unknown.isError).toBe(true);
+      expect(JSON.stringify(unknown.structuredContent)).toContain("'action' must be one of");
+      const noProfile = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'attach-profile', profile: 'nope' } });
+      expect(JSON.stringify(noProfile.structuredContent)).toContain("'profile' must be one of");
+      const profile = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'attach-profile', profile: 'shell' } });
+      expect(profile.structuredContent).toEqual({ profile: 'shell', attached: ['echo_sh__say', 'gateway__status', 'sanctum__tools'] });
+      await eventually(() => two.changes() === 1);
+    });
+  });
+
+  it('sends list_changed after a hot reload of the profiles file only to the sessions whose list changed', async () => {
+    const alpha = await connect('streamable-http', 'alpha');
+    const bravo = await connect('sse', 'bravo');
+    expect(await names(alpha.client)).toEqual(['gateway__status', 'shout']);
+    expect(await names(bravo.client)).toEqual(['echo_sh__say', 'gateway__status']);
+    writeFileSync(file, JSON.stringify({ ...PROFILES, profiles: { ...PROFILES.profiles, shell: { tools: ['gateway__status'] } } }));
+    await eventually(() => bravo.changes() === 1, 10_000);
+    expect(await names(bravo.client)).toEqual(['gateway__status']);
+    expect(alpha.changes()).toBe(0);
+    writeFileSync(file, JSON.stringify(PROFILES));
+    await eventually(() => bravo.changes() === 2, 10_000);
+    expect(alpha.changes()).toBe(0);
+  });
+
+  it('serves revision 2026-07-28 the key\'s view, without the agent-driven mode', async () => {
+    const list = async (key: keyof typeof KEYS, path = '/mcp'): Promise<string[]> => {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/list',
+        params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+      });
+      const reply = await raw(gateway.port, 'POST', path, {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        Authorization: `Bearer ${KEYS[key]}`,
+        'MCP-Protocol-Version': '2026-07-28',
+        'Mcp-Method': 'tools/list',
+      }, body);
+      expect(reply.status).toBe(200);
+      return (JSON.parse(reply.body) as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name);
+    };
+    expect(await list('alpha')).toEqual(['gateway__status', 'shout']);
+    expect(await list('bravo', '/profiles/narrow/mcp')).toEqual(['gateway__status']);
+    expect(await list('gov')).toEqual(['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status']);
+  });
+
+  it('answers POST /sse with 405 naming /message and /mcp, and an undeclared profile endpoint with 404', async () => {
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${KEYS.alpha}` };
+    const posted = await raw(gateway.port, 'POST', '/sse', headers, '{"jsonrpc":"2.0","id":1,"method":"ping"}');
+    expect(posted.status).toBe(405);
+    expect(posted.headers['allow']).toBe('GET');
+    expect(posted.body).toContain('/message?sessionId=<id>');
+    expect(posted.body).toContain('/mcp');
+    const missing = await raw(gateway.port, 'POST', '/profiles/nope/mcp', headers, '{}');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toContain('no profile named \\"nope\\"');
+  });
+});
