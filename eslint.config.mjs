@@ -26,7 +26,7 @@ export default [
   ...nx.configs['flat/javascript'],
   { ignores: ['**/dist', '**/node_modules', '**/tmp', '**/.nx', '**/coverage'] },
   {
-    files: ['**/*.ts', '**/*.js'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.js'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
@@ -50,7 +50,7 @@ export default [
     },
   },
   {
-    files: ['**/*.ts', '**/*.cjs', '**/*.mjs'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.cjs', '**/*.mjs'],
     rules: { 'no-restricted-imports': ['error', { patterns: deepFrameworkImports }] },
   },
   // The protocol library must stay framework-free (libs/protocol/eslint.config.mjs applies this when

@@ -6,8 +6,7 @@ import { ToolDiscoveryModule } from '@sanctum/discovery';
 import { dirname } from 'node:path';
 import { ExecutorModule, ExecutorService, FORK_SERVER_SCRIPT, probeSandbox, resolvePython, sandboxShortfall } from '@sanctum/executor';
 import type { Sandbox } from '@sanctum/executor';
-import { InMemorySessionRegistry, RedisSessionRegistry, SessionsModule } from '@sanctum/sessions';
-import type { SessionsModuleExtras, SessionsModuleOptions } from '@sanctum/sessions';
+import { SessionsModule } from '@sanctum/sessions';
 import type { AppConfig } from './config/config';
 import { ConfigError } from './config/config.error';
 import { configProviders } from './config/config.slices';
@@ -27,6 +26,8 @@ import { StatelessProtocol } from './mcp/stateless-protocol.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
+import { consoleParts } from './console/console.providers';
+import { RecentCalls } from './console/recent-calls';
 import { ProfileEndpoint } from './profiles/profile-endpoint';
 import { SessionViews } from './profiles/session-views.service';
 import { HttpSseTransport } from './transport/http-sse.transport';
@@ -55,24 +56,6 @@ function sandboxFor(config: AppConfig): Sandbox {
   return sandbox;
 }
 
-/**
- * Sessions shared between instances through Redis when MCP_REDIS_URL is set (HTTP transports;
- * a stdio process serves its one client alone), else kept in this process.
- */
-function sharedSessions(config: AppConfig): Pick<SessionsModuleOptions, 'redis'> & SessionsModuleExtras {
-  if (config.redisUrl === undefined || config.transport === 'stdio') return { registry: InMemorySessionRegistry };
-  return {
-    registry: RedisSessionRegistry,
-    redis: {
-      url: config.redisUrl,
-      prefix: config.redisPrefix,
-      streamMaxLen: config.redisStreamMaxLen,
-      heartbeatMs: config.redisHeartbeatMs,
-      idleTtlMs: config.sessionIdleTimeoutMs,
-    },
-  };
-}
-
 @Module({})
 export class AppModule implements NestModule {
   /**
@@ -96,6 +79,7 @@ export class AppModule implements NestModule {
       sandbox: sandboxFor(config),
       logger,
     });
+    const operatorConsole = consoleParts(config.console);
     return {
       module: AppModule,
       imports: [
@@ -126,11 +110,10 @@ export class AppModule implements NestModule {
           keepaliveMs: config.sseKeepaliveMs,
           maxUnsentBytes: config.maxUnsentBytes,
           logger,
-          ...sharedSessions(config),
         }),
         ...(extensions ?? []),
       ],
-      controllers: [McpRoutesController, HealthController, MetricsController],
+      controllers: [McpRoutesController, HealthController, MetricsController, ...operatorConsole.controllers],
       providers: [
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
@@ -148,6 +131,8 @@ export class AppModule implements NestModule {
         GatewayRoutes,
         FastPath,
         GatewayStatusTool,
+        RecentCalls,
+        ...operatorConsole.providers,
         ProfileEndpoint,
         SessionViews,
       ],

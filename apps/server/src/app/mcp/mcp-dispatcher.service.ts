@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { APP_LOGGER } from '../logging/logger';
 import { ExecutorService, argumentProblems, toolResultFromValue, validateArguments } from '@sanctum/executor';
@@ -39,6 +39,7 @@ import { randomUUID } from 'node:crypto';
 import { DISPATCHER_CONFIG } from '../config/config.slices';
 import type { DispatcherConfig } from '../config/config.slices';
 import { MetricsService } from '../metrics/metrics.service';
+import { RecentCalls } from '../console/recent-calls';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { pluginCommandTarget } from './executor-plugin-runner';
@@ -54,6 +55,7 @@ export class McpDispatcher {
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     private readonly views: SessionViews,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    @Optional() @Inject(RecentCalls) private readonly recentCalls?: RecentCalls,
   ) {}
 
   /** Sessions with tool calls running, and how many each (for a graceful shutdown). */
@@ -106,7 +108,6 @@ export class McpDispatcher {
     switch (method) {
       case Method.Initialized:
         session.initialized = true;
-        session.changed();
         return;
       case Method.Cancelled: {
         const requestId = params['requestId'];
@@ -135,7 +136,6 @@ export class McpDispatcher {
           throw RpcError.invalidParams(`logging/setLevel needs "level", one of ${LOGGING_LEVELS.join(', ')}.`);
         }
         session.logLevel = level;
-        session.changed();
         return {};
       }
       case Method.ToolsList:
@@ -160,7 +160,6 @@ export class McpDispatcher {
         version: typeof info['version'] === 'string' ? info['version'] : undefined,
       };
     }
-    session.changed();
     return {
       protocolVersion: session.protocolVersion,
       capabilities: serverCapabilities(this.config.watchPlugins),
@@ -220,6 +219,16 @@ export class McpDispatcher {
     const durationMs = Math.round(elapsed);
     const outcome = outcomeOf(result);
     this.metrics.recordCall(entry.qualifiedName, outcome, elapsed / 1000, profile);
+    this.recentCalls?.record({
+      tool: entry.qualifiedName,
+      sessionId: session.id,
+      transport: session.transport,
+      principal: session.owner,
+      durationMs,
+      outcome,
+      result,
+      arguments: args,
+    });
     const done = { ...fields, durationMs, outcome };
     if (result.isError) {
       this.logger.warn({ message: `Tool failed: ${label} in ${durationMs} ms (${outcome})`, ...done }, 'Tools');

@@ -89,7 +89,10 @@ export class FrontDoor {
       sendJson(res, 503, failure(null, { code: ErrorCode.ConnectionClosed, message: 'The server is shutting down: retry after it restarts, or on another instance.' }));
       return;
     }
-    if (!this.verifier.enabled || (isHealth && !this.config.healthAuth)) {
+    // The console's page and files hold no data (its API at /console/api/ needs an admin key): a
+    // browser must be able to load them to ask for the key.
+    const isConsolePage = path === '/console' || path === '/console/' || path.startsWith('/console/assets/');
+    if (!this.verifier.enabled || (isHealth && !this.config.healthAuth) || isConsolePage) {
       setPrincipal(res, 'anonymous');
       return next();
     }

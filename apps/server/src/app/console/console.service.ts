@@ -1,0 +1,194 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { extname } from 'node:path';
+import { PluginWatcherService, ToolCatalogService } from '@sanctum/discovery';
+import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
+import { JSONRPC_VERSION, Method } from '@sanctum/protocol';
+import type { JsonRpcMessage, JsonRpcResponse } from '@sanctum/protocol';
+import { Session, SessionRegistry } from '@sanctum/sessions';
+import { APP_LOGGER } from '../logging/logger';
+import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
+import { RecentCalls } from './recent-calls';
+
+/** Sessions one snapshot lists at most (newest first); the total is always given. */
+export const SESSIONS_SHOWN = 500;
+
+const LANGUAGES: Record<string, string> = {
+  '.py': 'Python',
+  '.js': 'JavaScript (Node.js)',
+  '.mjs': 'JavaScript (Node.js)',
+  '.sh': 'shell',
+};
+
+export interface ConsolePlugin {
+  name: string;
+  dir: string;
+  language: string;
+  version: string | undefined;
+  /** How the commands were learnt: `--describe` or `--help`. */
+  via: 'describe' | 'help';
+  commands: Array<{ name: string; description: string }>;
+}
+
+export interface ConsolePlugins {
+  loaded: ConsolePlugin[];
+  skipped: Array<{ name: string; dir: string; reason: string }>;
+  /** Why the whole plugins folder was refused, when it was. */
+  refusal?: string;
+  /** When the console first saw this discovery's result (ms since epoch): the end of that discovery. */
+  discoveredAt: number;
+}
+
+export interface ConsoleTool {
+  name: string;
+  qualifiedName: string;
+  description: string;
+  /** The plugin it comes from, or `provider` for an in-process (@McpTool) tool. */
+  source: string;
+  inputSchema: unknown;
+  outputSchema?: unknown;
+  annotations?: unknown;
+}
+
+export interface ConsoleSession {
+  id: string;
+  transport: string;
+  protocolVersion: string | undefined;
+  client: { name?: string; version?: string } | undefined;
+  /** The principal that owns it: an API key's name, `loopback` or `anonymous`. */
+  owner: string | undefined;
+  createdAt: number;
+  /** When its last call in the recent-calls ring finished, if any. */
+  lastCallAt: number | undefined;
+  inFlight: number;
+}
+
+/** What a running "try it" call reports: its notifications (progress, log lines), then its response. */
+export type TryItEvent = { kind: 'notification'; message: JsonRpcMessage } | { kind: 'response'; response: JsonRpcResponse | null };
+
+/**
+ * The console's reads of the gateway's state (the catalog, its discovery report, the session
+ * registry, the recent calls) and its actions (reload, end a session, try a tool). Nothing here runs
+ * on the message path: a "try it" call goes through the one dispatcher like any client's.
+ */
+@Injectable()
+export class ConsoleService {
+  private readonly seen = new WeakMap<DiscoveryReport, number>();
+
+  constructor(
+    @Inject(ToolCatalogService) private readonly catalog: ToolCatalogService,
+    @Inject(PluginWatcherService) private readonly watcher: PluginWatcherService,
+    @Inject(SessionRegistry) private readonly sessions: SessionRegistry,
+    @Inject(RecentCalls) private readonly calls: RecentCalls,
+    @Inject(McpDispatcher) private readonly dispatcher: McpDispatcher,
+    @Inject(APP_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  plugins(): ConsolePlugins {
+    const report = this.catalog.report;
+    let discoveredAt = this.seen.get(report);
+    if (discoveredAt === undefined) {
+      discoveredAt = Date.now();
+      this.seen.set(report, discoveredAt);
+    }
+    const plugins: ConsolePlugins = {
+      loaded: report.plugins.map((p) => ({
+        name: p.name,
+        dir: p.dir,
+        language: LANGUAGES[extname(p.entryPath)] ?? 'executable',
+        version: p.version,
+        via: p.via,
+        commands: p.commands.map((c) => ({ name: c.name, description: c.description })),
+      })),
+      skipped: report.skipped.map((s) => ({ name: s.name, dir: s.dir, reason: s.reason })),
+      discoveredAt,
+    };
+    if (report.refusal !== undefined) plugins.refusal = report.refusal;
+    return plugins;
+  }
+
+  tools(): ConsoleTool[] {
+    return this.catalog.list().map(toConsoleTool);
+  }
+
+  sessionList(): { total: number; sessions: ConsoleSession[] } {
+    const all = this.sessions.all();
+    const lastCalls = this.calls.lastCallBySession();
+    const shown = all.sort((a, b) => b.createdAt - a.createdAt).slice(0, SESSIONS_SHOWN);
+    return {
+      total: all.length,
+      sessions: shown.map((s) => ({
+        id: s.id,
+        transport: s.transport,
+        protocolVersion: s.protocolVersion,
+        client: s.clientInfo,
+        owner: s.owner,
+        createdAt: s.createdAt,
+        lastCallAt: lastCalls.get(s.id),
+        inFlight: s.inFlightCount,
+      })),
+    };
+  }
+
+  /** The same reload the plugins-folder watcher runs. */
+  async reload(principal: string): Promise<ConsolePlugins> {
+    this.logger.log(`Console: ${principal} reloads the plugins`, 'Console');
+    await this.watcher.reloadNow();
+    return this.plugins();
+  }
+
+  /** End a session as the idle reaper would: its calls are cancelled and `Session ended` is logged. */
+  endSession(id: string, principal: string): boolean {
+    const ended = this.sessions.remove(id, { reason: 'ended from the console', note: `ended from the console by ${principal}` });
+    if (ended) this.logger.log(`Console: ${principal} ended session ${id}`, 'Console');
+    return ended;
+  }
+
+  /**
+   * Run a tool as a client would, under the admin's principal, in a session of its own that is
+   * never registered: its progress and log notifications and then its response go to `emit`.
+   * Closing the returned session (the browser went away) cancels the call.
+   */
+  tryIt(
+    principal: string,
+    name: string,
+    args: Record<string, unknown>,
+    emit: (event: TryItEvent) => void,
+  ): { session: Session; done: Promise<void> } {
+    const session = new Session(`console-${randomUUID()}`, 'stateless');
+    session.owner = principal;
+    session.initialized = true;
+    session.logLevel = 'debug';
+    const subscription = session.outgoing.subscribe((out) => emit({ kind: 'notification', message: out.message }));
+    this.logger.log(
+      { message: `Console: ${principal} tries ${name} (${session.id})`, sessionId: session.id, tool: name, key: principal },
+      'Console',
+    );
+    const request: JsonRpcMessage = {
+      jsonrpc: JSONRPC_VERSION,
+      id: 1,
+      method: Method.ToolsCall,
+      params: { name, arguments: args, _meta: { progressToken: session.id } },
+    };
+    const done = this.dispatcher.handleMessage(request, session).then((response) => {
+      subscription.unsubscribe();
+      emit({ kind: 'response', response });
+      session.close();
+    });
+    return { session, done };
+  }
+}
+
+function toConsoleTool(entry: ToolEntry): ConsoleTool {
+  const tool: ConsoleTool = {
+    name: entry.name,
+    qualifiedName: entry.qualifiedName,
+    description: entry.description,
+    source: entry.source.kind === 'plugin' ? entry.source.plugin : 'provider',
+    inputSchema: entry.inputSchema,
+  };
+  if (entry.outputSchema) tool.outputSchema = entry.outputSchema;
+  if (entry.annotations) tool.annotations = entry.annotations;
+  return tool;
+}
