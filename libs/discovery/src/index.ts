@@ -53,6 +53,8 @@ export type { PluginRunOutput } from './lib/plugin-runner';
 export { ContractViolationError, parseDescribe } from './lib/describe';
 export type { DescribedPlugin } from './lib/describe';
 export { fillPlaceholders } from './lib/describe-content';
+// Resource files: read by the gateway from inside a plugin folder, never through a symlink.
+export { PluginFileError, readPluginFile } from './lib/plugin-files';
 export type { DescribedContent } from './lib/describe-content';
 export { parseCommandHelp, parseCommandList } from './lib/help-parser';
 export type { CommandHelp, CommandSummary } from './lib/help-parser';

@@ -25,6 +25,19 @@ export type { ToolArguments } from './lib/argv';
 export { runProcess } from './lib/runner';
 export type { OutputLimitExceeded, RunOptions, RunResult } from './lib/runner';
 export { mapRunResult, toolResultFromValue } from './lib/result';
+// The same for resources, prompts and completions (contract v1.1).
+export {
+  PluginOutputError,
+  boundedCompletion,
+  checkedMessages,
+  completeFromList,
+  completionFromOutput,
+  isTextMimeType,
+  promptFromOutput,
+  resourceContentsFromFile,
+  resourceContentsFromOutput,
+} from './lib/content';
+export type { CompletionValues, RenderedPrompt, ResourceReadRequest } from './lib/content';
 
 // The plugin sandbox: what the host offers, chosen by MCP_SANDBOX.
 export { Sandbox, probeSandbox, sandboxShortfall } from './lib/sandbox';

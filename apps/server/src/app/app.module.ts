@@ -20,6 +20,9 @@ import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { CatalogNotifier } from './mcp/catalog-notifier';
+import { ContentNotifier } from './mcp/content-notifier';
+import { McpContent } from './mcp/mcp-content.service';
+import { ResourceSubscriptions } from './mcp/resource-subscriptions';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { StatelessProtocol } from './mcp/stateless-protocol.service';
@@ -118,6 +121,9 @@ export class AppModule implements NestModule {
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },
         CatalogNotifier,
+        ContentNotifier,
+        McpContent,
+        ResourceSubscriptions,
         McpDispatcher,
         StatelessProtocol,
         GatewayHealthIndicators,

@@ -5,6 +5,7 @@ import type { CommandSpec, PromptSpec, ResourceSpec, ResourceTemplateSpec } from
 import { DISCOVERY_LOGGER, DISCOVERY_OPTIONS } from './discovery.constants';
 import { ContractViolationError, parseDescribe } from './describe';
 import { DiscoveryCache } from './discovery-cache';
+import type { CachedDescription } from './discovery-cache';
 import { parseCommandHelp, parseCommandList } from './help-parser';
 import { PluginRunner } from './plugin-runner';
 import { mapLimit } from './pool';
@@ -100,10 +101,7 @@ export class PluginDiscoveryService {
       try {
         const identity = await DiscoveryCache.identify(location.entryPath, location.dir, this.options.runtime ?? '', blocking);
         const cached = cache.get(identity);
-        if (cached) {
-          const { identity: _identity, ...learnt } = cached;
-          return { ok: true as const, plugin: { ...location, ...learnt } };
-        }
+        if (cached) return { ok: true as const, plugin: { ...location, ...learntFrom(cached) } };
         const learnt = await this.learn(location);
         cache.set({ identity, ...learnt });
         return { ok: true as const, plugin: { ...location, ...learnt } };
@@ -207,6 +205,16 @@ export class PluginDiscoveryService {
       }),
     );
   }
+}
+
+/** What a cache entry says about its plugin (everything but the identity it is keyed by). */
+function learntFrom(cached: CachedDescription): LearntPlugin {
+  const learnt: LearntPlugin = { commands: cached.commands, via: cached.via, version: cached.version, env: cached.env };
+  if (cached.resources) learnt.resources = cached.resources;
+  if (cached.resourceTemplates) learnt.resourceTemplates = cached.resourceTemplates;
+  if (cached.prompts) learnt.prompts = cached.prompts;
+  if (cached.entryProblems) learnt.entryProblems = cached.entryProblems;
+  return learnt;
 }
 
 /** `1 command`, `3 commands`: the log line reads as English. */

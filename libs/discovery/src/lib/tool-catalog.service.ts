@@ -202,6 +202,14 @@ export class ToolCatalogService implements OnModuleInit, OnModuleDestroy {
     return this.content.findResource(uri);
   }
 
+  /** Whether an update concerns a URI: named in it, or served by one of its templates. */
+  affectedBy(update: ResourceUpdate, uri: string): boolean {
+    if (update.uris.includes(uri)) return true;
+    if (update.uriTemplates.length === 0) return false;
+    const match = this.content.findResource(uri);
+    return match?.kind === 'template' && update.uriTemplates.includes(match.entry.uriTemplate);
+  }
+
   /** A resource template by its URI template. */
   getResourceTemplate(uriTemplate: string): ResourceTemplateEntry | undefined {
     return this.content.getTemplate(uriTemplate);

@@ -13,6 +13,7 @@ import { APP_LOGGER } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SessionViews } from '../profiles/session-views.service';
+import { McpContent } from './mcp-content.service';
 import { McpDispatcher } from './mcp-dispatcher.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS } from './server-info';
 
@@ -67,6 +68,7 @@ describe('McpDispatcher', () => {
         { provide: ToolCatalogService, useValue: catalog },
         { provide: ExecutorService, useValue: executor },
         { provide: MetricsService, useValue: metrics },
+        { provide: McpContent, useValue: { offers: () => ({ resources: false, prompts: false, completions: false }) } satisfies Pick<McpContent, 'offers'> },
         // Every session sees the whole catalog (the profiles have specs of their own).
         {
           provide: SessionViews,
@@ -333,6 +335,6 @@ describe('McpDispatcher', () => {
   });
 
   it('answers an unknown method with -32601', async () => {
-    expect(errorOf(await (await dispatcher()).handleMessage(request(50, 'resources/list'), session)).code).toBe(-32601);
+    expect(errorOf(await (await dispatcher()).handleMessage(request(50, 'sampling/createMessage'), session)).code).toBe(-32601);
   });
 });

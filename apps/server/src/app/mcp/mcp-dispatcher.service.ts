@@ -43,6 +43,8 @@ import { RecentCalls } from '../console/recent-calls';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { pluginCommandTarget } from './executor-plugin-runner';
+import { McpContent } from './mcp-content.service';
+import type { ContentRequestContext } from './mcp-content.service';
 import { SessionViews } from '../profiles/session-views.service';
 
 /** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
@@ -53,6 +55,7 @@ export class McpDispatcher {
     private readonly executor: ExecutorService,
     private readonly metrics: MetricsService,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly content: McpContent,
     private readonly views: SessionViews,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
     @Optional() @Inject(RecentCalls) private readonly recentCalls?: RecentCalls,
@@ -89,14 +92,14 @@ export class McpDispatcher {
   }
 
   /** Handle one valid message. Never throws: failures become JSON-RPC error responses. */
-  async handleMessage(message: JsonRpcMessage, session: Session): Promise<JsonRpcResponse | null> {
+  async handleMessage(message: JsonRpcMessage, session: Session, context: ContentRequestContext = { stateless: false }): Promise<JsonRpcResponse | null> {
     if (isNotification(message)) {
       this.handleNotification(message.method, message.params ?? {}, session);
       return null;
     }
     if (!isRequest(message)) return null; // a response from the client: nothing to answer
     try {
-      return success(message.id, await this.handleRequest(message, session));
+      return success(message.id, await this.handleRequest(message, session, context));
     } catch (err) {
       if (err instanceof RpcError) return err.toResponse(message.id);
       this.logger.error(`Request ${message.method} failed: ${(err as Error).stack ?? String(err)}`, 'McpDispatcher');
@@ -123,7 +126,7 @@ export class McpDispatcher {
     }
   }
 
-  private async handleRequest(request: JsonRpcRequest, session: Session): Promise<unknown> {
+  private async handleRequest(request: JsonRpcRequest, session: Session, context: ContentRequestContext): Promise<unknown> {
     const params = request.params ?? {};
     switch (request.method) {
       case Method.Initialize:
@@ -142,6 +145,22 @@ export class McpDispatcher {
         return { tools: this.views.tools(session).map(toTool) };
       case Method.ToolsCall:
         return this.callTool(request, params, session);
+      case Method.ResourcesList:
+        return this.content.listResources(params);
+      case Method.ResourceTemplatesList:
+        return this.content.listResourceTemplates(params);
+      case Method.ResourcesRead:
+        return this.content.readResource(request.id, params, session, context);
+      case Method.ResourcesSubscribe:
+        return this.content.subscribe(params, session, context);
+      case Method.ResourcesUnsubscribe:
+        return this.content.unsubscribe(params, session);
+      case Method.PromptsList:
+        return this.content.listPrompts(params);
+      case Method.PromptsGet:
+        return this.content.getPrompt(request.id, params, session);
+      case Method.Complete:
+        return this.content.complete(request.id, params, session);
       default:
         throw RpcError.methodNotFound(request.method);
     }
@@ -162,7 +181,7 @@ export class McpDispatcher {
     }
     return {
       protocolVersion: session.protocolVersion,
-      capabilities: serverCapabilities(this.config.watchPlugins),
+      capabilities: serverCapabilities(this.config.watchPlugins, this.content.offers()),
       serverInfo: SERVER_INFO,
       instructions: SERVER_INSTRUCTIONS,
     };

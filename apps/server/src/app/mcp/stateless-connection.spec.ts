@@ -10,6 +10,7 @@ import { loadConfig } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { configProviders } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
+import { McpContent } from './mcp-content.service';
 import { McpDispatcher } from './mcp-dispatcher.service';
 import type { StatelessClient, StatelessReply } from './stateless-connection';
 import { StatelessProtocol } from './stateless-protocol.service';
@@ -93,6 +94,7 @@ describe('StatelessConnection (protocol revision 2026-07-28 for every transport)
       providers: [
         StatelessProtocol,
         { provide: McpDispatcher, useValue: { handleMessage } satisfies Pick<McpDispatcher, 'handleMessage'> },
+        { provide: McpContent, useValue: { offers: () => ({ resources: false, prompts: false, completions: false }) } satisfies Pick<McpContent, 'offers'> },
         { provide: ToolCatalogService, useValue: catalog },
         {
           provide: SessionLimits,
@@ -272,7 +274,7 @@ describe('StatelessConnection (protocol revision 2026-07-28 for every transport)
     it('acknowledges what it can deliver, tags each change with the subscription id, and ends when the client goes away', async () => {
       const mcp = await protocol();
       const reply = new RecordingReply();
-      await mcp.connect(http).handle(listen(7, { toolsListChanged: true, promptsListChanged: true }), reply);
+      await mcp.connect(http).handle(listen(7, { toolsListChanged: true, promptsListChanged: true, unknownKind: true }), reply);
       mcp.announceToolsChanged();
       const tag = { 'io.modelcontextprotocol/subscriptionId': 7 };
       expect(reply.events).toEqual([
@@ -282,7 +284,7 @@ describe('StatelessConnection (protocol revision 2026-07-28 for every transport)
           message: {
             jsonrpc: '2.0',
             method: 'notifications/subscriptions/acknowledged',
-            params: { notifications: { toolsListChanged: true }, _meta: tag },
+            params: { notifications: { toolsListChanged: true, promptsListChanged: true }, _meta: tag },
           },
         },
         { kind: 'notify', message: { jsonrpc: '2.0', method: 'notifications/tools/list_changed', params: { _meta: tag } } },

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnApplicationShutdown } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import { ToolCatalogService } from '@sanctum/discovery';
+import type { ResourceUpdate } from '@sanctum/discovery';
 import {
   ALL_PROTOCOL_VERSIONS,
   ErrorCode,
@@ -25,13 +26,31 @@ import { randomUUID } from 'node:crypto';
 import { DISPATCHER_CONFIG } from '../config/config.slices';
 import type { DispatcherConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
+import { McpContent } from './mcp-content.service';
 import { McpDispatcher } from './mcp-dispatcher.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { StatelessConnection } from './stateless-connection';
 import type { StatelessClient, StatelessReply } from './stateless-connection';
 
-/** Methods of protocol revision 2026-07-28 a client may call here. */
-export const STATELESS_METHODS: readonly string[] = [StatelessMethod.Discover, Method.ToolsList, Method.ToolsCall, StatelessMethod.Listen];
+/** Methods of protocol revision 2026-07-28 a client may call here (the content ones when the catalog has content). */
+export const STATELESS_METHODS: readonly string[] = [
+  StatelessMethod.Discover,
+  Method.ToolsList,
+  Method.ToolsCall,
+  StatelessMethod.Listen,
+  Method.ResourcesList,
+  Method.ResourceTemplatesList,
+  Method.ResourcesRead,
+  Method.PromptsList,
+  Method.PromptsGet,
+  Method.Complete,
+];
+
+/** Results clients may cache (SEP-2549): every list, and resources/read. */
+const CACHEABLE: readonly string[] = [Method.ToolsList, Method.ResourcesList, Method.ResourceTemplatesList, Method.ResourcesRead, Method.PromptsList];
+
+/** A change a listen stream may be told about. */
+type ListenEvent = { kind: 'tools' } | { kind: 'resources' } | { kind: 'prompts' } | { kind: 'updated'; update: ResourceUpdate };
 
 /** What a subscriptions/listen stream asked for and what the gateway can deliver. */
 export interface ListenFilter {
@@ -66,12 +85,13 @@ export interface StatelessAnswer {
  */
 @Injectable()
 export class StatelessProtocol implements OnApplicationShutdown {
-  private readonly catalogChanges = new Subject<void>();
+  private readonly catalogChanges = new Subject<ListenEvent>();
   /** Open listen streams and the principal each belongs to. */
   private readonly listeners = new Map<Listener, string | undefined>();
 
   constructor(
     private readonly dispatcher: McpDispatcher,
+    private readonly content: McpContent,
     private readonly catalog: ToolCatalogService,
     private readonly limits: SessionLimits,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
@@ -107,7 +127,18 @@ export class StatelessProtocol implements OnApplicationShutdown {
 
   /** The plugin catalog changed: tell every listener that asked for tool changes. */
   announceToolsChanged(): void {
-    this.catalogChanges.next();
+    this.catalogChanges.next({ kind: 'tools' });
+  }
+
+  /** The resource or prompt lists changed: tell the listeners that asked for those. */
+  announceContentChanged(changed: { resources: boolean; prompts: boolean }): void {
+    if (changed.resources) this.catalogChanges.next({ kind: 'resources' });
+    if (changed.prompts) this.catalogChanges.next({ kind: 'prompts' });
+  }
+
+  /** Resources whose file or plugin changed: tell the listeners subscribed to their URIs. */
+  announceResourceUpdate(update: ResourceUpdate): void {
+    this.catalogChanges.next({ kind: 'updated', update });
   }
 
   /** Whether revision 2026-07-28 has this method here. */
@@ -166,12 +197,18 @@ export class StatelessProtocol implements OnApplicationShutdown {
       case StatelessMethod.Discover:
         return { status: 200, response: success(request.id, this.stamp(this.discoverResult(), true)) };
       case Method.ToolsList:
-      case Method.ToolsCall: {
-        const response = await this.dispatcher.handleMessage(request, session);
+      case Method.ToolsCall:
+      case Method.ResourcesList:
+      case Method.ResourceTemplatesList:
+      case Method.ResourcesRead:
+      case Method.PromptsList:
+      case Method.PromptsGet:
+      case Method.Complete: {
+        const response = await this.dispatcher.handleMessage(request, session, { stateless: true });
         // handleMessage answers every request; null cannot happen for one with an id.
         const answered = response ?? RpcError.internal('no response').toResponse(request.id);
         if (isFailure(answered)) return { status: 200, response: answered };
-        return { status: 200, response: success(request.id, this.stamp(answered.result, request.method === Method.ToolsList)) };
+        return { status: 200, response: success(request.id, this.stamp(answered.result, CACHEABLE.includes(request.method))) };
       }
       default:
         return { status: 404, response: this.methodNotFound(request).toResponse(request.id) };
@@ -192,7 +229,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
   discoverResult(): Record<string, unknown> {
     return {
       supportedVersions: [...ALL_PROTOCOL_VERSIONS],
-      capabilities: serverCapabilities(this.config.watchPlugins),
+      capabilities: serverCapabilities(this.config.watchPlugins, this.content.offers(), true),
       instructions: SERVER_INSTRUCTIONS,
     };
   }
@@ -226,15 +263,34 @@ export class StatelessProtocol implements OnApplicationShutdown {
     }
     const tag = { [MetaKey.SubscriptionId]: request.id };
     const honoured: ListenFilter = {};
-    if (filter['toolsListChanged'] === true && this.config.watchPlugins) honoured.toolsListChanged = true;
+    // Changes come from hot reload: without watching the plugins folder there are none to deliver.
+    if (this.config.watchPlugins) {
+      if (filter['toolsListChanged'] === true) honoured.toolsListChanged = true;
+      if (filter['promptsListChanged'] === true) honoured.promptsListChanged = true;
+      if (filter['resourcesListChanged'] === true) honoured.resourcesListChanged = true;
+      const uris = filter['resourceSubscriptions'];
+      if (Array.isArray(uris)) {
+        const readable = uris.filter((uri): uri is string => typeof uri === 'string' && this.catalog.findResource(uri) !== undefined);
+        if (readable.length > 0) honoured.resourceSubscriptions = [...new Set(readable)].slice(0, MAX_LISTEN_URIS);
+      }
+    }
     reply.openStream();
     reply.notify({ jsonrpc: JSONRPC_VERSION, method: StatelessMethod.Acknowledged, params: { notifications: honoured, _meta: tag } });
 
     let ended = false;
-    const subscription = honoured.toolsListChanged
-      ? this.catalogChanges.subscribe(() =>
-          reply.notify({ jsonrpc: JSONRPC_VERSION, method: StatelessMethod.ToolsListChanged, params: { _meta: tag } }),
-        )
+    const followed = new Set(honoured.resourceSubscriptions ?? []);
+    const notify = (method: string, params: Record<string, unknown> = {}): void =>
+      reply.notify({ jsonrpc: JSONRPC_VERSION, method, params: { ...params, _meta: tag } });
+    const wanted = honoured.toolsListChanged || honoured.promptsListChanged || honoured.resourcesListChanged || followed.size > 0;
+    const subscription = wanted
+      ? this.catalogChanges.subscribe((event) => {
+          if (event.kind === 'tools' && honoured.toolsListChanged) notify(StatelessMethod.ToolsListChanged);
+          else if (event.kind === 'prompts' && honoured.promptsListChanged) notify(Method.PromptsListChanged);
+          else if (event.kind === 'resources' && honoured.resourcesListChanged) notify(Method.ResourcesListChanged);
+          else if (event.kind === 'updated') {
+            for (const uri of followed) if (this.catalog.affectedBy(event.update, uri)) notify(Method.ResourceUpdated, { uri });
+          }
+        })
       : undefined;
     const listener: Listener = {
       get ended() {
@@ -252,7 +308,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
     };
     this.listeners.set(listener, owner);
     // Nothing the client asked for can be delivered: say so and end at once.
-    if (!honoured.toolsListChanged) listener.stop(true);
+    if (!wanted) listener.stop(true);
     return { listener };
   }
 
@@ -266,3 +322,6 @@ export class StatelessProtocol implements OnApplicationShutdown {
     this.catalogChanges.complete();
   }
 }
+
+/** The most URIs one listen stream may follow. */
+const MAX_LISTEN_URIS = 1_000;

@@ -11,6 +11,9 @@ import { ToolCatalogService } from '@sanctum/discovery';
 /** Where a call ended: `ok`, or the stable error code of the tool result. */
 export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'busy' | 'error';
 
+/** How a resources/read, prompts/get or completion/complete that ran its source ended. */
+export type ContentOutcome = Exclude<CallOutcome, 'error'>;
+
 const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http', 'stdio'];
 
 /**
@@ -41,6 +44,21 @@ export class MetricsService implements OnModuleDestroy {
     name: 'mcp_tool_call_duration_seconds',
     help: 'Tool call duration by tool, from invocation to result.',
     labelNames: ['tool'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly contentRequests = new Counter({
+    name: 'mcp_content_requests_total',
+    help: 'resources/read, prompts/get and completion/complete that ran their source, by kind (resource, prompt, completion), owner (plugin or provider namespace) and outcome.',
+    labelNames: ['kind', 'owner', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly contentDuration = new Histogram({
+    name: 'mcp_content_request_duration_seconds',
+    help: 'Duration of resources/read, prompts/get and completion/complete by kind and owner.',
+    labelNames: ['kind', 'owner'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
@@ -189,6 +207,14 @@ export class MetricsService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.overflowSubscription.unsubscribe();
+  }
+
+  /** Record one finished read, prompt rendering or completion (the owner is the plugin: a bounded label). */
+  recordContent(kind: 'resource' | 'prompt' | 'completion', owner: string, outcome: ContentOutcome, seconds: number): void {
+    this.contentRequests.inc({ kind, owner, outcome });
+    this.contentDuration.observe({ kind, owner }, seconds);
+    if (outcome === 'timeout') this.kills.inc({ reason: 'timeout' });
+    else if (outcome === 'cancelled') this.kills.inc({ reason: 'cancelled' });
   }
 
   /** Record one finished call. */
