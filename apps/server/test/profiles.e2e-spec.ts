@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -13,6 +15,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { raw } from './raw-http';
+import { serveStdio } from '../src/app/transport/stdio';
 
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
 const KEYS = { alpha: 'alpha-key-0123456789', bravo: 'bravo-key-0123456789', gov: 'gov-key-01234567890' } as const;
@@ -26,7 +29,7 @@ const PROFILES = {
     narrow: { tools: ['gateway__status', 'echo_node__*'] },
     agent: { tools: ['echo_*', 'gateway__status'], agentMode: { attach: ['gateway__status'] } },
   },
-  bindings: { keys: { alpha: 'node', bravo: 'shell', gov: 'agent' }, agents: { 'agent-7': 'narrow' } },
+  bindings: { keys: { alpha: 'node', bravo: 'shell', gov: 'agent' }, agents: { 'agent-7': 'narrow' }, stdio: 'shell' },
   intentHints: [{ intent: 'say something', tool: 'echo_sh__say' }],
 };
 
@@ -212,6 +215,84 @@ describe('tool profiles', () => {
     expect(await list('alpha')).toEqual(['gateway__status', 'shout']);
     expect(await list('bravo', '/profiles/narrow/mcp')).toEqual(['gateway__status']);
     expect(await list('gov')).toEqual(['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status']);
+  });
+
+  it('gives the v2 SDK client (revision 2026-07-28) its key\'s view: list, call, and a hidden tool as an unknown one', async () => {
+    const v2 = async (key: keyof typeof KEYS, path = '/mcp'): Promise<ClientV2> => {
+      const client = new ClientV2({ name: `profiles-v2-${key}`, version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      const keyed: typeof fetch = (input, init) => {
+        const headers = new Headers(init?.headers);
+        headers.set('Authorization', `Bearer ${KEYS[key]}`);
+        return fetch(input, { ...init, headers });
+      };
+      await client.connect(new TransportV2(new URL(`${gateway.baseUrl}${path}`), { fetch: keyed }));
+      return client;
+    };
+    const alpha = await v2('alpha');
+    const narrowed = await v2('bravo', '/profiles/narrow/mcp');
+    try {
+      expect(alpha.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      expect((await alpha.listTools()).tools.map((t) => t.name)).toEqual(['gateway__status', 'shout']);
+      expect((await alpha.callTool({ name: 'shout', arguments: { text: 'v2' } })).isError).toBeFalsy();
+      const failure = async (name: string): Promise<string> =>
+        alpha.callTool({ name, arguments: {} }).then(
+          () => 'no error',
+          (err: Error) => err.message.replaceAll(name, '<name>'),
+        );
+      expect(await failure('echo_sh__say')).toBe(await failure('no_such_tool'));
+      expect((await narrowed.listTools()).tools.map((t) => t.name)).toEqual(['gateway__status']);
+    } finally {
+      await alpha.close();
+      await narrowed.close();
+    }
+  });
+
+  /** serveStdio in-process: send JSON-RPC lines, wait for the answer of an id. */
+  function stdio(): { send: (message: Record<string, unknown>) => void; answer: (id: number) => Promise<Record<string, unknown>>; end: () => Promise<void> } {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const lines: Array<Record<string, unknown>> = [];
+    let buffered = '';
+    output.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) if (part) lines.push(JSON.parse(part) as Record<string, unknown>);
+    });
+    const server = serveStdio(gateway.app, input, output);
+    const send = (message: Record<string, unknown>): void => void input.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    const answer = async (id: number): Promise<Record<string, unknown>> => {
+      await eventually(() => lines.some((l) => l['id'] === id));
+      return lines.find((l) => l['id'] === id) as Record<string, unknown>;
+    };
+    return {
+      send,
+      answer,
+      end: async () => {
+        input.end();
+        await server.finished;
+      },
+    };
+  }
+
+  it('binds the stdio client with bindings.stdio, in both revisions', async () => {
+    const { send, answer, end } = stdio();
+    send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'stdio', version: '1' } } });
+    await answer(1);
+    send({ method: 'notifications/initialized' });
+    send({ id: 2, method: 'tools/list' });
+    const listed = (await answer(2))['result'] as { tools: Array<{ name: string }> };
+    expect(listed.tools.map((t) => t.name)).toEqual(['echo_sh__say', 'gateway__status']);
+    send({ id: 3, method: 'tools/call', params: { name: 'shout', arguments: { text: 'x' } } });
+    expect(JSON.stringify(await answer(3))).toContain("Unknown tool: 'shout'");
+    await end();
+
+    const stateless = stdio();
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'stdio', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    stateless.send({ id: 1, method: 'tools/list', params: { _meta: meta } });
+    const tools = ((await stateless.answer(1))['result'] as { tools: Array<{ name: string }> }).tools;
+    expect(tools.map((t) => t.name)).toEqual(['echo_sh__say', 'gateway__status']);
+    await stateless.end();
   });
 
   it('answers POST /sse with 405 naming /message and /mcp, and an undeclared profile endpoint with 404', async () => {

@@ -108,8 +108,8 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
   private state(session: Session): SessionProfileState {
     let state = this.states.get(session);
     if (state === undefined) {
-      // A session no request opened (stdio): its key's binding, else the default profile.
-      state = { caller: session.owner === undefined ? {} : { key: session.owner } };
+      // A session no HTTP request opened is the stdio transport's (2025 session or 2026-07-28 request).
+      state = { caller: session.owner === undefined ? { stdio: true } : { key: session.owner, stdio: true } };
       this.states.set(session, state);
     }
     return state;

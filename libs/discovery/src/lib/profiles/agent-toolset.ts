@@ -90,7 +90,7 @@ export class AgentToolset {
       }
       case 'attach-profile': {
         const profile = String(args['profile'] ?? DEFAULT_PROFILE).trim();
-        const spec = document?.profiles[profile];
+        const spec = document !== undefined && Object.hasOwn(document.profiles, profile) ? document.profiles[profile] : undefined;
         if (spec === undefined && profile !== DEFAULT_PROFILE) return { value: { error: `unknown profile: ${profile}` }, changed: false };
         const select = spec === undefined ? () => true : profileSelects(spec);
         const before = [...this.attached].sort().join('\n');

@@ -46,7 +46,8 @@ export interface IntentHint {
 /** The merged profiles document. */
 export interface ProfilesDocument {
   profiles: Record<string, ProfileSpec>;
-  bindings: { keys: Record<string, string>; agents: Record<string, string> };
+  /** API key names and X-Agent-Id values to profiles; `stdio`: the profile of the stdio transport's client. */
+  bindings: { keys: Record<string, string>; agents: Record<string, string>; stdio?: string };
   intentHints: IntentHint[];
 }
 
@@ -138,6 +139,7 @@ export function readProfiles(path: string): ProfilesDocument {
     }
     Object.assign(merged.bindings.keys, doc.bindings?.keys ?? {});
     Object.assign(merged.bindings.agents, doc.bindings?.agents ?? {});
+    if (doc.bindings?.stdio !== undefined) merged.bindings.stdio = doc.bindings.stdio;
     merged.intentHints.push(...(doc.intentHints ?? []));
   }
   const problems: string[] = [];
@@ -156,6 +158,10 @@ export function readProfiles(path: string): ProfilesDocument {
       if (other !== undefined) problems.push(`profiles.${name}.overrides.${tool}.name "${override.name}" is also the new name of ${other}; give each tool its own name`);
       renamed.set(override.name, tool);
     }
+  }
+  const stdio = merged.bindings.stdio;
+  if (stdio !== undefined && stdio !== DEFAULT_PROFILE && !Object.hasOwn(merged.profiles, stdio)) {
+    problems.push(`bindings.stdio names the profile "${stdio}", which no file declares (declared: ${Object.keys(merged.profiles).join(', ') || 'none'})`);
   }
   if (problems.length > 0) throw new ProfilesFileError(path, problems);
   return merged;

@@ -7,6 +7,10 @@ import { readProfiles } from './profiles-file';
 import type { ProfilesDocument } from './profiles-file';
 import { ProfilesFileError } from './profiles-file.error';
 import { ToolView } from './tool-view';
+import { ToolProfilesService } from './tool-profiles.service';
+import { Subject } from 'rxjs';
+import { FakePluginRunner } from '../../testing';
+import type { CatalogChange, ToolCatalogService } from '../tool-catalog.service';
 
 function tool(plugin: string, command: string): ToolEntry {
   return {
@@ -165,5 +169,28 @@ describe('AgentToolset', () => {
       hint: `Run ${AGENT_TOOL_NAME} action=attach tool=devops__deploy or action=attach-profile`,
       attached: ['botfather__send-message', AGENT_TOOL_NAME],
     });
+  });
+});
+
+describe('ToolProfilesService bindings', () => {
+  it('binds keys, agents and the stdio client, never through an inherited name', () => {
+    const document = doc({ chat: { tools: ['botfather__*'] }, ops: { tools: ['devops__*'] }, desk: { tools: ['*'] } }, {
+      bindings: { keys: { alice: 'chat' }, agents: { 'agent-1': 'ops' }, stdio: 'desk' },
+    });
+    const catalog: Pick<ToolCatalogService, 'list' | 'changes$'> = { list: () => [...CATALOG], changes$: new Subject<CatalogChange>() };
+    const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    const service = new ToolProfilesService(
+      { pluginsDir: '/nowhere', helpTimeoutMs: 1, runner: new FakePluginRunner(), profiles: { path: '/nowhere/profiles.json', document } },
+      catalog as ToolCatalogService,
+      logger,
+    );
+    expect(service.chainFor({ key: 'alice' }).names).toEqual(['chat']);
+    expect(service.chainFor({ key: 'alice', agentId: 'agent-1', endpoint: 'desk' }).names).toEqual(['chat', 'ops', 'desk']);
+    expect(service.chainFor({ key: 'constructor', agentId: 'toString' }).names).toEqual(['default']);
+    expect(service.chainFor({ stdio: true }).names).toEqual(['desk']);
+    expect(service.viewFor({ key: 'alice', agentId: 'agent-1' }).size).toBe(0);
+    expect(service.viewFor({ stdio: true }).size).toBe(5);
+    // The same view object while nothing changed.
+    expect(service.viewFor({ key: 'alice' })).toBe(service.viewFor({ key: 'alice' }));
   });
 });

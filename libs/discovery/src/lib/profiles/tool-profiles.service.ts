@@ -20,6 +20,8 @@ export interface ProfileCaller {
   key?: string;
   agentId?: string;
   endpoint?: string;
+  /** The client of the stdio transport (bound by `bindings.stdio`). */
+  stdio?: boolean;
 }
 
 /** The Letta server's limit on tool names, and Claude's and OpenAI's. */
@@ -91,11 +93,13 @@ export class ToolProfilesService implements OnApplicationBootstrap, OnApplicatio
     return this.current !== undefined && Object.hasOwn(this.current.profiles, name);
   }
 
-  /** The caller's chain: the key's binding (else `default`), the agent's binding, the endpoint. */
+  /** The caller's chain: the key's binding (the stdio client's, else `default`), the agent's binding, the endpoint. */
   chainFor(caller: ProfileCaller): ProfileChain {
     const bindings = this.current?.bindings;
-    const names = [(caller.key !== undefined && bindings?.keys[caller.key]) || DEFAULT_PROFILE];
-    const agent = caller.agentId === undefined ? undefined : bindings?.agents[caller.agentId];
+    // The stdio client is whoever launched the gateway: its binding stands where a key's would.
+    const first = ownValue(bindings?.keys, caller.key) ?? (caller.stdio === true ? bindings?.stdio : undefined);
+    const names = [first ?? DEFAULT_PROFILE];
+    const agent = ownValue(bindings?.agents, caller.agentId);
     if (agent !== undefined && agent !== names[0]) names.push(agent);
     if (caller.endpoint !== undefined && !names.includes(caller.endpoint)) names.push(caller.endpoint);
     return { names };
@@ -201,6 +205,11 @@ export class ToolProfilesService implements OnApplicationBootstrap, OnApplicatio
       this.logger.warn(`Not watching the profiles file ${path}: ${(err as Error).message}`, 'Profiles');
     }
   }
+}
+
+/** A binding by name; never an inherited property (a key may be named `constructor`). */
+function ownValue(map: Record<string, string> | undefined, name: string | undefined): string | undefined {
+  return map !== undefined && name !== undefined && Object.hasOwn(map, name) ? map[name] : undefined;
 }
 
 /** The catalog lists fresh arrays of the same entries while it is unchanged. */

@@ -89,7 +89,7 @@ export class ToolView {
 function specOf(document: ProfilesDocument | undefined, name: string): ProfileSpec | undefined {
   // No profiles file, or a file without `default`: the default profile shows the whole catalog.
   if (document === undefined) return undefined;
-  const spec = document.profiles[name];
+  const spec = Object.hasOwn(document.profiles, name) ? document.profiles[name] : undefined;
   if (spec === undefined && name === DEFAULT_PROFILE) return undefined;
   return spec ?? { tools: [] };
 }
@@ -99,7 +99,9 @@ function overridden(entry: ToolEntry, specs: readonly (ProfileSpec | undefined)[
   let name: string | undefined;
   let description: string | undefined;
   for (const spec of specs) {
-    const override = spec?.overrides?.[entry.name] ?? spec?.overrides?.[entry.qualifiedName];
+    const overrides = spec?.overrides;
+    const key = overrides === undefined ? undefined : [entry.name, entry.qualifiedName].find((name) => Object.hasOwn(overrides, name));
+    const override = key === undefined ? undefined : overrides?.[key];
     if (override?.name !== undefined) name = override.name;
     if (override?.description !== undefined) description = override.description;
   }
