@@ -57,6 +57,10 @@ export class Session {
   logLevel: LoggingLevel = 'info';
   /** Who opened the session (an API key's name); only the same principal may use it. */
   owner: string | undefined;
+  /** The `X-Agent-Id` header of the request that opened it (Letta sends its agent's id). */
+  agentId: string | undefined;
+  /** The profile endpoint it was opened through (`/profiles/<name>/...`): it narrows the owner's tools. */
+  profileEndpoint: string | undefined;
   /** The shared store's side of this session, when sessions are shared between instances. */
   peer: SessionPeer | undefined = undefined;
   private subject: Subject<OutgoingMessage> | undefined = undefined;

@@ -12,13 +12,22 @@ import type { GatewayResponse } from '../http/request-checks';
 import { principalOf } from '../http/request-checks';
 import { requestCallerOf } from './profile-endpoint';
 
-/** What the gateway keeps of a session for its profiles. */
+/** What the gateway keeps of a session for its profiles (its caller is on the session, so that a shared store carries it). */
 interface SessionProfileState {
   readonly caller: ProfileCaller;
   /** What its last tools/list showed (fingerprint), once it listed: a change is announced only then. */
   shown?: string;
   /** The agent-driven mode's attached tools, once the session's view enables it. */
   toolset?: AgentToolset;
+}
+
+/** The bindings' view of a session's caller. */
+function callerOf(session: Session, key: string | undefined): ProfileCaller {
+  const caller: ProfileCaller = {};
+  if (key !== undefined) caller.key = key;
+  if (session.agentId !== undefined) caller.agentId = session.agentId;
+  if (session.profileEndpoint !== undefined) caller.endpoint = session.profileEndpoint;
+  return caller;
 }
 
 /** A tools/call target as the session's view resolves it. */
@@ -54,19 +63,14 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
   /** Bind a new session to the request that opened it: its key, profile endpoint and X-Agent-Id. */
   record(session: Session, res: GatewayResponse): void {
     const { endpoint, agentId } = requestCallerOf(res);
-    const caller: ProfileCaller = { key: principalOf(res) };
-    if (endpoint !== undefined) caller.endpoint = endpoint;
-    if (agentId !== undefined) caller.agentId = agentId;
-    this.states.set(session, { caller });
+    session.agentId = agentId;
+    session.profileEndpoint = endpoint;
+    session.changed();
+    this.states.set(session, { caller: callerOf(session, principalOf(res)) });
     if (agentId !== undefined || endpoint !== undefined) {
       const parts = [agentId === undefined ? '' : `agent ${agentId}`, `profile ${this.view(session).profile}`].filter(Boolean);
       this.logger.log({ message: `Session ${session.id}: ${parts.join(', ')}`, sessionId: session.id, agentId, profile: this.view(session).profile }, 'Profiles');
     }
-  }
-
-  /** The X-Agent-Id the session was opened with, if any. */
-  agentIdOf(session: Session): string | undefined {
-    return this.states.get(session)?.caller.agentId;
   }
 
   /** The session's profile chain as logs and metrics name it (`default`, `ops+readonly`). */
@@ -108,8 +112,10 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
   private state(session: Session): SessionProfileState {
     let state = this.states.get(session);
     if (state === undefined) {
-      // A session no HTTP request opened is the stdio transport's (2025 session or 2026-07-28 request).
-      state = { caller: session.owner === undefined ? { stdio: true } : { key: session.owner, stdio: true } };
+      // Not recorded here: a stdio session (2025 session or 2026-07-28 request), or one another
+      // instance opened (sessions shared through Redis), whose caller came with it.
+      const stdio = session.transport === 'stdio' || session.transport === 'stateless';
+      state = { caller: stdio ? { ...callerOf(session, session.owner), stdio: true } : callerOf(session, session.owner) };
       this.states.set(session, state);
     }
     return state;
