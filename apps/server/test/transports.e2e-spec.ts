@@ -1,131 +1,21 @@
 // The same official-SDK client suite over every transport the gateway serves: HTTP+SSE,
-// Streamable HTTP, and stdio (in-process: serveStdio over a pair of streams, driven by the SDK
-// Client through a small Transport of our own; the real process is pinned in stdio-process).
+// Streamable HTTP, and stdio (in-process, see sdk-connections.ts; the real process is pinned in
+// stdio-process).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { Readable, Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { SessionRegistry } from '@sanctum/sessions';
-import { serveStdio } from '../src/app/transport/stdio';
-import type { StdioServer } from '../src/app/transport/stdio';
-import { eventually, startGateway } from './gateway';
+import { startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
+import { SDK_TRANSPORTS } from './sdk-connections';
+import type { Connection } from './sdk-connections';
 
 const PLUGINS_DIR = resolve(__dirname, '../../../mcp/plugins');
 const PLUGIN_TOOLS = ['botfather__click-button', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status'];
 
-/** An SDK Transport over two byte streams speaking newline-delimited JSON (what a stdio client does). */
-class StreamPairTransport implements Transport {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage) => void;
-  private buffer = '';
-
-  constructor(
-    private readonly fromServer: Readable,
-    private readonly toServer: Writable,
-  ) {}
-
-  async start(): Promise<void> {
-    this.fromServer.setEncoding('utf8');
-    this.fromServer.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let newline = this.buffer.indexOf('\n'); newline !== -1; newline = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, newline);
-        this.buffer = this.buffer.slice(newline + 1);
-        try {
-          this.onmessage?.(JSONRPCMessageSchema.parse(JSON.parse(line)));
-        } catch (err) {
-          this.onerror?.(err as Error);
-        }
-      }
-    });
-  }
-
-  async send(message: JSONRPCMessage): Promise<void> {
-    this.toServer.write(`${JSON.stringify(message)}\n`);
-  }
-
-  async close(): Promise<void> {
-    this.toServer.end();
-    this.onclose?.();
-  }
-}
-
-interface Connection {
-  client: Client;
-  /** Close the client side and wait until the gateway has let go of the session. */
-  close(): Promise<void>;
-  /** The session id on the gateway. */
-  sessionId(): string | undefined;
-}
-
-type Connect = (gateway: RunningGateway, client: Client) => Promise<Connection>;
-
-const connectSse: Connect = async (gateway, client) => {
-  const before = new Set(
-    gateway.app
-      .get(SessionRegistry)
-      .all()
-      .map((s) => s.id),
-  );
-  await client.connect(new SSEClientTransport(new URL(`${gateway.baseUrl}/sse`)));
-  const session = gateway.app
-    .get(SessionRegistry)
-    .all()
-    .find((s) => s.transport === 'sse' && !before.has(s.id));
-  return {
-    client,
-    sessionId: () => session?.id,
-    close: async () => {
-      await client.close();
-      await eventually(() => session === undefined || gateway.app.get(SessionRegistry).get(session.id) === undefined);
-    },
-  };
-};
-
-const connectStreamableHttp: Connect = async (gateway, client) => {
-  const transport = new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`));
-  await client.connect(transport);
-  return {
-    client,
-    sessionId: () => transport.sessionId,
-    close: async () => {
-      const id = transport.sessionId;
-      await transport.terminateSession();
-      await client.close();
-      expect(id && gateway.app.get(SessionRegistry).get(id)).toBeFalsy();
-    },
-  };
-};
-
-const connectStdio: Connect = async (gateway, client) => {
-  const toServer = new PassThrough();
-  const fromServer = new PassThrough();
-  const server: StdioServer = serveStdio(gateway.app, toServer, fromServer);
-  await client.connect(new StreamPairTransport(fromServer, toServer));
-  return {
-    client,
-    sessionId: () => server.session.id,
-    close: async () => {
-      await client.close();
-      await server.finished;
-    },
-  };
-};
-
-describe.each<[string, 'sse' | 'streamable-http' | 'stdio', Connect]>([
-  ['HTTP+SSE', 'sse', connectSse],
-  ['Streamable HTTP', 'streamable-http', connectStreamableHttp],
-  ['stdio', 'stdio', connectStdio],
-])('the SDK client over %s', (_name, kind, connect) => {
+describe.each(SDK_TRANSPORTS)('the SDK client over %s', (_name, kind, connect) => {
   let gateway: RunningGateway;
   let stateDir: string;
   let connection: Connection;
