@@ -11,6 +11,11 @@ Configuration comes from the environment:
   TELEGRAM_API_BASE   (optional) Bot API server, default https://api.telegram.org
   TELEGRAM_TIMEOUT    (optional) request timeout in seconds, default 15
 
+Contract v1.1 adds the prompt ``announcement``: the gateway runs the ``announcement`` command
+(not a tool, and it needs no Telegram configuration) with the prompt's arguments, and it prints
+the messages that ask the model to draft a Telegram announcement within the Bot API's limits,
+ready for ``send-message``.
+
 Standard library only; Python 3.9 or newer.
 """
 
@@ -30,12 +35,37 @@ from typing import Any, Dict, List, NoReturn, Optional
 PLUGIN_NAME = "botfather"
 PLUGIN_VERSION = "1.0.0"
 PLUGIN_DESCRIPTION = "Send messages to a Telegram chat through the Telegram Bot API"
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 DEFAULT_TIMEOUT = 15.0
 # The Bot API refuses longer messages ("message is too long").
 MAX_MESSAGE_LENGTH = 4096
+
+TONES = ["friendly", "formal", "urgent", "celebratory"]
+
+# Contract v1.1: a prompt, rendered by the `announcement` command (an argparse subcommand, not a tool).
+PROMPTS: List[Dict[str, Any]] = [
+    {
+        "name": "announcement",
+        "title": "Telegram announcement",
+        "description": "Draft an announcement for the Telegram chat from a topic and its details, ready for send-message",
+        "arguments": [
+            {"name": "topic", "description": "What the announcement is about, e.g. 'v2.4 is live'", "required": True},
+            {"name": "details", "description": "Facts to include: dates, links, what changes for readers"},
+            {"name": "audience", "description": "Who reads the chat, e.g. 'customers' or 'the on-call team'"},
+            {"name": "tone", "description": "One of %s (default friendly)" % ", ".join(TONES), "complete": TONES},
+        ],
+        "command": "announcement",
+    }
+]
+
+_TONE_GUIDE = {
+    "friendly": "warm and plain, one emoji at most",
+    "formal": "neutral and precise, no emoji",
+    "urgent": "short sentences, the action first, no emoji",
+    "celebratory": "upbeat, thank the people involved, two emoji at most",
+}
 
 # ---------------------------------------------------------------------------
 # Command table: the single source for argparse (--help) and --describe.
@@ -180,6 +210,7 @@ def describe() -> Dict[str, Any]:
         "plugin": {"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "description": PLUGIN_DESCRIPTION,
                    "env": ["TELEGRAM_*"]},
         "commands": commands,
+        "prompts": PROMPTS,
     }
 
 
@@ -228,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
             if arg.get("default") is not None:
                 kwargs["default"] = arg["default"]
             cmd_parser.add_argument("--" + arg["name"], **kwargs)
+    announcement = sub.add_parser("announcement", help="(prompt announcement) the messages that draft an announcement")
+    announcement.add_argument("--topic", required=True)
+    announcement.add_argument("--details", default="")
+    announcement.add_argument("--audience", default="")
+    announcement.add_argument("--tone", default="friendly")
     return parser
 
 
@@ -456,8 +492,42 @@ HANDLERS = {
 }
 
 
+def cmd_announcement(args: argparse.Namespace) -> Dict[str, Any]:
+    """The prompt's messages (printed as they are, not as a result): no Bot API call, no configuration."""
+    topic = args.topic.strip()
+    if not topic:
+        raise PluginError("--topic is empty; say what the announcement is about.")
+    tone = args.tone.strip().lower() or "friendly"
+    if tone not in _TONE_GUIDE:
+        raise PluginError("--tone %r is not one of %s." % (args.tone, ", ".join(TONES)))
+    lines = [
+        "Draft a Telegram announcement about: %s." % topic,
+        "Readers: %s." % (args.audience.strip() or "the members of the chat"),
+        "Tone: %s (%s)." % (tone, _TONE_GUIDE[tone]),
+    ]
+    if args.details.strip():
+        lines.append("Include these facts, and nothing you cannot support from them: %s" % args.details.strip())
+    lines += [
+        "",
+        "Constraints: plain text (the message is sent without parse_mode, so no Markdown or HTML), at most %d "
+        "characters, the most important line first, a clear next step for the reader at the end." % MAX_MESSAGE_LENGTH,
+        "Answer with the message text only; it will be sent as is with the botfather send-message tool.",
+    ]
+    return {
+        "description": "Telegram announcement: %s" % topic,
+        "messages": [{"role": "user", "content": {"type": "text", "text": "\n".join(lines)}}],
+    }
+
+
 def main(argv: Optional[List[str]] = None) -> NoReturn:
     args = build_parser().parse_args(argv)
+    if args.command == "announcement":
+        try:
+            sys.stdout.write(json.dumps(cmd_announcement(args)) + "\n")
+            sys.stdout.flush()
+            sys.exit(0)
+        except PluginError as err:
+            fail(str(err))
     try:
         config = load_config(dict(os.environ))
         succeed(HANDLERS[args.command](args, config))

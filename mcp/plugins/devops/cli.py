@@ -8,6 +8,12 @@ a deployment pipeline (or an agent) writes to and reads from.
 Every command prints exactly one JSON object on stdout: ``{"result": ...}`` with exit status 0,
 or ``{"error": "..."}`` with exit status 1.
 
+Contract v1.1 adds, beside the tools: each application's deployment history as the resource
+template ``devops://apps/{app}/history`` (JSON, printed by the ``history`` command), the prompt
+``rollback-plan`` (a plan built from the ledger: what is live, what to return to, the steps), and
+completions of application names from the ledger (``complete-app``). Those three commands are not
+tools; the gateway runs them for resources/read, prompts/get and completion/complete.
+
 State file location, first match wins:
 
   1. $DEVOPS_STATE_FILE
@@ -44,7 +50,7 @@ except ImportError:  # pragma: no cover - non-POSIX platforms
 PLUGIN_NAME = "devops"
 PLUGIN_VERSION = "1.0.0"
 PLUGIN_DESCRIPTION = "Record deployments and rollbacks of applications and report what is deployed where"
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 
 ENVIRONMENTS = ["development", "staging", "production"]
 DEFAULT_ENVIRONMENT = "production"
@@ -149,6 +155,39 @@ COMMANDS: List[Dict[str, Any]] = [
 ]
 
 
+# Contract v1.1: the resource template, the prompt and the completion they use. The commands they
+# name are argparse subcommands too, but not tools.
+_APP_COMPLETION = {"command": "complete-app"}
+
+RESOURCE_TEMPLATES: List[Dict[str, Any]] = [
+    {
+        "uriTemplate": "devops://apps/{app}/history",
+        "name": "deployment-history",
+        "title": "Deployment history",
+        "description": "Every deployment and rollback of one application, per environment, oldest first",
+        "mimeType": "application/json",
+        "command": "history",
+        "complete": {"app": _APP_COMPLETION},
+    }
+]
+
+PROMPTS: List[Dict[str, Any]] = [
+    {
+        "name": "rollback-plan",
+        "title": "Rollback plan",
+        "description": (
+            "A rollback plan for one application in one environment, from the ledger: the live version, "
+            "the version to return to, what changed in between, the steps and the checks"
+        ),
+        "arguments": [
+            {"name": "app", "description": "Application name, as deployed", "required": True, "complete": _APP_COMPLETION},
+            {"name": "environment", "description": "Environment (default: %s)" % DEFAULT_ENVIRONMENT, "complete": ENVIRONMENTS},
+        ],
+        "command": "rollback-plan",
+    }
+]
+
+
 class PluginError(Exception):
     """An expected failure, reported to the caller as {"error": message}."""
 
@@ -228,6 +267,8 @@ def describe() -> Dict[str, Any]:
         "plugin": {"name": PLUGIN_NAME, "version": PLUGIN_VERSION, "description": PLUGIN_DESCRIPTION,
                    "env": ["DEVOPS_*", "XDG_STATE_HOME"]},
         "commands": commands,
+        "resource_templates": RESOURCE_TEMPLATES,
+        "prompts": PROMPTS,
     }
 
 
@@ -271,6 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
             if arg.get("default") is not None:
                 kwargs["default"] = arg["default"]
             cmd_parser.add_argument("--" + arg["name"], **kwargs)
+    history = sub.add_parser("history", help="(resource devops://apps/{app}/history) the ledger of one application as JSON")
+    history.add_argument("--uri", required=True)
+    history.add_argument("--app", required=True)
+    plan = sub.add_parser("rollback-plan", help="(prompt rollback-plan) a rollback plan built from the ledger")
+    plan.add_argument("--app", required=True)
+    plan.add_argument("--environment", choices=ENVIRONMENTS, default=DEFAULT_ENVIRONMENT)
+    complete = sub.add_parser("complete-app", help="(completion) application names of the ledger starting with --value")
+    complete.add_argument("--argument", required=True)
+    complete.add_argument("--value", default="")
+    complete.add_argument("--environment", choices=ENVIRONMENTS)
+    complete.add_argument("--uri")
     return parser
 
 
@@ -631,10 +683,78 @@ def cmd_status(args: argparse.Namespace, path: str) -> Dict[str, Any]:
     }
 
 
+def _history_of(state: Dict[str, Any], app: str) -> Dict[str, Any]:
+    envs = state["apps"].get(app, {})
+    order = {name: index for index, name in enumerate(ENVIRONMENTS)}
+    names = sorted(envs, key=lambda name: (order.get(name, len(order)), name))
+    return {
+        "app": app,
+        "deployed": bool(envs),
+        "environments": {
+            name: {"current_version": envs[name]["current_version"], "history": envs[name]["history"]} for name in names
+        },
+    }
+
+
+def cmd_history(args: argparse.Namespace, path: str) -> str:
+    """The resource's content: the JSON document itself (not wrapped in {"result": ...})."""
+    return json.dumps(_history_of(read_state(path), check_app_name(args.app)), indent=2)
+
+
+def cmd_rollback_plan(args: argparse.Namespace, path: str) -> str:
+    """The prompt's messages: the plan as text, then the history as an embedded resource."""
+    app = check_app_name(args.app)
+    env = args.environment
+    history = _history_of(read_state(path), app)
+    env_state = history["environments"].get(env)
+    if env_state is None:
+        deployed = ", ".join(history["environments"]) or "none"
+        raise PluginError("%s was never deployed to %s (environments with deployments: %s)." % (app, env, deployed))
+    current = env_state["current_version"]
+    earlier = [v for v in _deployed_versions(env_state) if v != current]
+    if not earlier:
+        raise PluginError("%s has only ever had %s in %s: there is no earlier version to roll back to." % (app, current, env))
+    target = earlier[-1]
+    records = env_state["history"]
+    last_target = max(i for i, r in enumerate(records) if r.get("version") == target)
+    since = records[last_target + 1 :][-5:]
+    lines = [
+        "Draft a rollback plan for %s in %s." % (app, env),
+        "",
+        "Live now: %s. Roll back to: %s (the last other version deployed there)." % (current, target),
+        "Other versions deployed there before: %s." % (", ".join(earlier[:-1]) or "none"),
+        "Since %s went out: %s." % (target, "; ".join("%s %s at %s" % (r["action"], r["version"], r["deployed_at"]) for r in since)),
+        "",
+        "The plan should: state the impact and who to tell; run `devops rollback --app-name %s --version %s "
+        "--environment %s`; check the health of %s after it; say how to roll forward to %s again once fixed."
+        % (app, target, env, app, current),
+    ]
+    uri = "devops://apps/%s/history" % app
+    messages = [
+        {"role": "user", "content": {"type": "text", "text": "\n".join(lines)}},
+        {"role": "user", "content": {"type": "resource", "resource": {"uri": uri, "mimeType": "application/json", "text": json.dumps(history, indent=2)}}},
+    ]
+    return json.dumps({"description": "Rollback plan for %s in %s: %s to %s" % (app, env, current, target), "messages": messages})
+
+
+def cmd_complete_app(args: argparse.Namespace, path: str) -> str:
+    """Application names of the ledger starting with --value (in --environment when given), as a JSON list."""
+    apps = read_state(path)["apps"]
+    names = sorted(name for name, envs in apps.items() if args.environment is None or args.environment in envs)
+    return json.dumps([name for name in names if name.lower().startswith(args.value.lower())])
+
+
 HANDLERS = {
     "deploy": cmd_deploy,
     "rollback": cmd_rollback,
     "status": cmd_status,
+}
+
+# Commands for resources, prompts and completions: their stdout is the content itself.
+CONTENT_HANDLERS = {
+    "history": cmd_history,
+    "rollback-plan": cmd_rollback_plan,
+    "complete-app": cmd_complete_app,
 }
 
 
@@ -642,6 +762,10 @@ def main(argv: Optional[List[str]] = None) -> NoReturn:
     args = build_parser().parse_args(argv)
     try:
         path = state_path(dict(os.environ))
+        if args.command in CONTENT_HANDLERS:
+            sys.stdout.write(CONTENT_HANDLERS[args.command](args, path) + "\n")
+            sys.stdout.flush()
+            sys.exit(0)
         succeed(HANDLERS[args.command](args, path))
     except PluginError as err:
         fail(str(err))

@@ -311,7 +311,7 @@ describe('botfather plugin', () => {
     expect(help.stdout).toContain('  python cli.py send-message --message "hello"');
     expect(described.code).toBe(0);
     const doc = JSON.parse(described.stdout) as Describe;
-    expect(doc.contract_version).toBe('1.0');
+    expect(doc.contract_version).toBe('1.1');
     expect(doc.plugin).toEqual({ name: 'botfather', version: '1.0.0', description: expect.any(String), env: ['TELEGRAM_*'] });
     expect([...availableCommands(help.stdout).keys()]).toEqual(doc.commands.map((c) => c.name));
     expect(doc.commands).toEqual([
@@ -341,5 +341,33 @@ describe('botfather plugin', () => {
     expect(click.stdout).toMatch(/reply-keyboard/);
     expect(send.code).toBe(0);
     expect(send.stdout).toMatch(/--message MESSAGE/);
+  });
+});
+
+describe('botfather plugin: the announcement prompt (contract v1.1)', () => {
+  it.concurrent('--describe offers the announcement prompt with its arguments and tone completions', async () => {
+    const doc = JSON.parse((await runPlugin('botfather', ['--describe'])).stdout) as { prompts: Array<{ name: string; arguments: Array<Record<string, unknown>> }> };
+    expect(doc.prompts.map((p) => p.name)).toEqual(['announcement']);
+    expect(doc.prompts[0].arguments.find((a) => a['name'] === 'topic')).toMatchObject({ required: true });
+    expect(doc.prompts[0].arguments.find((a) => a['name'] === 'tone')).toMatchObject({ complete: ['friendly', 'formal', 'urgent', 'celebratory'] });
+  });
+
+  it.concurrent('drafts from the arguments without any Telegram configuration, within the Bot API limit', async () => {
+    const run = await runPlugin('botfather', ['announcement', '--topic=v2.4 is live', '--details=ships Friday', '--tone=formal'], {
+      TELEGRAM_BOT_TOKEN: undefined,
+      TELEGRAM_CHAT_ID: undefined,
+    });
+    expect(run.code).toBe(0);
+    const { messages } = JSON.parse(run.stdout) as { messages: Array<{ role: string; content: { type: string; text: string } }> };
+    expect(messages).toHaveLength(1);
+    expect(messages[0].role).toBe('user');
+    expect(messages[0].content.text).toContain('v2.4 is live');
+    expect(messages[0].content.text).toContain('ships Friday');
+    expect(messages[0].content.text).toContain('at most 4096 characters');
+    expect(messages[0].content.text).toContain('neutral and precise');
+  });
+
+  it.concurrent('refuses an unknown tone, naming the accepted ones', async () => {
+    expect(errorOf(await runPlugin('botfather', ['announcement', '--topic=x', '--tone=loud']))).toContain('not one of friendly, formal, urgent, celebratory');
   });
 });

@@ -304,7 +304,7 @@ describe('devops plugin', () => {
     expect(help.code).toBe(0);
     const doc = JSON.parse(described.stdout) as Describe;
     expect(described.code).toBe(0);
-    expect(doc.contract_version).toBe('1.0');
+    expect(doc.contract_version).toBe('1.1');
     expect(doc.plugin.name).toBe('devops');
     const listed = availableCommands(help.stdout);
     expect([...listed.keys()]).toEqual(['deploy', 'rollback', 'status']);
@@ -332,5 +332,62 @@ describe('devops plugin', () => {
       for (const param of doc.commands[i].parameters) expect(sub.stdout).toContain(`--${param.name}`);
     });
     expect(subHelps[0].stdout).toContain('--environment {development,staging,production}');
+  });
+});
+
+describe('devops plugin: contract v1.1 resource template, prompt and completion', () => {
+  it.concurrent('--describe offers the history template and the rollback-plan prompt, completed from the ledger', async () => {
+    const doc = JSON.parse((await runPlugin('devops', ['--describe'])).stdout) as Describe & {
+      resource_templates: Array<Record<string, unknown>>;
+      prompts: Array<Record<string, unknown>>;
+    };
+    expect(doc.resource_templates).toEqual([
+      expect.objectContaining({ uriTemplate: 'devops://apps/{app}/history', mimeType: 'application/json', command: 'history', complete: { app: { command: 'complete-app' } } }),
+    ]);
+    expect(doc.prompts).toEqual([expect.objectContaining({ name: 'rollback-plan', command: 'rollback-plan' })]);
+  });
+
+  it.concurrent('history prints the ledger of one application as the JSON document itself', async () => {
+    await withLedger(async ({ run }) => {
+      await run('deploy', '--app-name', 'shop', '--version', '1.0.0', '--environment', 'staging');
+      await run('deploy', '--app-name', 'shop', '--version', '1.1.0', '--environment', 'staging');
+      const history = await run('history', '--uri', 'devops://apps/shop/history', '--app', 'shop');
+      expect(history.code).toBe(0);
+      const doc = JSON.parse(history.stdout) as { app: string; deployed: boolean; environments: Record<string, { current_version: string; history: LedgerRecord[] }> };
+      expect(doc.app).toBe('shop');
+      expect(doc.environments['staging'].current_version).toBe('1.1.0');
+      expect(doc.environments['staging'].history.map((r) => r.version)).toEqual(['1.0.0', '1.1.0']);
+      const never = JSON.parse((await run('history', '--uri', 'devops://apps/nope/history', '--app', 'nope')).stdout) as { deployed: boolean };
+      expect(never).toEqual({ app: 'nope', deployed: false, environments: {} });
+    });
+  });
+
+  it.concurrent('rollback-plan names the live version, the one to return to and the command, with the history embedded', async () => {
+    await withLedger(async ({ run }) => {
+      for (const version of ['1.0.0', '1.1.0', '1.2.0']) await run('deploy', '--app-name', 'shop', '--version', version);
+      const plan = await run('rollback-plan', '--app', 'shop');
+      expect(plan.code).toBe(0);
+      const { description, messages } = JSON.parse(plan.stdout) as { description: string; messages: Array<{ role: string; content: Record<string, unknown> }> };
+      expect(description).toBe('Rollback plan for shop in production: 1.2.0 to 1.1.0');
+      expect(messages[0].content['text']).toContain('Live now: 1.2.0. Roll back to: 1.1.0');
+      expect(messages[0].content['text']).toContain('devops rollback --app-name shop --version 1.1.0 --environment production');
+      expect(messages[1].content).toMatchObject({ type: 'resource', resource: { uri: 'devops://apps/shop/history', mimeType: 'application/json' } });
+    });
+  });
+
+  it.concurrent('rollback-plan refuses, with the reason, an application with nothing to roll back to', async () => {
+    await withLedger(async ({ run }) => {
+      await run('deploy', '--app-name', 'solo', '--version', '1.0.0');
+      expect(errorOf(await run('rollback-plan', '--app', 'solo'))).toContain('no earlier version to roll back to');
+      expect(errorOf(await run('rollback-plan', '--app', 'ghost'))).toContain('ghost was never deployed to production');
+    });
+  });
+
+  it.concurrent('complete-app lists the ledger\'s applications starting with the partial value', async () => {
+    await withLedger(async ({ run }) => {
+      for (const app of ['shop-api', 'shop-web', 'billing']) await run('deploy', '--app-name', app, '--version', '1.0.0');
+      expect(JSON.parse((await run('complete-app', '--argument', 'app', '--value', 'sh')).stdout)).toEqual(['shop-api', 'shop-web']);
+      expect(JSON.parse((await run('complete-app', '--argument', 'app', '--value', 'sh', '--environment', 'staging')).stdout)).toEqual([]);
+    });
   });
 });
