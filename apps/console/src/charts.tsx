@@ -13,6 +13,8 @@ const OUTCOME_COLORS: Record<string, string> = {
   error: '#d84315',
 };
 
+const HOUR_S = 3600;
+
 interface Line {
   label: string;
   color: string;
@@ -25,11 +27,16 @@ function Chart({ id, title, unit, times, lines }: { id: string; title: string; u
   useEffect(() => {
     const el = box.current;
     if (el === null) return undefined;
+    const end = (times.at(-1) ?? Date.now()) / 1000;
     const options: uPlot.Options = {
       title,
       width: Math.max(320, el.clientWidth || 640),
       height: 220,
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? 0, min ?? 0) * 1.1] } },
+      scales: {
+        // Always the last hour, whatever the number of points so far.
+        x: { time: true, range: () => [end - HOUR_S, end + 30] },
+        y: { range: (_u, min, max) => [0, Math.max(1, max ?? 0, min ?? 0) * 1.1] },
+      },
       axes: [{}, { label: unit }],
       series: [
         {},

@@ -145,7 +145,9 @@ function TryIt({ api, tool }: { api: ConsoleApi; tool: ConsoleTool }) {
             <div id="try-result" class={result.isError ? 'result is-error' : 'result'} data-is-error={String(result.isError === true)}>
               <h4>Result {result.isError ? '(isError: true)' : ''}</h4>
               <h5>content</h5>
-              <pre>{JSON.stringify(result.content, null, 2)}</pre>
+              {(Array.isArray(result.content) ? (result.content as Array<{ type?: string; text?: string }>) : []).map((block) =>
+                block.type === 'text' ? <pre class="content-text">{block.text}</pre> : <pre>{JSON.stringify(block, null, 2)}</pre>,
+              )}
               {result.structuredContent !== undefined && (
                 <>
                   <h5>structuredContent</h5>

@@ -3,26 +3,17 @@
 // other keys are refused); state-changing requests need the console token and the page's own
 // Origin (CSRF); a "try it" call runs under the admin's principal through the one dispatcher,
 // streaming its progress, log lines and result; recent calls keep no argument values below debug.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { consolePlugins } from './console-plugins';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { raw } from './raw-http';
 
 const ADMIN = 'admin-key-0123456789';
 const AGENTS = 'agents-key-0123456789';
-const REPO = resolve(__dirname, '../../..');
-
-/** A plugins folder with the bundled devops plugin and one that discovery skips. */
-export function consolePlugins(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'console-plugins-'));
-  cpSync(join(REPO, 'mcp/plugins/devops'), join(dir, 'devops'), { recursive: true });
-  cpSync(join(__dirname, 'fixtures/plugins/broken_describe'), join(dir, 'broken_describe'), { recursive: true });
-  return dir;
-}
-
 const bearer = (key: string): Record<string, string> => ({ Authorization: `Bearer ${key}` });
 
 describe('the operator console, off by default', () => {

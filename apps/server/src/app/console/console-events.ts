@@ -28,8 +28,8 @@ interface Viewer {
 /**
  * The console's live stream (`GET /console/api/events`): once a second, for each connected
  * console, whatever changed since its last update: `sessions` (the list, when it changed), `calls`
- * and `logs` (the new entries), `plugins` and `tools` (after a reload), and every ten seconds
- * `charts`. One timer for all viewers, running only while one is connected: with no console open
+ * and `logs` (the new entries), `plugins` and `tools` (after a reload), and `charts` every ten
+ * seconds and after new calls. One timer for all viewers, running only while one is connected: with no console open
  * nothing runs at all.
  */
 @Injectable()
@@ -90,7 +90,8 @@ export class ConsoleEvents implements OnModuleDestroy {
       if (!viewer.res.writableEnded) viewer.res.write(formatSseEvent({ event: 'sessions', data: sessions }));
       viewer.quiet = 0;
     }
-    if (this.calls.last > viewer.calls) {
+    const newCalls = this.calls.last > viewer.calls;
+    if (newCalls) {
       send('calls', this.calls.list({ after: viewer.calls }));
       viewer.calls = this.calls.last;
     }
@@ -107,7 +108,7 @@ export class ConsoleEvents implements OnModuleDestroy {
       }
       viewer.plugins = pluginsKey;
     }
-    if (viewer.ticks % CHART_TICKS === 0) send('charts', await this.history.series());
+    if (newCalls || viewer.ticks % CHART_TICKS === 0) send('charts', await this.history.series());
     viewer.ticks++;
     if (++viewer.quiet >= KEEPALIVE_TICKS && !viewer.res.writableEnded) {
       viewer.res.write(formatSseComment('keepalive'));
