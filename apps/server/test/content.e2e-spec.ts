@@ -18,6 +18,7 @@ import {
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { InventoryContentModule } from './examples/inventory-content.module';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { SDK_TRANSPORTS } from './sdk-connections';
@@ -355,5 +356,84 @@ describe('resources and prompts, the v2 client in revision 2026-07-28', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('resources and prompts from Nest providers (@McpResource, @McpPrompt) beside the plugins', () => {
+  let gateway: RunningGateway;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = pluginsFolder();
+    gateway = await startGateway({ MCP_PLUGINS_DIR: dir }, [InventoryContentModule]);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists them in the one catalog, named with the same template, and serves them in-process', async () => {
+    const resources = (await call(gateway, 'resources/list', {})).result?.['resources'] as Array<{ uri: string }>;
+    expect(resources.map((r) => r.uri)).toContain('inventory://stock');
+    const templates = (await call(gateway, 'resources/templates/list', {})).result?.['resourceTemplates'] as Array<{ uriTemplate: string }>;
+    expect(templates.map((t) => t.uriTemplate)).toEqual(['inventory://items/{item}', 'test://template/{id}/data']);
+    expect((await call(gateway, 'resources/read', { uri: 'inventory://items/apple' })).result).toEqual({
+      contents: [{ uri: 'inventory://items/apple', mimeType: 'application/json', text: '{"item":"apple","count":3}' }],
+    });
+    expect((await call(gateway, 'prompts/get', { name: 'inventory__restock', arguments: { supplier: 'acme' } })).result).toEqual({
+      description: 'Ask for a restocking order of the items that ran out',
+      messages: [{ role: 'user', content: { type: 'text', text: 'Write an order to acme for: pear.' } }],
+    });
+  });
+
+  it('completes from the provider\'s function and static list', async () => {
+    const item = await call(gateway, 'completion/complete', { ref: { type: 'ref/resource', uri: 'inventory://items/{item}' }, argument: { name: 'item', value: 'p' } });
+    expect(item.result).toEqual({ completion: { values: ['pear'], total: 1 } });
+    const supplier = await call(gateway, 'completion/complete', { ref: { type: 'ref/prompt', name: 'inventory__restock' }, argument: { name: 'supplier', value: 'g' } });
+    expect(supplier.result).toEqual({ completion: { values: ['globex'], total: 1 } });
+  });
+
+  it('answers a provider that throws with -32603 and its message', async () => {
+    const { error } = await call(gateway, 'resources/read', { uri: 'inventory://items/kiwi' });
+    expect(error).toMatchObject({ code: -32603, message: expect.stringContaining('no such item: kiwi') });
+  });
+});
+
+describe('the bundled plugins\' resource template and prompts', () => {
+  let gateway: RunningGateway;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'sanctum-content-devops-'));
+    process.env['DEVOPS_STATE_FILE'] = join(stateDir, 'state.json');
+    gateway = await startGateway({ MCP_PLUGINS_DIR: resolve(__dirname, '../../../mcp/plugins') });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    delete process.env['DEVOPS_STATE_FILE'];
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('devops: deployments through tools, then the history resource and the rollback-plan prompt from the same ledger', async () => {
+    for (const version of ['2.0.0', '2.1.0']) {
+      expect((await call(gateway, 'tools/call', { name: 'devops__deploy', arguments: { 'app-name': 'shop', version } })).result?.['isError']).toBeFalsy();
+    }
+    const read = await call(gateway, 'resources/read', { uri: 'devops://apps/shop/history' });
+    const [part] = read.result?.['contents'] as Array<{ mimeType: string; text: string }>;
+    expect(part.mimeType).toBe('application/json');
+    expect((JSON.parse(part.text) as { environments: Record<string, { current_version: string }> }).environments['production'].current_version).toBe('2.1.0');
+    const completion = await call(gateway, 'completion/complete', { ref: { type: 'ref/prompt', name: 'devops__rollback-plan' }, argument: { name: 'app', value: 'sh' } });
+    expect(completion.result).toEqual({ completion: { values: ['shop'], total: 1 } });
+    const plan = await call(gateway, 'prompts/get', { name: 'devops__rollback-plan', arguments: { app: 'shop' } });
+    expect(plan.result?.['description']).toBe('Rollback plan for shop in production: 2.1.0 to 2.0.0');
+  });
+
+  it('botfather: the announcement prompt, with tone completion', async () => {
+    const got = await call(gateway, 'prompts/get', { name: 'botfather__announcement', arguments: { topic: 'maintenance tonight', tone: 'urgent' } });
+    expect(JSON.stringify(got.result?.['messages'])).toContain('maintenance tonight');
+    const tones = await call(gateway, 'completion/complete', { ref: { type: 'ref/prompt', name: 'botfather__announcement' }, argument: { name: 'tone', value: 'f' } });
+    expect(tones.result).toEqual({ completion: { values: ['friendly', 'formal'], total: 2 } });
   });
 });

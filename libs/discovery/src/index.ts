@@ -35,9 +35,11 @@ export { ProfilesFileError } from './lib/profiles/profiles-file.error';
 export { ToolView } from './lib/profiles/tool-view';
 export { AGENT_TOOL_DESCRIPTION, AGENT_TOOL_NAME, AgentToolset, agentToolSchema } from './lib/profiles/agent-toolset';
 
-// Tools from Nest providers.
+// Tools, resources and prompts from Nest providers.
 export { McpTool } from './lib/mcp-tool.decorator';
 export type { McpToolOptions } from './lib/mcp-tool.decorator';
+export { McpPrompt, McpResource } from './lib/mcp-content.decorators';
+export type { McpCompletion, McpPromptOptions, McpResourceOptions } from './lib/mcp-content.decorators';
 
 // Plugin folders: discovery, its cache, hot reload.
 export { PluginDiscoveryService } from './lib/plugin-discovery.service';

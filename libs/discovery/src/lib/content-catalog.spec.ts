@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { TestingModule } from '@nestjs/testing';
+import { Injectable } from '@nestjs/common';
 import { FakePluginRunner, PluginFolders } from '../testing';
+import { McpPrompt, McpResource } from './mcp-content.decorators';
 import type { CatalogChange, ResourceUpdate } from './tool-catalog.service';
 import { ToolCatalogService } from './tool-catalog.service';
 import { ToolDiscoveryModule } from './tool-discovery.module';
@@ -18,9 +20,10 @@ describe('ToolCatalogService: resources, resource templates and prompts', () => 
   let log: jest.Mocked<LoggerService>;
   let moduleRef: TestingModule | undefined;
 
-  const start = async (options: Partial<ToolDiscoveryModuleOptions> = {}): Promise<ToolCatalogService> => {
+  const start = async (options: Partial<ToolDiscoveryModuleOptions> = {}, providers: Array<new () => unknown> = []): Promise<ToolCatalogService> => {
     moduleRef = await Test.createTestingModule({
       imports: [ToolDiscoveryModule.forRoot({ pluginsDir: folders.dir, helpTimeoutMs: 1000, runner, logger: log, watch: false, ...options })],
+      providers,
     }).compile();
     await moduleRef.init();
     return moduleRef.get(ToolCatalogService);
@@ -109,5 +112,30 @@ describe('ToolCatalogService: resources, resource templates and prompts', () => 
     utimesSync(file, new Date(), new Date(Date.now() + 5_000));
     await catalog.reload();
     expect(updates).toEqual([{ uris: ['devops://ledger'], uriTemplates: [] }]);
+  });
+
+  it('takes @McpResource and @McpPrompt through the contract check: a broken one is skipped with its problems, the others kept across reloads', async () => {
+    @Injectable()
+    class Notes {
+      @McpResource({ namespace: 'notes', uri: 'notes://all', name: 'all' })
+      all(): string {
+        return '[]';
+      }
+
+      @McpResource({ namespace: 'notes', uri: 'not a uri', name: 'bad' })
+      bad(): string {
+        return '';
+      }
+
+      @McpPrompt({ namespace: 'notes', name: 'summary', arguments: [{ name: 'topic', required: true }] })
+      summary(args: Record<string, string>): string {
+        return `Summarise the notes on ${args['topic']}.`;
+      }
+    }
+    const catalog = await start({}, [Notes]);
+    await catalog.reload();
+    expect(catalog.listResources().map((r) => [r.uri, r.owner])).toEqual([['notes://all', 'notes']]);
+    expect(catalog.listPrompts().map((p) => [p.name, p.qualifiedName, p.arguments])).toEqual([['notes__summary', 'notes.summary', [{ name: 'topic', required: true }]]]);
+    expect(lines(log.warn).join('\n')).toContain('Skipped resource of provider notes.bad: resources[0].uri "not a uri" does not match');
   });
 });

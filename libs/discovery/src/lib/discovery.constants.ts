@@ -9,3 +9,6 @@ export const MCP_TOOL_METADATA = 'DISCOVERY:MCP_TOOL';
 export const DEFAULT_DISCOVERY_CONCURRENCY = 8;
 /** Quiet period after the last change in the plugins folder before a reload (MCP_WATCH_DEBOUNCE). */
 export const DEFAULT_WATCH_DEBOUNCE_MS = 300;
+/** Metadata keys of @McpResource and @McpPrompt on provider methods. */
+export const MCP_RESOURCE_METADATA = 'DISCOVERY:MCP_RESOURCE';
+export const MCP_PROMPT_METADATA = 'DISCOVERY:MCP_PROMPT';
