@@ -3,7 +3,7 @@
 // (the key, the endpoint), never per connection. A hidden tool is answered exactly like an unknown
 // one; a renamed tool is known by its new name only; list_changed reaches only the sessions whose
 // list changed; the agent-driven mode (sanctum__tools) is per session.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -23,7 +23,12 @@ const KEYS = { alpha: 'alpha-key-0123456789', bravo: 'bravo-key-0123456789', gov
 const PROFILES = {
   profiles: {
     default: { tools: ['gateway__status'] },
-    node: { tools: [{ plugin: 'echo_node' }, 'gateway__*'], overrides: { echo_node__echo: { name: 'shout', description: 'Echo, renamed.' } } },
+    node: {
+      tools: [{ plugin: 'echo_node' }, 'gateway__*'],
+      overrides: { echo_node__echo: { name: 'shout', description: 'Echo, renamed.' } },
+      resources: ['docs://public/**'],
+      prompts: ['docs__greet'],
+    },
     shell: { tools: ['echo_sh__*', 'gateway__status'] },
     // Selectors name the catalog's tools: `echo_node__echo` is `shout` only in the node profile.
     narrow: { tools: ['gateway__status', 'echo_node__*'] },
@@ -34,6 +39,28 @@ const PROFILES = {
 };
 
 type Transport = 'streamable-http' | 'sse';
+
+/** A plugin with two resources, a template and two prompts, for the profiles' resource and prompt selectors. */
+function writeDocsPlugin(dir: string): void {
+  const describe = {
+    contract_version: '1.1',
+    plugin: { name: 'docs' },
+    commands: [],
+    resources: [
+      { uri: 'docs://public/readme', name: 'readme', file: 'readme.txt' },
+      { uri: 'docs://internal/secrets', name: 'secrets', file: 'secrets.txt' },
+    ],
+    resource_templates: [{ uriTemplate: 'docs://public/{page}', name: 'page', command: 'page' }],
+    prompts: [
+      { name: 'greet', template: 'Hello.' },
+      { name: 'admin-report', template: 'Report everything.' },
+    ],
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'readme.txt'), 'public\n');
+  writeFileSync(join(dir, 'secrets.txt'), 'secret\n');
+  writeFileSync(join(dir, 'cli.py'), `import json, sys\nif sys.argv[1:] == ["--describe"]:\n    print(json.dumps(${JSON.stringify(describe)}))\n`);
+}
 
 interface Connected {
   client: Client;
@@ -86,8 +113,11 @@ describe('tool profiles', () => {
     dir = mkdtempSync(join(tmpdir(), 'sanctum-profiles-'));
     file = join(dir, 'profiles.json');
     writeFileSync(file, JSON.stringify(PROFILES));
+    const plugins = join(dir, 'plugins');
+    for (const name of ['echo_node', 'echo_py', 'echo_sh']) cpSync(join(FIXTURES, name), join(plugins, name), { recursive: true });
+    writeDocsPlugin(join(plugins, 'docs'));
     gateway = await startGateway({
-      MCP_PLUGINS_DIR: FIXTURES,
+      MCP_PLUGINS_DIR: plugins,
       MCP_API_KEYS: Object.entries(KEYS).map(([name, key]) => `${name}:${key}`).join(','),
       MCP_PROFILES: file,
       MCP_WATCH: '1',
@@ -130,6 +160,28 @@ describe('tool profiles', () => {
       expect(JSON.stringify(shouted.content)).toContain('renamed');
       expect(await errorOf(alpha.client, 'echo_node__echo')).toBe(await errorOf(alpha.client, 'no_such_tool'));
       expect(await errorOf(alpha.client, 'echo_node.echo')).toBe(await errorOf(alpha.client, 'no_such_tool'));
+    });
+
+    it('shows a profile\'s resources, templates and prompts only, and answers a hidden one like an unknown one', async () => {
+      const alpha = await connect(transport, 'alpha');
+      expect((await alpha.client.listResources()).resources.map((r) => r.uri)).toEqual(['docs://public/readme']);
+      expect((await alpha.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['docs://public/{page}']);
+      expect((await alpha.client.listPrompts()).prompts.map((p) => p.name)).toEqual(['docs__greet']);
+      expect(JSON.stringify(await alpha.client.readResource({ uri: 'docs://public/readme' }))).toContain('public');
+      const failure = (call: () => Promise<unknown>, name: string): Promise<string> =>
+        call().then(
+          () => 'no error',
+          (err: Error) => err.message.replaceAll(name, '<name>'),
+        );
+      const hiddenRead = await failure(() => alpha.client.readResource({ uri: 'docs://internal/secrets' }), 'docs://internal/secrets');
+      expect(hiddenRead).toBe(await failure(() => alpha.client.readResource({ uri: 'docs://nothing/here' }), 'docs://nothing/here'));
+      const hiddenPrompt = await failure(() => alpha.client.getPrompt({ name: 'docs__admin-report' }), 'docs__admin-report');
+      expect(hiddenPrompt).toBe(await failure(() => alpha.client.getPrompt({ name: 'no-such-prompt' }), 'no-such-prompt'));
+      expect(hiddenPrompt).toMatch(/Unknown prompt/);
+      // A profile without resources and prompts shows none.
+      const bravo = await connect(transport, 'bravo');
+      expect((await bravo.client.listPrompts()).prompts).toEqual([]);
+      expect((await bravo.client.listResources()).resources).toEqual([]);
     });
 
     it('narrows a key to the intersection on a profile endpoint, and by an X-Agent-Id binding', async () => {

@@ -41,6 +41,7 @@ import { APP_LOGGER } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import type { ContentOutcome } from '../metrics/metrics.service';
 import { ResourceSubscriptions } from './resource-subscriptions';
+import { SessionViews } from '../profiles/session-views.service';
 import type { ContentOffers } from './server-info';
 
 /** Entries per page of resources/list, resources/templates/list and prompts/list. */
@@ -150,6 +151,7 @@ export class McpContent {
     private readonly subscriptions: ResourceSubscriptions,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    private readonly views: SessionViews,
   ) {}
 
   /** What there is to advertise (capabilities are advertised only for what exists). */
@@ -165,7 +167,7 @@ export class McpContent {
 
   /** resources/subscribe (2025 revisions): the URI must be one the catalog can read. */
   subscribe(params: Record<string, unknown>, session: Session, context: ContentRequestContext): Record<string, never> {
-    const { uri } = this.resolve(params, 'resources/subscribe', context);
+    const { uri } = this.resolve(params, 'resources/subscribe', context, session);
     this.subscriptions.subscribe(session, uri);
     return {};
   }
@@ -177,32 +179,39 @@ export class McpContent {
     return {};
   }
 
-  listResources(params: Record<string, unknown>): { resources: Resource[]; nextCursor?: string } {
-    const { items, nextCursor } = page(this.catalog.listResources(), params, 'resources/list');
+  // Lists, reads and gets go through the session's profiles (SessionViews): what its view does not
+  // show is answered exactly as an unknown resource, template or prompt.
+  listResources(params: Record<string, unknown>, session: Session): { resources: Resource[]; nextCursor?: string } {
+    const view = this.views.viewOf(session);
+    const { items, nextCursor } = page(this.catalog.listResources().filter((entry) => view.showsResource(entry)), params, 'resources/list');
     return nextCursor ? { resources: items.map(toResource), nextCursor } : { resources: items.map(toResource) };
   }
 
-  listResourceTemplates(params: Record<string, unknown>): { resourceTemplates: ResourceTemplate[]; nextCursor?: string } {
-    const { items, nextCursor } = page(this.catalog.listResourceTemplates(), params, 'resources/templates/list');
+  listResourceTemplates(params: Record<string, unknown>, session: Session): { resourceTemplates: ResourceTemplate[]; nextCursor?: string } {
+    const view = this.views.viewOf(session);
+    const { items, nextCursor } = page(this.catalog.listResourceTemplates().filter((entry) => view.showsTemplate(entry)), params, 'resources/templates/list');
     return nextCursor ? { resourceTemplates: items.map(toTemplate), nextCursor } : { resourceTemplates: items.map(toTemplate) };
   }
 
-  listPrompts(params: Record<string, unknown>): { prompts: Prompt[]; nextCursor?: string } {
-    const { items, nextCursor } = page(this.catalog.listPrompts(), params, 'prompts/list');
+  listPrompts(params: Record<string, unknown>, session: Session): { prompts: Prompt[]; nextCursor?: string } {
+    const view = this.views.viewOf(session);
+    const { items, nextCursor } = page(this.catalog.listPrompts().filter((entry) => view.showsPrompt(entry)), params, 'prompts/list');
     return nextCursor ? { prompts: items.map(toPrompt), nextCursor } : { prompts: items.map(toPrompt) };
   }
 
   /** The entry serving a URI, or the revision's "resource not found" error. */
-  resolve(params: Record<string, unknown>, method: string, context: ContentRequestContext): { uri: string; match: ResourceMatch } {
+  resolve(params: Record<string, unknown>, method: string, context: ContentRequestContext, session: Session): { uri: string; match: ResourceMatch } {
     const uri = params['uri'];
     if (typeof uri !== 'string' || uri === '') throw RpcError.invalidParams(`${method} needs "uri": a URI from resources/list, or one matching a template of resources/templates/list.`);
-    const match = this.catalog.findResource(uri);
+    const found = this.catalog.findResource(uri);
+    const view = this.views.viewOf(session);
+    const match = found === undefined || (found.kind === 'resource' ? view.showsResource(found.entry) : view.showsTemplate(found.entry)) ? found : undefined;
     if (!match) throw RpcError.resourceNotFound(uri, context.stateless ? ErrorCode.InvalidParams : ErrorCode.ResourceNotFound);
     return { uri, match };
   }
 
   async readResource(requestId: RequestId, params: Record<string, unknown>, session: Session, context: ContentRequestContext): Promise<ReadResourceResult> {
-    const { uri, match } = this.resolve(params, 'resources/read', context);
+    const { uri, match } = this.resolve(params, 'resources/read', context, session);
     const entry = match.entry;
     const variables = match.kind === 'template' ? match.variables : {};
     const contents = await this.tracked(requestId, session, 'resource', entry.owner, `${entry.owner} ${entry.name}`, async (signal) => {
@@ -224,7 +233,7 @@ export class McpContent {
   async getPrompt(requestId: RequestId, params: Record<string, unknown>, session: Session): Promise<GetPromptResult> {
     const name = params['name'];
     if (typeof name !== 'string' || name === '') throw RpcError.invalidParams('prompts/get needs "name": a prompt name from prompts/list.');
-    const entry = this.catalog.getPrompt(name);
+    const entry = this.visiblePrompt(name, session);
     if (!entry) throw RpcError.invalidParams(`Unknown prompt: '${name}'. Call prompts/list to see the available prompts.`);
     const args = stringArguments(params['arguments'], 'arguments');
     const declared = new Set(entry.arguments.map((a) => a.name));
@@ -264,7 +273,7 @@ export class McpContent {
       throw RpcError.invalidParams('completion/complete needs "argument": {"name": <argument or variable>, "value": <the partial value>}.');
     }
     const context = isPlainObject(params['context']) ? stringArguments(params['context']['arguments'], 'context.arguments') : {};
-    const { completion, source, owner, label } = this.completionOf(ref, argument['name']);
+    const { completion, source, owner, label } = this.completionOf(ref, argument['name'], session);
     const partial = argument['value'];
     if (!completion) return { completion: { values: [] } };
     if (completion.kind === 'values') return { completion: completeFromList(completion.values, partial) };
@@ -279,19 +288,27 @@ export class McpContent {
     return { completion: found };
   }
 
+  /** A prompt the session's view shows, by name. */
+  private visiblePrompt(name: string, session: Session): PromptEntry | undefined {
+    const entry = this.catalog.getPrompt(name);
+    return entry !== undefined && this.views.viewOf(session).showsPrompt(entry) ? entry : undefined;
+  }
+
   private completionOf(
     ref: Record<string, unknown>,
     name: string,
+    session: Session,
   ): { completion?: CompletionSpec | ProviderCompletion; source?: PluginContentSource; owner: string; label: string } {
     if (ref['type'] === 'ref/prompt') {
-      const prompt = typeof ref['name'] === 'string' ? this.catalog.getPrompt(ref['name']) : undefined;
+      const prompt = typeof ref['name'] === 'string' ? this.visiblePrompt(ref['name'], session) : undefined;
       if (!prompt) throw RpcError.invalidParams(`Unknown prompt: '${String(ref['name'])}'. Call prompts/list to see the available prompts.`);
       const arg: PromptArgumentEntry | undefined = prompt.arguments.find((a) => a.name === name);
       if (!arg) throw RpcError.invalidParams(`prompt '${prompt.name}' has no argument '${name}' (arguments: ${prompt.arguments.map((a) => a.name).join(', ') || 'none'}).`);
       return { completion: arg.completion, source: prompt.source.kind === 'plugin' ? prompt.source : undefined, owner: prompt.qualifiedName.split('.')[0], label: `${prompt.qualifiedName} ${name}` };
     }
     if (ref['type'] === 'ref/resource') {
-      const template = typeof ref['uri'] === 'string' ? this.catalog.getResourceTemplate(ref['uri']) : undefined;
+      const found = typeof ref['uri'] === 'string' ? this.catalog.getResourceTemplate(ref['uri']) : undefined;
+      const template = found !== undefined && this.views.viewOf(session).showsTemplate(found) ? found : undefined;
       if (!template) throw RpcError.invalidParams(`Unknown resource template: '${String(ref['uri'])}'. Call resources/templates/list to see them.`);
       if (!template.template.variableNames.includes(name)) {
         throw RpcError.invalidParams(`resource template '${template.uriTemplate}' has no variable '${name}' (variables: ${template.template.variableNames.join(', ')}).`);

@@ -146,9 +146,9 @@ export class McpDispatcher {
       case Method.ToolsCall:
         return this.callTool(request, params, session);
       case Method.ResourcesList:
-        return this.content.listResources(params);
+        return this.content.listResources(params, session);
       case Method.ResourceTemplatesList:
-        return this.content.listResourceTemplates(params);
+        return this.content.listResourceTemplates(params, session);
       case Method.ResourcesRead:
         return this.content.readResource(request.id, params, session, context);
       case Method.ResourcesSubscribe:
@@ -156,7 +156,7 @@ export class McpDispatcher {
       case Method.ResourcesUnsubscribe:
         return this.content.unsubscribe(params, session);
       case Method.PromptsList:
-        return this.content.listPrompts(params);
+        return this.content.listPrompts(params, session);
       case Method.PromptsGet:
         return this.content.getPrompt(request.id, params, session);
       case Method.Complete:

@@ -68,14 +68,14 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
     session.changed();
     this.states.set(session, { caller: callerOf(session, principalOf(res)) });
     if (agentId !== undefined || endpoint !== undefined) {
-      const parts = [agentId === undefined ? '' : `agent ${agentId}`, `profile ${this.view(session).profile}`].filter(Boolean);
-      this.logger.log({ message: `Session ${session.id}: ${parts.join(', ')}`, sessionId: session.id, agentId, profile: this.view(session).profile }, 'Profiles');
+      const parts = [agentId === undefined ? '' : `agent ${agentId}`, `profile ${this.viewOf(session).profile}`].filter(Boolean);
+      this.logger.log({ message: `Session ${session.id}: ${parts.join(', ')}`, sessionId: session.id, agentId, profile: this.viewOf(session).profile }, 'Profiles');
     }
   }
 
   /** The session's profile chain as logs and metrics name it (`default`, `ops+readonly`). */
   profileOf(session: Session): string {
-    return this.view(session).profile;
+    return this.viewOf(session).profile;
   }
 
   /** What tools/list shows this session. */
@@ -105,7 +105,8 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
     return { entry };
   }
 
-  private view(session: Session): ToolView {
+  /** The session's view of the catalog: its tools, and which resources, templates and prompts it shows. */
+  viewOf(session: Session): ToolView {
     return this.profiles.viewFor(this.state(session).caller);
   }
 

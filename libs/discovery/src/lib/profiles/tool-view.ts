@@ -1,4 +1,5 @@
 import type { ToolEntry } from '../catalog';
+import type { PromptEntry, ResourceEntry, ResourceTemplateEntry } from '../content-catalog';
 import { DEFAULT_PROFILE } from './profiles-file';
 import type { ProfileSpec, ProfilesDocument } from './profiles-file';
 import { anyOf } from './selectors';
@@ -38,6 +39,8 @@ export class ToolView {
   private readonly byQualified = new Map<string, ToolEntry>();
   /** The agent-driven mode of the narrowest profile, with what a session starts with attached. */
   readonly agentMode: { attach: Match } | undefined;
+  private readonly resourceMatch: Match;
+  private readonly promptMatch: Match;
   private print: string | undefined;
 
   constructor(catalog: readonly ToolEntry[], document: ProfilesDocument | undefined, chain: ProfileChain) {
@@ -61,6 +64,10 @@ export class ToolView {
       if (!renamed.has(tool)) this.byQualified.set(tool.qualifiedName, tool);
     }
     this.tools = tools.filter((tool) => this.byName.get(tool.name) === tool);
+    const resources = specs.map((spec) => (spec === undefined ? () => true : anyOf(spec.resources)));
+    const prompts = specs.map((spec) => (spec === undefined ? () => true : anyOf(spec.prompts)));
+    this.resourceMatch = (item) => resources.every((match) => match(item));
+    this.promptMatch = (item) => prompts.every((match) => match(item));
     const narrowest = specs[specs.length - 1];
     const mode = narrowest?.agentMode;
     this.agentMode = mode === undefined || mode === false ? undefined : { attach: anyOf(mode === true ? [] : mode.attach) };
@@ -78,6 +85,21 @@ export class ToolView {
 
   get size(): number {
     return this.tools.length;
+  }
+
+  /** Whether every profile of the chain shows this resource (selected by URI, `owner.name` or `{"plugin"}`). */
+  showsResource(entry: ResourceEntry): boolean {
+    return this.resourceMatch({ name: entry.uri, qualifiedName: `${entry.owner}.${entry.name}`, plugin: entry.owner });
+  }
+
+  /** The same for a resource template, selected by its URI template. */
+  showsTemplate(entry: ResourceTemplateEntry): boolean {
+    return this.resourceMatch({ name: entry.uriTemplate, qualifiedName: `${entry.owner}.${entry.name}`, plugin: entry.owner });
+  }
+
+  /** Whether every profile of the chain shows this prompt (by name, `plugin.prompt` or `{"plugin"}`). */
+  showsPrompt(entry: PromptEntry): boolean {
+    return this.promptMatch({ name: entry.name, qualifiedName: entry.qualifiedName, plugin: entry.source.kind === 'plugin' ? entry.source.plugin : entry.qualifiedName.split('.')[0] });
   }
 
   /** What clients see of this view; equal fingerprints mean nothing to announce. */
