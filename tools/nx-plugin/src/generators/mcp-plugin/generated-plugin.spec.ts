@@ -5,7 +5,7 @@
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parseCommandHelp, parseCommandList, parseDescribe } from '@sanctum/discovery';
-import { renderArgv, resolvePython, runProcess } from '@sanctum/executor';
+import { promptFromOutput, renderArgv, resolvePython, resourceContentsFromOutput, runProcess } from '@sanctum/executor';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -133,5 +133,64 @@ describe('a generated plugin', () => {
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toEqual({ error: expect.stringContaining('--name is empty') });
     expect(run.stderr).toBe('');
+  });
+});
+
+describe('a generated plugin with --content (a resource and a prompt, contract v1.1)', () => {
+  let workspace: string;
+  let pluginDir: string;
+  const cli = (...args: string[]): Promise<Run> => runPython(['cli.py', ...args], pluginDir);
+
+  beforeAll(async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    await mcpPluginGenerator(tree, { name: 'cards', content: true });
+    workspace = await mkdtemp(path.join(os.tmpdir(), 'mcp-plugin-gen-content-'));
+    await materialize(tree, workspace);
+    pluginDir = path.join(workspace, 'mcp', 'plugins', 'cards');
+  });
+
+  afterAll(async () => {
+    if (workspace) await rm(workspace, { recursive: true, force: true });
+  });
+
+  it('still passes its own unittest suite', async () => {
+    const run = await runPython(['-m', 'unittest'], pluginDir);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/\nOK\n?$/) });
+  });
+
+  it('describes the resource and the prompt, accepted by the gateway\'s contract check without problems', async () => {
+    const described = parseDescribe(JSON.parse((await cli('--describe')).stdout), 'cards');
+    expect(described.contractVersion).toBe('1.1');
+    expect(described.problems).toEqual([]);
+    expect(described.commands.map((c) => c.name)).toEqual(['greet', 'add']);
+    expect(described.resources).toEqual([expect.objectContaining({ uri: 'cards://about', source: { kind: 'command', command: 'about' } })]);
+    expect(described.prompts).toEqual([expect.objectContaining({ name: 'greeting-card', source: { kind: 'command', command: 'greeting-card' } })]);
+  });
+
+  it('prints the resource and the prompt the way the gateway reads them', async () => {
+    const about = await cli('about', '--uri=cards://about');
+    expect(about.code).toBe(0);
+    const [part] = resourceContentsFromOutput(about.stdout, { uri: 'cards://about', mimeType: 'application/json', label: 'cards.about' });
+    expect(JSON.parse((part as { text: string }).text)).toMatchObject({ name: 'cards', commands: ['greet', 'add'] });
+    const card = await cli('greeting-card', '--name=Ada', '--occasion=farewell');
+    expect(card.code).toBe(0);
+    expect(promptFromOutput(card.stdout, 'cards.greeting-card').messages[0].content).toEqual({
+      type: 'text',
+      text: 'Write the text of a farewell card for Ada: three warm sentences, no more than 60 words.',
+    });
+  });
+
+  it('keeps --help listing only the tools', async () => {
+    expect(parseCommandList((await cli('--help')).stdout)?.map((c) => c.name)).toEqual(['greet', 'add']);
+  });
+});
+
+describe('a generated plugin without --content', () => {
+  it('offers no resources or prompts and stays contract v1.0', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    await mcpPluginGenerator(tree, { name: 'plain' });
+    const source = tree.read('mcp/plugins/plain/cli.py', 'utf8') ?? '';
+    expect(source).toContain('CONTRACT_VERSION = "1.0"');
+    expect(source).not.toMatch(/RESOURCES|PROMPTS|CONTENT_HANDLERS/);
   });
 });

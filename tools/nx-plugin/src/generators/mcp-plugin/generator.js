@@ -17,6 +17,7 @@ const { generateFiles, logger } = require('@nx/devkit');
  * @property {string} name Plugin name: the folder name and the prefix of its tool names.
  * @property {string} [directory] Folder of plugin folders, relative to the workspace root.
  * @property {string} [description] One-line description shown by `--help` and `--describe`.
+ * @property {boolean} [content] Also offer a resource and a prompt (contract v1.1).
  */
 
 /**
@@ -25,13 +26,14 @@ const { generateFiles, logger } = require('@nx/devkit');
  * @property {string} directory Normalized, relative to the workspace root, `/`-separated.
  * @property {string} pluginRoot `<directory>/<name>`.
  * @property {string} description
+ * @property {boolean} content
  */
 
 /** Folder names the gateway accepts and the tool-name template can carry. */
 const PLUGIN_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 const DEFAULT_DIRECTORY = 'mcp/plugins';
 const MAX_DESCRIPTION_LENGTH = 300;
-const USAGE = 'npx nx g @sanctum/nx-plugin:mcp-plugin <name> [--directory=mcp/plugins] [--description="..."]';
+const USAGE = 'npx nx g @sanctum/nx-plugin:mcp-plugin <name> [--directory=mcp/plugins] [--description="..."] [--content]';
 
 /**
  * @param {unknown} value
@@ -135,7 +137,10 @@ function normalizeOptions(tree, options) {
       throw new Error(`Invalid --directory ${JSON.stringify(directory)}: ${prefix} is a file, not a folder.`);
     }
   }
-  return { name, directory, pluginRoot, description };
+  if (options.content !== undefined && typeof options.content !== 'boolean') {
+    throw new Error(`Invalid --content ${JSON.stringify(options.content)}: it is a switch; give --content (or --content=false).`);
+  }
+  return { name, directory, pluginRoot, description, content: options.content === true };
 }
 
 /**
@@ -151,6 +156,7 @@ async function mcpPluginGenerator(tree, options) {
     pluginRoot: normalized.pluginRoot,
     workspaceReadme: path.posix.relative(normalized.pluginRoot, 'README.md'),
     description: normalized.description,
+    content: normalized.content,
     // JSON string literals are valid Python string literals (same escapes), so the templates
     // can embed user text in Python source without quoting problems.
     pyName: JSON.stringify(normalized.name),
@@ -163,7 +169,8 @@ async function mcpPluginGenerator(tree, options) {
         `Plugin "${normalized.name}" created in ${normalized.pluginRoot}. Next:`,
         `  cd ${normalized.pluginRoot} && python3 -m unittest -v`,
         `  python3 ${normalized.pluginRoot}/cli.py --help`,
-        `Replace the example commands (greet, add) in cli.py's COMMANDS table and HANDLERS.`,
+        `Replace the example commands (greet, add) in cli.py's COMMANDS table and HANDLERS` +
+          (normalized.content ? `, and the example resource and prompt in RESOURCES, PROMPTS and CONTENT_HANDLERS.` : '.'),
       ].join('\n'),
     );
   };

@@ -169,7 +169,7 @@ describe('mcp-plugin generator', () => {
       const schema = readJsonFile<{ properties: Record<string, { default?: unknown }>; required: string[] }>(
         path.resolve(PLUGIN_ROOT, entry.schema),
       );
-      expect(Object.keys(schema.properties).sort()).toEqual(['description', 'directory', 'name']);
+      expect(Object.keys(schema.properties).sort()).toEqual(['content', 'description', 'directory', 'name']);
       expect(schema.properties['directory'].default).toBe(DEFAULT_DIRECTORY);
       expect(schema.required).toEqual(['name']);
     });
