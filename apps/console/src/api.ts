@@ -24,6 +24,19 @@ export interface ConsoleTool {
   inputSchema: unknown;
   outputSchema?: unknown;
   annotations?: Record<string, unknown>;
+  /** The profiles whose view holds the tool; absent without MCP_PROFILES. */
+  profiles?: string[];
+}
+export interface ConsoleContent {
+  resources: Array<{ uri: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
+  templates: Array<{ uriTemplate: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
+  prompts: Array<{
+    name: string;
+    qualifiedName: string;
+    title?: string;
+    description?: string;
+    arguments: Array<{ name: string; description?: string; required: boolean }>;
+  }>;
 }
 export interface ConsoleSession {
   id: string;
@@ -31,6 +44,8 @@ export interface ConsoleSession {
   protocolVersion?: string;
   client?: { name?: string; version?: string };
   owner?: string;
+  agentId?: string;
+  profileEndpoint?: string;
   createdAt: number;
   lastCallAt?: number;
   inFlight: number;
@@ -73,6 +88,7 @@ export interface Overview {
   showsArguments: boolean;
   plugins: ConsolePlugins;
   tools: ConsoleTool[];
+  content: ConsoleContent;
   sessions: SessionList;
   calls: RecentCall[];
   logs: LogLine[];

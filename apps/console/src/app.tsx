@@ -1,15 +1,16 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, ConsoleApi } from './api';
-import type { ChartSeries, ConsolePlugins, ConsoleTool, LogLine, Overview, RecentCall, SessionList } from './api';
+import type { ChartSeries, ConsoleContent, ConsolePlugins, ConsoleTool, LogLine, Overview, RecentCall, SessionList } from './api';
 import { Charts } from './charts';
 import { Tools } from './tools';
-import { Calls, Logs, Plugins, Sessions } from './views';
+import { Calls, Content, Logs, Plugins, Sessions } from './views';
 
-const VIEWS = ['plugins', 'tools', 'sessions', 'calls', 'charts', 'logs'] as const;
+const VIEWS = ['plugins', 'tools', 'content', 'sessions', 'calls', 'charts', 'logs'] as const;
 type View = (typeof VIEWS)[number];
 const TITLES: Record<View, string> = {
   plugins: 'Plugins',
   tools: 'Tools',
+  content: 'Resources and prompts',
   sessions: 'Sessions',
   calls: 'Recent calls',
   charts: 'Charts',
@@ -48,6 +49,7 @@ function Login({ message, onKey }: { message: string; onKey: (key: string) => vo
 interface Live {
   plugins: ConsolePlugins;
   tools: ConsoleTool[];
+  content: ConsoleContent;
   sessions: SessionList;
   calls: RecentCall[];
   logs: LogLine[];
@@ -75,6 +77,7 @@ export function App() {
       setLive({
         plugins: next.plugins,
         tools: next.tools,
+        content: next.content,
         sessions: next.sessions,
         calls: next.calls,
         logs: next.logs,
@@ -124,6 +127,8 @@ export function App() {
                     return { ...current, plugins: data as ConsolePlugins };
                   case 'tools':
                     return { ...current, tools: data as ConsoleTool[] };
+                  case 'content':
+                    return { ...current, content: data as ConsoleContent };
                   default:
                     return current;
                 }
@@ -206,6 +211,7 @@ export function App() {
         <h2>{TITLES[view]}</h2>
         {view === 'plugins' && <Plugins api={api} plugins={live.plugins} onReloaded={(plugins) => setLive({ ...live, plugins })} />}
         {view === 'tools' && <Tools api={api} tools={live.tools} />}
+        {view === 'content' && <Content content={live.content} />}
         {view === 'sessions' && <Sessions api={api} sessions={live.sessions} now={now} />}
         {view === 'calls' && <Calls calls={live.calls} showsArguments={overview.showsArguments} />}
         {view === 'charts' && <Charts charts={live.charts} />}

@@ -175,6 +175,7 @@ export function Tools({ api, tools }: { api: ConsoleApi; tools: ConsoleTool[] })
             <th>Source</th>
             <th>Description</th>
             <th>Annotations</th>
+            <th>Profiles</th>
           </tr>
         </thead>
         <tbody>
@@ -194,6 +195,7 @@ export function Tools({ api, tools }: { api: ConsoleApi; tools: ConsoleTool[] })
                       .join(', ')
                   : ''}
               </td>
+              <td>{t.profiles === undefined ? 'every caller' : t.profiles.join(', ') || 'none'}</td>
             </tr>
           ))}
         </tbody>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { ConsoleApi, ConsolePlugins, LogLine, RecentCall, SessionList } from './api';
+import type { ConsoleApi, ConsoleContent, ConsolePlugins, LogLine, RecentCall, SessionList } from './api';
 import { clock, duration } from './format';
 
 export function Plugins({
@@ -107,6 +107,7 @@ export function Sessions({ api, sessions, now }: { api: ConsoleApi; sessions: Se
             <th>Protocol revision</th>
             <th>Client</th>
             <th>Owner</th>
+            <th>Agent id</th>
             <th>Age</th>
             <th>Since last call</th>
             <th>Calls in flight</th>
@@ -123,6 +124,10 @@ export function Sessions({ api, sessions, now }: { api: ConsoleApi; sessions: Se
               <td>{s.protocolVersion ?? '—'}</td>
               <td>{s.client ? `${s.client.name ?? '?'} ${s.client.version ?? ''}` : '—'}</td>
               <td>{s.owner ?? '—'}</td>
+              <td>
+                {s.agentId ?? '—'}
+                {s.profileEndpoint && <span class="hint"> (profile {s.profileEndpoint})</span>}
+              </td>
               <td>{duration(now - s.createdAt)}</td>
               <td>{s.lastCallAt === undefined ? 'no call yet' : duration(now - s.lastCallAt)}</td>
               <td>{s.inFlight}</td>
@@ -242,6 +247,83 @@ export function Logs({ logs }: { logs: LogLine[] }) {
           </div>
         ))}
       </pre>
+    </div>
+  );
+}
+
+function ContentTable({
+  id,
+  rows,
+  first,
+}: {
+  id: string;
+  rows: Array<{ key: string; name: string; mimeType?: string; owner: string; description?: string }>;
+  first: string;
+}) {
+  if (rows.length === 0) return <p class="hint">None.</p>;
+  return (
+    <table class="list" id={id}>
+      <thead>
+        <tr>
+          <th>{first}</th>
+          <th>Name</th>
+          <th>Type</th>
+          <th>From</th>
+          <th>Description</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr>
+            <td>
+              <code>{r.key}</code>
+            </td>
+            <td>{r.name}</td>
+            <td>{r.mimeType ?? '—'}</td>
+            <td>{r.owner}</td>
+            <td>{r.description}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The catalog's resources, resource templates and prompts. */
+export function Content({ content }: { content: ConsoleContent }) {
+  return (
+    <div>
+      <h3>Resources</h3>
+      <ContentTable id="resource-list" first="URI" rows={content.resources.map((r) => ({ ...r, key: r.uri, name: r.title ?? r.name }))} />
+      <h3>Resource templates</h3>
+      <ContentTable
+        id="template-list"
+        first="URI template"
+        rows={content.templates.map((t) => ({ ...t, key: t.uriTemplate, name: t.title ?? t.name }))}
+      />
+      <h3>Prompts</h3>
+      {content.prompts.length === 0 ? (
+        <p class="hint">None.</p>
+      ) : (
+        <table class="list" id="prompt-list">
+          <thead>
+            <tr>
+              <th>Prompt</th>
+              <th>Description</th>
+              <th>Arguments</th>
+            </tr>
+          </thead>
+          <tbody>
+            {content.prompts.map((p) => (
+              <tr data-prompt={p.name}>
+                <td title={p.qualifiedName}>{p.title ?? p.name}</td>
+                <td>{p.description}</td>
+                <td>{p.arguments.map((a) => `${a.name}${a.required ? ' *' : ''}`).join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </div>
   );
 }

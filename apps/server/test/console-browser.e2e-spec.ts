@@ -92,18 +92,25 @@ describe('the operator console in headless Chromium', () => {
     await shot('3-tools-try-it');
   });
 
+  it('shows the resource templates and prompts of the catalog', async () => {
+    await tab('content');
+    await page.waitForSelector('tr[data-prompt="devops__rollback-plan"]');
+    expect(await page.textContent('#template-list')).toContain('devops');
+    await shot('4-resources-prompts');
+  });
+
   it('shows an MCP session appearing live, and ends it', async () => {
     await tab('sessions');
     const client = new Client({ name: 'letta-code', version: '0.12.0' });
     const transport = new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`), {
-      requestInit: { headers: { Authorization: `Bearer ${AGENTS}` } },
+      requestInit: { headers: { Authorization: `Bearer ${AGENTS}`, 'X-Agent-Id': 'agent-7f3a' } },
     });
     await client.connect(transport);
     const id = transport.sessionId ?? '';
     const row = `tr[data-session="${id}"]`;
     await page.waitForSelector(row, { timeout: 10_000 });
-    expect(await page.textContent(row)).toMatch(/streamable-http.*letta-code 0\.12\.0.*agents/);
-    await shot('4-sessions');
+    expect(await page.textContent(row)).toMatch(/streamable-http.*letta-code 0\.12\.0.*agents.*agent-7f3a/);
+    await shot('5-sessions');
     await page.click(`${row} button.end-session`);
     await page.waitForSelector(row, { state: 'detached', timeout: 10_000 });
     expect(gateway.logs.some((l) => l.includes(`Session ended: ${id} (ended from the console by admin)`))).toBe(true);
@@ -126,7 +133,7 @@ describe('the operator console in headless Chromium', () => {
     expect(await page.textContent(row)).toMatch(/devops\.rollback.*agents.*plugin_error.*never-deployed/);
     await page.selectOption('#filter-outcome', 'plugin_error');
     expect(await page.$$eval('#call-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-outcome')))).toEqual(['plugin_error']);
-    await shot('5-recent-calls');
+    await shot('6-recent-calls');
     await page.selectOption('#filter-outcome', '');
   });
 
@@ -150,7 +157,7 @@ describe('the operator console in headless Chromium', () => {
       return n;
     });
     expect(red).toBeGreaterThan(5);
-    await shot('6-charts');
+    await shot('7-charts');
   });
 
   it('tails the log live', async () => {
@@ -160,6 +167,6 @@ describe('the operator console in headless Chromium', () => {
       undefined,
       { timeout: 10_000 },
     );
-    await shot('7-logs');
+    await shot('8-logs');
   });
 });

@@ -87,6 +87,17 @@ describe('the operator console with API keys', () => {
     expect(body.skipped).toEqual([expect.objectContaining({ name: 'broken_describe', reason: expect.stringMatching(/./) })]);
   });
 
+  it('lists the catalog resource templates and prompts, and the profiles of each tool (every caller without MCP_PROFILES)', async () => {
+    const content = JSON.parse((await raw(gateway.port, 'GET', '/console/api/content', bearer(ADMIN))).body) as {
+      templates: Array<{ owner: string }>;
+      prompts: Array<{ name: string }>;
+    };
+    expect(content.templates.some((t) => t.owner === 'devops')).toBe(true);
+    expect(content.prompts.map((p) => p.name)).toEqual(expect.arrayContaining(['devops__rollback-plan']));
+    const tools = JSON.parse((await raw(gateway.port, 'GET', '/console/api/tools', bearer(ADMIN))).body) as Array<Record<string, unknown>>;
+    expect(tools.find((t) => t['name'] === 'devops__deploy')).not.toHaveProperty('profiles');
+  });
+
   it('refuses a state-changing request without the console token, or from another page origin', async () => {
     const noToken = await raw(gateway.port, 'POST', '/console/api/plugins/reload', bearer(ADMIN));
     expect(noToken.status).toBe(403);
@@ -162,12 +173,12 @@ describe('the operator console with API keys', () => {
     expect(calls[0]).not.toHaveProperty('arguments');
   });
 
-  it('lists an MCP session with its owner and client, and ends it from the console', async () => {
+  it('lists an MCP session with its owner, agent id and client, and ends it from the console', async () => {
     const init = await raw(
       gateway.port,
       'POST',
       '/mcp',
-      { ...bearer(AGENTS), 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      { ...bearer(AGENTS), 'X-Agent-Id': 'agent-7f3a', 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
       JSON.stringify({
         jsonrpc: '2.0',
         id: 1,
@@ -185,6 +196,7 @@ describe('the operator console with API keys', () => {
         transport: 'streamable-http',
         protocolVersion: '2025-06-18',
         owner: 'agents',
+        agentId: 'agent-7f3a',
         client: { name: 'letta', version: '0.9.1' },
       }),
     );

@@ -105,6 +105,7 @@ export class ConsoleEvents implements OnModuleDestroy {
       if (viewer.plugins !== '') {
         send('plugins', plugins);
         send('tools', this.console.tools());
+        send('content', this.console.content());
       }
       viewer.plugins = pluginsKey;
     }

@@ -22,7 +22,7 @@ import { ConsoleAssets } from './console-assets';
 import { ConsoleEvents } from './console-events';
 import { ConsoleGuard, ConsoleToken } from './console.guard';
 import { ConsoleService } from './console.service';
-import type { ConsolePlugins, ConsoleSession, ConsoleTool } from './console.service';
+import type { ConsoleContent, ConsolePlugins, ConsoleSession, ConsoleTool } from './console.service';
 import { LogTail } from './log-tail';
 import type { LogLine } from './log-tail';
 import { MetricsHistory } from './metrics-history';
@@ -52,6 +52,7 @@ export interface ConsoleOverview {
   showsArguments: boolean;
   plugins: ConsolePlugins;
   tools: ConsoleTool[];
+  content: ConsoleContent;
   sessions: { total: number; sessions: ConsoleSession[] };
   calls: RecentCall[];
   logs: LogLine[];
@@ -100,6 +101,7 @@ export class ConsoleController {
       showsArguments: this.calls.keepsArguments,
       plugins: this.console.plugins(),
       tools: this.console.tools(),
+      content: this.console.content(),
       sessions: this.console.sessionList(),
       calls: this.calls.list(),
       logs: this.logs.since(0),
@@ -125,6 +127,12 @@ export class ConsoleController {
   @Get('api/tools')
   tools(): ConsoleTool[] {
     return this.console.tools();
+  }
+
+  @UseGuards(ConsoleGuard)
+  @Get('api/content')
+  content(): ConsoleContent {
+    return this.console.content();
   }
 
   @UseGuards(ConsoleGuard)

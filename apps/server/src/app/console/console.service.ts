@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { extname } from 'node:path';
-import { PluginWatcherService, ToolCatalogService } from '@sanctum/discovery';
+import { DEFAULT_PROFILE, PluginWatcherService, ToolCatalogService, ToolProfilesService } from '@sanctum/discovery';
 import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
 import { JSONRPC_VERSION, Method } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@sanctum/protocol';
@@ -49,6 +49,21 @@ export interface ConsoleTool {
   inputSchema: unknown;
   outputSchema?: unknown;
   annotations?: unknown;
+  /** The profiles (MCP_PROFILES) whose view holds the tool; undefined without profiles (every caller sees it). */
+  profiles?: string[];
+}
+
+/** The catalog's resources, resource templates and prompts (plugin contract v1.1 and @McpResource / @McpPrompt). */
+export interface ConsoleContent {
+  resources: Array<{ uri: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
+  templates: Array<{ uriTemplate: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
+  prompts: Array<{
+    name: string;
+    qualifiedName: string;
+    title?: string;
+    description?: string;
+    arguments: Array<{ name: string; description?: string; required: boolean }>;
+  }>;
 }
 
 export interface ConsoleSession {
@@ -58,6 +73,10 @@ export interface ConsoleSession {
   client: { name?: string; version?: string } | undefined;
   /** The principal that owns it: an API key's name, `loopback` or `anonymous`. */
   owner: string | undefined;
+  /** The client's X-Agent-Id header, when it sent one. */
+  agentId: string | undefined;
+  /** The profile endpoint (`/profiles/<name>/...`) it was opened through, if any. */
+  profileEndpoint: string | undefined;
   createdAt: number;
   /** When its last call in the recent-calls ring finished, if any. */
   lastCallAt: number | undefined;
@@ -83,6 +102,7 @@ export class ConsoleService {
     @Inject(RecentCalls) private readonly calls: RecentCalls,
     @Inject(McpDispatcher) private readonly dispatcher: McpDispatcher,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
+    @Optional() @Inject(ToolProfilesService) private readonly profiles?: ToolProfilesService,
   ) {}
 
   plugins(): ConsolePlugins {
@@ -109,7 +129,38 @@ export class ConsoleService {
   }
 
   tools(): ConsoleTool[] {
-    return this.catalog.list().map(toConsoleTool);
+    const tools = this.catalog.list().map(toConsoleTool);
+    const document = this.profiles?.document;
+    if (this.profiles === undefined || document === undefined) return tools;
+    const names = [DEFAULT_PROFILE, ...Object.keys(document.profiles).filter((n) => n !== DEFAULT_PROFILE)];
+    const views = names.map((name) => ({ name, view: this.profiles?.view({ names: [name] }) }));
+    for (const tool of tools) tool.profiles = views.filter(({ view }) => view?.get(tool.name) !== undefined).map(({ name }) => name);
+    return tools;
+  }
+
+  content(): ConsoleContent {
+    const fields = (e: { name: string; title?: string; description?: string; mimeType?: string; owner: string }) => ({
+      name: e.name,
+      ...(e.title === undefined ? {} : { title: e.title }),
+      ...(e.description === undefined ? {} : { description: e.description }),
+      ...(e.mimeType === undefined ? {} : { mimeType: e.mimeType }),
+      owner: e.owner,
+    });
+    return {
+      resources: this.catalog.listResources().map((r) => ({ uri: r.uri, ...fields(r) })),
+      templates: this.catalog.listResourceTemplates().map((t) => ({ uriTemplate: t.uriTemplate, ...fields(t) })),
+      prompts: this.catalog.listPrompts().map((p) => ({
+        name: p.name,
+        qualifiedName: p.qualifiedName,
+        ...(p.title === undefined ? {} : { title: p.title }),
+        ...(p.description === undefined ? {} : { description: p.description }),
+        arguments: p.arguments.map((a) => ({
+          name: a.name,
+          ...(a.description === undefined ? {} : { description: a.description }),
+          required: a.required,
+        })),
+      })),
+    };
   }
 
   sessionList(): { total: number; sessions: ConsoleSession[] } {
@@ -124,6 +175,8 @@ export class ConsoleService {
         protocolVersion: s.protocolVersion,
         client: s.clientInfo,
         owner: s.owner,
+        agentId: s.agentId,
+        profileEndpoint: s.profileEndpoint,
         createdAt: s.createdAt,
         lastCallAt: lastCalls.get(s.id),
         inFlight: s.inFlightCount,
