@@ -194,3 +194,26 @@ describe('ToolProfilesService bindings', () => {
     expect(service.viewFor({ key: 'alice' })).toBe(service.viewFor({ key: 'alice' }));
   });
 });
+
+describe('ToolProfilesService warnings', () => {
+  it('warns once per tool name past the 48- and 64-character limits, naming the tool and the rule', () => {
+    const long = { ...tool('reporting', 'x'.repeat(40)) };
+    const longer = { ...tool('reporting', 'y'.repeat(60)) };
+    const catalog: Pick<ToolCatalogService, 'list' | 'changes$'> = { list: () => [...CATALOG, long, longer], changes$: new Subject<CatalogChange>() };
+    const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    const document = doc({ chat: { tools: ['botfather__*', 'nothing__here'] } });
+    const service = new ToolProfilesService(
+      { pluginsDir: '/nowhere', helpTimeoutMs: 1, runner: new FakePluginRunner(), profiles: { path: '/nowhere/profiles.json', document } },
+      catalog as ToolCatalogService,
+      logger,
+    );
+    service.onApplicationBootstrap();
+    const warned = logger.warn.mock.calls.map(([message]) => String(message));
+    expect(warned).toContain(
+      `Tool name ${long.name} (${long.qualifiedName}) is 51 characters, over the Letta server's 48-character limit; give it a shorter name with a profile override (MCP_PROFILES)`,
+    );
+    expect(warned.find((m) => m.startsWith(`Tool name ${longer.name}`))).toMatch(/is 71 characters, over the Letta server's 48-character limit and Claude's and OpenAI's 64-character limit/);
+    expect(warned).toContain('Profile selector profiles.chat.tools[1] "nothing__here" matches no tool');
+    service.onApplicationShutdown();
+  });
+});
