@@ -437,3 +437,34 @@ describe('the bundled plugins\' resource template and prompts', () => {
     expect(tones.result).toEqual({ completion: { values: ['friendly', 'formal'], total: 2 } });
   });
 });
+
+describe('the example plugin of docs/plugin-development.md (notes)', () => {
+  let gateway: RunningGateway;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = pluginsFolder({ notes: resolve(__dirname, 'fixtures/content/notes') });
+    gateway = await startGateway({ MCP_PLUGINS_DIR: dir });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the file resource, the template through its command, both prompts and the completions', async () => {
+    const index = await call(gateway, 'resources/read', { uri: 'notes://index' });
+    expect(index.result).toEqual({ contents: [{ uri: 'notes://index', mimeType: 'text/markdown', text: readFileSync(resolve(__dirname, 'fixtures/content/notes/notes/INDEX.md'), 'utf8') }] });
+    const note = await call(gateway, 'resources/read', { uri: 'notes://note/deploys' });
+    expect(note.result).toEqual({ contents: [{ uri: 'notes://note/deploys', mimeType: 'text/markdown', text: '# Deploys\n\nDeploys go out on Tuesdays after the standup.\n' }] });
+    const missing = await call(gateway, 'resources/read', { uri: 'notes://note/nope' });
+    expect(missing.error).toMatchObject({ code: -32603, message: expect.stringContaining("no note 'nope'") });
+    const summary = await call(gateway, 'prompts/get', { name: 'notes__summarize', arguments: { slug: 'oncall' } });
+    expect((summary.result?.['messages'] as Array<{ content: { type: string } }>).map((m) => m.content.type)).toEqual(['text', 'resource']);
+    const draft = await call(gateway, 'prompts/get', { name: 'notes__new-note', arguments: { topic: 'backups', tone: 'terse' } });
+    expect(draft.result?.['messages']).toEqual([{ role: 'user', content: { type: 'text', text: 'Draft a markdown note about backups, in a terse tone, under 200 words.' } }]);
+    const slugs = await call(gateway, 'completion/complete', { ref: { type: 'ref/resource', uri: 'notes://note/{slug}' }, argument: { name: 'slug', value: 'o' } });
+    expect(slugs.result).toEqual({ completion: { values: ['oncall'], total: 1 } });
+    expect((await call(gateway, 'tools/call', { name: 'notes__count', arguments: {} })).result?.['structuredContent']).toEqual({ notes: 2 });
+  });
+});

@@ -28,6 +28,7 @@ export const CONFIG_GROUPS = {
   sessions: 'Sessions and streams',
   dispatcher: 'Dispatcher',
   logging: 'Logging',
+  tracing: 'Traces (OpenTelemetry)',
   console: 'Operator console',
 } as const;
 export type ConfigGroup = keyof typeof CONFIG_GROUPS;
@@ -423,7 +424,8 @@ export const CONFIG_TABLE = [
     group: 'executor',
     parser: integer(1024, 1024 * MIB, 'a byte count from 1024 to 1073741824, e.g. 10485760'),
     default: bytes(DEFAULT_MAX_STDOUT),
-    meaning: 'largest plugin stdout; past it the call is killed and fails with `plugin_error`',
+    meaning:
+      'largest plugin stdout; past it the call is killed and fails with `plugin_error` (a resource read or prompt rendering with `-32603`); also the largest resource file the gateway reads',
   }),
   variable('MCP_MAX_STDERR_BYTES', {
     group: 'executor',
@@ -700,6 +702,64 @@ export const CONFIG_TABLE = [
     parser: oneOf(['text', 'json']),
     default: is('text'),
     meaning: '`text` or `json` (one JSON object per line)',
+  }),
+
+  // The standard variables of the OpenTelemetry SDK: the ones that decide whether the gateway
+  // traces and how it exports. The exporter and the SDK read the rest of OTEL_* themselves.
+  variable('OTEL_SDK_DISABLED', {
+    group: 'tracing',
+    parser: flag(),
+    default: is(false),
+    meaning: '`1`: no traces, whatever the other variables say',
+    flag: false,
+  }),
+  variable('OTEL_TRACES_EXPORTER', {
+    group: 'tracing',
+    parser: oneOf(['otlp', 'console', 'none']),
+    default: { text: '`otlp` when an OTLP endpoint is set, else `none`', value: undefined },
+    meaning: '`otlp` (OTLP/HTTP to the endpoint), `console` (spans printed to stdout, stderr with `--stdio`) or `none`',
+    note:
+      'Traces are off unless this variable or an OTLP endpoint is set. When they are off, the hooks on the message path are one test of a flag (`docs/benchmarks.md`).',
+    flag: false,
+  }),
+  variable('OTEL_EXPORTER_OTLP_ENDPOINT', {
+    group: 'tracing',
+    parser: checked('an http:// or https:// URL such as http://localhost:4318', (value) => /^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)),
+    default: unset,
+    meaning: 'base URL of the OTLP/HTTP receiver; spans go to `<url>/v1/traces`. Setting it turns traces on',
+    readBy: 'the OpenTelemetry exporter too, which also reads `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT` and their `_TRACES_` forms; plugins get it (`docs/monitoring.md#traces`)',
+    flag: false,
+  }),
+  variable('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', {
+    group: 'tracing',
+    parser: checked('an http:// or https:// URL such as http://localhost:4318/v1/traces', (value) => /^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)),
+    default: unset,
+    meaning: 'the full URL spans are posted to, instead of `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. Setting it turns traces on',
+    readBy: 'the OpenTelemetry exporter too; plugins get it',
+    flag: false,
+  }),
+  variable('OTEL_EXPORTER_OTLP_PROTOCOL', {
+    group: 'tracing',
+    parser: oneOf(['http/protobuf', 'http/json']),
+    default: is('http/protobuf'),
+    meaning: 'the OTLP encoding: `http/protobuf` or `http/json` (`grpc` is not offered)',
+    readBy: 'plugins too',
+    flag: false,
+  }),
+  variable('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', {
+    group: 'tracing',
+    parser: oneOf(['http/protobuf', 'http/json']),
+    default: { text: '`OTEL_EXPORTER_OTLP_PROTOCOL`', value: undefined },
+    meaning: 'the OTLP encoding of traces, when it differs from `OTEL_EXPORTER_OTLP_PROTOCOL`',
+    readBy: 'plugins too',
+    flag: false,
+  }),
+  variable('OTEL_SERVICE_NAME', {
+    group: 'tracing',
+    parser: checked('a service name without blanks, e.g. sanctum-mcp-eu', (value) => !/\s/.test(value)),
+    default: is('sanctum-mcp'),
+    meaning: "the `service.name` of the gateway's spans",
+    flag: false,
   }),
 ] as const;
 
