@@ -321,13 +321,17 @@ describe('resources and prompts, the v2 client in revision 2026-07-28', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lists, reads, gets prompts and completes, then follows a resource and a prompt list change through subscriptions/listen', async () => {
+  it('lists, reads, gets prompts and completes, then follows a resource and a prompt list change through subscriptions/listen, without a tools change', async () => {
     const promptLists: string[][] = [];
+    let toolChanges = 0;
     const client = new ClientV2(
       { name: 'content-v2', version: '2.0.0' },
       {
         versionNegotiation: { mode: { pin: '2026-07-28' } },
-        listChanged: { prompts: { onChanged: (_err: unknown, prompts: Array<{ name: string }> | null) => promptLists.push((prompts ?? []).map((p) => p.name)) } },
+        listChanged: {
+          prompts: { onChanged: (_err: unknown, prompts: Array<{ name: string }> | null) => promptLists.push((prompts ?? []).map((p) => p.name)) },
+          tools: { onChanged: () => toolChanges++ },
+        },
       },
     );
     const updated: string[] = [];
@@ -353,6 +357,8 @@ describe('resources and prompts, the v2 client in revision 2026-07-28', () => {
       }
       writeExtraPlugin(join(dir, 'extra'), 'greet');
       await eventually(() => promptLists.some((names) => names.includes('extra__greet')), 10_000);
+      // The new plugin has no commands: the tool list did not change, so no tools/list_changed came.
+      expect(toolChanges).toBe(0);
     } finally {
       await client.close();
     }

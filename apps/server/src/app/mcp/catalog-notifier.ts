@@ -57,6 +57,8 @@ export class CatalogNotifier implements OnModuleInit, OnModuleDestroy {
   }
 
   private announce(change: CatalogChange): void {
+    // A reload that changed only resources or prompts is ContentNotifier's to announce.
+    if (!change.toolsChanged) return;
     // The catalog emits inside its reload: an exception here would surface as an uncaught error
     // from RxJS, not as a failed reload.
     try {
