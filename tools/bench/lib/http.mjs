@@ -76,10 +76,12 @@ export class RawMcpSession {
   /**
    * @param {string} base e.g. http://127.0.0.1:8000
    * @param {Agent} agent
+   * @param {Record<string, string>} [extra] headers of every request, such as an API key
    */
-  constructor(base, agent) {
+  constructor(base, agent, extra = {}) {
     this.base = base;
     this.agent = agent;
+    this.extra = extra;
     /** @type {string} */
     this.sessionId = '';
     /** @type {string} */
@@ -90,6 +92,7 @@ export class RawMcpSession {
   /** Headers every request of this session carries. */
   headers() {
     return {
+      ...this.extra,
       'content-type': 'application/json',
       accept: ACCEPT_BOTH,
       'mcp-session-id': this.sessionId,
@@ -101,7 +104,7 @@ export class RawMcpSession {
     const init = await request(`${this.base}/mcp`, {
       method: 'POST',
       agent: this.agent,
-      headers: { 'content-type': 'application/json', accept: ACCEPT_BOTH },
+      headers: { ...this.extra, 'content-type': 'application/json', accept: ACCEPT_BOTH },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 0,
