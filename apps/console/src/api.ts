@@ -1,100 +1,18 @@
 import { SseParser } from './sse';
 import type { SseEvent } from './sse';
 
-/** Types of the gateway's console API (apps/server/src/app/console). */
-export interface ConsolePlugin {
-  name: string;
-  dir: string;
-  language: string;
-  version?: string;
-  via: 'describe' | 'help';
-  commands: Array<{ name: string; description: string }>;
-}
-export interface ConsolePlugins {
-  loaded: ConsolePlugin[];
-  skipped: Array<{ name: string; dir: string; reason: string }>;
-  refusal?: string;
-  discoveredAt: number;
-}
-export interface ConsoleTool {
-  name: string;
-  qualifiedName: string;
-  description: string;
-  source: string;
-  inputSchema: unknown;
-  outputSchema?: unknown;
-  annotations?: Record<string, unknown>;
-  /** The profiles whose view holds the tool; absent without MCP_PROFILES. */
-  profiles?: string[];
-}
-export interface ConsoleContent {
-  resources: Array<{ uri: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
-  templates: Array<{ uriTemplate: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
-  prompts: Array<{
-    name: string;
-    qualifiedName: string;
-    title?: string;
-    description?: string;
-    arguments: Array<{ name: string; description?: string; required: boolean }>;
-  }>;
-}
-export interface ConsoleSession {
-  id: string;
-  transport: string;
-  protocolVersion?: string;
-  client?: { name?: string; version?: string };
-  owner?: string;
-  agentId?: string;
-  profileEndpoint?: string;
-  createdAt: number;
-  lastCallAt?: number;
-  inFlight: number;
-}
-export interface SessionList {
-  total: number;
-  sessions: ConsoleSession[];
-}
-export interface RecentCall {
-  seq: number;
-  at: number;
-  tool: string;
-  sessionId: string;
-  transport: string;
-  principal?: string;
-  durationMs: number;
-  outcome: string;
-  error?: string;
-  arguments?: Record<string, unknown>;
-}
-export interface LogLine {
-  seq: number;
-  timestamp: string;
-  level: string;
-  message: string;
-  context?: string;
-}
-export interface ChartSeries {
-  stepMs: number;
-  times: number[];
-  calls: Record<string, number[]>;
-  p50: Array<number | null>;
-  p95: Array<number | null>;
-  p99: Array<number | null>;
-  sessions: number[];
-}
-export interface Overview {
-  principal: string;
-  token: string;
-  showsArguments: boolean;
-  plugins: ConsolePlugins;
-  tools: ConsoleTool[];
-  content: ConsoleContent;
-  sessions: SessionList;
-  calls: RecentCall[];
-  logs: LogLine[];
-  charts: ChartSeries;
-  now: number;
-}
+export type {
+  ChartSeries,
+  ConsoleContent,
+  ConsoleOverview as Overview,
+  ConsolePlugin,
+  ConsolePlugins,
+  ConsoleSession,
+  ConsoleTool,
+  LogLine,
+  RecentCall,
+  SessionList,
+} from '@sanctum/console-api';
 
 /** A refusal of the API: its status and the gateway's message. */
 export class ApiError extends Error {

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The page functions below run in the browser (page.evaluate and friends): they use the DOM types.
 // Pins the operator console in a real browser (issue #21, "It must show"): headless Chromium from
 // Debian's `chromium` package, driven by playwright-core with executablePath, against a real
 // gateway with real plugins (the bundled devops plugin and one that discovery skips). Each view is

@@ -16,19 +16,25 @@ import {
 import { json } from 'express';
 import { isPlainObject, stringifyExact } from '@sanctum/protocol';
 import { formatSseEvent } from '@sanctum/sessions';
+import type {
+  ChartSeries,
+  ConsoleContent,
+  ConsoleOverview,
+  ConsolePlugins,
+  ConsoleTool,
+  LogLine,
+  RecentCall,
+  SessionList,
+} from '@sanctum/console-api';
 import { principalOf } from '../http/request-checks';
 import type { GatewayRequest, GatewayResponse } from '../http/request-checks';
 import { ConsoleAssets } from './console-assets';
 import { ConsoleEvents } from './console-events';
 import { ConsoleGuard, ConsoleToken } from './console.guard';
 import { ConsoleService } from './console.service';
-import type { ConsoleContent, ConsolePlugins, ConsoleSession, ConsoleTool } from './console.service';
 import { LogTail } from './log-tail';
-import type { LogLine } from './log-tail';
 import { MetricsHistory } from './metrics-history';
-import type { ChartSeries } from './metrics-history';
 import { RecentCalls } from './recent-calls';
-import type { RecentCall } from './recent-calls';
 
 /** Largest "try it" request body: the arguments of one call. */
 const TRY_BODY_LIMIT = '1mb';
@@ -43,22 +49,6 @@ const PAGE_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-cache',
 };
-
-export interface ConsoleOverview {
-  principal: string;
-  /** Send back in X-Console-Token with every state-changing request. */
-  token: string;
-  /** Whether argument values appear in recent calls (LOG_LEVEL=debug). */
-  showsArguments: boolean;
-  plugins: ConsolePlugins;
-  tools: ConsoleTool[];
-  content: ConsoleContent;
-  sessions: { total: number; sessions: ConsoleSession[] };
-  calls: RecentCall[];
-  logs: LogLine[];
-  charts: ChartSeries;
-  now: number;
-}
 
 /**
  * The operator console: its page and files at /console (no key needed: they hold no data), its
@@ -137,7 +127,7 @@ export class ConsoleController {
 
   @UseGuards(ConsoleGuard)
   @Get('api/sessions')
-  sessions(): { total: number; sessions: ConsoleSession[] } {
+  sessions(): SessionList {
     return this.console.sessionList();
   }
 

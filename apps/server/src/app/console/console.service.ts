@@ -7,6 +7,7 @@ import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
 import { JSONRPC_VERSION, Method } from '@sanctum/protocol';
 import type { JsonRpcMessage, JsonRpcResponse } from '@sanctum/protocol';
 import { Session, SessionRegistry } from '@sanctum/sessions';
+import type { ConsoleContent, ConsolePlugins, ConsoleTool, SessionList } from '@sanctum/console-api';
 import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import { RecentCalls } from './recent-calls';
@@ -20,68 +21,6 @@ const LANGUAGES: Record<string, string> = {
   '.mjs': 'JavaScript (Node.js)',
   '.sh': 'shell',
 };
-
-export interface ConsolePlugin {
-  name: string;
-  dir: string;
-  language: string;
-  version: string | undefined;
-  /** How the commands were learnt: `--describe` or `--help`. */
-  via: 'describe' | 'help';
-  commands: Array<{ name: string; description: string }>;
-}
-
-export interface ConsolePlugins {
-  loaded: ConsolePlugin[];
-  skipped: Array<{ name: string; dir: string; reason: string }>;
-  /** Why the whole plugins folder was refused, when it was. */
-  refusal?: string;
-  /** When the console first saw this discovery's result (ms since epoch): the end of that discovery. */
-  discoveredAt: number;
-}
-
-export interface ConsoleTool {
-  name: string;
-  qualifiedName: string;
-  description: string;
-  /** The plugin it comes from, or `provider` for an in-process (@McpTool) tool. */
-  source: string;
-  inputSchema: unknown;
-  outputSchema?: unknown;
-  annotations?: unknown;
-  /** The profiles (MCP_PROFILES) whose view holds the tool; undefined without profiles (every caller sees it). */
-  profiles?: string[];
-}
-
-/** The catalog's resources, resource templates and prompts (plugin contract v1.1 and @McpResource / @McpPrompt). */
-export interface ConsoleContent {
-  resources: Array<{ uri: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
-  templates: Array<{ uriTemplate: string; name: string; title?: string; description?: string; mimeType?: string; owner: string }>;
-  prompts: Array<{
-    name: string;
-    qualifiedName: string;
-    title?: string;
-    description?: string;
-    arguments: Array<{ name: string; description?: string; required: boolean }>;
-  }>;
-}
-
-export interface ConsoleSession {
-  id: string;
-  transport: string;
-  protocolVersion: string | undefined;
-  client: { name?: string; version?: string } | undefined;
-  /** The principal that owns it: an API key's name, `loopback` or `anonymous`. */
-  owner: string | undefined;
-  /** The client's X-Agent-Id header, when it sent one. */
-  agentId: string | undefined;
-  /** The profile endpoint (`/profiles/<name>/...`) it was opened through, if any. */
-  profileEndpoint: string | undefined;
-  createdAt: number;
-  /** When its last call in the recent-calls ring finished, if any. */
-  lastCallAt: number | undefined;
-  inFlight: number;
-}
 
 /** What a running "try it" call reports: its notifications (progress, log lines), then its response. */
 export type TryItEvent = { kind: 'notification'; message: JsonRpcMessage } | { kind: 'response'; response: JsonRpcResponse | null };
@@ -163,7 +102,7 @@ export class ConsoleService {
     };
   }
 
-  sessionList(): { total: number; sessions: ConsoleSession[] } {
+  sessionList(): SessionList {
     const all = this.sessions.all();
     const lastCalls = this.calls.lastCallBySession();
     const shown = all.sort((a, b) => b.createdAt - a.createdAt).slice(0, SESSIONS_SHOWN);

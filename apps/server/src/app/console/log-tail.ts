@@ -1,17 +1,9 @@
 import { Writable } from 'node:stream';
 import * as winston from 'winston';
+import type { LogLine } from '@sanctum/console-api';
 
 /** Log lines the console keeps for its tail. */
 export const LOG_TAIL_LINES = 500;
-
-export interface LogLine {
-  seq: number;
-  /** ISO timestamp, as the log line shows it. */
-  timestamp: string;
-  level: string;
-  message: string;
-  context?: string;
-}
 
 /**
  * The last lines the gateway logged, for the console's live tail: `transport` is a winston Stream

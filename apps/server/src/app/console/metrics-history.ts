@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { SessionRegistry } from '@sanctum/sessions';
+import type { ChartSeries } from '@sanctum/console-api';
 import { MetricsService } from '../metrics/metrics.service';
 
 /** One point per minute, an hour of them: what the console's charts show. */
@@ -15,21 +16,6 @@ export interface MetricsSnapshot {
   /** The duration histogram summed over tools: [upper bound in seconds, cumulative count], +Inf last. */
   buckets: Array<[number, number]>;
   sessions: number;
-}
-
-/** The charts' data: one entry per interval, the last one the minute in progress. */
-export interface ChartSeries {
-  stepMs: number;
-  /** End of each interval (ms since epoch). */
-  times: number[];
-  /** Calls finished in each interval, by outcome. */
-  calls: Record<string, number[]>;
-  /** Latency percentiles of the calls of each interval, in ms (null: no call). */
-  p50: Array<number | null>;
-  p95: Array<number | null>;
-  p99: Array<number | null>;
-  /** Open sessions at the end of each interval. */
-  sessions: number[];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { RecentCall } from '@sanctum/console-api';
 import type { CallToolResult } from '@sanctum/protocol';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { CONSOLE_CONFIG } from '../config/config.slices';
@@ -9,31 +10,8 @@ export const RECENT_CALLS_CAPACITY = 500;
 /** Longest error text (the message with its stderr excerpt) a recent call keeps. */
 const ERROR_EXCERPT_CHARS = 600;
 
-/** One finished tool call, as the console's "recent calls" shows it. */
-export interface RecentCall {
-  /** Increases by one per call: what a live view has already seen. */
-  seq: number;
-  /** When the call finished (ms since epoch). */
-  at: number;
-  tool: string;
-  sessionId: string;
-  transport: string;
-  /** The principal that made the call (an API key's name, `loopback` or `anonymous`). */
-  principal: string | undefined;
-  durationMs: number;
-  outcome: CallOutcome;
-  /** The tool result's error text (for plugin errors, with the stderr excerpt); only for failed calls. */
-  error?: string;
-  /** The arguments, only when LOG_LEVEL=debug: at other levels no argument value is kept. */
-  arguments?: Record<string, unknown>;
-}
-
-export interface FinishedCall {
-  tool: string;
-  sessionId: string;
-  transport: string;
-  principal: string | undefined;
-  durationMs: number;
+/** What the dispatcher hands over when a call finishes. */
+export interface FinishedCall extends Pick<RecentCall, 'tool' | 'sessionId' | 'transport' | 'principal' | 'durationMs'> {
   outcome: CallOutcome;
   result: CallToolResult;
   arguments: Record<string, unknown>;
