@@ -46,15 +46,8 @@ function Login({ message, onKey }: { message: string; onKey: (key: string) => vo
   );
 }
 
-interface Live {
-  plugins: ConsolePlugins;
-  tools: ConsoleTool[];
-  content: ConsoleContent;
-  sessions: SessionList;
-  calls: RecentCall[];
-  logs: LogLine[];
-  charts: ChartSeries;
-}
+/** What the live stream keeps up to date. */
+type Live = Pick<Overview, 'plugins' | 'tools' | 'content' | 'sessions' | 'calls' | 'logs' | 'charts'>;
 
 export function App() {
   const api = useMemo(() => new ConsoleApi(), []);
