@@ -28,7 +28,9 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
     process.env['DEVOPS_STATE_FILE'] = join(stateDir, 'state.json');
     gateway = await startGateway({
       MCP_PLUGINS_DIR: join(ROOT, 'mcp/plugins'),
-      MCP_API_KEYS: Object.entries(KEYS).map(([name, key]) => `${name}:${key}`).join(','),
+      MCP_API_KEYS: Object.entries(KEYS)
+        .map(([name, key]) => `${name}:${key}`)
+        .join(','),
       MCP_PROFILES: PROFILES,
     });
   });
@@ -72,7 +74,9 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
   });
 
   it('Letta over the HTTP+SSE transport (GET /sse, Authorization header, X-Agent-Id) sees its profile and calls a tool', async () => {
-    const client = await connect(sse('/sse', { Authorization: `Bearer ${KEYS.letta}`, 'X-Agent-Id': 'agent-00000000-0000-4000-8000-000000000001' }));
+    const client = await connect(
+      sse('/sse', { Authorization: `Bearer ${KEYS.letta}`, 'X-Agent-Id': 'agent-00000000-0000-4000-8000-000000000001' }),
+    );
     expect(await names(client)).toEqual([
       'botfather__click-button',
       'botfather__send-message',
@@ -88,7 +92,9 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
   });
 
   it('Letta over Streamable HTTP (POST /mcp, X-API-Key header) sees the same list', async () => {
-    const client = await connect(new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': KEYS.letta } } }));
+    const client = await connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': KEYS.letta } } }),
+    );
     expect(await names(client)).toContain('botfather__send-message');
     expect(await names(client)).toHaveLength(6);
   });
@@ -111,14 +117,18 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
 
   it('a desktop client through /profiles/desktop/mcp (mcp-remote) and over stdio sees the desktop profile', async () => {
     const client = await connect(
-      new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/profiles/desktop/mcp`), { requestInit: { headers: { Authorization: `Bearer ${KEYS.desktop}` } } }),
+      new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/profiles/desktop/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${KEYS.desktop}` } },
+      }),
     );
     const desktop = ['deploy_status', 'devops__deploy', 'gateway__status'];
     expect(await names(client)).toEqual(desktop);
     expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['devops://apps/{app}/history']);
     // The readonly profile narrows it further on its own endpoint.
     const narrowed = await connect(
-      new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/profiles/readonly/mcp`), { requestInit: { headers: { Authorization: `Bearer ${KEYS.desktop}` } } }),
+      new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/profiles/readonly/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${KEYS.desktop}` } },
+      }),
     );
     expect(await names(narrowed)).toEqual(['deploy_status', 'gateway__status']);
 
@@ -127,7 +137,9 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
     let text = '';
     output.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
     const server = serveStdio(gateway.app, input, output);
-    input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'desktop', version: '1' } } })}\n`);
+    input.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'desktop', version: '1' } } })}\n`,
+    );
     input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })}\n`);
     await eventually(() => text.includes('"id":2'));
     const listed = text

@@ -59,7 +59,10 @@ function writeDocsPlugin(dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'readme.txt'), 'public\n');
   writeFileSync(join(dir, 'secrets.txt'), 'secret\n');
-  writeFileSync(join(dir, 'cli.py'), `import json, sys\nif sys.argv[1:] == ["--describe"]:\n    print(json.dumps(${JSON.stringify(describe)}))\n`);
+  writeFileSync(
+    join(dir, 'cli.py'),
+    `import json, sys\nif sys.argv[1:] == ["--describe"]:\n    print(json.dumps(${JSON.stringify(describe)}))\n`,
+  );
 }
 
 interface Connected {
@@ -73,7 +76,12 @@ describe('tool profiles', () => {
   let gateway: RunningGateway;
   const open: Client[] = [];
 
-  async function connect(transport: Transport, key: keyof typeof KEYS, path = '', headers: Record<string, string> = {}): Promise<Connected> {
+  async function connect(
+    transport: Transport,
+    key: keyof typeof KEYS,
+    path = '',
+    headers: Record<string, string> = {},
+  ): Promise<Connected> {
     const all = { Authorization: `Bearer ${KEYS[key]}`, ...headers };
     const client = new Client({ name: `profiles-${key}`, version: '1.0.0' });
     let changes = 0;
@@ -116,9 +124,13 @@ describe('tool profiles', () => {
     const plugins = join(dir, 'plugins');
     for (const name of ['echo_node', 'echo_py', 'echo_sh']) cpSync(join(FIXTURES, name), join(plugins, name), { recursive: true });
     writeDocsPlugin(join(plugins, 'docs'));
+    // A tool with an x-mcp-header argument (revision 2026-07-28 checks its Mcp-Param-* header).
+    cpSync(resolve(__dirname, '../../../tools/conformance/plugins/headers'), join(plugins, 'headers'), { recursive: true });
     gateway = await startGateway({
       MCP_PLUGINS_DIR: plugins,
-      MCP_API_KEYS: Object.entries(KEYS).map(([name, key]) => `${name}:${key}`).join(','),
+      MCP_API_KEYS: Object.entries(KEYS)
+        .map(([name, key]) => `${name}:${key}`)
+        .join(','),
       MCP_PROFILES: file,
       MCP_WATCH: '1',
       MCP_WATCH_DEBOUNCE: '0.1',
@@ -162,7 +174,7 @@ describe('tool profiles', () => {
       expect(await errorOf(alpha.client, 'echo_node.echo')).toBe(await errorOf(alpha.client, 'no_such_tool'));
     });
 
-    it('shows a profile\'s resources, templates and prompts only, and answers a hidden one like an unknown one', async () => {
+    it("shows a profile's resources, templates and prompts only, and answers a hidden one like an unknown one", async () => {
       const alpha = await connect(transport, 'alpha');
       expect((await alpha.client.listResources()).resources.map((r) => r.uri)).toEqual(['docs://public/readme']);
       expect((await alpha.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['docs://public/{page}']);
@@ -200,7 +212,10 @@ describe('tool profiles', () => {
       expect(await names(one.client)).toEqual(['sanctum__tools', 'gateway__status']);
       expect(await names(two.client)).toEqual(['sanctum__tools', 'gateway__status']);
       const attached = await one.client.callTool({ name: 'sanctum__tools', arguments: { action: 'attach', tool: 'echo_node__echo' } });
-      expect(attached.structuredContent).toEqual({ attached: ['echo_node__echo'], attached_set: ['echo_node__echo', 'gateway__status', 'sanctum__tools'] });
+      expect(attached.structuredContent).toEqual({
+        attached: ['echo_node__echo'],
+        attached_set: ['echo_node__echo', 'gateway__status', 'sanctum__tools'],
+      });
       await eventually(() => one.changes() === 1);
       expect(await names(one.client)).toEqual(['sanctum__tools', 'echo_node__echo', 'gateway__status']);
       expect(two.changes()).toBe(0);
@@ -219,7 +234,9 @@ describe('tool profiles', () => {
       const beyond = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'attach', tool: 'shout' } });
       expect(beyond.structuredContent).toEqual({ attached: [], attached_set: ['gateway__status', 'sanctum__tools'] });
       const available = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'list-available' } });
-      expect(available.structuredContent).toEqual({ tools: ['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status'] });
+      expect(available.structuredContent).toEqual({
+        tools: ['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status'],
+      });
       // The schema lists the actions and profiles: anything else is refused before it runs.
       const unknown = await two.client.callTool({ name: 'sanctum__tools', arguments: { action: 'fly' } });
       expect(unknown.isError).toBe(true);
@@ -246,32 +263,82 @@ describe('tool profiles', () => {
     expect(alpha.changes()).toBe(0);
   });
 
-  it('serves revision 2026-07-28 the key\'s view, without the agent-driven mode', async () => {
+  it("serves revision 2026-07-28 the key's view, without the agent-driven mode", async () => {
     const list = async (key: keyof typeof KEYS, path = '/mcp'): Promise<string[]> => {
       const body = JSON.stringify({
         jsonrpc: '2.0',
         id: 1,
         method: 'tools/list',
-        params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
       });
-      const reply = await raw(gateway.port, 'POST', path, {
-        'Content-Type': 'application/json',
-        Accept: 'application/json, text/event-stream',
-        Authorization: `Bearer ${KEYS[key]}`,
-        'MCP-Protocol-Version': '2026-07-28',
-        'Mcp-Method': 'tools/list',
-      }, body);
+      const reply = await raw(
+        gateway.port,
+        'POST',
+        path,
+        {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Authorization: `Bearer ${KEYS[key]}`,
+          'MCP-Protocol-Version': '2026-07-28',
+          'Mcp-Method': 'tools/list',
+        },
+        body,
+      );
       expect(reply.status).toBe(200);
       return (JSON.parse(reply.body) as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name);
     };
     expect(await list('alpha')).toEqual(['gateway__status', 'shout']);
     expect(await list('bravo', '/profiles/narrow/mcp')).toEqual(['gateway__status']);
     expect(await list('gov')).toEqual(['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status']);
+    // A hidden tool's Mcp-Param-* headers are not checked: the answer is an unknown tool's.
+    const call = async (name: string): Promise<string> => {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: {
+          name,
+          arguments: { region: 'eu' },
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      });
+      const reply = await raw(
+        gateway.port,
+        'POST',
+        '/mcp',
+        {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Authorization: `Bearer ${KEYS.alpha}`,
+          'MCP-Protocol-Version': '2026-07-28',
+          'Mcp-Method': 'tools/call',
+          'Mcp-Name': name,
+          'Mcp-Param-Region': 'us',
+        },
+        body,
+      );
+      return `${reply.status} ${reply.body.replaceAll(name, '<name>')}`;
+    };
+    expect(await call('headers__test_header_param')).toBe(await call('headers__not_a_tool'));
+    expect(await call('headers__test_header_param')).toContain("Unknown tool: '<name>'");
   });
 
-  it('gives the v2 SDK client (revision 2026-07-28) its key\'s view: list, call, and a hidden tool as an unknown one', async () => {
+  it("gives the v2 SDK client (revision 2026-07-28) its key's view: list, call, and a hidden tool as an unknown one", async () => {
     const v2 = async (key: keyof typeof KEYS, path = '/mcp'): Promise<ClientV2> => {
-      const client = new ClientV2({ name: `profiles-v2-${key}`, version: '2.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      const client = new ClientV2(
+        { name: `profiles-v2-${key}`, version: '2.0.0' },
+        { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+      );
       const keyed: typeof fetch = (input, init) => {
         const headers = new Headers(init?.headers);
         headers.set('Authorization', `Bearer ${KEYS[key]}`);
@@ -300,7 +367,11 @@ describe('tool profiles', () => {
   });
 
   /** serveStdio in-process: send JSON-RPC lines, wait for the answer of an id. */
-  function stdio(): { send: (message: Record<string, unknown>) => void; answer: (id: number) => Promise<Record<string, unknown>>; end: () => Promise<void> } {
+  function stdio(): {
+    send: (message: Record<string, unknown>) => void;
+    answer: (id: number) => Promise<Record<string, unknown>>;
+    end: () => Promise<void>;
+  } {
     const input = new PassThrough();
     const output = new PassThrough();
     const lines: Array<Record<string, unknown>> = [];
@@ -329,7 +400,11 @@ describe('tool profiles', () => {
 
   it('binds the stdio client with bindings.stdio, in both revisions', async () => {
     const { send, answer, end } = stdio();
-    send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'stdio', version: '1' } } });
+    send({
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'stdio', version: '1' } },
+    });
     await answer(1);
     send({ method: 'notifications/initialized' });
     send({ id: 2, method: 'tools/list' });
@@ -340,7 +415,11 @@ describe('tool profiles', () => {
     await end();
 
     const stateless = stdio();
-    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'stdio', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'stdio', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
     stateless.send({ id: 1, method: 'tools/list', params: { _meta: meta } });
     const tools = ((await stateless.answer(1))['result'] as { tools: Array<{ name: string }> }).tools;
     expect(tools.map((t) => t.name)).toEqual(['echo_sh__say', 'gateway__status']);

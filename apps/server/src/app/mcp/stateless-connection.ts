@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { ErrorCode, Method, StatelessMethod, RpcError, isNotification, isRequest, isRequestId, stringifyExact } from '@sanctum/protocol';
 import type { HeaderLookup, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, StatelessEnvelope, RequestId } from '@sanctum/protocol';
+import type { ToolEntry } from '@sanctum/discovery';
 import type { Session } from '@sanctum/sessions';
 import type { Listener, StatelessProtocol } from './stateless-protocol.service';
 
@@ -38,6 +39,8 @@ export interface StatelessClient {
   capped: boolean;
   /** Binds each throwaway session to the request's caller (its profiles); HTTP records the request's. */
   bind?: (session: Session) => void;
+  /** A tool by name as the caller's profiles show it, for the checks made before the session exists. */
+  tool?: (name: string) => ToolEntry | undefined;
 }
 
 interface Running {
@@ -74,7 +77,7 @@ export class StatelessConnection {
       // response, else null); without headers (stdio) a notification is acted on, never answered.
       if (header) {
         try {
-          this.protocol.check(message, header);
+          this.protocol.check(message, header, this.client.tool);
         } catch (err) {
           if (!(err instanceof RpcError)) throw err;
           reply.answer(err.toResponse('id' in message && isRequestId(message.id) ? message.id : null), 400);
@@ -87,7 +90,7 @@ export class StatelessConnection {
     }
     let envelope: StatelessEnvelope;
     try {
-      envelope = this.protocol.check(message, header);
+      envelope = this.protocol.check(message, header, this.client.tool);
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
       reply.answer(err.toResponse(message.id), 400);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnApplicationShutdown } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import { ToolCatalogService } from '@sanctum/discovery';
-import type { ResourceUpdate } from '@sanctum/discovery';
+import type { ResourceUpdate, ToolEntry } from '@sanctum/discovery';
 import {
   ALL_PROTOCOL_VERSIONS,
   ErrorCode,
@@ -149,14 +149,16 @@ export class StatelessProtocol implements OnApplicationShutdown {
   /**
    * The envelope of a request (or notification) and, when the transport has headers, the headers
    * against the body, including the Mcp-Param-* headers of the named tool's x-mcp-header arguments
-   * (an unknown tool is the dispatcher's error). Throws the RpcError to answer.
+   * (an unknown tool is the dispatcher's error). `tool` finds the tool as the caller's profiles show
+   * it: a hidden tool's headers are not checked, so that its answer is an unknown tool's. Throws the
+   * RpcError to answer.
    */
-  check(message: JsonRpcMessage, header: HeaderLookup | undefined): StatelessEnvelope {
+  check(message: JsonRpcMessage, header: HeaderLookup | undefined, tool: (name: string) => ToolEntry | undefined = (name) => this.catalog.get(name)): StatelessEnvelope {
     const envelope = checkStatelessRequest(message, header);
     if (header && 'id' in message && 'method' in message && message.method === Method.ToolsCall) {
       const name = message.params?.['name'];
       const args = message.params?.['arguments'];
-      const entry = typeof name === 'string' ? this.catalog.get(name) : undefined;
+      const entry = typeof name === 'string' ? tool(name) : undefined;
       if (entry && isPlainObject(args)) checkParamHeaders(entry.inputSchema, args, header);
     }
     return envelope;

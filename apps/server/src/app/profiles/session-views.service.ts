@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { merge } from 'rxjs';
 import type { Subscription } from 'rxjs';
-import { AGENT_TOOL_DESCRIPTION, AGENT_TOOL_NAME, AgentToolset, ToolCatalogService, ToolProfilesService, agentToolSchema } from '@sanctum/discovery';
+import {
+  AGENT_TOOL_DESCRIPTION,
+  AGENT_TOOL_NAME,
+  AgentToolset,
+  ToolCatalogService,
+  ToolProfilesService,
+  agentToolSchema,
+} from '@sanctum/discovery';
 import type { ProfileCaller, ToolEntry, ToolView } from '@sanctum/discovery';
 import { JSONRPC_VERSION, stringifyExact } from '@sanctum/protocol';
 import type { CallToolResult } from '@sanctum/protocol';
@@ -69,8 +76,21 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
     this.states.set(session, { caller: callerOf(session, principalOf(res)) });
     if (agentId !== undefined || endpoint !== undefined) {
       const parts = [agentId === undefined ? '' : `agent ${agentId}`, `profile ${this.viewOf(session).profile}`].filter(Boolean);
-      this.logger.log({ message: `Session ${session.id}: ${parts.join(', ')}`, sessionId: session.id, agentId, profile: this.viewOf(session).profile }, 'Profiles');
+      this.logger.log(
+        { message: `Session ${session.id}: ${parts.join(', ')}`, sessionId: session.id, agentId, profile: this.viewOf(session).profile },
+        'Profiles',
+      );
     }
+  }
+
+  /** Tools by name as the caller of this request sees them, for checks made before its session exists. */
+  toolLookup(res: GatewayResponse): (name: string) => ToolEntry | undefined {
+    const { endpoint, agentId } = requestCallerOf(res);
+    const caller: ProfileCaller = { key: principalOf(res) };
+    if (endpoint !== undefined) caller.endpoint = endpoint;
+    if (agentId !== undefined) caller.agentId = agentId;
+    const view = this.profiles.viewFor(caller);
+    return (name) => view.get(name);
   }
 
   /** The session's profile chain as logs and metrics name it (`default`, `ops+readonly`). */
@@ -181,7 +201,8 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
       session.send({ jsonrpc: JSONRPC_VERSION, method: 'notifications/tools/list_changed' });
       told++;
     }
-    if (told > 0 || this.profiles.document !== undefined) this.logger.log(`Tools changed for ${told} sessions; each was sent tools/list_changed`, 'Profiles');
+    if (told > 0 || this.profiles.document !== undefined)
+      this.logger.log(`Tools changed for ${told} sessions; each was sent tools/list_changed`, 'Profiles');
     return told;
   }
 }

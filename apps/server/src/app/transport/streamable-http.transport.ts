@@ -115,7 +115,12 @@ export class StreamableHttpTransport {
         );
         return;
       }
-      const connection = this.stateless.connect({ principal: principalOf(res), capped: true, bind: (session) => this.views.record(session, res) });
+      const connection = this.stateless.connect({
+        principal: principalOf(res),
+        capped: true,
+        bind: (session) => this.views.record(session, res),
+        tool: this.views.toolLookup(res),
+      });
       await connection.handle(messages[0], new StatelessHttpReply(req, res, this.sinks), (name) => header(req, name));
       return;
     }

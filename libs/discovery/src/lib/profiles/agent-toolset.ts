@@ -64,8 +64,15 @@ export class AgentToolset {
 
   /** One call of `sanctum__tools` (arguments already validated against agentToolSchema). */
   handle(args: Record<string, unknown>, view: ToolView, document: ProfilesDocument | undefined): AgentAnswer {
-    const action = String(args['action'] ?? '').trim().toLowerCase().replace(/_/g, '-');
-    const names = Array.isArray(args['tools']) ? args['tools'].map(String) : typeof args['tool'] === 'string' && args['tool'] ? [args['tool']] : [];
+    const action = String(args['action'] ?? '')
+      .trim()
+      .toLowerCase()
+      .replace(/_/g, '-');
+    const names = Array.isArray(args['tools'])
+      ? args['tools'].map(String)
+      : typeof args['tool'] === 'string' && args['tool']
+        ? [args['tool']]
+        : [];
     switch (action) {
       case 'list-available':
         return { value: { tools: view.list().map((tool) => tool.name) }, changed: false };
@@ -99,11 +106,17 @@ export class AgentToolset {
         return { value: { profile, attached: this.attachedNames(view) }, changed: [...this.attached].sort().join('\n') !== before };
       }
       case 'help': {
-        const intent = String(args['intent'] ?? '').trim().toLowerCase();
+        const intent = String(args['intent'] ?? '')
+          .trim()
+          .toLowerCase();
         // Only hints about tools this session may use: the others are not to be revealed.
         const hints = (document?.intentHints ?? []).filter((hint) => view.get(hint.tool) !== undefined);
-        const matches = intent === '' ? hints : hints.filter((h) => h.intent.toLowerCase().includes(intent) || h.tool.toLowerCase().includes(intent));
-        const profiles = Object.keys(document?.profiles ?? {}).sort().join(', ') || DEFAULT_PROFILE;
+        const matches =
+          intent === '' ? hints : hints.filter((h) => h.intent.toLowerCase().includes(intent) || h.tool.toLowerCase().includes(intent));
+        const profiles =
+          Object.keys(document?.profiles ?? {})
+            .sort()
+            .join(', ') || DEFAULT_PROFILE;
         return {
           value: { matches, note: `Detached tools return attach hint on call. Use attach-profile with one of: ${profiles}.` },
           changed: false,

@@ -81,7 +81,9 @@ function problemsOf(errors: readonly ErrorObject[]): string[] {
     }
     if ([...oneOfPaths].some((path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`))) continue;
     if (error.keyword === 'additionalProperties') {
-      problems.push(`${field ? `${field}.` : ''}${String(error.params['additionalProperty'])} is not a known field`.replace(/^the file\./, ''));
+      problems.push(
+        `${field ? `${field}.` : ''}${String(error.params['additionalProperty'])} is not a known field`.replace(/^the file\./, ''),
+      );
     } else if (error.keyword === 'propertyNames' || (error.keyword === 'pattern' && error.propertyName !== undefined)) {
       problems.push(`${field} has a name that is not 1 to 64 letters, digits, "_" or "-"`);
     } else if (error.keyword === 'pattern') {
@@ -131,7 +133,9 @@ export function readProfiles(path: string): ProfilesDocument {
     try {
       data = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new ProfilesFileError(file, [err instanceof SyntaxError ? `it is not JSON (${err.message})` : `it cannot be read (${(err as Error).message})`]);
+      throw new ProfilesFileError(file, [
+        err instanceof SyntaxError ? `it is not JSON (${err.message})` : `it cannot be read (${(err as Error).message})`,
+      ]);
     }
     const doc = checkedDocument(file, data);
     for (const [name, spec] of Object.entries(doc.profiles ?? {})) {
@@ -146,7 +150,9 @@ export function readProfiles(path: string): ProfilesDocument {
   for (const kind of ['keys', 'agents'] as const) {
     for (const [who, profile] of Object.entries(merged.bindings[kind])) {
       if (profile !== DEFAULT_PROFILE && !Object.hasOwn(merged.profiles, profile)) {
-        problems.push(`bindings.${kind}.${who} names the profile "${profile}", which no file declares (declared: ${Object.keys(merged.profiles).join(', ') || 'none'})`);
+        problems.push(
+          `bindings.${kind}.${who} names the profile "${profile}", which no file declares (declared: ${Object.keys(merged.profiles).join(', ') || 'none'})`,
+        );
       }
     }
   }
@@ -155,13 +161,18 @@ export function readProfiles(path: string): ProfilesDocument {
     for (const [tool, override] of Object.entries(spec.overrides ?? {})) {
       if (override.name === undefined) continue;
       const other = renamed.get(override.name);
-      if (other !== undefined) problems.push(`profiles.${name}.overrides.${tool}.name "${override.name}" is also the new name of ${other}; give each tool its own name`);
+      if (other !== undefined)
+        problems.push(
+          `profiles.${name}.overrides.${tool}.name "${override.name}" is also the new name of ${other}; give each tool its own name`,
+        );
       renamed.set(override.name, tool);
     }
   }
   const stdio = merged.bindings.stdio;
   if (stdio !== undefined && stdio !== DEFAULT_PROFILE && !Object.hasOwn(merged.profiles, stdio)) {
-    problems.push(`bindings.stdio names the profile "${stdio}", which no file declares (declared: ${Object.keys(merged.profiles).join(', ') || 'none'})`);
+    problems.push(
+      `bindings.stdio names the profile "${stdio}", which no file declares (declared: ${Object.keys(merged.profiles).join(', ') || 'none'})`,
+    );
   }
   if (problems.length > 0) throw new ProfilesFileError(path, problems);
   return merged;

@@ -18,11 +18,23 @@ function tool(plugin: string, command: string): ToolEntry {
     qualifiedName: `${plugin}.${command}`,
     description: `${command} of ${plugin}`,
     inputSchema: { type: 'object', properties: {} },
-    source: { kind: 'plugin', plugin, dir: `/p/${plugin}`, entryPath: `/p/${plugin}/cli.py`, command: { name: command, description: '', parameters: [] } },
+    source: {
+      kind: 'plugin',
+      plugin,
+      dir: `/p/${plugin}`,
+      entryPath: `/p/${plugin}/cli.py`,
+      command: { name: command, description: '', parameters: [] },
+    },
   };
 }
 
-const CATALOG = [tool('botfather', 'send-message'), tool('botfather', 'click-button'), tool('devops', 'deploy'), tool('devops', 'rollback'), tool('admin', 'wipe')];
+const CATALOG = [
+  tool('botfather', 'send-message'),
+  tool('botfather', 'click-button'),
+  tool('devops', 'deploy'),
+  tool('devops', 'rollback'),
+  tool('admin', 'wipe'),
+];
 
 function doc(profiles: ProfilesDocument['profiles'], extra: Partial<ProfilesDocument> = {}): ProfilesDocument {
   return { profiles, bindings: { keys: {}, agents: {} }, intentHints: [], ...extra };
@@ -41,7 +53,10 @@ describe('readProfiles', () => {
 
   it('merges a folder of *.json files in name order, the later file winning a profile of the same name', () => {
     mkdirSync(join(dir, 'p'));
-    writeFileSync(join(dir, 'p', '20-b.json'), JSON.stringify({ profiles: { chat: { tools: ['devops__*'] } }, bindings: { keys: { bob: 'chat' } } }));
+    writeFileSync(
+      join(dir, 'p', '20-b.json'),
+      JSON.stringify({ profiles: { chat: { tools: ['devops__*'] } }, bindings: { keys: { bob: 'chat' } } }),
+    );
     writeFileSync(join(dir, 'p', '10-a.json'), JSON.stringify({ profiles: { chat: { tools: ['botfather__*'] }, ops: { tools: [] } } }));
     writeFileSync(join(dir, 'p', 'notes.txt'), 'ignored');
     const merged = readProfiles(join(dir, 'p'));
@@ -122,7 +137,12 @@ describe('AgentToolset', () => {
       agent: { tools: ['botfather__*', 'devops__*'], agentMode: { attach: ['botfather__send-message'] } },
       deploys: { tools: ['devops__*', 'admin__*'] },
     },
-    { intentHints: [{ intent: 'ship a release', tool: 'devops__deploy' }, { intent: 'wipe data', tool: 'admin__wipe' }] },
+    {
+      intentHints: [
+        { intent: 'ship a release', tool: 'devops__deploy' },
+        { intent: 'wipe data', tool: 'admin__wipe' },
+      ],
+    },
   );
   const view = new ToolView(CATALOG, d, { names: ['agent'] });
 
@@ -137,10 +157,19 @@ describe('AgentToolset', () => {
   it('attach and detach answer the original shapes and refuse a tool outside the view', () => {
     const set = new AgentToolset(view);
     const attached = set.handle({ action: 'attach', tools: ['devops__deploy', 'admin__wipe'] }, view, d);
-    expect(attached).toEqual({ value: { attached: ['devops__deploy'], attached_set: ['botfather__send-message', 'devops__deploy', AGENT_TOOL_NAME] }, changed: true });
+    expect(attached).toEqual({
+      value: { attached: ['devops__deploy'], attached_set: ['botfather__send-message', 'devops__deploy', AGENT_TOOL_NAME] },
+      changed: true,
+    });
     const detached = set.handle({ action: 'detach', tool: 'botfather__send-message' }, view, d);
-    expect(detached).toEqual({ value: { detached: ['botfather__send-message'], attached_set: ['devops__deploy', AGENT_TOOL_NAME] }, changed: true });
-    expect(set.handle({ action: 'detach', tool: AGENT_TOOL_NAME }, view, d)).toEqual({ value: { detached: [], attached_set: ['devops__deploy', AGENT_TOOL_NAME] }, changed: false });
+    expect(detached).toEqual({
+      value: { detached: ['botfather__send-message'], attached_set: ['devops__deploy', AGENT_TOOL_NAME] },
+      changed: true,
+    });
+    expect(set.handle({ action: 'detach', tool: AGENT_TOOL_NAME }, view, d)).toEqual({
+      value: { detached: [], attached_set: ['devops__deploy', AGENT_TOOL_NAME] },
+      changed: false,
+    });
   });
 
   it('attach-profile replaces the set with that profile within the view; an unknown profile is an error', () => {
@@ -149,7 +178,10 @@ describe('AgentToolset', () => {
       profile: 'deploys',
       attached: ['devops__deploy', 'devops__rollback', AGENT_TOOL_NAME],
     });
-    expect(set.handle({ action: 'attach-profile', profile: 'nope' }, view, d)).toEqual({ value: { error: 'unknown profile: nope' }, changed: false });
+    expect(set.handle({ action: 'attach-profile', profile: 'nope' }, view, d)).toEqual({
+      value: { error: 'unknown profile: nope' },
+      changed: false,
+    });
     expect(set.handle({ action: 'fly' }, view, d).value).toEqual({ error: 'unknown action: fly' });
   });
 
@@ -174,9 +206,12 @@ describe('AgentToolset', () => {
 
 describe('ToolProfilesService bindings', () => {
   it('binds keys, agents and the stdio client, never through an inherited name', () => {
-    const document = doc({ chat: { tools: ['botfather__*'] }, ops: { tools: ['devops__*'] }, desk: { tools: ['*'] } }, {
-      bindings: { keys: { alice: 'chat' }, agents: { 'agent-1': 'ops' }, stdio: 'desk' },
-    });
+    const document = doc(
+      { chat: { tools: ['botfather__*'] }, ops: { tools: ['devops__*'] }, desk: { tools: ['*'] } },
+      {
+        bindings: { keys: { alice: 'chat' }, agents: { 'agent-1': 'ops' }, stdio: 'desk' },
+      },
+    );
     const catalog: Pick<ToolCatalogService, 'list' | 'changes$'> = { list: () => [...CATALOG], changes$: new Subject<CatalogChange>() };
     const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
     const service = new ToolProfilesService(
@@ -199,7 +234,10 @@ describe('ToolProfilesService warnings', () => {
   it('warns once per tool name past the 48- and 64-character limits, naming the tool and the rule', () => {
     const long = { ...tool('reporting', 'x'.repeat(40)) };
     const longer = { ...tool('reporting', 'y'.repeat(60)) };
-    const catalog: Pick<ToolCatalogService, 'list' | 'changes$'> = { list: () => [...CATALOG, long, longer], changes$: new Subject<CatalogChange>() };
+    const catalog: Pick<ToolCatalogService, 'list' | 'changes$'> = {
+      list: () => [...CATALOG, long, longer],
+      changes$: new Subject<CatalogChange>(),
+    };
     const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
     const document = doc({ chat: { tools: ['botfather__*', 'nothing__here'] } });
     const service = new ToolProfilesService(
@@ -212,7 +250,9 @@ describe('ToolProfilesService warnings', () => {
     expect(warned).toContain(
       `Tool name ${long.name} (${long.qualifiedName}) is 51 characters, over the Letta server's 48-character limit; give it a shorter name with a profile override (MCP_PROFILES)`,
     );
-    expect(warned.find((m) => m.startsWith(`Tool name ${longer.name}`))).toMatch(/is 71 characters, over the Letta server's 48-character limit and Claude's and OpenAI's 64-character limit/);
+    expect(warned.find((m) => m.startsWith(`Tool name ${longer.name}`))).toMatch(
+      /is 71 characters, over the Letta server's 48-character limit and Claude's and OpenAI's 64-character limit/,
+    );
     expect(warned).toContain('Profile selector profiles.chat.tools[1] "nothing__here" matches no tool');
     service.onApplicationShutdown();
   });

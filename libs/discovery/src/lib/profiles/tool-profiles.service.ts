@@ -153,7 +153,8 @@ export class ToolProfilesService implements OnApplicationBootstrap, OnApplicatio
     const check = (field: string, selectors: readonly Selector[] | undefined): void => {
       (selectors ?? []).forEach((selector, index) => {
         const match = matcherOf(selector);
-        if (!items.some(match)) this.logger.warn(`Profile selector ${field}[${index}] ${selectorText(selector)} matches no tool`, 'Profiles');
+        if (!items.some(match))
+          this.logger.warn(`Profile selector ${field}[${index}] ${selectorText(selector)} matches no tool`, 'Profiles');
       });
     };
     for (const [name, spec] of Object.entries(document.profiles)) {

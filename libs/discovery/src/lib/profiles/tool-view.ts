@@ -99,7 +99,11 @@ export class ToolView {
 
   /** Whether every profile of the chain shows this prompt (by name, `plugin.prompt` or `{"plugin"}`). */
   showsPrompt(entry: PromptEntry): boolean {
-    return this.promptMatch({ name: entry.name, qualifiedName: entry.qualifiedName, plugin: entry.source.kind === 'plugin' ? entry.source.plugin : entry.qualifiedName.split('.')[0] });
+    return this.promptMatch({
+      name: entry.name,
+      qualifiedName: entry.qualifiedName,
+      plugin: entry.source.kind === 'plugin' ? entry.source.plugin : entry.qualifiedName.split('.')[0],
+    });
   }
 
   /** What clients see of this view; equal fingerprints mean nothing to announce. */
