@@ -3,7 +3,7 @@
 // (the key, the endpoint), never per connection. A hidden tool is answered exactly like an unknown
 // one; a renamed tool is known by its new name only; list_changed reaches only the sessions whose
 // list changed; the agent-driven mode (sanctum__tools) is per session.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,6 +15,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { raw } from './raw-http';
+import { connectStdio } from './sdk-connections';
 import { serveStdio } from '../src/app/transport/stdio';
 
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
@@ -263,6 +264,25 @@ describe('tool profiles', () => {
     expect(alpha.changes()).toBe(0);
   });
 
+  it('sends list_changed after a plugin reload only to the sessions whose view changed', async () => {
+    const alpha = await connect('streamable-http', 'alpha');
+    const bravo = await connect('sse', 'bravo');
+    expect(await names(alpha.client)).toEqual(['gateway__status', 'shout']);
+    expect(await names(bravo.client)).toEqual(['echo_sh__say', 'gateway__status']);
+    const plugins = join(dir, 'plugins');
+    renameSync(join(plugins, 'echo_sh'), join(dir, 'echo_sh.away'));
+    try {
+      await eventually(() => bravo.changes() === 1, 10_000);
+      expect(await names(bravo.client)).toEqual(['gateway__status']);
+      expect(alpha.changes()).toBe(0);
+    } finally {
+      renameSync(join(dir, 'echo_sh.away'), join(plugins, 'echo_sh'));
+    }
+    await eventually(() => bravo.changes() === 2, 10_000);
+    expect(await names(bravo.client)).toEqual(['echo_sh__say', 'gateway__status']);
+    expect(alpha.changes()).toBe(0);
+  });
+
   it("serves revision 2026-07-28 the key's view, without the agent-driven mode", async () => {
     const list = async (key: keyof typeof KEYS, path = '/mcp'): Promise<string[]> => {
       const body = JSON.stringify({
@@ -399,20 +419,15 @@ describe('tool profiles', () => {
   }
 
   it('binds the stdio client with bindings.stdio, in both revisions', async () => {
-    const { send, answer, end } = stdio();
-    send({
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'stdio', version: '1' } },
-    });
-    await answer(1);
-    send({ method: 'notifications/initialized' });
-    send({ id: 2, method: 'tools/list' });
-    const listed = (await answer(2))['result'] as { tools: Array<{ name: string }> };
-    expect(listed.tools.map((t) => t.name)).toEqual(['echo_sh__say', 'gateway__status']);
-    send({ id: 3, method: 'tools/call', params: { name: 'shout', arguments: { text: 'x' } } });
-    expect(JSON.stringify(await answer(3))).toContain("Unknown tool: 'shout'");
-    await end();
+    // The SDK client over stdio (serveStdio in-process, sdk-connections.ts).
+    const connection = await connectStdio(gateway, new Client({ name: 'profiles-stdio', version: '1.0.0' }));
+    try {
+      expect(await names(connection.client)).toEqual(['echo_sh__say', 'gateway__status']);
+      expect(await errorOf(connection.client, 'shout')).toBe(await errorOf(connection.client, 'no_such_tool'));
+      expect((await connection.client.callTool({ name: 'echo_sh__say', arguments: { word: 'stdio' } })).isError).toBeFalsy();
+    } finally {
+      await connection.close();
+    }
 
     const stateless = stdio();
     const meta = {
