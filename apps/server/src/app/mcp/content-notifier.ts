@@ -11,7 +11,8 @@ import { StatelessProtocol } from './stateless-protocol.service';
 
 /**
  * Tells clients that resources or prompts changed after a reload of the plugin catalog:
- * `notifications/resources/list_changed` and `notifications/prompts/list_changed` to every session,
+ * `notifications/resources/list_changed` and `notifications/prompts/list_changed` to every session
+(once, through the instance its client listens to),
  * `notifications/resources/updated` to the sessions subscribed to a URI whose file or plugin
  * changed, and the same to the 2026-07-28 `subscriptions/listen` streams that asked for them.
  */
@@ -45,7 +46,8 @@ export class ContentNotifier implements OnModuleInit, OnModuleDestroy {
         ...(change.resourcesChanged ? [Method.ResourcesListChanged] : []),
         ...(change.promptsChanged ? [Method.PromptsListChanged] : []),
       ];
-      for (const session of this.sessions.all()) {
+      // Each session once, by the instance its client listens through (sessions may be shared).
+      for (const session of this.sessions.listening()) {
         for (const method of methods) session.send({ jsonrpc: JSONRPC_VERSION, method });
       }
       this.stateless.announceContentChanged({ resources: change.resourcesChanged, prompts: change.promptsChanged });
