@@ -193,7 +193,7 @@ const pluginTimeouts: Parser<Record<string, number>> = {
 /** MCP_PROFILES: the file or folder resolved, and its profiles, read and checked at start. */
 const profilesFile: Parser<{ path: string; document: ProfilesDocument }> = {
   type: 'file or folder path',
-  accepts: 'the path of a JSON profiles file or of a folder of *.json profiles files (docs/security.md#tool-profiles)',
+  accepts: 'the path of a JSON or YAML profiles file, or of a folder of *.json, *.yaml and *.yml profiles files (docs/security.md#tool-profiles)',
   parse(raw, name, ctx) {
     const file = resolvePath(raw, ctx);
     try {
@@ -584,7 +584,7 @@ export const CONFIG_TABLE = [
     parser: profilesFile,
     default: unset,
     meaning:
-      'tool profiles: a JSON file, or a folder of `*.json` merged in name order, declaring which tools each API key, agent (`X-Agent-Id`) and `/profiles/<name>/…` endpoint sees; reloaded on change with `MCP_WATCH`',
+      'tool profiles: a JSON or YAML file, or a folder of `*.json`, `*.yaml` and `*.yml` merged in name order, declaring which tools, resources and prompts each API key, agent (`X-Agent-Id`), the stdio client and each `/profiles/<name>/…` endpoint sees; reloaded on change with `MCP_WATCH`',
     note:
       'Without it every caller sees the whole catalog. A broken file stops the start with the field named; a broken edit while serving keeps the previous profiles. See `docs/security.md#tool-profiles`.',
   }),

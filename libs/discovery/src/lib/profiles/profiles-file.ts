@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
+import { YAMLParseError, parse as parseYaml } from 'yaml';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from './profiles.schema.json';
 import { ProfilesFileError } from './profiles-file.error';
@@ -104,7 +105,11 @@ function checkedDocument(file: string, data: unknown): Partial<ProfilesDocument>
   return data as Partial<ProfilesDocument>;
 }
 
-/** The `*.json` files a path names: the file itself, or a folder's, in name order. */
+/** A profiles file in YAML (`.yaml`, `.yml`); anything else is JSON. */
+const YAML_FILE = /\.ya?ml$/i;
+const PROFILES_FILE = /\.(json|ya?ml)$/i;
+
+/** The profiles files a path names: the file itself, or a folder's `*.json`, `*.yaml` and `*.yml`, in name order. */
 function filesOf(path: string): string[] {
   let isFolder: boolean;
   try {
@@ -114,27 +119,31 @@ function filesOf(path: string): string[] {
   }
   if (!isFolder) return [path];
   const files = readdirSync(path)
-    .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+    .filter((name) => PROFILES_FILE.test(name) && !name.startsWith('.'))
     .sort()
     .map((name) => join(path, name));
-  if (files.length === 0) throw new ProfilesFileError(path, ['the folder holds no *.json file']);
+  if (files.length === 0) throw new ProfilesFileError(path, ['the folder holds no *.json, *.yaml or *.yml file']);
   return files;
 }
 
 /**
- * Read and check the profiles of MCP_PROFILES: one JSON file, or a folder of `*.json` files merged
- * in name order (a later file's profile, binding or hint of the same name replaces an earlier one).
+ * Read and check the profiles of MCP_PROFILES: one JSON (or YAML) file, or a folder of such files
+ * merged in name order (a later file's profile, binding or hint of the same name replaces an earlier one).
  * Then every binding must name a declared profile (or `default`). Throws ProfilesFileError.
  */
 export function readProfiles(path: string): ProfilesDocument {
   const merged: ProfilesDocument = { profiles: {}, bindings: { keys: {}, agents: {} }, intentHints: [] };
   for (const file of filesOf(path)) {
     let data: unknown;
+    const yaml = YAML_FILE.test(file);
     try {
-      data = JSON.parse(readFileSync(file, 'utf8'));
+      const text = readFileSync(file, 'utf8');
+      // YAML 1.2's core schema: plain JSON types, no custom tags; one document per file.
+      data = yaml ? parseYaml(text, { schema: 'core', uniqueKeys: true }) : JSON.parse(text);
     } catch (err) {
+      const syntax = err instanceof SyntaxError || err instanceof YAMLParseError;
       throw new ProfilesFileError(file, [
-        err instanceof SyntaxError ? `it is not JSON (${err.message})` : `it cannot be read (${(err as Error).message})`,
+        syntax ? `it is not ${yaml ? 'YAML' : 'JSON'} (${(err as Error).message.split('\n')[0]})` : `it cannot be read (${(err as Error).message})`,
       ]);
     }
     const doc = checkedDocument(file, data);

@@ -82,10 +82,22 @@ describe('readProfiles', () => {
     expect(() => readProfiles(file)).toThrow(/bindings\.keys\.alice names the profile "chta", which no file declares \(declared: chat\)/);
   });
 
+  it('reads YAML files too, alone or merged with JSON in a folder, and names a YAML syntax error', () => {
+    mkdirSync(join(dir, 'mixed'));
+    writeFileSync(join(dir, 'mixed', '10-base.yaml'), 'profiles:\n  chat:\n    tools: ["botfather__*"]\n    agentMode: true\nbindings:\n  keys:\n    alice: chat\n');
+    writeFileSync(join(dir, 'mixed', '20-more.json'), JSON.stringify({ profiles: { ops: { tools: [{ plugin: 'devops' }] } } }));
+    const merged = readProfiles(join(dir, 'mixed'));
+    expect(merged.profiles['chat']).toEqual({ tools: ['botfather__*'], agentMode: true });
+    expect(Object.keys(merged.profiles)).toEqual(['chat', 'ops']);
+    expect(merged.bindings.keys).toEqual({ alice: 'chat' });
+    expect(() => readProfiles(write('bad.yml', 'profiles:\n  chat: [unclosed\n'))).toThrow(/bad\.yml is not valid: it is not YAML \(/);
+    expect(() => readProfiles(write('typed.yaml', 'profiles:\n  chat:\n    tools: [42]\n'))).toThrow(/profiles\.chat\.tools\[0\] must be a tool name/);
+  });
+
   it('refuses text that is not JSON and a folder without JSON files', () => {
     expect(() => readProfiles(write('x.json', '{ nope'))).toThrow(/is not JSON/);
     mkdirSync(join(dir, 'empty'));
-    expect(() => readProfiles(join(dir, 'empty'))).toThrow(/holds no \*\.json file/);
+    expect(() => readProfiles(join(dir, 'empty'))).toThrow(/holds no \*\.json, \*\.yaml or \*\.yml file/);
     expect(() => readProfiles(join(dir, 'missing.json'))).toThrow(/cannot be read \(ENOENT\)/);
   });
 });
