@@ -35,6 +35,8 @@ import { ProfileEndpoint } from './profiles/profile-endpoint';
 import { SessionViews } from './profiles/session-views.service';
 import { HttpSseTransport } from './transport/http-sse.transport';
 import { StreamableHttpTransport } from './transport/streamable-http.transport';
+import { GatewayTracing } from './tracing/gateway-tracing';
+import { SERVER_INFO } from './mcp/server-info';
 
 /** The gateway: transports and health around one dispatcher, built from the libraries. */
 /** The plugin sandbox MCP_SANDBOX asks for; under `required`, a host without it is a configuration error. */
@@ -141,6 +143,8 @@ export class AppModule implements NestModule {
         ...operatorConsole.providers,
         ProfileEndpoint,
         SessionViews,
+        // OpenTelemetry traces (OTEL_*), or off: the hooks of the transports and the dispatcher test `enabled`.
+        { provide: GatewayTracing, useFactory: () => (config.tracing ? GatewayTracing.start(config.tracing, SERVER_INFO.version) : GatewayTracing.off()) },
       ],
     };
   }

@@ -39,6 +39,8 @@ export function initPlugin(name: string, parent: string, templateDir: string = p
   const readme = join(installRoot(templateDir) ?? templateDir, 'README.md');
   const data = {
     name,
+    // The generator's --content (an example resource and prompt, contract v1.1): not offered here.
+    content: false,
     directory: parentDir,
     pluginRoot: root,
     workspaceReadme: relative(root, readme),

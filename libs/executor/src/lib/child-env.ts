@@ -1,5 +1,26 @@
 /** Variables every plugin gets from the gateway's environment (names, or prefixes ending in `*`). */
-export const BASE_ENV_ALLOW = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_*', 'TZ', 'TMPDIR', 'TEMP', 'TMP'] as const;
+export const BASE_ENV_ALLOW = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'LC_*',
+  'TZ',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  // W3C trace context (a call's own, set by the gateway, wins) and where a plugin that traces sends
+  // its spans: the OTLP endpoint and protocol, not OTEL_EXPORTER_OTLP_HEADERS (it may hold a secret).
+  'TRACEPARENT',
+  'TRACESTATE',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+] as const;
 
 /** Never passed on, whatever a plugin or the operator allows: the gateway's own settings and secrets. */
 export const ENV_DENY = ['MCP_*'] as const;

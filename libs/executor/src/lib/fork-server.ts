@@ -514,7 +514,7 @@ export class ForkServer {
     const server = this.usable();
     const [argv0, ...argv] = args;
     if (!server || argv0 === undefined) return this.spawn(args, options);
-    const run = new ProcessRun(options);
+    const run = new ProcessRun({ ...options, launch: 'fork' });
     this.counters.forked += 1;
     return new Promise<RunResult>((resolve) => {
       void run.result.then(resolve);

@@ -36,6 +36,8 @@ export interface RunOptions {
   maxProcs?: number;
   /** The plugin gets no network (the sandbox gives it an empty network namespace). */
   offline?: boolean;
+  /** How the process is started: forked from the Python fork server, or spawned (the default). */
+  launch?: 'fork' | 'spawn';
   /**
    * The program is bubblewrap with `--info-fd 3`: fd 3 reports the pid of the sandbox's PID 1 (tini),
    * which gets SIGTERM (it passes it on to the plugin's process group); SIGKILL goes to the whole
@@ -87,6 +89,11 @@ export interface RunResult {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   durationMs: number;
+  /** When the run began (ms since the epoch), and how: forked from the fork server or spawned. */
+  startedAt?: number;
+  launch?: 'fork' | 'spawn';
+  /** The plugin process (its group's leader), once it started. */
+  pid?: number;
   /** Set when the process could not be started at all (ENOENT, EACCES...). */
   spawnError?: string;
   /** Set when the run was ended because a stream went past its cap. */
@@ -422,6 +429,9 @@ export class ProcessRun {
       timedOut: this.reason === 'timeout',
       cancelled: this.reason === 'cancelled',
       durationMs: performance.now() - this.started,
+      startedAt: performance.timeOrigin + this.started,
+      launch: this.options.launch ?? 'spawn',
+      ...(this.pid === undefined ? {} : { pid: this.pid }),
       ...(spawnError === undefined ? {} : { spawnError }),
       ...(this.outputLimit ? { outputLimit: this.outputLimit } : {}),
       ...(this.processLimitHit ? { processLimit: this.options.maxProcs ?? 0 } : {}),

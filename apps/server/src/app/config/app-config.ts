@@ -11,6 +11,15 @@ export const LOOPBACK_PRINCIPAL = 'loopback';
 export const KEYLESS_PRINCIPALS: readonly string[] = [ANONYMOUS_PRINCIPAL, LOOPBACK_PRINCIPAL];
 
 /** The gateway's configuration, read once from the environment at startup. */
+/** OpenTelemetry traces (OTEL_*): on only when an exporter is chosen or an OTLP endpoint is set. */
+export interface TracingConfig {
+  exporter: 'otlp' | 'console';
+  protocol: 'http/protobuf' | 'http/json';
+  serviceName: string;
+  /** Where spans are posted; undefined: the exporter's default, http://localhost:4318/v1/traces. */
+  url: string | undefined;
+}
+
 export interface AppConfig {
   host: string;
   port: number;
@@ -69,6 +78,8 @@ export interface AppConfig {
   profiles: { path: string; document: ProfilesDocument } | undefined;
   /** Protocol revision 2026-07-28: how long a client may reuse a server/discover or tools/list result (ttlMs). */
   listTtlMs: number;
+  /** OpenTelemetry traces; undefined = off. */
+  tracing: TracingConfig | undefined;
   /** On SIGTERM/SIGINT, how long running tool calls may take before they are cancelled. */
   shutdownGraceMs: number;
   /** Per-plugin call timeouts in ms (MCP_PLUGIN_TIMEOUTS=plugin:seconds,...), over the plugin's own. */

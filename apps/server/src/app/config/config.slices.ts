@@ -75,6 +75,7 @@ export const CONFIG_SLICES = {
   ],
   dispatcher: ['slowCallMs', 'listTtlMs', 'watchPlugins', 'maxArgBytes', 'maxArgsTotalBytes', 'maxBatchAnswerBytes', 'maxStdoutBytes'],
   logging: ['logLevel', 'logFormat'],
+  tracing: ['tracing'],
   console: ['console', 'consoleKeys', 'logLevel'],
 } as const satisfies Record<ConfigGroup, readonly (keyof AppConfig)[]>;
 
@@ -93,6 +94,8 @@ export type SessionsConfig = Slice<'sessions'>;
 /** Slow-call logging, the 2026-07-28 list TTL, whether tools/list can change, argument limits, the batch answer bound. */
 export type DispatcherConfig = Slice<'dispatcher'>;
 export type LoggingConfig = Slice<'logging'>;
+/** Whether and how the gateway traces (GatewayTracing). */
+export type TracingSlice = Slice<'tracing'>;
 /** Whether the operator console is served, and who may open it. */
 export type ConsoleConfig = Slice<'console'>;
 
@@ -109,6 +112,7 @@ export const discoverySlice = (config: AppConfig): DiscoveryConfig => slice('dis
 export const sessionsSlice = (config: AppConfig): SessionsConfig => slice('sessions', config);
 export const dispatcherSlice = (config: AppConfig): DispatcherConfig => slice('dispatcher', config);
 export const loggingSlice = (config: AppConfig): LoggingConfig => slice('logging', config);
+export const tracingSlice = (config: AppConfig): TracingSlice => slice('tracing', config);
 export const consoleSlice = (config: AppConfig): ConsoleConfig => slice('console', config);
 
 /** DI tokens of the slices: a provider injects the one it reads, never the whole configuration. */

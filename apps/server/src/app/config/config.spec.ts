@@ -176,6 +176,33 @@ const CASES: Record<string, Case> = {
   MCP_LIST_TTL: { unset: { listTtlMs: 0 }, valid: ['60', { listTtlMs: 60_000 }], invalid: '1m' },
   LOG_LEVEL: { unset: { logLevel: 'info' }, valid: ['DEBUG', { logLevel: 'debug' }], invalid: 'loud' },
   LOG_FORMAT: { unset: { logFormat: 'text' }, valid: ['json', { logFormat: 'json' }], invalid: 'xml' },
+  OTEL_SDK_DISABLED: {
+    unset: { tracing: { exporter: 'otlp', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: 'http://localhost:4318/v1/traces' } },
+    valid: ['true', { tracing: undefined }],
+    invalid: 'perhaps',
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' },
+  },
+  OTEL_TRACES_EXPORTER: { unset: { tracing: undefined }, valid: ['console', { tracing: { exporter: 'console', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: undefined } }], invalid: 'jaeger' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { unset: { tracing: undefined }, valid: ['http://collector:4318/', { tracing: { exporter: 'otlp', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: 'http://collector:4318/v1/traces' } }], invalid: 'collector:4318' },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { unset: { tracing: undefined }, valid: ['https://collector/v1/traces', { tracing: { exporter: 'otlp', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: 'https://collector/v1/traces' } }], invalid: 'ftp://collector' },
+  OTEL_EXPORTER_OTLP_PROTOCOL: {
+    unset: { tracing: { exporter: 'console', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: undefined } },
+    valid: ['http/json', { tracing: { exporter: 'console', protocol: 'http/json', serviceName: 'sanctum-mcp', url: undefined } }],
+    invalid: 'grpc',
+    env: { OTEL_TRACES_EXPORTER: 'console' },
+  },
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: {
+    unset: { tracing: { exporter: 'otlp', protocol: 'http/json', serviceName: 'sanctum-mcp', url: undefined } },
+    valid: ['http/protobuf', { tracing: { exporter: 'otlp', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: undefined } }],
+    invalid: 'grpc',
+    env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+  },
+  OTEL_SERVICE_NAME: {
+    unset: { tracing: { exporter: 'console', protocol: 'http/protobuf', serviceName: 'sanctum-mcp', url: undefined } },
+    valid: ['gw-eu', { tracing: { exporter: 'console', protocol: 'http/protobuf', serviceName: 'gw-eu', url: undefined } }],
+    invalid: 'gw eu',
+    env: { OTEL_TRACES_EXPORTER: 'console' },
+  },
   MCP_CONSOLE: { unset: { console: false, consoleKeys: [] }, valid: ['1', { console: true }], invalid: 'maybe' },
   MCP_CONSOLE_KEYS: {
     unset: { consoleKeys: ['admin'] },

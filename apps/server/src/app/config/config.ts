@@ -1,4 +1,4 @@
-import type { AppConfig, ApiKey } from './app-config';
+import type { AppConfig, ApiKey, TracingConfig } from './app-config';
 import { ConfigError } from './config.error';
 import { contextOf, resolvePath } from './config.parsers';
 import type { Env } from './config.parsers';
@@ -88,6 +88,20 @@ function consoleKeysOf(values: ConfigValues, apiKeys: readonly ApiKey[], host: s
  * The configuration for this environment, computed from the table (config.table.ts): each
  * variable parsed or defaulted, then the rules that involve several variables.
  */
+/**
+ * Traces are on with an exporter chosen (OTEL_TRACES_EXPORTER) or an OTLP endpoint set, unless
+ * OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none says otherwise.
+ */
+function tracingOf(values: ConfigValues): TracingConfig | undefined {
+  if (values.OTEL_SDK_DISABLED) return undefined;
+  const exporter =
+    values.OTEL_TRACES_EXPORTER ?? (values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT === undefined && values.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? 'none' : 'otlp');
+  if (exporter === 'none') return undefined;
+  // The OTLP exporter's rule: the traces URL as given, else the base URL with /v1/traces.
+  const url = values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? values.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/*$/, '/v1/traces');
+  return { exporter, protocol: values.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? values.OTEL_EXPORTER_OTLP_PROTOCOL, serviceName: values.OTEL_SERVICE_NAME, url };
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const values = readValues(contextOf(env, cwd));
   const apiKeys = allKeys(values);
@@ -120,6 +134,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     watchDebounceMs: values.MCP_WATCH_DEBOUNCE,
     profiles: values.MCP_PROFILES,
     listTtlMs: values.MCP_LIST_TTL,
+    tracing: tracingOf(values),
     apiKeys,
     authDisabled: values.MCP_AUTH_DISABLED,
     authLoopbackBypass: values.MCP_AUTH_LOOPBACK_BYPASS,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import cors from 'cors';
 import { SECURITY_CONFIG } from '../config/config.slices';
@@ -15,6 +15,7 @@ import { BodyReader } from './body-reader';
 import { runChecks, runHandler } from './request-checks';
 import type { GatewayRequest, GatewayResponse, RequestCheck, RouteHandler } from './request-checks';
 import { EVERY_REQUEST, MCP_ROUTES, routePathMatches } from './routes';
+import { GatewayTracing } from '../tracing/gateway-tracing';
 import type { CheckName, HandlerName, McpRoute } from './routes';
 
 /** The MCP headers a browser client must be allowed to send and read. */
@@ -47,6 +48,7 @@ export class GatewayRoutes {
     profile: ProfileEndpoint,
     sse: HttpSseTransport,
     mcp: StreamableHttpTransport,
+    @Optional() tracing: GatewayTracing = GatewayTracing.off(),
   ) {
     const checks: Record<CheckName, RequestCheck | undefined> = {
       cors: corsCheck(config.corsOrigins),
@@ -69,7 +71,11 @@ export class GatewayRoutes {
     this.routes = MCP_ROUTES.map((route) => {
       const own = on(route.checks);
       const handler = handlers[route.handler];
-      return { ...route, serve: (req, res) => runChecks(own, req, res, this.logger, () => runHandler(handler, req, res, this.logger)) };
+      const serve: ResolvedRoute['serve'] = (req, res) => runChecks(own, req, res, this.logger, () => runHandler(handler, req, res, this.logger));
+      // Traced: a span per request (tracing/gateway-tracing.ts); off, the route is served as it is.
+      const traced: ResolvedRoute['serve'] = (req, res) =>
+        tracing.httpRequest(req, res, route.path, (enter) => runChecks(own, req, res, this.logger, () => enter(() => runHandler(handler, req, res, this.logger))));
+      return { ...route, serve: tracing.enabled ? traced : serve };
     });
   }
 

@@ -43,6 +43,8 @@ import { RecentCalls } from '../console/recent-calls';
 import type { CallOutcome } from '../metrics/metrics.service';
 import { SERVER_INFO, SERVER_INSTRUCTIONS, serverCapabilities } from './server-info';
 import { pluginCommandTarget } from './executor-plugin-runner';
+import { GatewayTracing } from '../tracing/gateway-tracing';
+import type { ToolCallTrace } from '../tracing/gateway-tracing';
 import { McpContent } from './mcp-content.service';
 import type { ContentRequestContext } from './mcp-content.service';
 import { SessionViews } from '../profiles/session-views.service';
@@ -59,6 +61,7 @@ export class McpDispatcher {
     private readonly views: SessionViews,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
     @Optional() @Inject(RecentCalls) private readonly recentCalls?: RecentCalls,
+    @Optional() private readonly tracing: GatewayTracing = GatewayTracing.off(),
   ) {}
 
   /** Sessions with tool calls running, and how many each (for a graceful shutdown). */
@@ -93,6 +96,12 @@ export class McpDispatcher {
 
   /** Handle one valid message. Never throws: failures become JSON-RPC error responses. */
   async handleMessage(message: JsonRpcMessage, session: Session, context: ContentRequestContext = { stateless: false }): Promise<JsonRpcResponse | null> {
+    // Traced: the message's MCP span (tracing/gateway-tracing.ts) around the same handling.
+    if (this.tracing.enabled) return this.tracing.mcpMessage(message, session, () => this.dispatch(message, session, context));
+    return this.dispatch(message, session, context);
+  }
+
+  private async dispatch(message: JsonRpcMessage, session: Session, context: ContentRequestContext): Promise<JsonRpcResponse | null> {
     if (isNotification(message)) {
       this.handleNotification(message.method, message.params ?? {}, session);
       return null;
@@ -225,8 +234,14 @@ export class McpDispatcher {
     let result: CallToolResult;
     try {
       const env: Record<string, string> = { MCP_REQUEST_ID: requestId };
-      if (traceparent && TRACEPARENT.test(traceparent)) env['TRACEPARENT'] = traceparent;
-      result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressTokenOf(params)));
+      // Traced, the plugin continues the tool call's span; else the caller's context, as it came.
+      const trace = this.tracing.enabled ? this.tracing.toolCall() : undefined;
+      if (trace) Object.assign(env, trace.env);
+      else if (traceparent && TRACEPARENT.test(traceparent)) {
+        env['TRACEPARENT'] = traceparent;
+        if (isPlainObject(meta) && typeof meta['tracestate'] === 'string') env['TRACESTATE'] = meta['tracestate'];
+      }
+      result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressTokenOf(params)), trace);
     } finally {
       session.untrack(request.id);
       const left = (this.active.get(session) ?? 1) - 1;
@@ -313,6 +328,7 @@ export class McpDispatcher {
     signal: AbortSignal,
     env: Record<string, string>,
     onStderrLine?: (line: string) => void,
+    trace?: ToolCallTrace,
   ): Promise<CallToolResult> {
     const limits = argumentProblems(args, this.config);
     if (limits.length > 0) {
@@ -329,7 +345,8 @@ export class McpDispatcher {
         return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} failed: ${(err as Error).message}`);
       }
     }
-    const { result } = await this.executor.execute(pluginCommandTarget(entry, entry.source), args, { signal, env, onStderrLine });
+    const { result, run } = await this.executor.execute(pluginCommandTarget(entry, entry.source), args, { signal, env, onStderrLine });
+    trace?.finish({ plugin: entry.source.plugin, entryPath: entry.source.entryPath, run, outcome: outcomeOf(result) });
     return result;
   }
 }

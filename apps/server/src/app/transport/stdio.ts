@@ -13,6 +13,7 @@ import { APP_LOGGER } from '../logging/logger';
 import { McpDispatcher } from '../mcp/mcp-dispatcher.service';
 import type { StatelessReply } from '../mcp/stateless-connection';
 import { StatelessProtocol } from '../mcp/stateless-protocol.service';
+import { GatewayTracing } from '../tracing/gateway-tracing';
 
 export interface StdioOptions {
   /** Longest accepted line in bytes; default MCP_MAX_BODY_BYTES. */
@@ -62,6 +63,7 @@ export function createStdioApp(
  */
 export function serveStdio(app: INestApplicationContext, input: Readable, output: Writable, options: StdioOptions = {}): StdioServer {
   const dispatcher = app.get(McpDispatcher);
+  const tracing = app.get(GatewayTracing);
   const sessions = app.get(SessionRegistry);
   const logger = app.get<LoggerService>(APP_LOGGER);
   const config = app.get<ServerConfig>(SERVER_CONFIG);
@@ -125,13 +127,13 @@ export function serveStdio(app: INestApplicationContext, input: Readable, output
       return;
     }
     const payload = parsePayload(item.line, { maxBatch: config.maxBatch });
-    const task = (
+    const run = (): Promise<void> =>
       revisionFor(payload) === 'stateless'
         ? handleStateless(payload)
         : dispatcher.handlePayload(payload, session).then((response) => {
             if (response !== null) write(response);
-          })
-    ).catch((err: unknown) => logger.error(`stdio: handling a message failed: ${(err as Error).stack ?? String(err)}`, 'Stdio'));
+          });
+    const task = (tracing.enabled ? tracing.stdioMessage(run) : run()).catch((err: unknown) => logger.error(`stdio: handling a message failed: ${(err as Error).stack ?? String(err)}`, 'Stdio'));
     running.add(task);
     void task.finally(() => running.delete(task));
   };
