@@ -284,20 +284,20 @@ describe('tool profiles', () => {
   });
 
   it("serves revision 2026-07-28 the key's view, without the agent-driven mode", async () => {
-    const list = async (key: keyof typeof KEYS, path = '/mcp'): Promise<string[]> => {
-      const body = JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/list',
-        params: {
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      });
-      const reply = await raw(
+    /** One 2026-07-28 request as raw HTTP: its envelope in `_meta`, its method (and name) in the headers. */
+    const stateless = async (
+      key: keyof typeof KEYS,
+      path: string,
+      method: string,
+      params: Record<string, unknown>,
+      headers: Record<string, string> = {},
+    ) => {
+      const meta = {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      };
+      return raw(
         gateway.port,
         'POST',
         path,
@@ -306,10 +306,14 @@ describe('tool profiles', () => {
           Accept: 'application/json, text/event-stream',
           Authorization: `Bearer ${KEYS[key]}`,
           'MCP-Protocol-Version': '2026-07-28',
-          'Mcp-Method': 'tools/list',
+          'Mcp-Method': method,
+          ...headers,
         },
-        body,
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta } }),
       );
+    };
+    const list = async (key: keyof typeof KEYS, path = '/mcp'): Promise<string[]> => {
+      const reply = await stateless(key, path, 'tools/list', {});
       expect(reply.status).toBe(200);
       return (JSON.parse(reply.body) as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name);
     };
@@ -318,34 +322,12 @@ describe('tool profiles', () => {
     expect(await list('gov')).toEqual(['echo_node__echo', 'echo_py__echo', 'echo_py__fail', 'echo_sh__say', 'gateway__status']);
     // A hidden tool's Mcp-Param-* headers are not checked: the answer is an unknown tool's.
     const call = async (name: string): Promise<string> => {
-      const body = JSON.stringify({
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: {
-          name,
-          arguments: { region: 'eu' },
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      });
-      const reply = await raw(
-        gateway.port,
-        'POST',
+      const reply = await stateless(
+        'alpha',
         '/mcp',
-        {
-          'Content-Type': 'application/json',
-          Accept: 'application/json, text/event-stream',
-          Authorization: `Bearer ${KEYS.alpha}`,
-          'MCP-Protocol-Version': '2026-07-28',
-          'Mcp-Method': 'tools/call',
-          'Mcp-Name': name,
-          'Mcp-Param-Region': 'us',
-        },
-        body,
+        'tools/call',
+        { name, arguments: { region: 'eu' } },
+        { 'Mcp-Name': name, 'Mcp-Param-Region': 'us' },
       );
       return `${reply.status} ${reply.body.replaceAll(name, '<name>')}`;
     };
