@@ -201,7 +201,7 @@ export class GatewayTracing {
   toolCall(): ToolCallTrace {
     const tracer = this.tracer;
     const parent = context.active();
-    const started = Date.now();
+    const started = performance.timeOrigin + performance.now();
     const env: Record<string, string> = {};
     if (!tracer) return { env, finish: () => undefined };
     const carrier: Record<string, string> = {};
@@ -212,7 +212,7 @@ export class GatewayTracing {
       env,
       finish: ({ plugin, entryPath, run, outcome }) => {
         if (!run) return;
-        const ended = Date.now();
+        const ended = performance.timeOrigin + performance.now();
         const startedRun = run.startedAt ?? ended - run.durationMs;
         const exited = startedRun + run.durationMs;
         tracer.startSpan('plugin.queue', { startTime: started, attributes: { [PROCESS.plugin]: plugin } }, parent).end(Math.max(started, startedRun));
