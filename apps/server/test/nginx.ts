@@ -23,11 +23,41 @@ export function nginxBinary(): string {
  * document shows it (the test proves the document, not a copy of it).
  */
 export function documentedLocation(path: string): string {
+  return documentedBlock(`location ${path} {`);
+}
+
+/** The nginx block of docs/deployment.md whose first line is `firstLine`, as the document shows it. */
+export function documentedBlock(firstLine: string): string {
   const doc = readFileSync(DEPLOYMENT_DOC, 'utf8');
   const blocks = [...doc.matchAll(/```nginx\n([\s\S]*?)```/g)].map((match) => match[1]);
-  const block = blocks.find((text) => text.startsWith(`location ${path} {`));
-  if (block === undefined) throw new Error(`docs/deployment.md has no nginx block starting "location ${path} {"`);
+  const block = blocks.find((text) => text.startsWith(firstLine));
+  if (block === undefined) throw new Error(`docs/deployment.md has no nginx block starting "${firstLine}"`);
   return block;
+}
+
+/** The upstream servers the documented load-balancing configuration names. */
+const DOCUMENTED_SERVERS = /^( *)server 127\.0\.0\.1:8000;\n {4}server 127\.0\.0\.1:8001;$/m;
+
+/**
+ * Start nginx with the documented load-balancing configuration (an `upstream` block and a
+ * `server` block, from docs/deployment.md) in front of the gateways on `upstreamPorts`, listening
+ * on a free loopback port instead of the documented `listen 80;`.
+ */
+export async function startNginxInFront(block: string, upstreamPorts: number[]): Promise<RunningNginx> {
+  if (!DOCUMENTED_SERVERS.test(block) || !block.includes('listen 80;')) {
+    throw new Error(`the block does not name the documented upstream servers and listen 80:\n${block}`);
+  }
+  const body = (port: number): string =>
+    block
+      .replace(DOCUMENTED_SERVERS, (_all, indent: string) => upstreamPorts.map((p) => `${indent}server 127.0.0.1:${p};`).join('\n'))
+      .replace('listen 80;', `listen 127.0.0.1:${port};`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(body);
+    } catch (err) {
+      if (attempt === 3 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 export interface RunningNginx {
@@ -71,14 +101,17 @@ export async function startNginx(location: string, upstreamPort: number): Promis
   if (!location.includes(DOCUMENTED_UPSTREAM)) throw new Error(`the location block does not proxy to ${DOCUMENTED_UPSTREAM}:\n${location}`);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(location, upstreamPort);
+      return await startOnce((port) =>
+        ['server {', `    listen 127.0.0.1:${port};`, location.replaceAll(DOCUMENTED_UPSTREAM, `http://127.0.0.1:${upstreamPort}`), '}'].join('\n'),
+      );
     } catch (err) {
       if (attempt === 3 || !/Address already in use/.test((err as Error).message)) throw err;
     }
   }
 }
 
-async function startOnce(location: string, upstreamPort: number): Promise<RunningNginx> {
+/** nginx with `http` (the body of its `http` block for a listening port) in a temp folder. */
+async function startOnce(http: (port: number) => string): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'sanctum-nginx-'));
   const port = await freePort();
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(dir, kind)};`).join('\n');
@@ -92,10 +125,7 @@ async function startOnce(location: string, upstreamPort: number): Promise<Runnin
       'http {',
       `  access_log ${join(dir, 'access.log')};`,
       temp,
-      '  server {',
-      `    listen 127.0.0.1:${port};`,
-      location.replaceAll(DOCUMENTED_UPSTREAM, `http://127.0.0.1:${upstreamPort}`),
-      '  }',
+      http(port),
       '}',
       '',
     ].join('\n'),

@@ -264,10 +264,12 @@ export class SessionStreams {
     const id = lastEventId.trim();
     if (!ENTRY_ID.test(id)) return undefined;
     const sessionId = this.session.id;
-    const [entry, maxDeleted] = await Promise.all([bus.entry(sessionId, id), bus.maxDeletedId(sessionId)]);
+    const [entry, first] = await Promise.all([bus.entry(sessionId, id), bus.firstEntryId(sessionId)]);
     if (entry === undefined) {
-      // Trimmed (older than the kept window), or never issued in this session.
-      return entryIdAfter(id, maxDeleted) ? undefined : { streamId: '', replayed: 0, complete: false, refused: true };
+      // Older than the oldest kept entry: trimmed (MAXLEN), the events after it partly lost.
+      // Otherwise never issued in this session (ids are only removed by trimming, oldest first).
+      const trimmed = first !== undefined && entryIdAfter(first, id);
+      return trimmed ? { streamId: '', replayed: 0, complete: false, refused: true } : undefined;
     }
     const streamId = entry.to;
     const later = await bus.readAfter(sessionId, id);

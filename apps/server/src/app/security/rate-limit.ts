@@ -34,11 +34,10 @@ export class RateLimit implements OnApplicationShutdown {
   constructor(@Inject(SECURITY_CONFIG) config: SecurityConfig) {
     this.limit = config.rateLimitPerMinute;
     // With a shared store every instance counts in Redis: N per minute in all, whichever instance serves them.
-    // No offline queue: while Redis is away a request is refused at once (503), not held.
     this.storage =
       config.redisUrl === undefined || this.limit <= 0
         ? new ThrottlerStorageService()
-        : new ThrottlerStorageRedisService(new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+        : new ThrottlerStorageRedisService(sharedCounter(config.redisUrl));
     this.keyPrefix = config.redisUrl === undefined ? '' : `${config.redisPrefix}rl:`;
   }
 
@@ -96,6 +95,17 @@ export class RateLimit implements OnApplicationShutdown {
     res.setHeader('X-RateLimit-Reset', record.timeToExpire);
     next();
   }
+}
+
+/**
+ * The rate limiter's Redis link. No offline queue: while Redis is away a request is refused at
+ * once (503) instead of being held. Its connection errors are the session store's to report
+ * (SessionBus logs them once); here they only fail the requests that need it.
+ */
+function sharedCounter(url: string): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'sanctum-rate-limit' });
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 function trackerOf(req: GatewayRequest, res: GatewayResponse): string {

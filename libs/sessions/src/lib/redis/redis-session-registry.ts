@@ -112,6 +112,7 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   private readonly replicas = new Map<string, { session: Session; lastUsed: number }>();
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly keeper: NodeJS.Timeout | undefined;
   private readonly peer: SessionPeer;
 
   constructor(
@@ -123,6 +124,10 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
     this.subscription = bus.events$.subscribe((event) => this.onEvent(event));
     this.sweeper = setInterval(() => this.sweepReplicas(), REPLICA_IDLE_MS / 4);
     this.sweeper.unref();
+    // An HTTP+SSE session lives as long as its stream: keep its keys from expiring meanwhile.
+    const ttl = bus.options.idleTtlMs;
+    this.keeper = ttl > 0 ? setInterval(() => this.keepStreamsAlive(), Math.max(50, Math.floor(ttl / 3))) : undefined;
+    this.keeper?.unref();
     bus.localCount = () => this.count();
     this.peer = {
       changed: (session) => this.save(session),
@@ -135,6 +140,7 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   onModuleDestroy(): void {
     this.subscription.unsubscribe();
     clearInterval(this.sweeper);
+    clearInterval(this.keeper);
   }
 
   override async open(transport: TransportKind, principal: string): Promise<SessionAdmission> {
@@ -232,11 +238,13 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   }
 
   /**
-   * HTTP+SSE sessions opened here (this instance holds their stream), and Streamable HTTP
-   * sessions whose GET stream this instance holds (`holdsClientStream`).
+   * The sessions opened here, never replicas: each session is told once, by the instance that
+   * opened it. An HTTP+SSE session's stream is here; a Streamable HTTP session's message goes to
+   * its Redis stream, delivered by whichever instance holds its GET stream (or replayed to a
+   * client that resumes one later).
    */
   override listening(): Session[] {
-    return this.all().filter((s) => (s.transport === 'sse' ? this.sessions.has(s.id) : this.bus.getStreamsHeld.has(s.id)));
+    return super.all();
   }
 
   /** Forget this process's copy without ending the session in the store (its line is written if it was announced here). */
@@ -309,6 +317,12 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
       }
       if (session.isTracking(requestId)) session.cancel(requestId, event.reason);
     }
+  }
+
+  private keepStreamsAlive(): void {
+    const ids: string[] = [];
+    for (const session of this.sessions.values()) if (session.transport === 'sse') ids.push(session.id);
+    if (ids.length > 0 && this.bus.ready) this.bus.touch(ids);
   }
 
   private sweepReplicas(): void {

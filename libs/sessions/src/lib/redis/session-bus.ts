@@ -262,6 +262,15 @@ export class SessionBus {
     return fields === undefined || Object.keys(fields).length === 0 ? undefined : fields;
   }
 
+  /** Slide the TTL of these sessions' keys (their streams are open here). */
+  touch(sessionIds: readonly string[]): void {
+    const ttl = this.options.idleTtlMs;
+    if (ttl <= 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const id of sessionIds) pipeline.pexpire(this.keys.meta(id), ttl).pexpire(this.keys.out(id), ttl);
+    void pipeline.exec().catch(() => undefined);
+  }
+
   /** Whether the session still exists in the store. */
   async exists(sessionId: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.meta(sessionId))) === 1;
@@ -343,11 +352,10 @@ export class SessionBus {
     return entriesOf(raw)[0];
   }
 
-  /** The newest entry id trimmed from the stream (MAXLEN), `0-0` when none: a replay from before it has a gap. */
-  async maxDeletedId(sessionId: string): Promise<string> {
-    const info = (await this.redis.call('XINFO', 'STREAM', this.keys.out(sessionId)).catch(() => undefined)) as unknown[] | undefined;
-    const at = info === undefined ? -1 : info.indexOf('max-deleted-entry-id');
-    return at >= 0 ? String((info as unknown[])[at + 1]) : '0-0';
+  /** The id of the stream's oldest kept entry (older ones were trimmed, MAXLEN), undefined when it is empty. */
+  async firstEntryId(sessionId: string): Promise<string | undefined> {
+    const raw = (await this.redis.xrange(this.keys.out(sessionId), '-', '+', 'COUNT', 1)) as [string, string[]][];
+    return raw[0]?.[0];
   }
 
   /** The id of the stream's newest entry (`0-0` when empty): a new holder reads after it. */
