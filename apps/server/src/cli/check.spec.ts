@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
-import { renderCheck } from './check';
+import { loadConfig } from '../app/config/config';
+import { renderCheck, runCheck } from './check';
+import { initPlugin } from './init';
 
 const command = (name: string) => ({ name, description: `does ${name}`, parameters: [] });
 const plugin = (name: string, commands: string[]) => ({ name, dir: `/p/${name}`, entryPath: `/p/${name}/cli.py`, via: 'describe' as const, commands: commands.map(command) });
@@ -29,8 +34,40 @@ describe('sanctum-mcp check: the report', () => {
     expect(outcome.text).toContain('a.y: NOT OFFERED');
   });
 
+  it('lists the profiles with their tools and fails on one that shows none', () => {
+    const report: DiscoveryReport = { plugins: [plugin('a', ['x'])], skipped: [] };
+    const outcome = renderCheck('/p', report, [tool('a', 'x')], { path: '/p/profiles.json', counts: [{ name: 'chat', tools: 1 }, { name: 'typo', tools: 0 }] });
+    expect(outcome.text).toContain('Profiles: /p/profiles.json');
+    expect(outcome.text).toContain('ok    chat: 1 tool');
+    expect(outcome.text).toContain('NONE  typo: 0 tools');
+    expect(outcome.ok).toBe(false);
+  });
+
   it('fails on a refused folder and on an empty one', () => {
     expect(renderCheck('/p', { plugins: [], skipped: [], refusal: 'world-writable' }, []).ok).toBe(false);
     expect(renderCheck('/p', { plugins: [], skipped: [] }, []).text).toContain('no plugin was found');
+  });
+});
+
+describe('sanctum-mcp check: discovery as the server runs it', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sanctum-check-'));
+    initPlugin('weather', dir);
+    writeFileSync(join(dir, '.profiles.json'), JSON.stringify({ profiles: { forecasts: { tools: ['weather__*'] }, typo: { tools: ['wether__*'] } } }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reports a plugin made by init, and a profile whose selector matches nothing", async () => {
+    const outcome = await runCheck(loadConfig({ MCP_PLUGINS_DIR: dir, MCP_PROFILES: join(dir, '.profiles.json'), MCP_DISCOVERY_CACHE: 'off', LOG_LEVEL: 'error' }));
+    expect(outcome.text).toContain('ok    weather 0.1.0 (2 commands, learnt from --describe)');
+    expect(outcome.text).toContain('ok    forecasts: 2 tools');
+    expect(outcome.text).toContain('NONE  typo: 0 tools');
+    expect(outcome.ok).toBe(false);
+  });
+
+  it('fails on a folder that does not exist, without starting anything', async () => {
+    const outcome = await runCheck(loadConfig({ MCP_PLUGINS_DIR: join(dir, 'missing'), MCP_DISCOVERY_CACHE: 'off' }));
+    expect(outcome).toEqual({ ok: false, text: expect.stringContaining('it is not a folder; give one with --plugins DIR') });
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { ToolCatalogService } from '@sanctum/discovery';
+import { ToolCatalogService, ToolProfilesService } from '@sanctum/discovery';
 import type { DiscoveryReport, ToolEntry } from '@sanctum/discovery';
 import { withInterpreter } from '../app/bootstrap';
 import type { AppConfig } from '../app/config/config';
@@ -12,12 +12,25 @@ export interface CheckOutcome {
   readonly ok: boolean;
 }
 
+/** A profile of MCP_PROFILES and how many tools its view shows. */
+export interface ProfileCount {
+  readonly name: string;
+  readonly tools: number;
+}
+
 /**
  * The check's report: each plugin with the tools it offers (or why they are not offered), each
- * skipped plugin with the reason. A problem is a refused folder, a skipped plugin, a command whose
- * tool the catalog refused (a name clash or an invalid name), or no plugin at all.
+ * skipped plugin with the reason, each profile of MCP_PROFILES with the tools it shows. A problem is
+ * a refused folder, a skipped plugin, a command whose tool the catalog refused (a name clash or an
+ * invalid name), no plugin at all, or a profile that shows no tool. A profile selector that matches
+ * nothing is a warning on stderr (ToolProfilesService).
  */
-export function renderCheck(pluginsDir: string, report: DiscoveryReport, tools: readonly ToolEntry[]): CheckOutcome {
+export function renderCheck(
+  pluginsDir: string,
+  report: DiscoveryReport,
+  tools: readonly ToolEntry[],
+  profiles?: { path: string; counts: readonly ProfileCount[] },
+): CheckOutcome {
   const lines = [`Plugins folder: ${pluginsDir}`];
   const problems: string[] = [];
   if (report.refusal) problems.push(`the folder is refused: ${report.refusal}`);
@@ -40,6 +53,14 @@ export function renderCheck(pluginsDir: string, report: DiscoveryReport, tools: 
     problems.push(`${skipped.name} was skipped`);
   }
   if (report.plugins.length === 0 && report.skipped.length === 0 && !report.refusal) problems.push('no plugin was found');
+  if (profiles) {
+    // The file was read and checked when the configuration loaded (a broken one exits 2 there).
+    lines.push('', `Profiles: ${profiles.path}`);
+    for (const { name, tools: count } of profiles.counts) {
+      lines.push(`${count > 0 ? 'ok  ' : 'NONE'}  ${name}: ${count} tool${count === 1 ? '' : 's'}`);
+      if (count === 0) problems.push(`profile ${name} shows no tool`);
+    }
+  }
   const offered = tools.filter((tool) => tool.source.kind === 'plugin').length;
   lines.push(
     '',
@@ -62,7 +83,10 @@ export async function runCheck(config: AppConfig): Promise<CheckOutcome> {
   const app = await createStdioApp(await withInterpreter({ ...config, watchPlugins: false }, logger), logger);
   try {
     const catalog = app.get(ToolCatalogService);
-    return renderCheck(folder, catalog.report, catalog.list());
+    const profiles = app.get(ToolProfilesService);
+    const document = profiles.document;
+    const counts = document ? Object.keys(document.profiles).map((name) => ({ name, tools: profiles.view({ names: [name] }).size })) : [];
+    return renderCheck(folder, catalog.report, catalog.list(), config.profiles && { path: config.profiles.path, counts });
   } finally {
     await app.close();
   }
