@@ -9,7 +9,8 @@ module.exports = {
   transform: {
     'node_modules/@opentelemetry/otlp-exporter-base/.+\\.js$': [
       'ts-jest',
-      { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022', esModuleInterop: true }, diagnostics: false },
+      // A file, not inline options: Nx's jest plugin reads `tsconfig` as a path when it builds the project graph.
+      { tsconfig: '<rootDir>/tsconfig.otlp-transform.json', diagnostics: false },
     ],
     ...base.transform,
   },
