@@ -435,3 +435,73 @@ describe('tool profiles', () => {
     expect(missing.body).toContain('no profile named \\"nope\\"');
   });
 });
+
+describe('tool profiles with sessions shared through Redis', () => {
+  // Two gateways sharing the machine's Redis (MCP_REDIS_URL) under a prefix of this run: a session
+  // opened through a profile endpoint on one keeps that narrowing when its requests reach the other.
+  let dir: string;
+  let one: RunningGateway;
+  let two: RunningGateway;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sanctum-profiles-redis-'));
+    const file = join(dir, 'profiles.json');
+    writeFileSync(file, JSON.stringify(PROFILES));
+    const env = {
+      MCP_PLUGINS_DIR: FIXTURES,
+      MCP_API_KEYS: Object.entries(KEYS)
+        .map(([name, key]) => `${name}:${key}`)
+        .join(','),
+      MCP_PROFILES: file,
+      MCP_WATCH: '0',
+      MCP_REDIS_URL: 'redis://127.0.0.1:6379/0',
+      MCP_REDIS_PREFIX: `profiles-e2e-${process.pid}-${Date.now()}:`,
+    };
+    one = await startGateway(env);
+    two = await startGateway(env);
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps a session's profile endpoint (and X-Agent-Id) on another instance, never the key's wider view", async () => {
+    const headers = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      Authorization: `Bearer ${KEYS.bravo}`,
+    };
+    const init = await raw(
+      one.port,
+      'POST',
+      '/profiles/narrow/mcp',
+      { ...headers, 'X-Agent-Id': 'agent-on-one' },
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'redis', version: '1' } },
+      }),
+    );
+    expect(init.status).toBe(200);
+    const session = String(init.headers['mcp-session-id']);
+    const follow = { ...headers, 'Mcp-Session-Id': session, 'MCP-Protocol-Version': '2025-11-25' };
+    expect(
+      (await raw(two.port, 'POST', '/mcp', follow, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))).status,
+    ).toBe(202);
+    const listed = await raw(two.port, 'POST', '/mcp', follow, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+    expect(listed.status).toBe(200);
+    const tools = (JSON.parse(listed.body) as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name);
+    // bravo's own profile shows echo_sh__say too: only the endpoint's narrowing hides it.
+    expect(tools).toEqual(['gateway__status']);
+    const hidden = await raw(
+      two.port,
+      'POST',
+      '/mcp',
+      follow,
+      JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo_sh__say', arguments: { word: 'x' } } }),
+    );
+    expect(hidden.body).toContain("Unknown tool: 'echo_sh__say'");
+  });
+});

@@ -36,6 +36,9 @@ function metaOf(session: Session, home: string): Record<string, string> {
     i: session.initialized ? '1' : '0',
     h: home,
     c: String(session.createdAt),
+    // The X-Agent-Id and profile endpoint it was opened with: another instance must narrow its tools alike.
+    ag: session.agentId ?? '',
+    pe: session.profileEndpoint ?? '',
   };
 }
 
@@ -51,6 +54,8 @@ function applyMeta(session: Session, meta: Record<string, string>): void {
   }
   if (isLoggingLevel(meta['ll'])) session.logLevel = meta['ll'];
   session.initialized = meta['i'] === '1';
+  if (meta['ag']) session.agentId = meta['ag'];
+  if (meta['pe']) session.profileEndpoint = meta['pe'];
 }
 
 /**
