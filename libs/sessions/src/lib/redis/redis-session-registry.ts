@@ -159,7 +159,10 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
     const session = super.create(transport, owner);
     if (!SHARED.has(transport)) return session;
     session.peer = this.peer;
-    if (transport === 'sse') this.bus.hold(session.id, this.holdingFor(session));
+    if (transport === 'sse') {
+      this.bus.hold(session.id, this.holdingFor(session));
+      this.bus.streamOpened(session.id);
+    }
     return session;
   }
 
@@ -260,7 +263,10 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
       replica.session.close(ending.reason);
       return;
     }
-    if (this.sessions.get(id)?.transport === 'sse') this.bus.unhold(id);
+    if (this.sessions.get(id)?.transport === 'sse') {
+      this.bus.unhold(id);
+      this.bus.streamClosed(id);
+    }
     super.remove(id, ending);
   }
 

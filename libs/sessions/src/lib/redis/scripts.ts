@@ -46,11 +46,15 @@ return id
 `;
 
 /**
- * reap(heartbeat, calls, instances, counts; instance, prefix, maxlen, ttlMs, message) -> calls answered.
+ * reap(heartbeat, calls, instances, counts, streams; instance, prefix, maxlen, ttlMs, message, events, ended)
+ * -> calls answered.
  * Runs only while the instance's heartbeat is missing (a returning instance refreshes it first).
  * Every call in its registry gets one JSON-RPC error (-32603) on its session's stream; the
  * registry entry is removed in the same step, so the owner's late `finish` finds nothing.
- * Registry values are `<sessionId> <to> <request id as JSON>`.
+ * Registry values are `<sessionId> <to> <request id as JSON>`. The HTTP+SSE sessions whose
+ * stream it held (`streams`) end: their client's stream died with it, and a POST for them must
+ * be answered 404 (open a new stream), not accepted for nobody. `ended` is the events message
+ * with `%s` for the session id.
  */
 export const REAP = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
@@ -70,7 +74,12 @@ for i = 1, #calls, 2 do
     end
   end
 end
-redis.call('DEL', KEYS[2])
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  local meta = ARGV[2] .. 's:' .. sid
+  redis.call('DEL', meta, meta .. ':out', meta .. ':lease')
+  redis.call('PUBLISH', ARGV[6], string.format(ARGV[7], sid))
+end
+redis.call('DEL', KEYS[2], KEYS[5])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 return answered

@@ -109,6 +109,20 @@ describe('SessionBus and RedisSessionRegistry on a real Redis', () => {
     expect(await client.xlen('spec:s:s2:out')).toBe(2);
   });
 
+  it('ends the HTTP+SSE sessions whose stream a stopped instance held (a POST for them is not accepted for nobody)', async () => {
+    const [stopped, reaper] = await Promise.all([bus({ heartbeatMs: 60_000 }), bus()]);
+    const ended: string[] = [];
+    const subscription = reaper.events$.subscribe((event) => event.type === 'ended' && ended.push(event.sessionId));
+    await stopped.saveMeta('held', { t: 'sse' });
+    await stopped.append('held', 'sse', 'm', '{}');
+    stopped.streamOpened('held');
+    await until(async () => (await client.scard(`spec:i:${stopped.instanceId}:sse`)) === 1);
+    await client.del(`spec:i:${stopped.instanceId}`);
+    await until(() => ended.includes('held'));
+    expect(await client.exists('spec:s:held', 'spec:s:held:out', `spec:i:${stopped.instanceId}:sse`)).toBe(0);
+    subscription.unsubscribe();
+  });
+
   it('grants one GET stream lease per session: a second instance is refused, a takeover wins, and the old holder learns it lost', async () => {
     const [first, second] = await Promise.all([bus(), bus()]);
     expect(await first.acquireLease('s3', false)).toBe(true);

@@ -84,6 +84,10 @@ export class SessionKeys {
   calls(instance: string): string {
     return `${this.prefix}i:${instance}:calls`;
   }
+  /** The HTTP+SSE sessions whose stream an instance holds (they end with it). */
+  streams(instance: string): string {
+    return `${this.prefix}i:${instance}:sse`;
+  }
   get instances(): string {
     return `${this.prefix}instances`;
   }
@@ -98,7 +102,7 @@ export class SessionKeys {
 type ScriptCommands = {
   sanctumAppend(meta: string, out: string, ...args: (string | number)[]): Promise<string | null>;
   sanctumFinish(meta: string, out: string, calls: string, ...args: (string | number)[]): Promise<string | null>;
-  sanctumReap(hb: string, calls: string, instances: string, counts: string, ...args: (string | number)[]): Promise<number>;
+  sanctumReap(hb: string, calls: string, instances: string, counts: string, streams: string, ...args: (string | number)[]): Promise<number>;
   sanctumRenew(lease: string, meta: string, out: string, ...args: (string | number)[]): Promise<number>;
   sanctumRelease(lease: string, instance: string): Promise<number>;
 };
@@ -164,7 +168,7 @@ export class SessionBus {
     this.redis = new Redis(options.url, common) as ScriptedRedis;
     this.redis.defineCommand('sanctumAppend', { numberOfKeys: 2, lua: APPEND });
     this.redis.defineCommand('sanctumFinish', { numberOfKeys: 3, lua: FINISH });
-    this.redis.defineCommand('sanctumReap', { numberOfKeys: 4, lua: REAP });
+    this.redis.defineCommand('sanctumReap', { numberOfKeys: 5, lua: REAP });
     this.redis.defineCommand('sanctumRenew', { numberOfKeys: 3, lua: RENEW });
     this.redis.defineCommand('sanctumRelease', { numberOfKeys: 1, lua: RELEASE });
     this.subscriber = new Redis(options.url, common);
@@ -233,7 +237,7 @@ export class SessionBus {
     if (this.redis.status === 'ready') {
       await this.redis
         .multi()
-        .del(this.keys.heartbeat(this.instanceId), this.keys.calls(this.instanceId))
+        .del(this.keys.heartbeat(this.instanceId), this.keys.calls(this.instanceId), this.keys.streams(this.instanceId))
         .srem(this.keys.instances, this.instanceId)
         .hdel(this.keys.counts, this.instanceId)
         .exec()
@@ -306,6 +310,15 @@ export class SessionBus {
     );
     this.observer.appended?.((performance.now() - started) / 1000);
     return id;
+  }
+
+  /** An HTTP+SSE session whose stream this instance holds: if the instance stops, the session ends. */
+  streamOpened(sessionId: string): void {
+    void this.redis.sadd(this.keys.streams(this.instanceId), sessionId).catch(() => undefined);
+  }
+
+  streamClosed(sessionId: string): void {
+    void this.redis.srem(this.keys.streams(this.instanceId), sessionId).catch(() => undefined);
   }
 
   /** Register a call this instance runs for a session whose client is served elsewhere. */
@@ -446,11 +459,14 @@ export class SessionBus {
         this.keys.calls(id),
         this.keys.instances,
         this.keys.counts,
+        this.keys.streams(id),
         id,
         this.options.prefix,
         this.options.streamMaxLen,
         this.options.idleTtlMs,
         JSON.stringify(STOPPED_INSTANCE_MESSAGE),
+        this.keys.events,
+        JSON.stringify({ type: 'ended', sessionId: '%s', from: this.instanceId } satisfies BusEvent),
       );
       if (answered > 0) {
         this.observer.reaped?.(answered);
