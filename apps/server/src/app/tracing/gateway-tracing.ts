@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
@@ -104,7 +105,8 @@ export class GatewayTracing {
           ? new OtlpJsonExporter({ url: config.url })
           : new OtlpProtobufExporter({ url: config.url });
     const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: version }),
+      // service.instance.id tells the instances of a scale-out apart within one trace.
+      resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: version, 'service.instance.id': randomUUID() }),
       spanProcessors: [new BatchSpanProcessor(exporter)],
     });
     // One context manager per process (AsyncLocalStorage); a second gateway in the process reuses it.
