@@ -485,7 +485,9 @@ export class SessionBus {
       } catch {
         return;
       }
-      if (event.from !== this.instanceId) this.events$.next(event);
+      // Its own announcements come back too: only an end is acted on (idempotently; the reaper's
+      // ends concern copies it may hold itself).
+      if (event.type === 'ended' || event.from !== this.instanceId) this.events$.next(event);
       return;
     }
     const prefix = `${this.options.prefix}s:`;
