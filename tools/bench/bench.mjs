@@ -3,13 +3,13 @@
 // hand-built on the SDK (tools/bench/reference-server.mjs), both on loopback, measured in
 // alternating rounds in the same run. See tools/bench/README.md and docs/benchmarks.md.
 //
-//   node tools/bench/bench.mjs [--quick|--full] [--json out.json] [--only protocol,sdk,call,idle,discovery,profiles]
+//   node tools/bench/bench.mjs [--quick|--full] [--json out.json] [--only protocol,sdk,call,idle,discovery]
 //
 // Exit codes: 0 = ran (targets missed or not: they are information), 1 = a phase failed or the
 // run hit its deadline, 2 = bad usage or no build (dist/apps/server/main.js).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, setPriority, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ const ROOT = resolve(HERE, '../..');
 const MAIN = join(ROOT, 'dist/apps/server/main.js');
 const REFERENCE = join(HERE, 'reference-server.mjs');
 const DEVOPS_DIR = join(ROOT, 'mcp/plugins/devops');
-const PHASES = ['protocol', 'sdk', 'call', 'idle', 'discovery', 'profiles'];
+const PHASES = ['protocol', 'sdk', 'call', 'idle', 'discovery'];
 /** Raise the open-file limit as far as the hard limit allows, then run the program. */
 const ULIMIT_WRAPPER = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
 
@@ -35,6 +35,9 @@ const USAGE = `usage: node tools/bench/bench.mjs [--quick|--full] [--json out.js
   --sessions K   idle SSE session counts to measure instead of the profile's (e.g. 10000), at most 50000
   --sandbox MODE the gateways' MCP_SANDBOX (auto, the default, or off: to measure what the plugin
                  sandbox costs)
+  --console      the gateway with the operator console on (MCP_CONSOLE=1) and headless Chromium
+                 (CHROMIUM_PATH, default /usr/bin/chromium) showing /console, its live stream
+                 connected, for the whole protocol/sdk/call run: what the console costs a message
   --help
 Needs the production bundle: run \`npx nx run server:build\` (or \`npm run build\`) first.`;
 
@@ -121,6 +124,7 @@ try {
       only: { type: 'string' },
       sessions: { type: 'string' },
       sandbox: { type: 'string' },
+      console: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -232,6 +236,14 @@ if (existsSync(`${MAIN}.map`)) copyFileSync(`${MAIN}.map`, `${GATEWAY_MAIN}.map`
 // The Python fork server is a file of its own beside the bundle.
 const FORK_SERVER = join(dirname(MAIN), 'fork_server.py');
 if (existsSync(FORK_SERVER)) copyFileSync(FORK_SERVER, join(dirname(GATEWAY_MAIN), 'fork_server.py'));
+// --console: the console's files where the copy finds them (dist/apps/console of the folder above
+// it that holds a package.json, its installation).
+if (cli.console) {
+  const assets = join(ROOT, 'dist/apps/console');
+  if (!existsSync(join(assets, 'index.html'))) usageError('--console needs the console built: run `npx nx run server:build` (it builds the console too)');
+  cpSync(assets, join(work, 'dist/apps/console'), { recursive: true });
+  writeFileSync(join(work, 'package.json'), '{"private": true}\n');
+}
 const NODE_PATH = [join(ROOT, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(':');
 
 /** The parent's environment without MCP_* settings (an API key in the shell would change the run). */
@@ -291,12 +303,98 @@ async function startGateway(overrides = {}, options = {}) {
     DEVOPS_STATE_FILE: stateFile,
     NODE_PATH,
     ...(cli.sandbox ? { MCP_SANDBOX: cli.sandbox } : {}),
+    ...(cli.console ? { MCP_CONSOLE: '1' } : {}),
     ...overrides,
   };
   const proc = startChild('gateway', 'bash', ['-c', ULIMIT_WRAPPER, process.execPath, GATEWAY_MAIN], { cwd: ROOT, env, onLine: options.onLine });
   const base = `http://127.0.0.1:${port}`;
   const readyMs = await waitHealthy(base, proc, options.check ?? (() => true), options.timeoutMs ?? 60_000, options.intervalMs ?? 25);
   return { kind: 'gateway', base, proc, readyMs, fdLimit: openFileLimit(proc.pid) };
+}
+
+/**
+ * Headless Chromium showing the gateway's operator console, its live stream connected (the page
+ * says "live"): a browser connected for the whole run, as an operator would leave it open.
+ * @param {string} base
+ */
+async function openConsole(base) {
+  const { chromium } = await import('playwright-core');
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  const page = await browser.newPage();
+  await page.goto(`${base}/console#charts`);
+  await page.waitForSelector('#live-state.on', { timeout: 30_000 });
+  // An operator's browser runs on another machine: here it gets only the CPU the servers leave
+  // (nice 19), so that the figures say what the console costs the gateway, not what rendering does.
+  const tree = browserProcesses(process.pid).filter((pid) => /chrom/i.test(commOf(pid)));
+  for (const pid of tree) {
+    try {
+      setPriority(pid, 19);
+    } catch {
+      // a process that just ended
+    }
+  }
+  notes.push(
+    `the operator console was on (MCP_CONSOLE=1) with headless Chromium ${browser.version()} showing /console#charts, its live stream connected, during the protocol, sdk and call phases (its ${tree.length} processes at nice 19)`,
+  );
+  return browser;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc); undefined elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's command name (Linux /proc), '' when unknown. */
+function commOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** A process and its descendants, from /proc (Linux); just the process elsewhere. */
+function browserProcesses(root) {
+  if (root === undefined) return [];
+  const children = new Map();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    return [root];
+  }
+  const out = [];
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop();
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
 }
 
 /** @returns {Promise<Server>} the SDK reference server on a free loopback port */
@@ -794,76 +892,6 @@ async function discoveryPhase() {
   return { plugins: 100, baseline: med('baseline'), cold: med('cold'), warm: med('warm'), runs: times };
 }
 
-/** One plugin whose `--describe` declares `n` commands (`cmd-000`...), each with two parameters. */
-function writeBulkPlugin(dir, n) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'cli.py'),
-    `import json, sys
-N = ${n}
-if sys.argv[1:] == ["--describe"]:
-    print(json.dumps({"contract_version": "1.0", "plugin": {"name": "bulk"}, "commands": [
-        {"name": "cmd-%03d" % i, "description": "Command %d of the profiles benchmark: it echoes its two arguments" % i,
-         "parameters": [{"name": "target", "type": "string", "required": True, "description": "What to act on"},
-                        {"name": "count", "type": "integer", "required": False, "description": "How many times"}]}
-        for i in range(N)]}))
-else:
-    print(json.dumps({"ok": True}))
-`,
-  );
-}
-
-/**
- * tools/list with a 500-tool catalog, for a key whose profile shows 20 of them and for a key that
- * sees the whole catalog (no binding, no default profile): payload, sequential latency (one
- * session each, alternating) and throughput with 16 connections, in rounds.
- */
-async function profilesPhase() {
-  const plugins = tempDir('sanctum-bench-profiles-');
-  writeBulkPlugin(join(plugins, 'bulk'), 500);
-  const profilesFile = join(work, 'profiles.json');
-  writeFileSync(profilesFile, JSON.stringify({ profiles: { twenty: { tools: ['bulk__cmd-00*', 'bulk__cmd-01*'] } }, bindings: { keys: { twenty: 'twenty' } } }));
-  const keys = { all: 'bench-all-key-0123456789', twenty: 'bench-twenty-key-0123456789' };
-  const server = await startGateway(
-    { MCP_PLUGINS_DIR: plugins, MCP_PROFILES: profilesFile, MCP_API_KEYS: `all:${keys.all},twenty:${keys.twenty}`, MCP_WATCH: '0' },
-    { check: (body) => body?.info?.plugins?.tools >= 500 },
-  );
-  try {
-    const agent = keepAliveAgent(4);
-    onCleanup(() => agent.destroy());
-    /** @type {Record<'all' | 'twenty', {mcp: RawMcpSession, tools: number, bytes: number, ms: number[], runs: any[]}>} */
-    const ctx = /** @type {any} */ ({});
-    for (const who of /** @type {const} */ (['all', 'twenty'])) {
-      const mcp = await new RawMcpSession(server.base, agent, { authorization: `Bearer ${keys[who]}` }).open();
-      const list = await mcp.call('tools/list');
-      ctx[who] = { mcp, tools: list.result.tools.length, bytes: JSON.stringify(list).length, ms: [], runs: [] };
-    }
-    if (ctx.all.tools < 500 || ctx.twenty.tools !== 20) throw new Error(`profiles: expected 500+ and 20 tools, got ${ctx.all.tools} and ${ctx.twenty.tools}`);
-    const body = '{"jsonrpc":"2.0","id":"[<id>]","method":"tools/list"}';
-    for (const who of /** @type {const} */ (['all', 'twenty'])) {
-      await post({ url: `${server.base}/mcp`, headers: ctx[who].mcp.headers(), body, connections: 16, durationS: profile.warmupS });
-    }
-    for (let round = 1; round <= profile.rounds; round++) {
-      for (const who of /** @type {const} */ (['all', 'twenty'])) {
-        for (let i = 0; i < profile.sdkN / profile.rounds; i++) ctx[who].ms.push(await timed(() => ctx[who].mcp.call('tools/list')));
-        const run = await post({ url: `${server.base}/mcp`, headers: ctx[who].mcp.headers(), body, connections: 16, durationS: profile.durationS });
-        ctx[who].runs.push(run);
-        log(`profiles: ${who} round ${round}: ${fmtNum(run.rps)} req/s with 16 connections (p50 ${fmtMs(run.p50)}, p99 ${fmtMs(run.p99)})`);
-        if (run.non2xx || run.errors) notes.push(`profiles ${who}: ${run.non2xx} non-2xx answers, ${run.errors} connection errors`);
-      }
-    }
-    /** @type {Record<string, any>} */
-    const out = {};
-    for (const who of /** @type {const} */ (['all', 'twenty'])) {
-      out[who] = { tools: ctx[who].tools, bytes: ctx[who].bytes, sequential: summary(ctx[who].ms), c16: merge(ctx[who].runs) };
-      await ctx[who].mcp.close();
-    }
-    return out;
-  } finally {
-    await stopServer(server, 'profiles');
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------
@@ -1045,19 +1073,6 @@ function buildRows() {
       status: status(d.warm.readyMs < TARGETS.discoveryWarmMs),
     });
   }
-  const pr = results.profiles;
-  if (pr) {
-    /** @param {any} r */
-    const cell = (r) => `${r.tools} tools, ${fmtNum(r.bytes)} bytes; p50 ${fmtMs(r.sequential.p50)}, p99 ${fmtMs(r.sequential.p99)}; ${fmtNum(r.c16.rps)} req/s at 16 connections`;
-    rows.push({
-      metric: 'tools/list of a 500-tool catalog: a profile showing 20 (gateway column) vs the whole catalog (reference column), one session each',
-      gateway: cell(pr.twenty),
-      reference: cell(pr.all),
-      ratio: fmtRatio(pr.all.sequential.p50 / pr.twenty.sequential.p50),
-      target: '-',
-      status: status(undefined),
-    });
-  }
   return rows;
 }
 
@@ -1142,6 +1157,7 @@ async function main() {
   if (needServers) {
     log('starting the gateway and the reference server');
     const gateway = await startGateway();
+    const browser = cli.console ? await openConsole(gateway.base) : undefined;
     const reference = await startReference();
     results.referenceReadyMs = reference.readyMs;
     results.fdLimits = { gateway: gateway.fdLimit, reference: reference.fdLimit };
@@ -1154,8 +1170,16 @@ async function main() {
         if (!only.includes(phase) || pastDeadline()) continue;
         log(`phase ${phase}`);
         (results.loadavg ??= {})[phase] = loadavg();
+        const cpuBefore = cpuSeconds(gateway.proc.pid);
         try {
           results[phase] = await fn(gateway, reference);
+          const cpuAfter = cpuSeconds(gateway.proc.pid);
+          // The gateway's own CPU per request served: what contention on a busy machine does not change much.
+          const served = Object.values(results[phase] ?? {}).reduce((n, c) => n + (c?.gateway?.ok ?? 0), 0);
+          if (cpuBefore !== undefined && cpuAfter !== undefined && served > 0) {
+            (results.gatewayCpu ??= {})[phase] = { seconds: cpuAfter - cpuBefore, requests: served, usPerRequest: ((cpuAfter - cpuBefore) / served) * 1e6 };
+            notes.push(`${phase}: the gateway used ${(cpuAfter - cpuBefore).toFixed(2)} s of CPU for the ${fmtNum(served)} requests it served in the load cases and their set-up: ${(((cpuAfter - cpuBefore) / served) * 1e6).toFixed(1)} µs per request`);
+          }
         } catch (err) {
           failures.push(`${phase}: ${/** @type {Error} */ (err).stack ?? err}`);
           log(`phase ${phase} failed: ${/** @type {Error} */ (err).message}`);
@@ -1167,6 +1191,7 @@ async function main() {
       results.gatewayRssAfterLoad = gateway.proc.hasExited ? undefined : rssBytes(gateway.proc.pid);
       results.referenceRssAfterLoad = reference.proc.hasExited ? undefined : rssBytes(reference.proc.pid);
     } finally {
+      await browser?.close();
       results.gatewayStop = await stopServer(gateway, 'protocol/sdk/call');
       await stopServer(reference, 'protocol/sdk/call');
     }
@@ -1174,7 +1199,6 @@ async function main() {
   for (const [phase, fn] of /** @type {const} */ ([
     ['idle', idlePhase],
     ['discovery', discoveryPhase],
-    ['profiles', profilesPhase],
   ])) {
     if (!only.includes(phase) || pastDeadline()) continue;
     log(`phase ${phase}`);
