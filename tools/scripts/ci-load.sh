@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the production bundle on a free loopback port with the bundled plugins and run the short
-# load test against it (tools/load/load.mjs --quick), then a session churn (tools/load/churn.mjs).
-# Exits non-zero when either fails.
+# load test against it (tools/load/load.mjs --quick), then a session churn (tools/load/churn.mjs),
+# then the scale-out soak (tools/load/scale-out.mjs --quick: two instances sharing a Redis of its
+# own behind nginx). Exits non-zero when any fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,4 +24,7 @@ status=$?
 # Session churn: counts back to zero, heap not growing across rounds.
 node tools/load/churn.mjs --url "http://127.0.0.1:$port" --sessions 2000 || status=1
 [ "$status" -eq 0 ] || { echo "--- server log"; tail -50 "$log"; }
+# Scale-out soak: its own redis-server, two instances behind nginx (prints its own logs on failure).
+# 1,000 sessions hold more open files than a default `ulimit -n` of 1024 allows.
+(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; node tools/load/scale-out.mjs --quick) || status=1
 exit "$status"
