@@ -51,6 +51,9 @@ mine=$(run npx --offline sanctum-mcp check --plugins "$work/mine" 2>&1)
 check "sanctum-mcp init weather: a plugin that check accepts and whose tests pass" \
   '[[ "$mine" == *"weather__greet"* && "$mine" == *"no problems."* ]] && (cd "$work/mine/weather" && python3 -m unittest -q 2>/dev/null)'
 
+flagged=$(cd "$work/app" && env -i PATH="$PATH" HOME="$work/home" MCP_PLUGINS_DIR=/nonexistent npx --offline sanctum-mcp check --plugins "$work/mine" 2>&1)
+check "a flag wins over its variable (MCP_PLUGINS_DIR=/nonexistent, --plugins DIR)" '[[ "$flagged" == *"weather__add"* ]]'
+
 # The HTTP server, as `npx sanctum-mcp` starts it, and the monitoring guide's commands.
 log=$work/server.log
 (cd "$work/app" && exec setsid env -i PATH="$PATH" HOME="$work/home" "$bin" --port "$port" --discovery-cache off) >"$log" 2>&1 &
