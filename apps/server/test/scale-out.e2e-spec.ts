@@ -247,7 +247,7 @@ describe('scale-out: two instances behind nginx (round robin) sharing a Redis', 
   });
 });
 
-describe('scale-out: an instance stops with calls in flight; idle sessions expire', () => {
+describe('scale-out: an instance stops with calls in flight', () => {
   let redis: RunningRedis;
   let folder: ReturnType<typeof stepsPluginsFolder>;
   let holder: Instance;
@@ -256,7 +256,7 @@ describe('scale-out: an instance stops with calls in flight; idle sessions expir
   beforeAll(async () => {
     redis = await startRedis();
     folder = stepsPluginsFolder();
-    const env = { MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0', MCP_SESSION_IDLE_TIMEOUT: '2' };
+    const env = { MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0' };
     [holder, runner] = await Promise.all([startInstance(env), startInstance(env)]);
   }, 60_000);
 
@@ -266,26 +266,20 @@ describe('scale-out: an instance stops with calls in flight; idle sessions expir
     folder?.remove();
   });
 
-  it("an idle Streamable HTTP session's keys vanish after MCP_SESSION_IDLE_TIMEOUT, and no instance serves it then", async () => {
-    const sessionId = await openStreamable(holder.url, ALPHA);
-    expect(await redis.client.exists(`sanctum:s:${sessionId}`)).toBe(1);
-    await eventually(async () => (await redis.client.exists(`sanctum:s:${sessionId}`)) === 0, 6_000);
-    const ping = await fetch(`${runner.url}/mcp`, { method: 'POST', headers: { ...JSON_HEADERS, ...bearer(ALPHA), 'Mcp-Session-Id': sessionId }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
-    expect(ping.status).toBe(404);
-  });
-
-  it('an HTTP+SSE session whose stream stays open does not expire meanwhile', async () => {
-    const { reader, sessionId } = await openLegacy(holder.url, ALPHA);
-    await new Promise((r) => setTimeout(r, 3_000));
-    expect((await postMessage(runner.url, sessionId, ALPHA, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'ping' }))).status).toBe(202);
-    await reader.waitFor((r) => responsesOf(r, 5).length === 1);
-    reader.close();
-  });
-
   it('kill -9 of the instance running three calls: each gets exactly one -32603 on the stream within ~5 s', async () => {
     const { reader, sessionId } = await openLegacy(holder.url, ALPHA);
     for (const id of [1, 2, 3]) expect((await postMessage(runner.url, sessionId, ALPHA, stepsCall(id, 40, 500))).status).toBe(202);
-    await eventually(() => (runner.output().match(/Tool invoked: steps\.run/g) ?? []).length === 3, 10_000);
+    // And a Streamable HTTP call answered on its POST's SSE stream, whose client will resume elsewhere.
+    const streamable = await openStreamable(holder.url, ALPHA);
+    const { reader: post } = await SseReader.open(`${runner.url}/mcp`, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, ...bearer(ALPHA), 'Mcp-Session-Id': streamable },
+      body: stepsCall(4, 40, 500, 4),
+    });
+    if (post === undefined) throw new Error('no SSE answer');
+    await post.waitFor((r) => r.events.some((e) => e.id !== undefined));
+    const priming = post.events.find((e) => e.id !== undefined)?.id as string;
+    await eventually(() => (runner.output().match(/Tool invoked: steps\.run/g) ?? []).length === 4, 10_000);
     const killed = Date.now();
     runner.child.kill('SIGKILL');
     await reader.waitFor((r) => [1, 2, 3].every((id) => responsesOf(r, id).length > 0), 8_000);
@@ -298,10 +292,18 @@ describe('scale-out: an instance stops with calls in flight; idle sessions expir
       expect(answers[0]['error']).toMatchObject({ code: -32603, message: expect.stringContaining('instance running this call stopped') });
     }
     reader.close();
+    // The Streamable HTTP client resumes on the live instance: its one final response, then the end.
+    const { reader: resumed } = await SseReader.open(`${holder.url}/mcp`, {
+      headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': streamable, 'Last-Event-ID': priming, ...bearer(ALPHA) },
+    });
+    if (resumed === undefined) throw new Error('no resumed stream');
+    await resumed.waitFor((r) => r.ended, 5_000);
+    expect(responsesOf(resumed, 4)).toHaveLength(1);
+    expect(responsesOf(resumed, 4)[0]['error']).toMatchObject({ code: -32603 });
   });
 
   it('a stopped instance that comes back after its calls were answered sends no second final response', async () => {
-    const paused = await startInstance({ MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0', MCP_SESSION_IDLE_TIMEOUT: '2' });
+    const paused = await startInstance({ MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0' });
     try {
       const { reader, sessionId } = await openLegacy(holder.url, ALPHA);
       for (const id of [11, 12]) expect((await postMessage(paused.url, sessionId, ALPHA, stepsCall(id, 4, 500))).status).toBe(202);
@@ -322,6 +324,43 @@ describe('scale-out: an instance stops with calls in flight; idle sessions expir
       await paused.close();
     }
   });
+});
+
+describe('scale-out: idle sessions expire', () => {
+  let redis: RunningRedis;
+  let folder: ReturnType<typeof stepsPluginsFolder>;
+  let a: Instance;
+  let b: Instance;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    folder = stepsPluginsFolder();
+    const env = { MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0', MCP_SESSION_IDLE_TIMEOUT: '2' };
+    [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await redis?.close();
+    folder?.remove();
+  });
+
+  it("an idle Streamable HTTP session's keys vanish after MCP_SESSION_IDLE_TIMEOUT, and no instance serves it then", async () => {
+    const sessionId = await openStreamable(a.url, ALPHA);
+    expect(await redis.client.exists(`sanctum:s:${sessionId}`)).toBe(1);
+    await eventually(async () => (await redis.client.exists(`sanctum:s:${sessionId}`)) === 0, 6_000);
+    const ping = await fetch(`${b.url}/mcp`, { method: 'POST', headers: { ...JSON_HEADERS, ...bearer(ALPHA), 'Mcp-Session-Id': sessionId }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    expect(ping.status).toBe(404);
+  });
+
+  it('an HTTP+SSE session whose stream stays open does not expire meanwhile', async () => {
+    const { reader, sessionId } = await openLegacy(a.url, ALPHA);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await postMessage(b.url, sessionId, ALPHA, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'ping' }))).status).toBe(202);
+    await reader.waitFor((r) => responsesOf(r, 5).length === 1);
+    reader.close();
+  });
+
 });
 
 describe('scale-out: Redis lost and back', () => {
@@ -364,7 +403,7 @@ describe('scale-out: Redis lost and back', () => {
       throw new Error(`${err.message}: ${readiness}\n${a.output().slice(-3000)}`);
     });
     await reader.waitFor((r) => responsesOf(r, 21).length === 1, 15_000);
-    expect((responsesOf(reader, 21)[0]['result'] as { structuredContent: { done: number } }).structuredContent.done).toBe(3);
+    expect(responsesOf(reader, 21)[0]).toMatchObject({ result: { structuredContent: { done: 3 } } });
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
     reader.close();

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { isResponse, stringifyExact } from '@sanctum/protocol';
 import type { JsonRpcMessage, RequestId } from '@sanctum/protocol';
 import type { Subscription } from 'rxjs';
@@ -32,6 +33,8 @@ export interface PostStream {
   sink: SseStream | null;
   /** With a shared store: the newest entry written to `sink` (a resumed stream skips what it replayed). */
   lastId?: string;
+  /** With a shared store: the request ids (as JSON) registered with the bus whose final response is still owed. */
+  registered?: Set<string>;
 }
 
 export interface ResumeResult {
@@ -65,6 +68,8 @@ export class SessionStreams {
   private readonly posts = new Map<string, PostStream>();
   private readonly requestStreams = new Map<RequestId, string>();
   private nextPost = 1;
+  /** With a shared store, letters that make this copy's POST stream ids unique among the instances. */
+  private readonly postTag: string;
   private pending = 0;
   private disposed = false;
   private readonly subscription: Subscription | undefined;
@@ -83,6 +88,7 @@ export class SessionStreams {
     private readonly hooks: { dropped(message: JsonRpcMessage, err?: Error): void; disposed(): void },
     private readonly bus: SessionBus | null = null,
   ) {
+    this.postTag = bus === null ? '' : randomBytes(6).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x');
     this.subscription = session.outgoing.subscribe({ next: (out) => this.route(out), complete: () => this.dispose() });
   }
 
@@ -177,7 +183,13 @@ export class SessionStreams {
 
   /** Start an SSE-mode POST stream for these requests. */
   openPost(requestIds: readonly RequestId[], sink: SseStream, protocolVersion: string): PostStream {
-    const post: PostStream = { id: `p${this.nextPost++}`, requestIds, sink: null };
+    // Shared: every instance numbers its own POST streams of the session, so the id carries a tag of this copy.
+    const post: PostStream = { id: `p${this.nextPost++}${this.postTag}`, requestIds, sink: null };
+    if (this.bus !== null) {
+      // The calls are registered with this instance: if it stops, another answers each once on this stream.
+      post.registered = new Set(requestIds.map((id) => stringifyExact(id)));
+      for (const id of post.registered) this.bus.registerCall(this.session.id, id, post.id);
+    }
     this.posts.set(post.id, post);
     for (const id of requestIds) this.requestStreams.set(id, post.id);
     this.attachPost(post, sink);
@@ -197,6 +209,7 @@ export class SessionStreams {
       // After the entries before it are stored and written: replies come back in order. The end
       // entry tells an instance that resumed this stream elsewhere to end it too.
       const done = (): void => this.endPost(post);
+      for (const id of post.registered ?? []) this.bus.unregisterCall(this.session.id, id);
       this.bus.append(this.session.id, post.id, 'e', '').then(done, done);
       return;
     }
@@ -248,7 +261,12 @@ export class SessionStreams {
    */
   private emitShared(bus: SessionBus, streamId: string, post: PostStream | undefined, message: JsonRpcMessage): void {
     const data = stringifyExact(message);
-    bus.append(this.session.id, streamId, 'm', data).then(
+    const final = post?.registered !== undefined && isResponse(message) ? stringifyExact(message.id) : undefined;
+    const stored =
+      final !== undefined && post?.registered?.delete(final)
+        ? bus.finish(this.session.id, final, streamId, data)
+        : bus.append(this.session.id, streamId, 'm', data);
+    stored.then(
       (id) => {
         if (id === null || post === undefined || post.sink === null) return;
         if (post.lastId !== undefined && !entryIdAfter(id, post.lastId)) return; // replayed already

@@ -51,7 +51,8 @@ return id
  * Runs only while the instance's heartbeat is missing (a returning instance refreshes it first).
  * Every call in its registry gets one JSON-RPC error (-32603) on its session's stream; the
  * registry entry is removed in the same step, so the owner's late `finish` finds nothing.
- * Registry values are `<sessionId> <to> <request id as JSON>`. The HTTP+SSE sessions whose
+ * Registry values are `<sessionId> <to> <request id as JSON>`; a Streamable HTTP POST stream
+ * (`to` is its id) gets its end entry after its errors. The HTTP+SSE sessions whose
  * stream it held (`streams`) end: their client's stream died with it, and a POST for them must
  * be answered 404 (open a new stream), not accepted for nobody. `ended` is the events message
  * with `%s` for the session id.
@@ -60,6 +61,7 @@ export const REAP = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local calls = redis.call('HGETALL', KEYS[2])
 local answered = 0
+local posts = {}
 for i = 1, #calls, 2 do
   local value = calls[i + 1]
   local sid, to, rid = string.match(value, '^(%S+) (%S+) (.*)$')
@@ -71,8 +73,16 @@ for i = 1, #calls, 2 do
       local id = redis.call('XADD', out, 'MAXLEN', '~', ARGV[3], '*', 'to', to, 'k', 'm', 'd', data)
       redis.call('PUBLISH', meta .. ':wake', id)
       answered = answered + 1
+      if to ~= 'sse' then posts[out .. ' ' .. to] = meta end
     end
   end
+end
+-- A Streamable HTTP POST stream of the stopped instance ends after its errors (a client
+-- following it elsewhere would wait for its end forever otherwise).
+for key, meta in pairs(posts) do
+  local out, to = string.match(key, '^(%S+) (%S+)$')
+  local id = redis.call('XADD', out, 'MAXLEN', '~', ARGV[3], '*', 'to', to, 'k', 'e', 'd', '')
+  redis.call('PUBLISH', meta .. ':wake', id)
 end
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[5])) do
   local meta = ARGV[2] .. 's:' .. sid

@@ -153,6 +153,10 @@ export class SessionBus {
   private readingScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** No reaping before this time (ms since epoch): set when the link to Redis comes back. */
+  private reapNotBefore = 0;
+  /** The subscriber has connected once: a later `ready` is a reconnection. */
+  private subscribedOnce = false;
   private lastError: string | undefined;
   /** This instance's open sessions, published with each heartbeat (for the all-instances count). */
   localCount: () => number = () => 0;
@@ -205,6 +209,7 @@ export class SessionBus {
       clearTimeout(timer);
     }
     await this.subscriber.subscribe(this.keys.events);
+    this.subscribedOnce = true;
     await this.beat();
     const every = this.options.heartbeatMs;
     this.timers = [
@@ -448,12 +453,16 @@ export class SessionBus {
 
   /** Answer the calls of every instance whose heartbeat expired (each call once, whoever gets there first). */
   private async reapDead(): Promise<void> {
+    // Right after Redis itself was away, every heartbeat may have lapsed: give the others three
+    // beats to show they are alive before taking them for stopped.
+    const mayReap = (): boolean => this.ready && Date.now() >= this.reapNotBefore;
+    if (!mayReap()) return;
     const instances = await this.redis.smembers(this.keys.instances);
     const others = instances.filter((id) => id !== this.instanceId);
     if (others.length === 0) return;
     const alive = await Promise.all(others.map((id) => this.redis.exists(this.keys.heartbeat(id))));
     for (const [i, id] of others.entries()) {
-      if (alive[i] === 1) continue;
+      if (alive[i] === 1 || !mayReap()) continue;
       const answered = await this.redis.sanctumReap(
         this.keys.heartbeat(id),
         this.keys.calls(id),
@@ -541,12 +550,20 @@ export class SessionBus {
     this.lastError = message;
   }
 
-  private recovered(name: string): void {
-    if (this.lastError === undefined) return;
-    this.logger.log(`Redis (MCP_REDIS_URL): ${name} connection is back`, 'SessionBus');
-    this.lastError = undefined;
-    // Wake-ups published while the subscriber was away are lost: read every held stream once.
-    for (const id of this.holdings.keys()) this.wake(id);
+  private recovered(name: 'commands' | 'subscriber'): void {
+    if (name === 'commands' && this.subscribedOnce) this.reapNotBefore = Date.now() + this.options.heartbeatMs * MISSING_INSTANCE_BEATS;
+    if (this.lastError !== undefined) {
+      this.logger.log(`Redis (MCP_REDIS_URL): ${name} connection is back`, 'SessionBus');
+      this.lastError = undefined;
+    }
+    if (name !== 'subscriber' || !this.subscribedOnce) return;
+    // Wake-ups published while the subscriber was away are lost: read every held stream now, and
+    // once more a moment later (an append may land between the reconnection and the resubscription).
+    const wakeAll = (): void => {
+      for (const id of this.holdings.keys()) this.wake(id);
+    };
+    wakeAll();
+    setTimeout(wakeAll, 500).unref();
   }
 
   private close(): void {
