@@ -16,6 +16,7 @@ import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { raw } from './raw-http';
 import { connectStdio } from './sdk-connections';
+import { FastPath } from '../src/app/http/fast-path';
 import { serveStdio } from '../src/app/transport/stdio';
 
 const FIXTURES = resolve(__dirname, 'fixtures/plugins');
@@ -421,6 +422,24 @@ describe('tool profiles', () => {
     const tools = ((await stateless.answer(1))['result'] as { tools: Array<{ name: string }> }).tools;
     expect(tools.map((t) => t.name)).toEqual(['echo_sh__say', 'gateway__status']);
     await stateless.end();
+  });
+
+  it('serves the profile endpoints and POST /sse the same on the Express path (fast path off)', async () => {
+    const fastPath = gateway.app.get(FastPath);
+    fastPath.disabled = true;
+    try {
+      const served = fastPath.served;
+      const narrowed = await connect('streamable-http', 'bravo', '/profiles/narrow');
+      expect(await names(narrowed.client)).toEqual(['gateway__status']);
+      const legacy = await connect('sse', 'bravo', '/profiles/narrow');
+      expect(await names(legacy.client)).toEqual(['gateway__status']);
+      const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${KEYS.alpha}` };
+      expect((await raw(gateway.port, 'POST', '/profiles/nope/mcp', headers, '{}')).status).toBe(404);
+      expect((await raw(gateway.port, 'POST', '/sse', headers, '{}')).status).toBe(405);
+      expect(fastPath.served).toBe(served);
+    } finally {
+      fastPath.disabled = false;
+    }
   });
 
   it('answers POST /sse with 405 naming /message and /mcp, and an undeclared profile endpoint with 404', async () => {
