@@ -144,6 +144,21 @@ export function Sessions({ api, sessions, now }: { api: ConsoleApi; sessions: Se
   );
 }
 
+/** A filter of the recent calls: `all`, or one of the values seen. */
+function FilterChoice(props: { id: string; label: string; value: string; options: string[]; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}{' '}
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">all</option>
+        {props.options.map((o) => (
+          <option value={o}>{o}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Calls({ calls, showsArguments }: { calls: RecentCall[]; showsArguments: boolean }) {
   const [tool, setTool] = useState('');
   const [outcome, setOutcome] = useState('');
@@ -156,24 +171,8 @@ export function Calls({ calls, showsArguments }: { calls: RecentCall[]; showsArg
   return (
     <div>
       <div class="filters">
-        <label>
-          Tool{' '}
-          <select id="filter-tool" value={tool} onChange={(e) => setTool(e.currentTarget.value)}>
-            <option value="">all</option>
-            {tools.map((t) => (
-              <option value={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Outcome{' '}
-          <select id="filter-outcome" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
-            <option value="">all</option>
-            {outcomes.map((o) => (
-              <option value={o}>{o}</option>
-            ))}
-          </select>
-        </label>
+        <FilterChoice id="filter-tool" label="Tool" value={tool} options={tools} onChange={setTool} />
+        <FilterChoice id="filter-outcome" label="Outcome" value={outcome} options={outcomes} onChange={setOutcome} />
         <label>
           Session <input id="filter-session" value={session} onInput={(e) => setSession(e.currentTarget.value)} placeholder="id contains" />
         </label>
