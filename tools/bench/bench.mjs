@@ -17,13 +17,16 @@ import { LEGACY_PROTOCOL, RawMcpSession, SseStream, keepAliveAgent, request } fr
 import { writePlugins } from './lib/plugin-template.mjs';
 import { cleanupAll, cleanupSync, freePort, onCleanup, openFileLimit, rssBytes, sleep, startChild, stopChild, tempDir } from './lib/proc.mjs';
 import { fmtMB, fmtMs, fmtNum, fmtRatio, median, summary } from './lib/stats.mjs';
+import { scaleoutPhase, scaleoutRows } from './lib/scaleout.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const MAIN = join(ROOT, 'dist/apps/server/main.js');
 const REFERENCE = join(HERE, 'reference-server.mjs');
 const DEVOPS_DIR = join(ROOT, 'mcp/plugins/devops');
-const PHASES = ['protocol', 'sdk', 'call', 'idle', 'discovery'];
+const PHASES = ['protocol', 'sdk', 'call', 'idle', 'discovery', 'scaleout'];
+/** Phases a run without --only skips: scaleout needs redis-server and starts three gateways. */
+const OPT_IN = ['scaleout'];
 /** Raise the open-file limit as far as the hard limit allows, then run the program. */
 const ULIMIT_WRAPPER = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
 
@@ -32,6 +35,8 @@ const USAGE = `usage: node tools/bench/bench.mjs [--quick|--full] [--json out.js
   --full         longer runs, 1,000 and 10,000 idle SSE sessions, more repetitions (up to ~15 minutes)
   --json FILE    also write every measurement as JSON
   --only PHASES  comma-separated subset of: ${PHASES.join(', ')}
+                 (without it, all but ${OPT_IN.join(', ')}: scaleout runs two gateways sharing a
+                 redis-server of its own and one without Redis)
   --sessions K   idle SSE session counts to measure instead of the profile's (e.g. 10000), at most 50000
   --sandbox MODE the gateways' MCP_SANDBOX (auto, the default, or off: to measure what the plugin
                  sandbox costs)
@@ -139,7 +144,7 @@ if (cli.help) {
 if (cli.quick && cli.full) usageError('choose one of --quick and --full');
 if (cli.sandbox !== undefined && !['auto', 'off'].includes(cli.sandbox)) usageError(`--sandbox is auto or off, not '${cli.sandbox}'`);
 const profile = { ...(cli.full ? PROFILES.full : PROFILES.quick) };
-const only = cli.only ? cli.only.split(',').map((p) => p.trim()) : PHASES;
+const only = cli.only ? cli.only.split(',').map((p) => p.trim()) : PHASES.filter((p) => !OPT_IN.includes(p));
 for (const phase of only) if (!PHASES.includes(phase)) usageError(`unknown phase '${phase}' in --only`);
 const jsonOut = cli.json ? resolve(process.cwd(), cli.json) : undefined;
 if (cli.sessions !== undefined) {
@@ -1073,6 +1078,7 @@ function buildRows() {
       status: status(d.warm.readyMs < TARGETS.discoveryWarmMs),
     });
   }
+  if (results.scaleout) rows.push(...scaleoutRows(results.scaleout));
   return rows;
 }
 
@@ -1199,6 +1205,7 @@ async function main() {
   for (const [phase, fn] of /** @type {const} */ ([
     ['idle', idlePhase],
     ['discovery', discoveryPhase],
+    ['scaleout', () => scaleoutPhase({ startGateway, stopServer, profile: profile.name, notes, log })],
   ])) {
     if (!only.includes(phase) || pastDeadline()) continue;
     log(`phase ${phase}`);
