@@ -202,13 +202,13 @@ describe('the stdio transport as a real process', () => {
     expect(server.lines()).toEqual([expect.objectContaining({ id: 'init' })]);
   });
 
-  it('refuses an unknown argument with exit code 2 and the usage on stderr', async () => {
+  it('refuses an unknown argument with exit code 2, naming the option it resembles', async () => {
     const server = start(['--stdoi']);
     server.child.stdin.end();
     const run = await server.exited;
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('Unknown argument: --stdoi');
-    expect(run.stderr).toContain('--stdio');
+    expect(run.stderr).toContain('Unknown option --stdoi (did you mean --stdio?)');
+    expect(run.stderr).toContain('--help');
   });
 });

@@ -40,7 +40,9 @@ describe('the sanctum-mcp command line', () => {
   });
 
   it.each([
-    [['--bogus'], /Unknown option --bogus/],
+    [['--bogus'], /Unknown option --bogus\. /],
+    [['--stdoi'], /Unknown option --stdoi \(did you mean --stdio\?\)/],
+    [['--prot', '1'], /Unknown option --prot \(did you mean --port\?\)/],
     [['--port'], /--port needs a value: a TCP port number/],
     [['--port', '1', '--port', '2'], /given twice/],
     [['serve'], /Unknown command "serve"/],

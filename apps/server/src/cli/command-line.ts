@@ -67,7 +67,10 @@ export function parseCommandLine(argv: readonly string[], flags: readonly Config
       continue;
     }
     const flag = byFlag.get(name);
-    if (!flag) throw new UsageError(`Unknown option --${name}. ${PROGRAM} --help lists the options.`);
+    if (!flag) {
+      const near = nearest(name, ['stdio', 'help', 'version', ...byFlag.keys()]);
+      throw new UsageError(`Unknown option --${name}${near ? ` (did you mean --${near}?)` : ''}. ${PROGRAM} --help lists the options.`);
+    }
     let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
     if (value === undefined) {
       const next = argv[i + 1];
@@ -90,6 +93,28 @@ export function parseCommandLine(argv: readonly string[], flags: readonly Config
     return { kind: 'init', name: rest[0], env };
   }
   throw new UsageError(`Unknown command ${JSON.stringify(command)}: the commands are ${COMMANDS.join(' and ')}, or none to serve. ${PROGRAM} --help says more.`);
+}
+
+/** The option within two edits (insert, delete, replace, swap two neighbours) of a mistyped one, if one is. */
+function nearest(typed: string, options: readonly string[]): string | undefined {
+  let best: { option: string; distance: number } | undefined;
+  for (const option of options) {
+    const distance = editDistance(typed, option);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { option, distance };
+  }
+  return best?.option;
+}
+
+/** Optimal string alignment distance: Levenshtein's, with a swap of neighbours as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
 }
 
 /** Markdown of the table's texts, for a terminal. */
