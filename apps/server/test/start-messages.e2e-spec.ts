@@ -1,8 +1,10 @@
 // Pins what the real process (the bundle `npm start` runs) says when it cannot start because of
-// its environment: a taken port and an MCP_PYTHON that cannot run are each one line on stderr
-// naming the variable, exit 2, before discovery or the Python fork server start.
+// its environment: a taken port, an MCP_PYTHON that cannot run and a broken MCP_PROFILES file are
+// each one line on stderr naming the variable (and the field), exit 2, before discovery or the
+// Python fork server start.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -84,6 +86,24 @@ describe('start-up messages of the real process', () => {
         `Invalid configuration: MCP_PYTHON="${python}" cannot run cli.py plugins (${why}); expected the path of a Python 3 interpreter or a command on PATH, or unset to use the sys.executable of python3.`,
       ]);
       expect(stdout).toBe('');
+    }
+  });
+
+  it('a broken MCP_PROFILES file: exit 2, one line naming the variable, the file and the field; over HTTP and stdio', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-profiles-'));
+    const file = join(dir, 'profiles.json');
+    writeFileSync(file, JSON.stringify({ profiles: { chat: { tools: ['botfather__*'], overrides: { 'botfather__send-message': { name: 'send message' } } } } }));
+    try {
+      for (const args of [[], ['--stdio']]) {
+        const { code, stdout, stderr } = await start({ MCP_PORT: '0', MCP_PROFILES: file }, args);
+        expect(code).toBe(2);
+        expect(lines(stderr)).toEqual([
+          `Invalid configuration: MCP_PROFILES="${file}" is not accepted; expected a valid profiles file (${file}: profiles.chat.overrides.botfather__send-message.name must be 1 to 64 letters, digits, "_" or "-" (a portable tool name)).`,
+        ]);
+        expect(stdout).toBe('');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
