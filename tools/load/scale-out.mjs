@@ -16,11 +16,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+// The benchmark's helpers: free ports, and the messages of a Streamable HTTP answer.
+import { messagesOf } from '../bench/lib/http.mjs';
+import { freePort, sleep } from '../bench/lib/proc.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'dist/apps/server/main.js');
@@ -101,21 +104,9 @@ const { Redis } = await import('ioredis');
 // Processes
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const work = mkdtempSync(join(tmpdir(), 'sanctum-scale-soak-'));
 /** @type {Array<{name: string, child: import('node:child_process').ChildProcess, out: string[]}>} */
 const children = [];
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
 
 function listening(port) {
   return new Promise((done) => {
@@ -262,19 +253,6 @@ function send(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 const get = (url) => send(url);
-
-/** The JSON-RPC messages of a response body (JSON or an SSE stream). */
-function messagesOf(res) {
-  if (String(res.headers['content-type'] ?? '').includes('text/event-stream')) {
-    return res.body
-      .split('\n')
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => JSON.parse(line.slice(5)));
-  }
-  if (res.body.trim() === '') return [];
-  const parsed = JSON.parse(res.body);
-  return Array.isArray(parsed) ? parsed : [parsed];
-}
 
 /** The requests session `index` sends, in order. */
 function plan(index) {
