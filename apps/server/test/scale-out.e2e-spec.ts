@@ -58,6 +58,31 @@ function postMessage(base: string, sessionId: string, key: string, body: string)
 /** The JSON-RPC messages of a stream (HTTP+SSE's `endpoint` event left out). */
 const messagesOf = (reader: SseReader): Array<Record<string, unknown>> =>
   reader.events.filter((e) => e.event !== 'endpoint' && e.data !== undefined && e.data !== '').map((e) => JSON.parse(e.data as string) as Record<string, unknown>);
+/**
+ * A Redis of its own and two instances sharing it (direct access, no proxy), started before the
+ * describe's tests and stopped after them; the fields are set once `beforeAll` has run.
+ */
+function twoInstances(options: { persist?: boolean; env?: Record<string, string> } = {}): {
+  redis: RunningRedis;
+  folder: ReturnType<typeof stepsPluginsFolder>;
+  a: Instance;
+  b: Instance;
+} {
+  const pair = {} as { redis: RunningRedis; folder: ReturnType<typeof stepsPluginsFolder>; a: Instance; b: Instance };
+  beforeAll(async () => {
+    pair.redis = await startRedis({ persist: options.persist });
+    pair.folder = stepsPluginsFolder();
+    const env = { MCP_REDIS_URL: pair.redis.url, MCP_PLUGINS_DIR: pair.folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0', ...options.env };
+    [pair.a, pair.b] = await Promise.all([startInstance(env), startInstance(env)]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([pair.a?.close(), pair.b?.close()]);
+    await pair.redis?.close();
+    pair.folder?.remove();
+  });
+  return pair;
+}
+
 const responsesOf = (reader: SseReader, id: number): Array<Record<string, unknown>> => messagesOf(reader).filter((m) => m['id'] === id);
 
 describe('scale-out: two instances behind nginx (round robin) sharing a Redis', () => {
@@ -248,23 +273,12 @@ describe('scale-out: two instances behind nginx (round robin) sharing a Redis', 
 });
 
 describe('scale-out: an instance stops with calls in flight', () => {
-  let redis: RunningRedis;
-  let folder: ReturnType<typeof stepsPluginsFolder>;
+  const pair = twoInstances();
   let holder: Instance;
   let runner: Instance;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    folder = stepsPluginsFolder();
-    const env = { MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0' };
-    [holder, runner] = await Promise.all([startInstance(env), startInstance(env)]);
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all([holder?.close(), runner?.close()]);
-    await redis?.close();
-    folder?.remove();
-  });
+  let redis: RunningRedis;
+  let folder: ReturnType<typeof stepsPluginsFolder>;
+  beforeAll(() => ([holder, runner, redis, folder] = [pair.a, pair.b, pair.redis, pair.folder]));
 
   it('kill -9 of the instance running three calls: each gets exactly one -32603 on the stream within ~5 s', async () => {
     const { reader, sessionId } = await openLegacy(holder.url, ALPHA);
@@ -327,23 +341,11 @@ describe('scale-out: an instance stops with calls in flight', () => {
 });
 
 describe('scale-out: idle sessions expire', () => {
-  let redis: RunningRedis;
-  let folder: ReturnType<typeof stepsPluginsFolder>;
+  const pair = twoInstances({ env: { MCP_SESSION_IDLE_TIMEOUT: '2' } });
   let a: Instance;
   let b: Instance;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    folder = stepsPluginsFolder();
-    const env = { MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0', MCP_SESSION_IDLE_TIMEOUT: '2' };
-    [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await redis?.close();
-    folder?.remove();
-  });
+  let redis: RunningRedis;
+  beforeAll(() => ([a, b, redis] = [pair.a, pair.b, pair.redis]));
 
   it("an idle Streamable HTTP session's keys vanish after MCP_SESSION_IDLE_TIMEOUT, and no instance serves it then", async () => {
     const sessionId = await openStreamable(a.url, ALPHA);
@@ -364,23 +366,11 @@ describe('scale-out: idle sessions expire', () => {
 });
 
 describe('scale-out: Redis lost and back', () => {
-  let redis: RunningRedis;
-  let folder: ReturnType<typeof stepsPluginsFolder>;
+  const pair = twoInstances({ persist: true });
   let a: Instance;
   let b: Instance;
-
-  beforeAll(async () => {
-    redis = await startRedis({ persist: true });
-    folder = stepsPluginsFolder();
-    const env = { MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: folder.dir, MCP_API_KEYS: KEYS, MCP_WATCH: '0' };
-    [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await redis?.close();
-    folder?.remove();
-  });
+  let redis: RunningRedis;
+  beforeAll(() => ([a, b, redis] = [pair.a, pair.b, pair.redis]));
 
   it('Redis killed and restarted: readiness 503 then 200, requests 503 meanwhile, no crash, and the call that finished meanwhile is answered', async () => {
     const { reader, sessionId } = await openLegacy(a.url, ALPHA);

@@ -8,42 +8,38 @@
  */
 
 /**
- * append(meta, out; maxlen, ttlMs, to, kind, data, channel) -> entry id, or false when the
- * session is gone (ended or expired: nothing is stored for nobody).
- * The entry goes to the session's stream (trimmed to about `maxlen` entries), both keys' TTL
- * slides, and the wake-up hint is published in the same step: a holder that reads after the
- * hint always finds the entry.
+ * The end of `append` and `finish`: the entry goes to the session's stream (trimmed to about
+ * `maxlen` entries), both keys' TTL slides, and the wake-up hint is published in the same step:
+ * a holder that reads after the hint always finds the entry. `o` is the index of `maxlen` in
+ * ARGV; `maxlen, ttlMs, to, kind, data, channel` follow each other from there.
  */
-export const APPEND = `
+const STORE = (o: number): string => `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'to', ARGV[3], 'k', ARGV[4], 'd', ARGV[5])
-local ttl = tonumber(ARGV[2])
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[${o}], '*', 'to', ARGV[${o + 2}], 'k', ARGV[${o + 3}], 'd', ARGV[${o + 4}])
+local ttl = tonumber(ARGV[${o + 1}])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
-redis.call('PUBLISH', ARGV[6], id)
+redis.call('PUBLISH', ARGV[${o + 5}], id)
 return id
 `;
 
 /**
- * finish(meta, out, calls; field, maxlen, ttlMs, to, data, channel) -> entry id, or false.
+ * append(meta, out; maxlen, ttlMs, to, kind, data, channel) -> entry id, or false when the
+ * session is gone (ended or expired: nothing is stored for nobody).
+ */
+export const APPEND = STORE(1);
+
+/**
+ * finish(meta, out, calls; field, maxlen, ttlMs, to, kind, data, channel) -> entry id, or false.
  * The final response of a call this instance registered: stored only if the call is still in the
  * registry (HDEL removes it in the same step). When the instance was taken for dead and its calls
  * answered by the reaper meanwhile, the late result is not stored: one final response per call.
  */
 export const FINISH = `
 if redis.call('HDEL', KEYS[3], ARGV[1]) == 0 then return false end
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'to', ARGV[4], 'k', 'm', 'd', ARGV[5])
-local ttl = tonumber(ARGV[3])
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  redis.call('PEXPIRE', KEYS[1], ttl)
-end
-redis.call('PUBLISH', ARGV[6], id)
-return id
-`;
+${STORE(2)}`;
 
 /**
  * reap(heartbeat, calls, instances, counts, streams; instance, prefix, maxlen, ttlMs, message, events, ended)

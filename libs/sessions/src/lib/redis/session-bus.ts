@@ -350,6 +350,7 @@ export class SessionBus {
       this.options.streamMaxLen,
       this.options.idleTtlMs,
       to,
+      'm',
       data,
       this.keys.wake(sessionId),
     );
