@@ -133,9 +133,10 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
   private state(session: Session): SessionProfileState {
     let state = this.states.get(session);
     if (state === undefined) {
-      // Not recorded here: a stdio session (2025 session or 2026-07-28 request), or one another
-      // instance opened (sessions shared through Redis), whose caller came with it.
-      const stdio = session.transport === 'stdio' || session.transport === 'stateless';
+      // Not recorded here: a stdio session (a 2025 session, or a 2026-07-28 request: stateless and
+      // owned by nobody), one another instance opened (sessions shared through Redis, whose caller
+      // came with it), or the console's try-it session (owned by the admin's key).
+      const stdio = session.transport === 'stdio' || (session.transport === 'stateless' && session.owner === undefined);
       state = { caller: stdio ? { ...callerOf(session, session.owner), stdio: true } : callerOf(session, session.owner) };
       this.states.set(session, state);
     }
