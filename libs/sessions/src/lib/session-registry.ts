@@ -48,11 +48,11 @@ export type IdleSince = () => number | undefined;
  * its sessions here, so the caps, the owner check and the `Session started: <id>` /
  * `Session ended: <id>` lines exist once.
  *
- * The DI token, with `InMemorySessionRegistry` (one process) as the default. A shared
- * implementation (Redis, MCP_REDIS_URL) plugs in here: what needs a round trip to shared state is
- * asynchronous (`open` counts every instance's sessions against the caps; `find` may name a
- * session another instance created), while what only acts on this process's sessions stays
- * synchronous. `remove` ends a session here at once (running calls aborted, streams ended, line
+ * The DI token, with `InMemorySessionRegistry` (one process) as the default;
+ * `RedisSessionRegistry` (MCP_REDIS_URL) shares sessions between instances. What needs a round
+ * trip to shared state is asynchronous (`open` stores the new session; `find` may name a session
+ * another instance created), while what only acts on this process's sessions stays synchronous.
+ * The caps count the sessions opened on this instance, with either. `remove` ends a session here at once (running calls aborted, streams ended, line
  * logged) and leaves telling other instances to the implementation, since shutdown and the idle
  * reaper cannot wait for the network.
  */
