@@ -485,6 +485,27 @@ describe('tool profiles with sessions shared through Redis', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('says tools.listChanged to a session of the agent-driven mode even with MCP_WATCH off, and not to others', async () => {
+    const initialize = async (key: keyof typeof KEYS): Promise<unknown> => {
+      const reply = await raw(
+        one.port,
+        'POST',
+        '/mcp',
+        { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${KEYS[key]}` },
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'caps', version: '1' } },
+        }),
+      );
+      return (JSON.parse(reply.body) as { result: { capabilities: { tools: { listChanged: boolean } } } }).result.capabilities.tools
+        .listChanged;
+    };
+    expect(await initialize('gov')).toBe(true);
+    expect(await initialize('alpha')).toBe(false);
+  });
+
   it("keeps a session's profile endpoint (and X-Agent-Id) on another instance, never the key's wider view", async () => {
     const headers = {
       'Content-Type': 'application/json',

@@ -79,7 +79,8 @@ describe('McpDispatcher', () => {
               return entry === undefined ? undefined : { entry };
             },
             profileOf: () => 'default',
-          } satisfies Pick<SessionViews, 'tools' | 'resolve' | 'profileOf'>,
+            changesToolList: () => false,
+          } satisfies Pick<SessionViews, 'tools' | 'resolve' | 'profileOf' | 'changesToolList'>,
         },
         ...configProviders(config),
         { provide: APP_LOGGER, useValue: logger },

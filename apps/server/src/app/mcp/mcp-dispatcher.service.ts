@@ -190,7 +190,8 @@ export class McpDispatcher {
     }
     return {
       protocolVersion: session.protocolVersion,
-      capabilities: serverCapabilities(this.config.watchPlugins, this.content.offers()),
+      // The agent-driven mode announces its own changes of the list, watched folder or not.
+      capabilities: serverCapabilities(this.config.watchPlugins || this.views.changesToolList(session), this.content.offers()),
       serverInfo: SERVER_INFO,
       instructions: SERVER_INSTRUCTIONS,
     };

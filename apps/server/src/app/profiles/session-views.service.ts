@@ -93,6 +93,11 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
     return (name) => view.get(name);
   }
 
+  /** Whether the session's tool list changes by its own requests (the agent-driven mode): initialize says `listChanged`. */
+  changesToolList(session: Session): boolean {
+    return session.transport !== 'stateless' && this.viewOf(session).agentMode !== undefined;
+  }
+
   /** The session's profile chain as logs and metrics name it (`default`, `ops+readonly`). */
   profileOf(session: Session): string {
     return this.viewOf(session).profile;
