@@ -287,23 +287,24 @@ async function busPart(a, b, size, log) {
 }
 
 /**
- * `total` requests on one instance: half over 8 Streamable HTTP sessions (JSON mode), half over 8
- * HTTP+SSE sessions (POST and answer on the same instance), alternating ping and tools/list.
- * Returns the server's CPU time for them.
+ * `total` requests on one instance over 16 sessions of one transport, alternating ping and
+ * tools/list: Streamable HTTP (`mcp`, JSON answers) or HTTP+SSE (`sse`, POST and answer on the
+ * same instance). Returns the server's CPU time for them.
  * @param {Server} server
  * @param {number} total
+ * @param {'mcp' | 'sse'} transport
  * @returns {Promise<CpuRun>}
  */
-async function cpuRun(server, total) {
+async function cpuRun(server, total, transport) {
   const agent = keepAliveAgent(16);
   onCleanup(() => agent.destroy());
   /** @type {RawMcpSession[]} */
   const mcp = [];
   /** @type {SseStream[]} */
   const sse = [];
-  for (let i = 0; i < 8; i++) {
-    mcp.push(await new RawMcpSession(server.base, agent).open());
-    sse.push(await openSse(server.base, agent));
+  for (let i = 0; i < 16; i++) {
+    if (transport === 'mcp') mcp.push(await new RawMcpSession(server.base, agent).open());
+    else sse.push(await openSse(server.base, agent));
   }
   await sleep(300);
   const before = cpuMs(server.proc.pid);
@@ -329,31 +330,51 @@ async function cpuRun(server, total) {
 }
 
 /**
+ * The same requests on A (Redis on) and C (Redis off), half over each transport, in alternating
+ * rounds: CPU per request of each side, in all and per transport.
  * @param {Server} a
  * @param {Server} c
  * @param {Size} size
  * @param {Log} log
  */
 async function cpuPart(a, c, size, log) {
-  /** @type {Record<'redis' | 'memory', CpuRun[]>} */
-  const runs = { redis: [], memory: [] };
-  await cpuRun(a, 400);
-  await cpuRun(c, 400);
+  /** @type {Record<'redis' | 'memory', Record<'mcp' | 'sse', CpuRun[]>>} */
+  const runs = { redis: { mcp: [], sse: [] }, memory: { mcp: [], sse: [] } };
+  for (const server of [a, c]) for (const transport of /** @type {const} */ (['mcp', 'sse'])) await cpuRun(server, 400, transport);
   for (let round = 0; round < size.cpuRounds; round++) {
     /** @type {Array<'redis' | 'memory'>} */
     const order = round % 2 === 0 ? ['redis', 'memory'] : ['memory', 'redis'];
-    for (const which of order) {
-      const run = await cpuRun(which === 'redis' ? a : c, size.cpuRequests);
-      runs[which].push(run);
-      log(`scaleout: cpu ${which} round ${round + 1}: ${fmtMs(run.cpuMsPerRequest)} CPU per request, ${fmtNum(run.perS)} req/s`);
+    for (const transport of /** @type {const} */ (['mcp', 'sse'])) {
+      for (const which of order) {
+        const run = await cpuRun(which === 'redis' ? a : c, size.cpuRequests / 2, transport);
+        runs[which][transport].push(run);
+        log(`scaleout: cpu ${which} ${transport} round ${round + 1}: ${fmtMs(run.cpuMsPerRequest)} CPU per request, ${fmtNum(run.perS)} req/s`);
+      }
     }
   }
   /** @param {CpuRun[]} list @param {'cpuMs' | 'requests'} key */
   const sum = (list, key) => list.reduce((s, r) => s + r[key], 0);
   /** @param {CpuRun[]} list */
   const perRequest = (list) => sum(list, 'cpuMs') / sum(list, 'requests');
-  const ratio = perRequest(runs.redis) / perRequest(runs.memory);
-  return { runs, redisCpuMsPerRequest: perRequest(runs.redis), memoryCpuMsPerRequest: perRequest(runs.memory), ratio, met: ratio < CPU_TARGET_RATIO };
+  /** @param {'redis' | 'memory'} which */
+  const all = (which) => [...runs[which].mcp, ...runs[which].sse];
+  const ratio = perRequest(all('redis')) / perRequest(all('memory'));
+  /** @param {'mcp' | 'sse'} transport */
+  const byTransport = (transport) => ({
+    redis: perRequest(runs.redis[transport]),
+    memory: perRequest(runs.memory[transport]),
+    ratio: perRequest(runs.redis[transport]) / perRequest(runs.memory[transport]),
+  });
+  return {
+    runs,
+    requestsPerSide: sum(all('redis'), 'requests'),
+    redisCpuMsPerRequest: perRequest(all('redis')),
+    memoryCpuMsPerRequest: perRequest(all('memory')),
+    ratio,
+    met: ratio < CPU_TARGET_RATIO,
+    mcp: byTransport('mcp'),
+    sse: byTransport('sse'),
+  };
 }
 
 /**
@@ -507,10 +528,10 @@ export function scaleoutRows(r) {
       status: 'info',
     },
     {
-      metric: `scale-out: server CPU per request, one instance, Redis on vs off (${r.cpu.runs.redis.length} x ${fmtNum(r.cpu.runs.redis[0]?.requests)} requests each)`,
-      gateway: fmtMs(r.cpu.redisCpuMsPerRequest),
-      reference: fmtMs(r.cpu.memoryCpuMsPerRequest),
-      ratio: fmtRatio(r.cpu.ratio),
+      metric: `scale-out: server CPU per request, one instance, Redis on vs off (${fmtNum(r.cpu.requestsPerSide)} requests each, half Streamable HTTP, half HTTP+SSE)`,
+      gateway: `${fmtMs(r.cpu.redisCpuMsPerRequest)} (Streamable HTTP ${fmtMs(r.cpu.mcp.redis)}, HTTP+SSE ${fmtMs(r.cpu.sse.redis)})`,
+      reference: `${fmtMs(r.cpu.memoryCpuMsPerRequest)} (Streamable HTTP ${fmtMs(r.cpu.mcp.memory)}, HTTP+SSE ${fmtMs(r.cpu.sse.memory)})`,
+      ratio: `${fmtRatio(r.cpu.ratio)} (Streamable HTTP ${fmtRatio(r.cpu.mcp.ratio)}, HTTP+SSE ${fmtRatio(r.cpu.sse.ratio)})`,
       target: `< ${fmtRatio(CPU_TARGET_RATIO)}`,
       status: r.cpu.met ? 'met' : 'NOT MET',
     },
