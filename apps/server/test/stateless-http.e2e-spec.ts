@@ -317,9 +317,9 @@ const CASES: Case[] = [
   },
   { name: 'unknown/method', headers: hdrs('unknown/method'), body: stateless(25, 'unknown/method'), status: 404, code: -32601, id: 25 },
   {
-    name: 'resources/list (not served)',
-    headers: hdrs('resources/list'),
-    body: stateless('res', 'resources/list'),
+    name: 'resources/subscribe (not in this revision: updates come through subscriptions/listen)',
+    headers: hdrs('resources/subscribe'),
+    body: stateless('res', 'resources/subscribe', { uri: 'test://static-text' }),
     status: 404,
     code: -32601,
     id: 'res',

@@ -122,7 +122,7 @@ describe('stdio in protocol revision 2026-07-28', () => {
     expect(messages()[0]).toEqual({
       jsonrpc: '2.0',
       method: 'notifications/subscriptions/acknowledged',
-      params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub' } },
+      params: { notifications: { toolsListChanged: true, promptsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub' } },
     });
     const stateless = gateway.app.get(StatelessProtocol);
     expect(stateless.listenerCount).toBe(1);
