@@ -120,6 +120,7 @@ export class McpDispatcher {
     switch (method) {
       case Method.Initialized:
         session.initialized = true;
+        session.changed();
         return;
       case Method.Cancelled: {
         const requestId = params['requestId'];
@@ -148,6 +149,7 @@ export class McpDispatcher {
           throw RpcError.invalidParams(`logging/setLevel needs "level", one of ${LOGGING_LEVELS.join(', ')}.`);
         }
         session.logLevel = level;
+        session.changed();
         return {};
       }
       case Method.ToolsList:
@@ -188,6 +190,7 @@ export class McpDispatcher {
         version: typeof info['version'] === 'string' ? info['version'] : undefined,
       };
     }
+    session.changed();
     return {
       protocolVersion: session.protocolVersion,
       // The agent-driven mode announces its own changes of the list, watched folder or not.
