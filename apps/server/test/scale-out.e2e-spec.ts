@@ -259,6 +259,21 @@ describe('scale-out: two instances behind nginx (round robin) sharing a Redis', 
     await eventually(() => a.output().includes(`Session ended: ${sessionId}`));
   });
 
+  it("logging/setLevel posted to A holds for the session's calls on B (the session's state is shared, not per instance)", async () => {
+    const { reader, sessionId } = await openLegacy(a.url, ALPHA);
+    const logs = (): number => messagesOf(reader).filter((m) => m['method'] === 'notifications/message').length;
+    expect((await postMessage(b.url, sessionId, ALPHA, stepsCall(31, 2, 0))).status).toBe(202);
+    await reader.waitFor((r) => responsesOf(r, 31).length === 1);
+    expect(logs()).toBe(2);
+    const setLevel = JSON.stringify({ jsonrpc: '2.0', id: 32, method: 'logging/setLevel', params: { level: 'warning' } });
+    expect((await postMessage(a.url, sessionId, ALPHA, setLevel)).status).toBe(202);
+    await reader.waitFor((r) => responsesOf(r, 32).length === 1);
+    expect((await postMessage(b.url, sessionId, ALPHA, stepsCall(33, 2, 0))).status).toBe(202);
+    await reader.waitFor((r) => responsesOf(r, 33).length === 1);
+    expect(logs()).toBe(2);
+    reader.close();
+  });
+
   it(`rate limits are shared: ${RATE_LIMIT} requests a minute in all, whichever instance serves them`, async () => {
     const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
     const statuses: number[] = [];

@@ -140,8 +140,8 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
 }
 
 /**
- * A plugins folder with `steps` (cli.js): `steps__run` reports `count` progress steps `ms` apart,
- * then answers `{"done": <count>, "tag": <tag>}`.
+ * A plugins folder with `steps` (cli.js): `steps__run` reports `count` progress steps `ms` apart
+ * (each with an info log line), then answers `{"done": <count>, "tag": <tag>}`.
  */
 export function stepsPluginsFolder(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'sanctum-scale-plugins-'));
@@ -164,6 +164,7 @@ const step = () => {
   if (i === count) { process.stdout.write(JSON.stringify({ result: { done: count, tag: opt('tag') } })); return; }
   i += 1;
   process.stderr.write(JSON.stringify({ progress: i, total: count, message: 'step ' + i }) + '\\n');
+  process.stderr.write(JSON.stringify({ log: 'info', message: 'step ' + i }) + '\\n');
   setTimeout(step, Number(opt('ms')));
 };
 step();
