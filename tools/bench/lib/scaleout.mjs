@@ -416,7 +416,7 @@ async function idlePart(a, b, redis, k, log) {
     redis: await redis.usedMemory(),
     sessions: await Promise.all(instances.map((s) => sessionsOf(s.base))),
   };
-  log(`scaleout: idle ${streams.length} sessions: RSS A +${fmtMB(open.rss[0] - before.rss[0])}, B +${fmtMB(open.rss[1] - before.rss[1])}, Redis +${fmtMB(open.redis - before.redis)}`);
+  log(`scaleout: idle ${streams.length} sessions: RSS A ${signedMB(open.rss[0] - before.rss[0])}, B ${signedMB(open.rss[1] - before.rss[1])}, Redis ${signedMB(open.redis - before.redis)}`);
   for (const s of streams) s.close();
   unregister();
   /** @type {number[]} */
@@ -481,6 +481,8 @@ export async function scaleoutPhase(h) {
   }
 }
 
+/** @param {number} bytes */
+const signedMB = (bytes) => `${bytes >= 0 ? '+' : ''}${fmtMB(bytes)}`;
 /** @param {number} ms */
 const signed = (ms) => `${ms >= 0 ? '+' : ''}${fmtMs(ms)}`;
 
@@ -538,11 +540,11 @@ export function scaleoutRows(r) {
   ];
   const i = r.idle;
   /** @param {number} n */
-  const extra = (n) => `RSS +${fmtMB(i.open.rss[n] - i.before.rss[n])} (${fmtMB(i.open.rss[n])}), heap +${fmtMB(i.open.heap[n] - i.before.heap[n])}, ${fmtNum(i.open.sessions[n])} sessions`;
+  const extra = (n) => `RSS ${signedMB(i.open.rss[n] - i.before.rss[n])} (${fmtMB(i.open.rss[n])}), heap ${signedMB(i.open.heap[n] - i.before.heap[n])} (${fmtMB(i.open.heap[n])}), ${fmtNum(i.open.sessions[n])} sessions`;
   rows.push({
     metric: `scale-out: ${fmtNum(i.opened)} idle HTTP+SSE sessions over A and B; Redis used_memory`,
     gateway: `A: ${extra(0)}; B: ${extra(1)}`,
-    reference: `Redis +${fmtMB(i.open.redis - i.before.redis)} (${fmtNum((i.open.redis - i.before.redis) / Math.max(1, i.opened))} bytes a session); after closing: ${fmtMB(i.redisAfterClose)}`,
+    reference: `Redis ${signedMB(i.open.redis - i.before.redis)} (${fmtNum((i.open.redis - i.before.redis) / Math.max(1, i.opened))} bytes a session); after closing: ${fmtMB(i.redisAfterClose)}`,
     ratio: '-',
     target: 'info',
     status: 'info',
