@@ -50,7 +50,8 @@ function opts(cwd: string, extra: Partial<RunOptions> = {}): RunOptions {
 /** A result without its duration (the one field that differs by design). */
 function comparable(run: RunResult): Partial<RunResult> {
   const copy: Partial<RunResult> = { ...run };
-  delete copy.durationMs;
+  // When, how and as which process it ran: what tells a fork from a spawn, by design.
+  for (const key of ['durationMs', 'startedAt', 'launch', 'pid'] as const) delete copy[key];
   return copy;
 }
 
@@ -160,6 +161,15 @@ describe('ForkServer: a forked call is indistinguishable from a spawned one', ()
     const dir = plugin(source);
     const [forked, spawned] = await both(dir, [], { env: { ...baseEnv(), TMPDIR: dir } });
     expect(comparable(forked)).toEqual(comparable(spawned));
+  });
+
+  it('says how each ran and as which process (what the traces show): fork or spawn, the pid the script saw', async () => {
+    const dir = plugin('import os\nprint(os.getpid())');
+    const [forked, spawned] = await both(dir, [], { env: { ...baseEnv(), TMPDIR: dir } });
+    expect([forked.launch, spawned.launch]).toEqual(['fork', 'spawn']);
+    expect(forked.pid).toBe(Number(forked.stdout.trim()));
+    expect(spawned.pid).toBe(Number(spawned.stdout.trim()));
+    expect(forked.startedAt).toBeLessThanOrEqual(spawned.startedAt as number);
   });
 
   it('runs a plugin whose folder shadows a preloaded module in a fresh interpreter, as a spawn would', async () => {
