@@ -106,7 +106,7 @@ describe('HTTP surface of the HTTP+SSE transport', () => {
   });
 
   it.each([
-    ['an unknown method', { method: 'resources/list' }, -32601, /resources\/list/],
+    ['an unknown method', { method: 'sampling/createMessage' }, -32601, /sampling\/createMessage/],
     ['initialize without protocolVersion', { method: 'initialize', params: {} }, -32602, /protocolVersion/],
     ['tools/call without a name', { method: 'tools/call', params: {} }, -32602, /"name"/],
     ['tools/call with non-object arguments', { method: 'tools/call', params: { name: 'devops__status', arguments: [1] } }, -32602, /"arguments" must be an object/],

@@ -85,7 +85,7 @@ export {
 export type { HeaderLookup, RevisionKind, StatelessEnvelope, StatelessProtocolVersion, StatelessResultOptions } from './lib/stateless';
 
 // The plugin contract's command descriptions and naming rules.
-export { MAX_COMPLETION_VALUES, PLUGIN_ENTRY_FILES, PORTABLE_TOOL_NAME_PATTERN, TOOL_NAME_PATTERN } from './lib/plugin';
+export { MAX_COMPLETION_VALUES, PLUGIN_ENTRY_FILES, PORTABLE_TOOL_NAME_PATTERN, TOOL_NAME_PATTERN, resourceFieldsOf } from './lib/plugin';
 export type {
   CommandSpec,
   CompletionSpec,
@@ -95,6 +95,7 @@ export type {
   PromptArgumentSpec,
   PromptMessageTemplate,
   PromptSpec,
+  ResourceFields,
   ResourceSpec,
   ResourceTemplateSpec,
 } from './lib/plugin';

@@ -1,6 +1,6 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Variables } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
-import type { CompletionSpec, ContentSource, PromptArgumentSpec, PromptSpec } from '@sanctum/protocol';
+import type { CompletionSpec, ContentSource, PromptArgumentSpec, PromptSpec, ResourceFields } from '@sanctum/protocol';
 
 /** Where a plugin's resource or prompt runs: the plugin, its folder and entry, its limits. */
 export interface PluginContentSource {
@@ -22,26 +22,21 @@ export interface ProviderResourceSource {
   read: (uri: string, variables: Readonly<Record<string, string>>) => Promise<unknown>;
 }
 
-/** The fields MCP `Resource` and `ResourceTemplate` share. */
-interface ResourceFields {
-  name: string;
-  title?: string;
-  description?: string;
-  mimeType?: string;
-  annotations?: Record<string, unknown>;
+/** The fields MCP `Resource` and `ResourceTemplate` share, and who contributed the entry. */
+interface CatalogResourceFields extends ResourceFields {
   /** `plugin` or the provider's namespace: who contributed it (logs, metrics). */
   owner: string;
 }
 
 /** One fixed resource of the catalog. Its URI is served as written. */
-export interface ResourceEntry extends ResourceFields {
+export interface ResourceEntry extends CatalogResourceFields {
   uri: string;
   size?: number;
   source: ResourceSource;
 }
 
 /** One resource template of the catalog. */
-export interface ResourceTemplateEntry extends ResourceFields {
+export interface ResourceTemplateEntry extends CatalogResourceFields {
   uriTemplate: string;
   /** The parsed template: matches URIs and names the variables. */
   template: UriTemplate;

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { CompletionSpec, ResourceSpec, ResourceTemplateSpec } from '@sanctum/protocol';
+import { resourceFieldsOf } from '@sanctum/protocol';
+import type { CompletionSpec } from '@sanctum/protocol';
 import type { ProviderToolSource } from './catalog';
 import type { ProviderCompletion, PromptArgumentEntry } from './content-catalog';
 import { parseDescribedContent } from './describe-content';
@@ -11,16 +12,6 @@ import type { McpToolOptions } from './mcp-tool.decorator';
 import { ToolCatalogService } from './tool-catalog.service';
 
 type ProviderMethod = (...args: unknown[]) => unknown;
-
-/** The fields clients see of a resource or template, as the contract check gave them. */
-function descriptive(spec: ResourceSpec | ResourceTemplateSpec): Pick<ResourceSpec, 'name' | 'title' | 'description' | 'mimeType' | 'annotations'> {
-  const fields: Pick<ResourceSpec, 'name' | 'title' | 'description' | 'mimeType' | 'annotations'> = { name: spec.name };
-  if (spec.title !== undefined) fields.title = spec.title;
-  if (spec.description !== undefined) fields.description = spec.description;
-  if (spec.mimeType !== undefined) fields.mimeType = spec.mimeType;
-  if (spec.annotations !== undefined) fields.annotations = spec.annotations;
-  return fields;
-}
 
 const sizeOf = (size: number | undefined): { size?: number } => (size === undefined ? {} : { size });
 
@@ -85,7 +76,7 @@ export class ProviderToolsExplorer implements OnModuleInit {
     const source = { kind: 'provider' as const, read: async (uri: string, variables: Readonly<Record<string, string>>) => call(uri, variables) };
     const resource = checked.resources[0];
     if (resource) {
-      this.catalog.registerProviderResource({ ...descriptive(resource), uri: resource.uri, ...sizeOf(resource.size), owner: namespace, source });
+      this.catalog.registerProviderResource({ ...resourceFieldsOf(resource), uri: resource.uri, ...sizeOf(resource.size), owner: namespace, source });
       return;
     }
     const template = checked.resourceTemplates[0];
@@ -94,7 +85,7 @@ export class ProviderToolsExplorer implements OnModuleInit {
       const completion = providerCompletion(value);
       if (completion) completions[variable] = completion;
     }
-    this.catalog.registerProviderTemplate({ ...descriptive(template), uriTemplate: template.uriTemplate, owner: namespace, source, completions });
+    this.catalog.registerProviderTemplate({ ...resourceFieldsOf(template), uriTemplate: template.uriTemplate, owner: namespace, source, completions });
   }
 
   private registerPrompt(options: McpPromptOptions, method: string, call: ProviderMethod): void {

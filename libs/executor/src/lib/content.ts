@@ -24,6 +24,23 @@ export function isTextMimeType(mimeType: string): boolean {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/**
+ * Output that is a JSON object holding a list under `key` (`{"contents": [...]}`,
+ * `{"messages": [...]}`), or undefined: any other output is content as it is.
+ */
+function objectWithList(trimmed: string, key: string): { object: Record<string, unknown>; list: unknown[] } | undefined {
+  if (!trimmed.startsWith('{')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(parsed)) return undefined;
+  const list = parsed[key];
+  return Array.isArray(list) ? { object: parsed, list } : undefined;
+}
+
 function base64Problem(value: string): string | undefined {
   return value.length % 4 === 0 && BASE64.test(value) ? undefined : 'is not base64 (RFC 4648, with padding)';
 }
@@ -63,18 +80,11 @@ function checkedPart(part: unknown, index: number, request: ResourceReadRequest)
  */
 export function resourceContentsFromOutput(stdout: string, request: ResourceReadRequest): ResourceContents[] {
   const trimmed = stdout.trim();
-  if (trimmed.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      parsed = undefined;
-    }
-    if (isPlainObject(parsed) && Array.isArray(parsed['contents'])) {
-      const parts = parsed['contents'];
-      if (parts.length === 0) throw new PluginOutputError(`${request.label} printed {"contents": []}; a resource has at least one part`);
-      return parts.map((part, index) => checkedPart(part, index, request));
-    }
+  const parsed = objectWithList(trimmed, 'contents');
+  if (parsed) {
+    const parts = parsed.list;
+    if (parts.length === 0) throw new PluginOutputError(`${request.label} printed {"contents": []}; a resource has at least one part`);
+    return parts.map((part, index) => checkedPart(part, index, request));
   }
   const base: Record<string, unknown> = { uri: request.uri };
   if (request.mimeType) base['mimeType'] = request.mimeType;
@@ -153,18 +163,12 @@ export interface RenderedPrompt {
 export function promptFromOutput(stdout: string, label: string): RenderedPrompt {
   const trimmed = stdout.trim();
   if (trimmed === '') throw new PluginOutputError(`${label} printed nothing; print the prompt's text, or {"messages": [...]}`);
-  if (trimmed.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      parsed = undefined;
-    }
-    if (isPlainObject(parsed) && Array.isArray(parsed['messages'])) {
-      const rendered: RenderedPrompt = { messages: checkedMessages(parsed['messages'], label) };
-      if (typeof parsed['description'] === 'string') rendered.description = parsed['description'];
-      return rendered;
-    }
+  const parsed = objectWithList(trimmed, 'messages');
+  if (parsed) {
+    const rendered: RenderedPrompt = { messages: checkedMessages(parsed.list, label) };
+    const description = parsed.object['description'];
+    if (typeof description === 'string') rendered.description = description;
+    return rendered;
   }
   return { messages: [{ role: 'user', content: { type: 'text', text: trimmed } }] };
 }

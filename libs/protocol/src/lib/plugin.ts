@@ -71,12 +71,22 @@ export type ContentSource = { kind: 'command'; command: string } | { kind: 'file
 export type CompletionSpec = { kind: 'values'; values: string[] } | { kind: 'command'; command: string };
 
 /** The descriptive fields resources and resource templates share (MCP `Resource` / `ResourceTemplate`). */
-interface ResourceFields {
+export interface ResourceFields {
   name: string;
   title?: string;
   description?: string;
   mimeType?: string;
   annotations?: Record<string, unknown>;
+}
+
+/** The descriptive fields of a resource or template that are set, as a new object (what a list shows). */
+export function resourceFieldsOf(spec: ResourceFields): ResourceFields {
+  const fields: ResourceFields = { name: spec.name };
+  if (spec.title !== undefined) fields.title = spec.title;
+  if (spec.description !== undefined) fields.description = spec.description;
+  if (spec.mimeType !== undefined) fields.mimeType = spec.mimeType;
+  if (spec.annotations !== undefined) fields.annotations = spec.annotations;
+  return fields;
 }
 
 /** A fixed resource a plugin offers (contract v1.1 `resources[]`). */

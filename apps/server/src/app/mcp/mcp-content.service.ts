@@ -22,7 +22,7 @@ import {
   resourceContentsFromOutput,
 } from '@sanctum/executor';
 import type { CompletionValues, PluginCommandTarget, RenderedPrompt } from '@sanctum/executor';
-import { ErrorCode, RpcError, ToolErrorCode, isPlainObject, stringifyExact } from '@sanctum/protocol';
+import { ErrorCode, RpcError, ToolErrorCode, isPlainObject, resourceFieldsOf, stringifyExact } from '@sanctum/protocol';
 import type {
   CompletionSpec,
   GetPromptResult,
@@ -76,22 +76,13 @@ function page<T>(items: readonly T[], params: Record<string, unknown>, method: s
 }
 
 function toResource(entry: ResourceEntry): Resource {
-  const resource: Resource = { uri: entry.uri, name: entry.name };
-  if (entry.title !== undefined) resource.title = entry.title;
-  if (entry.description !== undefined) resource.description = entry.description;
-  if (entry.mimeType !== undefined) resource.mimeType = entry.mimeType;
+  const resource = { uri: entry.uri, ...resourceFieldsOf(entry) } as Resource;
   if (entry.size !== undefined) resource.size = entry.size;
-  if (entry.annotations !== undefined) resource.annotations = entry.annotations as Resource['annotations'];
   return resource;
 }
 
 function toTemplate(entry: ResourceTemplateEntry): ResourceTemplate {
-  const template: ResourceTemplate = { uriTemplate: entry.uriTemplate, name: entry.name };
-  if (entry.title !== undefined) template.title = entry.title;
-  if (entry.description !== undefined) template.description = entry.description;
-  if (entry.mimeType !== undefined) template.mimeType = entry.mimeType;
-  if (entry.annotations !== undefined) template.annotations = entry.annotations as ResourceTemplate['annotations'];
-  return template;
+  return { uriTemplate: entry.uriTemplate, ...resourceFieldsOf(entry) } as ResourceTemplate;
 }
 
 function toPrompt(entry: PromptEntry): Prompt {
