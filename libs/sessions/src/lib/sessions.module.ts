@@ -31,7 +31,8 @@ export class SessionStoreUnreachable extends Error {
     readonly url: string,
     readonly detail: string,
   ) {
-    super(`the shared session store at ${url} cannot be reached: ${detail}`);
+    // Not the URL: it may hold a password (the app names the variable, with the password masked).
+    super(`the shared session store cannot be reached: ${detail}`);
     this.name = 'SessionStoreUnreachable';
   }
 }

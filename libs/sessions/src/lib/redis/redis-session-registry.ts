@@ -19,6 +19,21 @@ const SHARED: ReadonlySet<TransportKind> = new Set(['sse', 'streamable-http']);
 /** A replica no call or stream uses is forgotten after this long (its session lives on in Redis). */
 const REPLICA_IDLE_MS = 60_000;
 
+/**
+ * How long a local copy's state, once read from or written to the store, is served without
+ * reading the hash again. Changes and ends are announced on the events channel, which drops
+ * what it knew when the subscriber reconnects (the bus's epoch); this bounds what a lost
+ * announcement could cost.
+ */
+const STATE_MAX_AGE_MS = 30_000;
+
+/** When the local copy of a session was last checked against the store, and its TTL last slid. */
+interface Checked {
+  epoch: number;
+  at: number;
+  touched: number;
+}
+
 /** The shared store cannot be reached: the transports answer 503 instead of waiting. */
 export class SessionStoreUnavailable extends Error {
   constructor(detail: string | undefined) {
@@ -119,6 +134,8 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   private readonly sweeper: NodeJS.Timeout;
   private readonly keeper: NodeJS.Timeout | undefined;
   private readonly peer: SessionPeer;
+  /** Slide a session's TTL in the store at most this often for requests served from its local copy. */
+  private readonly touchEveryMs: number;
 
   constructor(
     limits: SessionLimits,
@@ -134,6 +151,7 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
     this.keeper = ttl > 0 ? setInterval(() => this.keepStreamsAlive(), Math.max(50, Math.floor(ttl / 3))) : undefined;
     this.keeper?.unref();
     bus.localCount = () => this.count();
+    this.touchEveryMs = ttl > 0 ? Math.max(1_000, Math.floor(ttl / 10)) : Infinity;
     this.peer = {
       changed: (session) => this.save(session),
       callStarted: (session, requestId) => this.callStarted(session, requestId),
@@ -151,7 +169,10 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   override async open(transport: TransportKind, principal: string): Promise<SessionAdmission> {
     if (SHARED.has(transport) && !this.bus.ready) throw new SessionStoreUnavailable(this.bus.problem);
     const admission = await super.open(transport, principal);
-    if (admission.ok && SHARED.has(transport)) await this.bus.saveMeta(admission.session.id, metaOf(admission.session, this.bus.instanceId));
+    if (admission.ok && SHARED.has(transport)) {
+      await this.bus.saveMeta(admission.session.id, metaOf(admission.session, this.bus.instanceId));
+      this.markChecked(admission.session.id);
+    }
     return admission;
   }
 
@@ -169,8 +190,11 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   override async find(id: string, transport: TransportKind, principal: string | undefined): Promise<Session | undefined> {
     if (!SHARED.has(transport)) return super.find(id, transport, principal);
     if (!this.bus.ready) throw new SessionStoreUnavailable(this.bus.problem);
+    const cached = this.current(id);
+    if (cached !== undefined) return cached.transport === transport && (cached.owner ?? '') === (principal ?? '') ? cached : undefined;
     const meta = await this.bus.loadMeta(id);
     const local = this.sessions.get(id) ?? this.replicas.get(id)?.session;
+    if (meta !== undefined) this.markChecked(id);
     if (meta === undefined) {
       // Ended or expired in the store: this copy is stale.
       if (local !== undefined) this.drop(id, { reason: 'session expired', note: 'ended or expired in the shared store' });
@@ -255,8 +279,35 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
     return super.all();
   }
 
+  /**
+   * The local copy of session `id` when its state is known to be current (read or written within
+   * STATE_MAX_AGE_MS, no change announced since, no reconnection since): served without a round
+   * trip. Its TTL in the store still slides, at most every tenth of the idle timeout.
+   */
+  private current(id: string): Session | undefined {
+    const mark = this.checked.get(id);
+    const local = this.sessions.get(id) ?? this.replicas.get(id)?.session;
+    const now = Date.now();
+    if (mark === undefined || local === undefined || local.closed || mark.epoch !== this.bus.epoch || now - mark.at >= STATE_MAX_AGE_MS) return undefined;
+    if (now - mark.touched >= this.touchEveryMs) {
+      mark.touched = now;
+      this.bus.touch([id]);
+    }
+    const replica = this.replicas.get(id);
+    if (replica) replica.lastUsed = now;
+    return local;
+  }
+
+  private markChecked(id: string): void {
+    const now = Date.now();
+    this.checked.set(id, { epoch: this.bus.epoch, at: now, touched: now });
+  }
+
+  private readonly checked = new Map<string, Checked>();
+
   /** Forget this process's copy without ending the session in the store (its line is written if it was announced here). */
   private drop(id: string, ending: SessionEnding): void {
+    this.checked.delete(id);
     const replica = this.replicas.get(id);
     if (replica !== undefined) {
       this.replicas.delete(id);
@@ -275,8 +326,10 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
     const home = this.sessions.has(session.id) ? this.bus.instanceId : '';
     const fields = metaOf(session, home);
     if (home === '') delete (fields as Record<string, string | undefined>)['h'];
-    this.bus.saveMeta(session.id, fields).catch((err: Error) =>
-      this.logger.error(`Session ${session.id}: storing its state failed: ${err.message}`, SESSIONS_LOG_CONTEXT),
+    // Other instances' copies are stale from now: they read the hash again on their next request.
+    this.bus.saveMeta(session.id, fields).then(
+      () => this.bus.publish({ type: 'changed', sessionId: session.id, from: this.bus.instanceId }),
+      (err: Error) => this.logger.error(`Session ${session.id}: storing its state failed: ${err.message}`, SESSIONS_LOG_CONTEXT),
     );
   }
 
@@ -313,6 +366,10 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   }
 
   private onEvent(event: BusEvent): void {
+    if (event.type === 'changed') {
+      this.checked.delete(event.sessionId);
+      return;
+    }
     if (event.type === 'ended') {
       if (this.get(event.sessionId) !== undefined) this.drop(event.sessionId, { reason: 'session ended', note: 'ended on another instance' });
       return;

@@ -33,6 +33,7 @@ export interface StreamEntry {
 /** What instances tell each other on the events channel. */
 export type BusEvent =
   | { type: 'ended'; sessionId: string; from: string }
+  | { type: 'changed'; sessionId: string; from: string }
   | { type: 'cancel'; sessionId: string; requestId: string; reason: string; from: string }
   | { type: 'catalog'; from: string };
 
@@ -153,6 +154,12 @@ export class SessionBus {
   private readingScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /**
+   * Counts the subscriber's reconnections: events published while it was away are lost, so what
+   * an instance learned from them (a copy of a session's state being current) holds only within
+   * one epoch.
+   */
+  epoch = 0;
   /** No reaping before this time (ms since epoch): set when the link to Redis comes back. */
   private reapNotBefore = 0;
   /** The subscriber has connected once: a later `ready` is a reconnection. */
@@ -558,6 +565,7 @@ export class SessionBus {
       this.lastError = undefined;
     }
     if (name !== 'subscriber' || !this.subscribedOnce) return;
+    this.epoch += 1;
     // Wake-ups published while the subscriber was away are lost: read every held stream now, and
     // once more a moment later (an append may land between the reconnection and the resubscription).
     const wakeAll = (): void => {
