@@ -416,11 +416,16 @@ describe('scale-out: Redis lost and back', () => {
 });
 
 describe('scale-out: Redis unreachable at start', () => {
-  it('exits 2 naming MCP_REDIS_URL and the error', async () => {
+  it('exits 2 naming MCP_REDIS_URL and the error, without repeating its password', async () => {
     const folder = stepsPluginsFolder();
     try {
-      const started = startInstance({ MCP_REDIS_URL: 'redis://127.0.0.1:1/0', MCP_PLUGINS_DIR: folder.dir });
-      await expect(started).rejects.toThrow(/exit 2\)[\s\S]*MCP_REDIS_URL=redis:\/\/127\.0\.0\.1:1\/0 cannot be reached: .*ECONNREFUSED/);
+      const started = startInstance({ MCP_REDIS_URL: 'redis://gw:hunter2@127.0.0.1:1/0', MCP_PLUGINS_DIR: folder.dir });
+      const failure = await started.then(
+        () => '',
+        (err: Error) => err.message,
+      );
+      expect(failure).toMatch(/exit 2\)[\s\S]*MCP_REDIS_URL=redis:\/\/gw:\*\*\*@127\.0\.0\.1:1\/0 cannot be reached: .*ECONNREFUSED/);
+      expect(failure).not.toContain('hunter2'); // the password is never repeated
     } finally {
       folder.remove();
     }
