@@ -6,7 +6,8 @@ import { ToolDiscoveryModule } from '@sanctum/discovery';
 import { dirname } from 'node:path';
 import { ExecutorModule, ExecutorService, FORK_SERVER_SCRIPT, probeSandbox, resolvePython, sandboxShortfall } from '@sanctum/executor';
 import type { Sandbox } from '@sanctum/executor';
-import { SessionsModule } from '@sanctum/sessions';
+import { InMemorySessionRegistry, RedisSessionRegistry, SessionsModule } from '@sanctum/sessions';
+import type { SessionsModuleExtras, SessionsModuleOptions } from '@sanctum/sessions';
 import type { AppConfig } from './config/config';
 import { ConfigError } from './config/config.error';
 import { configProviders } from './config/config.slices';
@@ -29,10 +30,10 @@ import { StatelessProtocol } from './mcp/stateless-protocol.service';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
-import { consoleParts } from './console/console.providers';
-import { RecentCalls } from './console/recent-calls';
 import { ProfileEndpoint } from './profiles/profile-endpoint';
 import { SessionViews } from './profiles/session-views.service';
+import { consoleParts } from './console/console.providers';
+import { RecentCalls } from './console/recent-calls';
 import { HttpSseTransport } from './transport/http-sse.transport';
 import { StreamableHttpTransport } from './transport/streamable-http.transport';
 import { GatewayTracing } from './tracing/gateway-tracing';
@@ -59,6 +60,24 @@ function sandboxFor(config: AppConfig): Sandbox {
     );
   }
   return sandbox;
+}
+
+/**
+ * Sessions shared between instances through Redis when MCP_REDIS_URL is set (HTTP transports;
+ * a stdio process serves its one client alone), else kept in this process.
+ */
+function sharedSessions(config: AppConfig): Pick<SessionsModuleOptions, 'redis'> & SessionsModuleExtras {
+  if (config.redisUrl === undefined || config.transport === 'stdio') return { registry: InMemorySessionRegistry };
+  return {
+    registry: RedisSessionRegistry,
+    redis: {
+      url: config.redisUrl,
+      prefix: config.redisPrefix,
+      streamMaxLen: config.redisStreamMaxLen,
+      heartbeatMs: config.redisHeartbeatMs,
+      idleTtlMs: config.sessionIdleTimeoutMs,
+    },
+  };
 }
 
 @Module({})
@@ -115,6 +134,7 @@ export class AppModule implements NestModule {
           keepaliveMs: config.sseKeepaliveMs,
           maxUnsentBytes: config.maxUnsentBytes,
           logger,
+          ...sharedSessions(config),
         }),
         ...(extensions ?? []),
       ],
@@ -139,12 +159,12 @@ export class AppModule implements NestModule {
         GatewayRoutes,
         FastPath,
         GatewayStatusTool,
-        RecentCalls,
-        ...operatorConsole.providers,
         ProfileEndpoint,
         SessionViews,
         // OpenTelemetry traces (OTEL_*), or off: the hooks of the transports and the dispatcher test `enabled`.
         { provide: GatewayTracing, useFactory: () => (config.tracing ? GatewayTracing.start(config.tracing, SERVER_INFO.version) : GatewayTracing.off()) },
+        RecentCalls,
+        ...operatorConsole.providers,
       ],
     };
   }
