@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { merge } from 'rxjs';
+import { map, merge } from 'rxjs';
 import type { Subscription } from 'rxjs';
 import {
   AGENT_TOOL_DESCRIPTION,
@@ -60,7 +60,10 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.subscription = merge(this.catalog.changes$, this.profiles.changes$).subscribe(() => this.refresh());
+    this.subscription = merge(
+      this.catalog.changes$.pipe(map((change) => change.toolsChanged)),
+      this.profiles.changes$.pipe(map(() => false)),
+    ).subscribe((toolsChanged) => this.refresh(toolsChanged));
   }
 
   onModuleDestroy(): void {
@@ -194,13 +197,23 @@ export class SessionViews implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The catalog or the profiles changed: tell each session that listed its tools whether what it
-   * would see now differs. Returns how many sessions were told.
+   * would see now differs; when the catalog's tools changed, also each session that did not list
+   * them here. Returns how many sessions were told.
    */
-  refresh(): number {
+  refresh(toolsChanged = false): number {
     let told = 0;
-    for (const session of this.sessions.all()) {
+    // The sessions opened on this instance (with sessions shared through Redis, each is told once).
+    for (const session of this.sessions.listening()) {
       const state = this.states.get(session);
-      if (state?.shown === undefined) continue;
+      if (state?.shown === undefined) {
+        // Its list was not shown here (never listed, or listed through another instance): what it
+        // saw is unknown, so a change of the catalog's tools is announced to it.
+        if (toolsChanged && session.transport !== 'stateless') {
+          session.send({ jsonrpc: JSONRPC_VERSION, method: 'notifications/tools/list_changed' });
+          told++;
+        }
+        continue;
+      }
       const now = this.fingerprint(session, state, this.profiles.viewFor(state.caller));
       if (now === state.shown) continue;
       state.shown = now;
