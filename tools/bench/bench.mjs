@@ -3,7 +3,7 @@
 // hand-built on the SDK (tools/bench/reference-server.mjs), both on loopback, measured in
 // alternating rounds in the same run. See tools/bench/README.md and docs/benchmarks.md.
 //
-//   node tools/bench/bench.mjs [--quick|--full] [--json out.json] [--only protocol,sdk,call,idle,discovery]
+//   node tools/bench/bench.mjs [--quick|--full] [--json out.json] [--only protocol,sdk,call,idle,discovery,profiles]
 //
 // Exit codes: 0 = ran (targets missed or not: they are information), 1 = a phase failed or the
 // run hit its deadline, 2 = bad usage or no build (dist/apps/server/main.js).
@@ -24,7 +24,7 @@ const ROOT = resolve(HERE, '../..');
 const MAIN = join(ROOT, 'dist/apps/server/main.js');
 const REFERENCE = join(HERE, 'reference-server.mjs');
 const DEVOPS_DIR = join(ROOT, 'mcp/plugins/devops');
-const PHASES = ['protocol', 'sdk', 'call', 'idle', 'discovery', 'scaleout'];
+const PHASES = ['protocol', 'sdk', 'call', 'idle', 'discovery', 'profiles', 'scaleout'];
 /** Phases a run without --only skips: scaleout needs redis-server and starts three gateways. */
 const OPT_IN = ['scaleout'];
 /** Raise the open-file limit as far as the hard limit allows, then run the program. */
@@ -897,6 +897,76 @@ async function discoveryPhase() {
   return { plugins: 100, baseline: med('baseline'), cold: med('cold'), warm: med('warm'), runs: times };
 }
 
+/** One plugin whose `--describe` declares `n` commands (`cmd-000`...), each with two parameters. */
+function writeBulkPlugin(dir, n) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'cli.py'),
+    `import json, sys
+N = ${n}
+if sys.argv[1:] == ["--describe"]:
+    print(json.dumps({"contract_version": "1.0", "plugin": {"name": "bulk"}, "commands": [
+        {"name": "cmd-%03d" % i, "description": "Command %d of the profiles benchmark: it echoes its two arguments" % i,
+         "parameters": [{"name": "target", "type": "string", "required": True, "description": "What to act on"},
+                        {"name": "count", "type": "integer", "required": False, "description": "How many times"}]}
+        for i in range(N)]}))
+else:
+    print(json.dumps({"ok": True}))
+`,
+  );
+}
+
+/**
+ * tools/list with a 500-tool catalog, for a key whose profile shows 20 of them and for a key that
+ * sees the whole catalog (no binding, no default profile): payload, sequential latency (one
+ * session each, alternating) and throughput with 16 connections, in rounds.
+ */
+async function profilesPhase() {
+  const plugins = tempDir('sanctum-bench-profiles-');
+  writeBulkPlugin(join(plugins, 'bulk'), 500);
+  const profilesFile = join(work, 'profiles.json');
+  writeFileSync(profilesFile, JSON.stringify({ profiles: { twenty: { tools: ['bulk__cmd-00*', 'bulk__cmd-01*'] } }, bindings: { keys: { twenty: 'twenty' } } }));
+  const keys = { all: 'bench-all-key-0123456789', twenty: 'bench-twenty-key-0123456789' };
+  const server = await startGateway(
+    { MCP_PLUGINS_DIR: plugins, MCP_PROFILES: profilesFile, MCP_API_KEYS: `all:${keys.all},twenty:${keys.twenty}`, MCP_WATCH: '0' },
+    { check: (body) => body?.info?.plugins?.tools >= 500 },
+  );
+  try {
+    const agent = keepAliveAgent(4);
+    onCleanup(() => agent.destroy());
+    /** @type {Record<'all' | 'twenty', {mcp: RawMcpSession, tools: number, bytes: number, ms: number[], runs: any[]}>} */
+    const ctx = /** @type {any} */ ({});
+    for (const who of /** @type {const} */ (['all', 'twenty'])) {
+      const mcp = await new RawMcpSession(server.base, agent, { authorization: `Bearer ${keys[who]}` }).open();
+      const list = await mcp.call('tools/list');
+      ctx[who] = { mcp, tools: list.result.tools.length, bytes: JSON.stringify(list).length, ms: [], runs: [] };
+    }
+    if (ctx.all.tools < 500 || ctx.twenty.tools !== 20) throw new Error(`profiles: expected 500+ and 20 tools, got ${ctx.all.tools} and ${ctx.twenty.tools}`);
+    const body = '{"jsonrpc":"2.0","id":"[<id>]","method":"tools/list"}';
+    for (const who of /** @type {const} */ (['all', 'twenty'])) {
+      await post({ url: `${server.base}/mcp`, headers: ctx[who].mcp.headers(), body, connections: 16, durationS: profile.warmupS });
+    }
+    for (let round = 1; round <= profile.rounds; round++) {
+      for (const who of /** @type {const} */ (['all', 'twenty'])) {
+        for (let i = 0; i < profile.sdkN / profile.rounds; i++) ctx[who].ms.push(await timed(() => ctx[who].mcp.call('tools/list')));
+        const run = await post({ url: `${server.base}/mcp`, headers: ctx[who].mcp.headers(), body, connections: 16, durationS: profile.durationS });
+        ctx[who].runs.push(run);
+        log(`profiles: ${who} round ${round}: ${fmtNum(run.rps)} req/s with 16 connections (p50 ${fmtMs(run.p50)}, p99 ${fmtMs(run.p99)})`);
+        if (run.non2xx || run.errors) notes.push(`profiles ${who}: ${run.non2xx} non-2xx answers, ${run.errors} connection errors`);
+      }
+    }
+    /** @type {Record<string, any>} */
+    const out = {};
+    for (const who of /** @type {const} */ (['all', 'twenty'])) {
+      out[who] = { tools: ctx[who].tools, bytes: ctx[who].bytes, sequential: summary(ctx[who].ms), c16: merge(ctx[who].runs) };
+      await ctx[who].mcp.close();
+    }
+    return out;
+  } finally {
+    await stopServer(server, 'profiles');
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------
@@ -1078,6 +1148,19 @@ function buildRows() {
       status: status(d.warm.readyMs < TARGETS.discoveryWarmMs),
     });
   }
+  const pr = results.profiles;
+  if (pr) {
+    /** @param {any} r */
+    const cell = (r) => `${r.tools} tools, ${fmtNum(r.bytes)} bytes; p50 ${fmtMs(r.sequential.p50)}, p99 ${fmtMs(r.sequential.p99)}; ${fmtNum(r.c16.rps)} req/s at 16 connections`;
+    rows.push({
+      metric: 'tools/list of a 500-tool catalog: a profile showing 20 (gateway column) vs the whole catalog (reference column), one session each',
+      gateway: cell(pr.twenty),
+      reference: cell(pr.all),
+      ratio: fmtRatio(pr.all.sequential.p50 / pr.twenty.sequential.p50),
+      target: '-',
+      status: status(undefined),
+    });
+  }
   if (results.scaleout) rows.push(...scaleoutRows(results.scaleout));
   return rows;
 }
@@ -1206,6 +1289,7 @@ async function main() {
     ['idle', idlePhase],
     ['discovery', discoveryPhase],
     ['scaleout', () => scaleoutPhase({ startGateway, stopServer, profile: profile.name, notes, log })],
+    ['profiles', profilesPhase],
   ])) {
     if (!only.includes(phase) || pastDeadline()) continue;
     log(`phase ${phase}`);
