@@ -15,6 +15,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
 import { raw } from './raw-http';
+import { SseReader } from './sse-reader';
 import { connectStdio } from './sdk-connections';
 import { FastPath } from '../src/app/http/fast-path';
 import { serveStdio } from '../src/app/transport/stdio';
@@ -334,6 +335,34 @@ describe('tool profiles', () => {
     };
     expect(await call('headers__test_header_param')).toBe(await call('headers__not_a_tool'));
     expect(await call('headers__test_header_param')).toContain("Unknown tool: '<name>'");
+  });
+
+  it('a 2026-07-28 subscriptions/listen follows only the resources its key may read (a hidden URI is left out as an unknown one)', async () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const uris = ['docs://public/readme', 'docs://internal/secrets', 'docs://nowhere/at-all'];
+    const { reader } = await SseReader.open(`${gateway.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        Authorization: `Bearer ${KEYS.alpha}`,
+        'MCP-Protocol-Version': '2026-07-28',
+        'Mcp-Method': 'subscriptions/listen',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'subscriptions/listen', params: { notifications: { resourceSubscriptions: uris }, _meta: meta } }),
+    });
+    if (reader === undefined) throw new Error('subscriptions/listen did not open a stream');
+    try {
+      await reader.waitFor((r) => r.messages.length > 0);
+      const ack = reader.messages[0] as { params: { notifications: { resourceSubscriptions?: string[] } } };
+      expect(ack.params.notifications.resourceSubscriptions).toEqual(['docs://public/readme']);
+    } finally {
+      reader.close();
+    }
   });
 
   it("gives the v2 SDK client (revision 2026-07-28) its key's view: list, call, and a hidden tool as an unknown one", async () => {

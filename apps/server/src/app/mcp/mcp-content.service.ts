@@ -190,13 +190,23 @@ export class McpContent {
     return nextCursor ? { prompts: items.map(toPrompt), nextCursor } : { prompts: items.map(toPrompt) };
   }
 
+  /** Whether `uri` names a resource (or matches a template) the session's profiles show. */
+  visible(uri: string, session: Session): boolean {
+    return this.visibleMatch(uri, session) !== undefined;
+  }
+
+  private visibleMatch(uri: string, session: Session): ResourceMatch | undefined {
+    const found = this.catalog.findResource(uri);
+    if (found === undefined) return undefined;
+    const view = this.views.viewOf(session);
+    return (found.kind === 'resource' ? view.showsResource(found.entry) : view.showsTemplate(found.entry)) ? found : undefined;
+  }
+
   /** The entry serving a URI, or the revision's "resource not found" error. */
   resolve(params: Record<string, unknown>, method: string, context: ContentRequestContext, session: Session): { uri: string; match: ResourceMatch } {
     const uri = params['uri'];
     if (typeof uri !== 'string' || uri === '') throw RpcError.invalidParams(`${method} needs "uri": a URI from resources/list, or one matching a template of resources/templates/list.`);
-    const found = this.catalog.findResource(uri);
-    const view = this.views.viewOf(session);
-    const match = found === undefined || (found.kind === 'resource' ? view.showsResource(found.entry) : view.showsTemplate(found.entry)) ? found : undefined;
+    const match = this.visibleMatch(uri, session);
     if (!match) throw RpcError.resourceNotFound(uri, context.stateless ? ErrorCode.InvalidParams : ErrorCode.ResourceNotFound);
     return { uri, match };
   }

@@ -107,7 +107,7 @@ export class StatelessConnection {
       reply.answer(duplicate.toResponse(message.id), 400);
       return;
     }
-    if (message.method === StatelessMethod.Listen) this.listen(message, reply);
+    if (message.method === StatelessMethod.Listen) this.listen(message, envelope, reply);
     else await this.call(message, envelope, reply);
   }
 
@@ -154,14 +154,17 @@ export class StatelessConnection {
   }
 
   /** subscriptions/listen: a stream opened by the acknowledgement; an invalid filter is answered at once. */
-  private listen(request: JsonRpcRequest, reply: StatelessReply): void {
+  private listen(request: JsonRpcRequest, envelope: StatelessEnvelope, reply: StatelessReply): void {
     const { principal, capped } = this.client;
     const refusal = capped ? this.protocol.listenRefusal(principal) : undefined;
     if (refusal) {
       reply.answer(new RpcError(ErrorCode.ConnectionClosed, refusal).toResponse(request.id), 503);
       return;
     }
-    const opened = this.protocol.listen(request, reply, principal, () => this.listeners.delete(request.id));
+    // The caller's view (its profiles) decides which resources it may follow, as for resources/read.
+    const session = this.protocol.requestSession(principal, envelope);
+    this.client.bind?.(session);
+    const opened = this.protocol.listen(request, reply, session, () => this.listeners.delete(request.id));
     if ('error' in opened) {
       reply.answer(opened.error, 200);
       return;

@@ -252,9 +252,10 @@ export class StatelessProtocol implements OnApplicationShutdown {
   listen(
     request: JsonRpcRequest,
     reply: StatelessReply,
-    owner: string | undefined,
+    caller: Session,
     onEnd: () => void,
   ): { listener: Listener } | { error: JsonRpcResponse } {
+    const owner = caller.owner;
     const filter = request.params?.['notifications'];
     if (!isPlainObject(filter)) {
       return {
@@ -272,7 +273,8 @@ export class StatelessProtocol implements OnApplicationShutdown {
       if (filter['resourcesListChanged'] === true) honoured.resourcesListChanged = true;
       const uris = filter['resourceSubscriptions'];
       if (Array.isArray(uris)) {
-        const readable = uris.filter((uri): uri is string => typeof uri === 'string' && this.catalog.findResource(uri) !== undefined);
+        // Only what the caller may read: a URI its profiles hide is left out, as an unknown one.
+        const readable = uris.filter((uri): uri is string => typeof uri === 'string' && this.content.visible(uri, caller));
         if (readable.length > 0) honoured.resourceSubscriptions = [...new Set(readable)].slice(0, MAX_LISTEN_URIS);
       }
     }
