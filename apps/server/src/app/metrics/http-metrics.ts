@@ -6,8 +6,13 @@ import { MetricsService } from './metrics.service';
 
 const ROUTES = [McpPath.Sse, McpPath.Message, McpPath.Mcp, '/health/live', '/health/ready', '/health', '/metrics'];
 
+/** A profile endpoint (`/profiles/<name>/sse|message|mcp`), labelled by its route, not by the name. */
+const PROFILE_ROUTE = /^\/profiles\/[^/?]+\/(sse|message|mcp)(?:\?|$)/;
+
 /** Route label from a fixed list, so that arbitrary URLs cannot grow the label set. */
 export function routeLabel(path: string): string {
+  const profile = PROFILE_ROUTE.exec(path);
+  if (profile) return `/profiles/:profile/${profile[1]}`;
   return ROUTES.find((route) => path === route || path.startsWith(`${route}?`)) ?? 'other';
 }
 
