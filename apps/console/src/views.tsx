@@ -109,6 +109,7 @@ export function Sessions({ api, sessions, now }: { api: ConsoleApi; sessions: Se
             <th>Owner</th>
             <th>Agent id</th>
             <th>Age</th>
+            <th>Idle</th>
             <th>Since last call</th>
             <th>Calls in flight</th>
             <th />
@@ -129,6 +130,7 @@ export function Sessions({ api, sessions, now }: { api: ConsoleApi; sessions: Se
                 {s.profileEndpoint && <span class="hint"> (profile {s.profileEndpoint})</span>}
               </td>
               <td>{duration(now - s.createdAt)}</td>
+              <td class="idle">{s.idleSince === undefined ? 'live' : duration(now - s.idleSince)}</td>
               <td>{s.lastCallAt === undefined ? 'no call yet' : duration(now - s.lastCallAt)}</td>
               <td>{s.inFlight}</td>
               <td>

@@ -62,6 +62,11 @@ export interface ConsoleSession {
   createdAt: number;
   /** When its last call in the recent-calls ring finished, if any. */
   lastCallAt?: number;
+  /**
+   * Idle since when (ms since epoch): no connection of its client open and no call running, as
+   * /health counts it; absent while it is live.
+   */
+  idleSince?: number;
   inFlight: number;
 }
 

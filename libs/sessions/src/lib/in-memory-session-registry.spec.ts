@@ -26,6 +26,22 @@ describe('InMemorySessionRegistry', () => {
     expect(moduleRef.get(SESSIONS_LOGGER)).toBe(logger);
   });
 
+  it('tells when a session is idle: since its probe says, never while a call runs or without a probe', async () => {
+    const admission = await registry.open('streamable-http', 'alice');
+    if (!admission.ok) throw new Error('refused');
+    const { session } = admission;
+    expect(registry.idleSince(session.id)).toBeUndefined(); // no probe: live while open
+    let since: number | undefined = 1_000;
+    registry.evictable(session, () => since);
+    expect(registry.idleSince(session.id)).toBe(1_000);
+    session.track(7);
+    expect(registry.idleSince(session.id)).toBeUndefined(); // a call runs
+    session.untrack(7);
+    since = undefined; // a stream of its client is open
+    expect(registry.idleSince(session.id)).toBeUndefined();
+    expect(registry.idleSince('no-such-session')).toBeUndefined();
+  });
+
   describe('open', () => {
     it('opens a session owned by the principal, not yet announced', async () => {
       const admission = await registry.open('sse', 'alice');

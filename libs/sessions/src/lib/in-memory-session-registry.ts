@@ -114,11 +114,15 @@ export class InMemorySessionRegistry extends SessionRegistry {
   countByActivity(): SessionActivity {
     const activity: SessionActivity = { live: zeroCounts(), idle: zeroCounts() };
     for (const session of this.sessions.values()) {
-      const idleSince = this.idleProbes.get(session.id);
-      const idle = session.inFlightCount === 0 && idleSince !== undefined && idleSince() !== undefined;
-      activity[idle ? 'idle' : 'live'][session.transport] += 1;
+      activity[this.idleSince(session.id) === undefined ? 'live' : 'idle'][session.transport] += 1;
     }
     return activity;
+  }
+
+  idleSince(id: string): number | undefined {
+    const session = this.sessions.get(id);
+    if (session === undefined || session.inFlightCount > 0) return undefined;
+    return this.idleProbes.get(id)?.();
   }
 
   all(): Session[] {

@@ -110,6 +110,13 @@ export abstract class SessionRegistry {
   /** This process's open sessions, live and idle (see SessionActivity), by transport. */
   abstract countByActivity(): SessionActivity;
 
+  /**
+   * Whether the session `id` of this process is live (a connection of its client open, or a call
+   * running: undefined) or idle since when (ms since epoch), as `countByActivity` counts it; a
+   * session without an idle probe is live while it is open. Undefined too for an unknown id.
+   */
+  abstract idleSince(id: string): number | undefined;
+
   /** This process's sessions, as a new array (e.g. to notify each). */
   abstract all(): Session[];
 

@@ -118,6 +118,7 @@ export class ConsoleService {
         profileEndpoint: s.profileEndpoint,
         createdAt: s.createdAt,
         lastCallAt: lastCalls.get(s.id),
+        idleSince: this.sessions.idleSince(s.id),
         inFlight: s.inFlightCount,
       })),
     };
