@@ -68,7 +68,8 @@ export interface RunningNginx {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (probed: another process may take it before its user binds it). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
@@ -87,7 +88,8 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Resolves when `child` has exited (at once if it has). */
+export function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((done) => child.once('exit', () => done()));
 }
 

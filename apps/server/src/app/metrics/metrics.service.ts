@@ -14,6 +14,9 @@ export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout
 /** How a resources/read, prompts/get or completion/complete that ran its source ended. */
 export type ContentOutcome = Exclude<CallOutcome, 'error'>;
 
+/** Seconds: the buckets of tool calls and of reads, prompt renderings and completions alike. */
+const DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
 const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http', 'stdio'];
 
 /**
@@ -44,7 +47,7 @@ export class MetricsService implements OnModuleDestroy {
     name: 'mcp_tool_call_duration_seconds',
     help: 'Tool call duration by tool, from invocation to result.',
     labelNames: ['tool'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
 
@@ -59,7 +62,7 @@ export class MetricsService implements OnModuleDestroy {
     name: 'mcp_content_request_duration_seconds',
     help: 'Duration of resources/read, prompts/get and completion/complete by kind and owner.',
     labelNames: ['kind', 'owner'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
 
