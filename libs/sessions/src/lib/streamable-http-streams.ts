@@ -282,15 +282,16 @@ export class SessionStreams {
     const id = lastEventId.trim();
     if (!ENTRY_ID.test(id)) return undefined;
     const sessionId = this.session.id;
-    const [entry, first] = await Promise.all([bus.entry(sessionId, id), bus.firstEntryId(sessionId)]);
-    if (entry === undefined) {
+    // One read: the entry the id names (first, when the stream still has it) and everything after it.
+    const [entry, ...later] = await bus.readFrom(sessionId, id);
+    if (entry?.id !== id) {
       // Older than the oldest kept entry: trimmed (MAXLEN), the events after it partly lost.
       // Otherwise never issued in this session (ids are only removed by trimming, oldest first).
+      const first = await bus.firstEntryId(sessionId);
       const trimmed = first !== undefined && entryIdAfter(first, id);
       return trimmed ? { streamId: '', replayed: 0, complete: false, refused: true } : undefined;
     }
     const streamId = entry.to;
-    const later = await bus.readAfter(sessionId, id);
     const lastRead = later.length > 0 ? later[later.length - 1].id : id;
     const mine = later.filter((e) => e.to === streamId);
     const sink = open();

@@ -41,20 +41,22 @@ export class SessionStoreUnavailable extends Error {
   }
 }
 
-function metaOf(session: Session, home: string): Record<string, string> {
-  return {
+/** The stored fields of a session; `home` (the instance that opened it) only from that instance. */
+function metaOf(session: Session, home: string | undefined): Record<string, string> {
+  const fields: Record<string, string> = {
     t: session.transport,
     o: session.owner ?? '',
     v: session.protocolVersion ?? '',
     ci: session.clientInfo === undefined ? '' : JSON.stringify(session.clientInfo),
     ll: session.logLevel,
     i: session.initialized ? '1' : '0',
-    h: home,
     c: String(session.createdAt),
     // The X-Agent-Id and profile endpoint it was opened with: another instance must narrow its tools alike.
     ag: session.agentId ?? '',
     pe: session.profileEndpoint ?? '',
   };
+  if (home !== undefined) fields['h'] = home;
+  return fields;
 }
 
 /** Copy the stored fields onto the local copy (another instance may have changed them). */
@@ -323,9 +325,7 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
 
   private save(session: Session): void {
     if (!SHARED.has(session.transport) || session.closed) return;
-    const home = this.sessions.has(session.id) ? this.bus.instanceId : '';
-    const fields = metaOf(session, home);
-    if (home === '') delete (fields as Record<string, string | undefined>)['h'];
+    const fields = metaOf(session, this.sessions.has(session.id) ? this.bus.instanceId : undefined);
     // Other instances' copies are stale from now: they read the hash again on their next request.
     this.bus.saveMeta(session.id, fields).then(
       () => this.bus.publish({ type: 'changed', sessionId: session.id, from: this.bus.instanceId }),
@@ -336,15 +336,11 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
   private callStarted(session: Session, requestId: RequestId): void {
     if (session.transport !== 'sse' || !this.replicas.has(session.id)) return; // the response is delivered here
     const id = stringifyExact(requestId);
-    this.relayOf(session)?.registered.add(id);
+    this.relays.get(session)?.registered.add(id);
     this.bus.registerCall(session.id, id, 'sse');
   }
 
   private readonly relays = new WeakMap<Session, RelayToHolder>();
-
-  private relayOf(session: Session): RelayToHolder | undefined {
-    return this.relays.get(session);
-  }
 
   /** The holder side of an HTTP+SSE session opened here: messages other instances produced. */
   private holdingFor(session: Session): Holding {

@@ -368,14 +368,17 @@ export class SessionBus {
 
   /** Entries after `afterId` (exclusive), oldest first. */
   async readAfter(sessionId: string, afterId: string, count = 10_000): Promise<StreamEntry[]> {
-    const raw = (await this.redis.xrange(this.keys.out(sessionId), `(${afterId}`, '+', 'COUNT', count)) as [string, string[]][];
-    return entriesOf(raw);
+    return this.readRange(sessionId, `(${afterId}`, count);
   }
 
-  /** The entry `id`, if the stream still has it. */
-  async entry(sessionId: string, id: string): Promise<StreamEntry | undefined> {
-    const raw = (await this.redis.xrange(this.keys.out(sessionId), id, id)) as [string, string[]][];
-    return entriesOf(raw)[0];
+  /** Entries from `fromId` on (inclusive: the first is the entry `fromId` when the stream still has it), oldest first. */
+  async readFrom(sessionId: string, fromId: string, count = 10_000): Promise<StreamEntry[]> {
+    return this.readRange(sessionId, fromId, count);
+  }
+
+  private async readRange(sessionId: string, start: string, count: number): Promise<StreamEntry[]> {
+    const raw = (await this.redis.xrange(this.keys.out(sessionId), start, '+', 'COUNT', count)) as [string, string[]][];
+    return entriesOf(raw);
   }
 
   /** The id of the stream's oldest kept entry (older ones were trimmed, MAXLEN), undefined when it is empty. */
