@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { SessionBus } from '@sanctum/sessions';
 import type { LoggerService } from '@nestjs/common';
 import cors from 'cors';
 import { SECURITY_CONFIG } from '../config/config.slices';
@@ -49,7 +50,11 @@ export class GatewayRoutes {
     sse: HttpSseTransport,
     mcp: StreamableHttpTransport,
     @Optional() tracing: GatewayTracing = GatewayTracing.off(),
+    @Optional() @Inject(SessionBus) bus: SessionBus | null = null,
   ) {
+    // Only a shared store can be unreachable: without one the handlers run as they are.
+    const guarded = (handler: RouteHandler): RouteHandler =>
+      bus === null ? handler : (req, res) => whileStoreReachable(res, async () => handler(req, res));
     const checks: Record<CheckName, RequestCheck | undefined> = {
       cors: corsCheck(config.corsOrigins),
       metrics: metrics.check,
@@ -59,12 +64,12 @@ export class GatewayRoutes {
       rateLimit: rateLimit.check,
     };
     const handlers: Record<HandlerName, RouteHandler> = {
-      sseOpen: (req, res) => whileStoreReachable(res, () => sse.open(req, res)),
-      sseMessage: (req, res) => whileStoreReachable(res, () => sse.message(req, res)),
+      sseOpen: guarded((req, res) => sse.open(req, res)),
+      sseMessage: guarded((req, res) => sse.message(req, res)),
       ssePost: (req, res) => profile.misdirectedSsePost(req, res),
-      mcpPost: (req, res) => whileStoreReachable(res, () => mcp.post(req, res)),
-      mcpStream: (req, res) => whileStoreReachable(res, () => mcp.open(req, res)),
-      mcpEnd: (req, res) => whileStoreReachable(res, () => mcp.end(req, res)),
+      mcpPost: guarded((req, res) => mcp.post(req, res)),
+      mcpStream: guarded((req, res) => mcp.open(req, res)),
+      mcpEnd: guarded((req, res) => mcp.end(req, res)),
     };
     const on = (names: readonly CheckName[]): RequestCheck[] => names.flatMap((name) => checks[name] ?? []);
     this.everyRequest = on(EVERY_REQUEST);
