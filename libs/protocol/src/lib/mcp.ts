@@ -2,22 +2,7 @@
  * MCP wire shapes. The interfaces come from the official SDK's spec types (type-only import:
  * nothing of the SDK is loaded at run time); this file adds the gateway's own result-error shape.
  */
-import type {
-  CallToolResult,
-  CompleteResult,
-  ContentBlock,
-  GetPromptResult,
-  Implementation,
-  InitializeResult,
-  Prompt,
-  PromptMessage,
-  ReadResourceResult,
-  Resource,
-  ResourceTemplate,
-  ServerCapabilities,
-  Tool,
-  ToolAnnotations,
-} from '@modelcontextprotocol/sdk/spec.types.js';
+import type { CallToolResult, ReadResourceResult } from '@modelcontextprotocol/sdk/spec.types.js';
 
 export type {
   CallToolResult,
@@ -34,7 +19,7 @@ export type {
   ServerCapabilities,
   Tool,
   ToolAnnotations,
-};
+} from '@modelcontextprotocol/sdk/spec.types.js';
 
 /** One part of a resources/read result: text, or base64 `blob` for binary content. */
 export type ResourceContents = ReadResourceResult['contents'][number];
