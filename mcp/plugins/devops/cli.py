@@ -8,6 +8,14 @@ a deployment pipeline (or an agent) writes to and reads from.
 Every command prints exactly one JSON object on stdout: ``{"result": ...}`` with exit status 0,
 or ``{"error": "..."}`` with exit status 1.
 
+A deployment to production asks the user to confirm it first when the client can ask (its
+``MCP_CLIENT_CAPABILITIES`` declare ``elicitation``): the first run prints
+``{"input_required": ...}`` with one elicitation (key ``confirm``) and a state naming the
+deployment; the gateway asks the user and runs the same command again with
+``{"responses": {...}, "state": ...}`` on stdin. Only an accepted confirmation, whose state matches
+the arguments, writes the ledger. A client that cannot ask gets the deployment unconfirmed, and
+says so in the result.
+
 Contract v1.1 adds, beside the tools: each application's deployment history as the resource
 template ``devops://apps/{app}/history`` (JSON, printed by the ``history`` command), the prompt
 ``rollback-plan`` (a plan built from the ledger: what is live, what to return to, the steps), and
@@ -81,7 +89,10 @@ COMMANDS: List[Dict[str, Any]] = [
             "Record a deployment of APP_NAME at VERSION to ENVIRONMENT and make it the current version "
             "there. Without --version the next version is derived from the last one deployed to that "
             "environment by incrementing its trailing number (1.2.3 -> 1.2.4, v7 -> v8), skipping "
-            "versions already deployed there; the first deployment defaults to %s." % FIRST_VERSION
+            "versions already deployed there; the first deployment defaults to %s. A deployment to "
+            "production asks the user to confirm it first when the client can answer (elicitation); "
+            "declined or cancelled, nothing is recorded. A client that cannot ask gets the deployment "
+            "recorded unconfirmed (\"confirmed\": false in the result)." % FIRST_VERSION
         ),
         "args": [
             _APP_ARG,
@@ -190,6 +201,17 @@ PROMPTS: List[Dict[str, Any]] = [
 
 class PluginError(Exception):
     """An expected failure, reported to the caller as {"error": message}."""
+
+
+class AskClient:
+    """A command's request for input from the client: printed as {"input_required": ...}."""
+
+    def __init__(self, requests: Dict[str, Any], state: Any) -> None:
+        self.requests = requests
+        self.state = state
+
+    def document(self) -> Dict[str, Any]:
+        return {"input_required": {"requests": self.requests, "state": self.state}}
 
 
 # ---------------------------------------------------------------------------
@@ -523,6 +545,31 @@ def report_log(level: str, message: str) -> None:
     print(json.dumps({"log": level, "message": message}), file=sys.stderr, flush=True)
 
 
+def client_capabilities() -> Dict[str, Any]:
+    """The capabilities the MCP client declared, as the gateway passes them; {} when unknown."""
+    try:
+        value = json.loads(os.environ.get("MCP_CLIENT_CAPABILITIES") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def client_answers() -> Optional[Dict[str, Any]]:
+    """The answers of an input round from stdin, or None on a first run (stdin empty)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    raw = sys.stdin.read()
+    if not raw.strip():
+        return None
+    try:
+        document = json.loads(raw)
+    except ValueError as err:
+        raise PluginError("stdin does not hold the answers of an input round (not JSON: %s)." % err)
+    if not isinstance(document, dict) or not isinstance(document.get("responses"), dict):
+        raise PluginError('stdin does not hold the answers of an input round: expected {"responses": {...}, "state": ...}.')
+    return {"responses": document["responses"], "state": document.get("state")}
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -583,16 +630,98 @@ def _env_summary(env_state: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def cmd_deploy(args: argparse.Namespace, path: str) -> Dict[str, Any]:
+CONFIRM_KEY = "confirm"
+UNCONFIRMED_NOTE = (
+    "deployed without confirmation: this client cannot ask the user (it declared no elicitation "
+    "capability), so nobody confirmed this production deployment"
+)
+
+
+def confirmation_state(app: str, version: str, env: str) -> Dict[str, Any]:
+    """What a confirmation question names; the answer counts only for exactly this deployment."""
+    return {"app": app, "version": version, "environment": env, "confirm": "deploy"}
+
+
+def confirmation_request(app: str, version: str, env: str, live: Optional[str]) -> AskClient:
+    message = "Deploy %s %s to %s? %s" % (
+        app,
+        version,
+        env,
+        "Live there now: %s." % live if live else "Nothing of %s is live there yet." % app,
+    )
+    schema = {
+        "type": "object",
+        "properties": {
+            "confirm": {
+                "type": "boolean",
+                "title": "Deploy to production",
+                "description": "Yes to record %s %s as the live version in %s" % (app, version, env),
+            }
+        },
+        "required": ["confirm"],
+    }
+    return AskClient(
+        {CONFIRM_KEY: {"elicitation": {"message": message, "requestedSchema": schema}}},
+        confirmation_state(app, version, env),
+    )
+
+
+def confirmation_verdict(answers: Dict[str, Any], app: str, version: str, env: str) -> Optional[str]:
+    """None when the user confirmed this deployment, else why nothing is deployed ("the user declined")."""
+    if answers["state"] != confirmation_state(app, version, env):
+        raise PluginError(
+            "the confirmation does not match this deployment (%s %s to %s): %s. Nothing was deployed; "
+            "call deploy again to be asked afresh."
+            % (
+                app,
+                version,
+                env,
+                "it was given for %s" % json.dumps(answers["state"])
+                if answers["state"] is not None
+                else "it came without the state of a question this plugin asked",
+            )
+        )
+    answer = answers["responses"].get(CONFIRM_KEY)
+    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        raise PluginError(
+            "the client could not ask the user to confirm the deployment (%s). Nothing was deployed."
+            % answer["error"].get("message", "no message")
+        )
+    if not isinstance(answer, dict) or answer.get("action") not in ("accept", "decline", "cancel"):
+        raise PluginError(
+            "the answers hold no confirmation under %r (an elicitation result with action accept, decline "
+            "or cancel). Nothing was deployed." % CONFIRM_KEY
+        )
+    if answer["action"] == "cancel":
+        return "the user cancelled"
+    content = answer.get("content")
+    if answer["action"] == "accept" and isinstance(content, dict) and content.get("confirm") is True:
+        return None
+    return "the user declined"
+
+
+def cmd_deploy(args: argparse.Namespace, path: str) -> Any:
     app = check_app_name(args.app_name)
     env = args.environment
     if args.version is not None:
         check_version(args.version)
+    answers = client_answers() if env == "production" else None
+    can_ask = "elicitation" in client_capabilities()
+    if env == "production" and answers is None and can_ask:
+        # Writers replace the file atomically: the question needs no lock, only a consistent read.
+        env_state = read_state(path)["apps"].get(app, {}).get(env)
+        version = args.version if args.version is not None else next_version(env_state)
+        return confirmation_request(app, version, env, env_state["current_version"] if env_state else None)
     with locked(path):
         state = read_state(path)
-        report_progress(1, 3, "ledger read")
         env_state = state["apps"].get(app, {}).get(env)
         version = args.version if args.version is not None else next_version(env_state)
+        if answers is not None:
+            # Checked under the lock, so a derived version is still the one the user was asked about.
+            refused = confirmation_verdict(answers, app, version, env)
+            if refused is not None:
+                return {"deployed": False, "app": app, "version": version, "environment": env, "reason": refused}
+        report_progress(1, 3, "ledger read")
         previous = env_state["current_version"] if env_state else None
         report_progress(2, 3, "deploying %s %s to %s" % (app, version, env))
         record = _record(
@@ -615,7 +744,12 @@ def cmd_deploy(args: argparse.Namespace, path: str) -> Dict[str, Any]:
         write_state(path, state)
     report_progress(3, 3, "ledger written")
     report_log("info", "deployed %s %s to %s (previously %s)" % (app, version, env, previous or "none"))
-    return record
+    if env != "production":
+        return record
+    result = dict(record, confirmed=answers is not None)
+    if answers is None:
+        result["note"] = UNCONFIRMED_NOTE
+    return result
 
 
 def cmd_rollback(args: argparse.Namespace, path: str) -> Dict[str, Any]:
@@ -766,7 +900,10 @@ def main(argv: Optional[List[str]] = None) -> NoReturn:
             sys.stdout.write(CONTENT_HANDLERS[args.command](args, path) + "\n")
             sys.stdout.flush()
             sys.exit(0)
-        succeed(HANDLERS[args.command](args, path))
+        outcome = HANDLERS[args.command](args, path)
+        if isinstance(outcome, AskClient):
+            _emit(outcome.document(), 0)
+        succeed(outcome)
     except PluginError as err:
         fail(str(err))
     except OSError as err:

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { availableCommands, Describe, errorOf, PluginRun, resultOf, runPlugin } from './python';
+import { availableCommands, Describe, errorOf, inputRequiredOf, inputRound, PluginRun, resultOf, runPlugin } from './python';
 
 interface LedgerRecord {
   id: number;
@@ -16,6 +16,9 @@ interface LedgerRecord {
   from_version?: string;
   to_version?: string;
 }
+
+/** A production deployment's result: the ledger record, and whether the user confirmed it. */
+type ProductionRecord = LedgerRecord & { confirmed: boolean; note?: string };
 
 interface EnvStatus {
   current_version: string | null;
@@ -76,7 +79,8 @@ describe('devops plugin', () => {
 
   it.concurrent('deploy records the version and status reports it as current', () =>
     withLedger(async ({ file, run }) => {
-      const first = resultOf<LedgerRecord>(await run('deploy', '--app-name=shop-api', '--version=1.4.0'));
+      // No MCP_CLIENT_CAPABILITIES: a client that cannot ask, so production deploys go through unconfirmed.
+      const first = resultOf<ProductionRecord>(await run('deploy', '--app-name=shop-api', '--version=1.4.0'));
       expect(first).toEqual({
         id: 1,
         action: 'deploy',
@@ -86,9 +90,12 @@ describe('devops plugin', () => {
         previous_version: null,
         status: 'deployed',
         deployed_at: expect.stringMatching(ISO_UTC),
+        confirmed: false,
+        note: expect.stringContaining('this client cannot ask the user'),
       });
-      const second = resultOf<LedgerRecord>(await run('deploy', '--app-name=shop-api', '--version=2.0.0'));
+      const { confirmed, note, ...second } = resultOf<ProductionRecord>(await run('deploy', '--app-name=shop-api', '--version=2.0.0'));
       expect(second).toMatchObject({ id: 2, version: '2.0.0', previous_version: '1.4.0', status: 'deployed' });
+      expect([confirmed, typeof note]).toEqual([false, 'string']);
 
       const status = resultOf<EnvironmentStatus>(await run('status', '--app-name=shop-api', '--environment=production'));
       expect(status).toEqual({
@@ -389,5 +396,168 @@ describe('devops plugin: contract v1.1 resource template, prompt and completion'
       expect(JSON.parse((await run('complete-app', '--argument', 'app', '--value', 'sh')).stdout)).toEqual(['shop-api', 'shop-web']);
       expect(JSON.parse((await run('complete-app', '--argument', 'app', '--value', 'sh', '--environment', 'staging')).stdout)).toEqual([]);
     });
+  });
+});
+
+/**
+ * Input rounds (issue #19): a production deploy asks the user to confirm it when the client
+ * declared elicitation; the gateway re-runs the same command with the answer and the state on
+ * stdin. Failure modes pinned: a ledger written before (or without) an accepted confirmation, an
+ * answer applied to another deployment than the one asked about, a client that cannot ask left
+ * waiting, and staging deploys that suddenly ask.
+ */
+describe('devops plugin: production deploys ask the user to confirm', () => {
+  const CAN_ASK = JSON.stringify({ elicitation: {}, roots: { listChanged: true } });
+
+  /** A ledger with shop 1.0.0 live in production; `deploy` runs with the given capabilities and stdin. */
+  async function withLiveShop(
+    test: (ledger: { file: string; deploy: (args: string[], capabilities?: string, stdin?: string) => Promise<PluginRun> }) => Promise<void>,
+  ): Promise<void> {
+    await withLedger(async ({ file, run }) => {
+      resultOf(await run('deploy', '--app-name=shop', '--version=1.0.0'));
+      const deploy = (args: string[], capabilities?: string, stdin?: string): Promise<PluginRun> =>
+        runPlugin('devops', ['deploy', '--app-name=shop', ...args], { DEVOPS_STATE_FILE: file, MCP_CLIENT_CAPABILITIES: capabilities }, 20_000, stdin);
+      await test({ file, deploy });
+    });
+  }
+
+  const stateFor = (version: string): Record<string, string> => ({ app: 'shop', version, environment: 'production', confirm: 'deploy' });
+  const accept = (confirm: boolean): Record<string, unknown> => ({ confirm: { action: 'accept', content: { confirm } } });
+
+  it.concurrent('asks with one elicitation naming the deployment and the live version, and writes nothing', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const before = await readFile(file, 'utf8');
+      const asked = await deploy([], CAN_ASK);
+      expect(inputRequiredOf(asked)).toEqual({
+        requests: {
+          confirm: {
+            elicitation: {
+              message: 'Deploy shop 1.0.1 to production? Live there now: 1.0.0.',
+              requestedSchema: {
+                type: 'object',
+                properties: { confirm: { type: 'boolean', title: 'Deploy to production', description: expect.stringContaining('shop 1.0.1') } },
+                required: ['confirm'],
+              },
+            },
+          },
+        },
+        state: stateFor('1.0.1'),
+      });
+      expect(asked.stderr).toBe(''); // no progress: nothing is being deployed yet
+      expect(await readFile(file, 'utf8')).toBe(before);
+    }),
+  );
+
+  it.concurrent('asks about a first deployment too, saying nothing is live yet', () =>
+    withLedger(async ({ file }) => {
+      const asked = await runPlugin('devops', ['deploy', '--app-name=fresh', '--version=0.1.0'], { DEVOPS_STATE_FILE: file, MCP_CLIENT_CAPABILITIES: CAN_ASK });
+      const request = inputRequiredOf(asked).requests['confirm']['elicitation'] as { message: string };
+      expect(request.message).toBe('Deploy fresh 0.1.0 to production? Nothing of fresh is live there yet.');
+      expect(existsSync(file)).toBe(false);
+    }),
+  );
+
+  it.concurrent('an accepted confirmation with the matching state deploys and says it was confirmed', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const done = resultOf<ProductionRecord>(await deploy(['--version=2.0.0'], CAN_ASK, inputRound(accept(true), stateFor('2.0.0'))));
+      expect(done).toMatchObject({ id: 2, action: 'deploy', version: '2.0.0', previous_version: '1.0.0', status: 'deployed', confirmed: true });
+      expect(done.note).toBeUndefined();
+      const env = (await readState(file)).apps['shop']['production'];
+      expect(env.current_version).toBe('2.0.0');
+      expect(env.history.map((r) => r.version)).toEqual(['1.0.0', '2.0.0']);
+    }),
+  );
+
+  it.concurrent('declined, cancelled or answered "no": a clear result and not a byte written', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const before = await readFile(file, 'utf8');
+      const answers: Array<[Record<string, unknown>, string]> = [
+        [{ confirm: { action: 'decline' } }, 'the user declined'],
+        [{ confirm: { action: 'cancel' } }, 'the user cancelled'],
+        [accept(false), 'the user declined'],
+      ];
+      for (const [responses, reason] of answers) {
+        const run = await deploy([], CAN_ASK, inputRound(responses, stateFor('1.0.1')));
+        expect(resultOf(run)).toEqual({ deployed: false, app: 'shop', version: '1.0.1', environment: 'production', reason });
+        expect(run.stderr).toBe('');
+      }
+      expect(await readFile(file, 'utf8')).toBe(before);
+    }),
+  );
+
+  it.concurrent('refuses an answer whose state is missing or names another deployment', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const before = await readFile(file, 'utf8');
+      const refusals = await Promise.all([
+        // A 2026-07-28 client may send inputResponses without a requestState: no question was asked.
+        deploy(['--version=2.0.0'], CAN_ASK, inputRound(accept(true), null)),
+        deploy(['--version=2.0.0'], CAN_ASK, inputRound(accept(true), stateFor('1.9.9'))),
+        deploy(['--version=2.0.0', '--environment=production'], CAN_ASK, inputRound(accept(true), { ...stateFor('2.0.0'), app: 'billing' })),
+        deploy(['--version=2.0.0'], CAN_ASK, inputRound(accept(true), 'opaque')),
+      ]);
+      expect(errorOf(refusals[0])).toBe(
+        'the confirmation does not match this deployment (shop 2.0.0 to production): it came without the state of a question this plugin asked. Nothing was deployed; call deploy again to be asked afresh.',
+      );
+      for (const refused of refusals.slice(1)) expect(errorOf(refused)).toMatch(/^the confirmation does not match this deployment \(shop 2\.0\.0 to production\): it was given for /);
+      expect(await readFile(file, 'utf8')).toBe(before);
+    }),
+  );
+
+  it.concurrent('refuses a confirmation of a derived version once another deployment changed it', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const asked = inputRequiredOf(await deploy([], CAN_ASK));
+      expect(asked.state).toEqual(stateFor('1.0.1'));
+      resultOf(await deploy(['--environment=production', '--version=1.0.1'])); // someone else deploys 1.0.1 meanwhile
+      const late = await deploy([], CAN_ASK, inputRound(accept(true), asked.state));
+      expect(errorOf(late)).toMatch(/^the confirmation does not match this deployment \(shop 1\.0\.2 to production\)/);
+      expect((await readState(file)).apps['shop']['production'].history).toHaveLength(2);
+    }),
+  );
+
+  it.concurrent('an answer that is no ElicitResult, or the client\'s error, deploys nothing and says why', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const before = await readFile(file, 'utf8');
+      const [wrongKey, clientError, junk] = await Promise.all([
+        deploy([], CAN_ASK, inputRound({ other: { action: 'accept', content: { confirm: true } } }, stateFor('1.0.1'))),
+        deploy([], CAN_ASK, inputRound({ confirm: { error: { code: -32600, message: 'elicitation refused' } } }, stateFor('1.0.1'))),
+        deploy([], CAN_ASK, 'not json'),
+      ]);
+      expect(errorOf(wrongKey)).toMatch(/no confirmation under 'confirm'.*Nothing was deployed/);
+      expect(errorOf(clientError)).toBe('the client could not ask the user to confirm the deployment (elicitation refused). Nothing was deployed.');
+      expect(errorOf(junk)).toMatch(/^stdin does not hold the answers of an input round \(not JSON/);
+      expect(await readFile(file, 'utf8')).toBe(before);
+    }),
+  );
+
+  it.concurrent('a client without elicitation gets the deployment, marked unconfirmed', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      const [none, samplingOnly, unreadable] = await Promise.all([
+        deploy(['--version=2.0.0'], '{}'),
+        deploy(['--version=2.1.0'], JSON.stringify({ sampling: {} })),
+        deploy(['--version=2.2.0'], 'not json'),
+      ]);
+      for (const run of [none, samplingOnly, unreadable]) {
+        expect(resultOf<ProductionRecord>(run)).toMatchObject({ status: 'deployed', confirmed: false, note: expect.stringContaining('declared no elicitation capability') });
+      }
+      expect((await readState(file)).apps['shop']['production'].history).toHaveLength(4);
+    }),
+  );
+
+  it.concurrent('staging and development never ask, even when the client could', () =>
+    withLiveShop(async ({ file, deploy }) => {
+      for (const environment of ['staging', 'development']) {
+        const record = resultOf<LedgerRecord & { confirmed?: boolean }>(await deploy([`--environment=${environment}`, '--version=3.0.0'], CAN_ASK));
+        expect(record).toMatchObject({ environment, version: '3.0.0', status: 'deployed' });
+        expect('confirmed' in record).toBe(false);
+      }
+      expect(Object.keys((await readState(file)).apps['shop'])).toEqual(['production', 'staging', 'development']);
+    }),
+  );
+
+  it.concurrent('--describe and deploy --help say production deploys ask for confirmation', async () => {
+    const [described, help] = await Promise.all([runPlugin('devops', ['--describe']), runPlugin('devops', ['deploy', '--help'])]);
+    const deploy = (JSON.parse(described.stdout) as Describe).commands.find((c) => c.name === 'deploy');
+    expect(deploy?.description).toMatch(/production asks the user to confirm it first when the client can answer \(elicitation\)/);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('production asks the user to confirm it first when the client can answer (elicitation)');
   });
 });

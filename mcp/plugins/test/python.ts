@@ -29,6 +29,29 @@ export interface PluginRun {
   stderr: string;
 }
 
+/** The answers of an input round, as the gateway writes them to a re-run's stdin. */
+export function inputRound(responses: Record<string, unknown>, state: unknown = null): string {
+  return JSON.stringify({ responses, state });
+}
+
+/** What a command prints when it needs input from the client. */
+export interface InputRequired {
+  input_required: { requests: Record<string, Record<string, unknown>>; state?: unknown };
+}
+
+/** The input_required document of a run that must have asked the client (exit 0, one JSON line). */
+export function inputRequiredOf(run: PluginRun): InputRequired['input_required'] {
+  const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
+  if (run.code !== 0 || lines.length !== 1) {
+    throw new Error(`expected exit 0 and one line of JSON, got exit ${run.code}:\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+  const parsed = JSON.parse(lines[0]) as Partial<InputRequired>;
+  if (typeof parsed !== 'object' || parsed === null || Object.keys(parsed).join() !== 'input_required' || !parsed.input_required) {
+    throw new Error(`expected {"input_required": ...} alone, got ${lines[0]}`);
+  }
+  return parsed.input_required;
+}
+
 /** The JSON object a plugin prints on stdout. */
 export interface PluginOutput<T> {
   result?: T;
@@ -37,12 +60,13 @@ export interface PluginOutput<T> {
 
 /**
  * Environment for a child: the test runner's own, minus anything that would change the plugins'
- * behaviour behind the test's back (their configuration variables and HTTP proxies), plus `env`.
+ * behaviour behind the test's back (their configuration variables, the client capabilities the
+ * gateway passes, HTTP proxies), plus `env`.
  */
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(TELEGRAM_|DEVOPS_|XDG_STATE_HOME$)/.test(key) || /_proxy$/i.test(key)) continue;
+    if (/^(TELEGRAM_|DEVOPS_|XDG_STATE_HOME$|MCP_CLIENT_CAPABILITIES$)/.test(key) || /_proxy$/i.test(key)) continue;
     base[key] = value;
   }
   for (const [key, value] of Object.entries(env)) {
@@ -53,20 +77,27 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return base;
 }
 
-/** Run `<python> cli.py ...args` in the plugin's folder and collect its output. */
+/**
+ * Run `<python> cli.py ...args` in the plugin's folder and collect its output. stdin is closed at
+ * once (reads get end-of-file), as the gateway gives it, unless `stdin` is given: then that is
+ * written and closed, as the gateway does with the answers of an input round.
+ */
 export function runPlugin(
   plugin: PluginName,
   args: string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 20_000,
+  stdin?: string,
 ): Promise<PluginRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(pythonExecutable(), ['cli.py', ...args], {
       cwd: path.join(PLUGINS_DIR, plugin),
       env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       timeout: timeoutMs,
     });
+    child.stdin.on('error', () => undefined); // a plugin that never reads may close it first: not the test's concern
+    child.stdin.end(stdin ?? '');
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
