@@ -16,6 +16,12 @@ Contract v1.1 adds the prompt ``announcement``: the gateway runs the ``announcem
 the messages that ask the model to draft a Telegram announcement within the Bot API's limits,
 ready for ``send-message``.
 
+``draft-reply`` drafts a reply with the client's own model (MCP sampling) and sends nothing: its
+first run prints ``{"input_required": ...}`` with one sampling request (key ``draft``), and the
+gateway runs it again with the model's answer on stdin (``{"responses": {"draft": ...}}``). It
+needs a client that declared the sampling capability (``MCP_CLIENT_CAPABILITIES``), and no
+Telegram configuration.
+
 Standard library only; Python 3.9 or newer.
 """
 
@@ -43,6 +49,16 @@ DEFAULT_TIMEOUT = 15.0
 MAX_MESSAGE_LENGTH = 4096
 
 TONES = ["friendly", "formal", "urgent", "celebratory"]
+
+DEFAULT_DRAFT_TOKENS = 300
+MAX_DRAFT_TOKENS = 8192
+MAX_TONE_LENGTH = 60
+DRAFT_KEY = "draft"
+DRAFT_SYSTEM_PROMPT = (
+    "You draft Telegram replies on behalf of the user, who reviews each draft before sending it. "
+    "Write plain text (no Markdown or HTML), at most %d characters, and answer with the reply "
+    "only: no preamble, no quotation marks around it." % MAX_MESSAGE_LENGTH
+)
 
 # Contract v1.1: a prompt, rendered by the `announcement` command (an argparse subcommand, not a tool).
 PROMPTS: List[Dict[str, Any]] = [
@@ -112,6 +128,39 @@ COMMANDS: List[Dict[str, Any]] = [
             },
         ],
         "example": 'python cli.py send-message --message "hello"',
+    },
+    {
+        "name": "draft-reply",
+        "help": "Draft a reply to a message with the client's model (sends nothing)",
+        "description": (
+            "Draft a reply to MESSAGE with the client's language model (MCP sampling) and return the "
+            "draft and the model that wrote it. Nothing is sent: review the draft, then send it with "
+            "send-message. Needs a client that offers sampling; needs no Telegram configuration."
+        ),
+        "args": [
+            {
+                "name": "message",
+                "type": "string",
+                "required": True,
+                "help": "Text of the message to reply to (1 to %d characters)" % MAX_MESSAGE_LENGTH,
+            },
+            {
+                "name": "tone",
+                "type": "string",
+                "required": False,
+                "default": "friendly",
+                "help": "Tone of the reply: %s, or a few words of your own (at most %d characters)"
+                % (", ".join(TONES), MAX_TONE_LENGTH),
+            },
+            {
+                "name": "max-tokens",
+                "type": "integer",
+                "required": False,
+                "default": DEFAULT_DRAFT_TOKENS,
+                "help": "Most tokens the model may write for the draft (1 to %d)" % MAX_DRAFT_TOKENS,
+            },
+        ],
+        "example": 'python cli.py draft-reply --message "Is the release still on for Friday?" --tone formal',
     },
 ]
 
@@ -492,6 +541,110 @@ HANDLERS = {
 }
 
 
+# ---------------------------------------------------------------------------
+# Input rounds: asking the client (draft-reply)
+# ---------------------------------------------------------------------------
+
+
+def client_capabilities() -> Dict[str, Any]:
+    """The capabilities the MCP client declared, as the gateway passes them; {} when unknown."""
+    try:
+        value = json.loads(os.environ.get("MCP_CLIENT_CAPABILITIES") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def client_answers() -> Optional[Dict[str, Any]]:
+    """The answers of an input round from stdin, or None on a first run (stdin empty)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return None
+    raw = sys.stdin.read()
+    if not raw.strip():
+        return None
+    try:
+        document = json.loads(raw)
+    except ValueError as err:
+        raise PluginError("stdin does not hold the answers of an input round (not JSON: %s)." % err)
+    if not isinstance(document, dict) or not isinstance(document.get("responses"), dict):
+        raise PluginError('stdin does not hold the answers of an input round: expected {"responses": {...}, "state": ...}.')
+    return {"responses": document["responses"], "state": document.get("state")}
+
+
+def _tone_instruction(raw: str) -> str:
+    tone = raw.strip()
+    if not tone or tone.lower() in _TONE_GUIDE:
+        tone = tone.lower() or "friendly"
+        return "Tone: %s (%s)." % (tone, _TONE_GUIDE[tone])
+    if len(tone) > MAX_TONE_LENGTH or not tone.isprintable():
+        raise PluginError(
+            "--tone must be one of %s or a few words on one line (at most %d characters), got %d characters."
+            % (", ".join(TONES), MAX_TONE_LENGTH, len(tone))
+        )
+    return "Tone: %s." % tone
+
+
+def draft_request(args: argparse.Namespace) -> Dict[str, Any]:
+    text = _check_text(args.message, "--message")
+    if not 1 <= args.max_tokens <= MAX_DRAFT_TOKENS:
+        raise PluginError("--max-tokens must be between 1 and %d, got %d." % (MAX_DRAFT_TOKENS, args.max_tokens))
+    instruction = "\n".join(
+        [
+            "Draft a reply to this Telegram message.",
+            _tone_instruction(args.tone),
+            "",
+            "The message:",
+            text,
+        ]
+    )
+    return {
+        "sampling": {
+            "messages": [{"role": "user", "content": {"type": "text", "text": instruction}}],
+            "systemPrompt": DRAFT_SYSTEM_PROMPT,
+            "maxTokens": args.max_tokens,
+            "includeContext": "none",
+        }
+    }
+
+
+def _draft_from(answer: Any) -> Dict[str, Any]:
+    """The draft of a CreateMessageResult (content: one block, or a list of blocks)."""
+    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        raise PluginError(
+            "the client's model could not draft a reply: %s (code %s)."
+            % (answer["error"].get("message", "no message"), answer["error"].get("code", "none"))
+        )
+    if not isinstance(answer, dict) or "content" not in answer:
+        raise PluginError("the sampling answer is not a CreateMessageResult (it has no content): %s" % json.dumps(answer)[:200])
+    content = answer["content"]
+    blocks = content if isinstance(content, list) else [content]
+    texts = [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)]
+    if texts and not "".join(texts).strip():
+        raise PluginError("the client's model wrote an empty draft; ask again.")
+    if not texts:
+        kinds = sorted({str(b.get("type")) for b in blocks if isinstance(b, dict)}) or ["nothing"]
+        raise PluginError(
+            "the client's model answered with %s content, not text: draft-reply needs a text draft. "
+            "Ask again, or use a model that writes text." % " and ".join(kinds)
+        )
+    model = answer.get("model")
+    return {"draft": "".join(texts).strip(), "model": model if isinstance(model, str) else None}
+
+
+def cmd_draft_reply(args: argparse.Namespace) -> Any:
+    """A draft from the client's model, or the request for one: never a Bot API call."""
+    request = draft_request(args)
+    answers = client_answers()
+    if answers is not None and DRAFT_KEY in answers["responses"]:
+        return _draft_from(answers["responses"][DRAFT_KEY])
+    if "sampling" not in client_capabilities():
+        raise PluginError(
+            "draft-reply needs a client that offers sampling (the sampling capability); this client declared none"
+        )
+    # A first run, or answers without ours: ask (again).
+    return {"input_required": {"requests": {DRAFT_KEY: request}}}
+
+
 def cmd_announcement(args: argparse.Namespace) -> Dict[str, Any]:
     """The prompt's messages (printed as they are, not as a result): no Bot API call, no configuration."""
     topic = args.topic.strip()
@@ -521,6 +674,14 @@ def cmd_announcement(args: argparse.Namespace) -> Dict[str, Any]:
 
 def main(argv: Optional[List[str]] = None) -> NoReturn:
     args = build_parser().parse_args(argv)
+    if args.command == "draft-reply":
+        try:
+            outcome = cmd_draft_reply(args)
+        except PluginError as err:
+            fail(str(err))
+        if "input_required" in outcome:
+            _emit(outcome, 0)
+        succeed(outcome)
     if args.command == "announcement":
         try:
             sys.stdout.write(json.dumps(cmd_announcement(args)) + "\n")

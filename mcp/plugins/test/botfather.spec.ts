@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableCommands, Describe, errorOf, output, PluginRun, resultOf, runPlugin } from './python';
+import { availableCommands, Describe, errorOf, inputRequiredOf, inputRound, output, PluginRun, resultOf, runPlugin } from './python';
 
 const TOKEN = '7351924680:AAHx9k2mQv_T3stT0kenNeverPrint-Zq8';
 const CHAT_ID = '424242';
@@ -305,7 +305,8 @@ describe('botfather plugin', () => {
     expect(help.stdout).toContain(
       'Available commands:\n' +
         '  click-button  Click a button on a message in the Telegram chat\n' +
-        '  send-message  Send a message to the Telegram chat\n\n' +
+        '  send-message  Send a message to the Telegram chat\n' +
+        "  draft-reply  Draft a reply to a message with the client's model (sends nothing)\n\n" +
         'Examples:\n',
     );
     expect(help.stdout).toContain('  python cli.py send-message --message "hello"');
@@ -327,6 +328,15 @@ describe('botfather plugin', () => {
         name: 'send-message',
         description: expect.any(String),
         parameters: [{ name: 'message', type: 'string', description: expect.any(String), required: true }],
+      },
+      {
+        name: 'draft-reply',
+        description: expect.stringContaining('Nothing is sent: review the draft, then send it with send-message.'),
+        parameters: [
+          { name: 'message', type: 'string', description: expect.any(String), required: true },
+          { name: 'tone', type: 'string', description: expect.any(String), required: false, default: 'friendly' },
+          { name: 'max-tokens', type: 'integer', description: expect.any(String), required: false, default: 300 },
+        ],
       },
     ]);
   });
@@ -369,5 +379,103 @@ describe('botfather plugin: the announcement prompt (contract v1.1)', () => {
 
   it.concurrent('refuses an unknown tone, naming the accepted ones', async () => {
     expect(errorOf(await runPlugin('botfather', ['announcement', '--topic=x', '--tone=loud']))).toContain('not one of friendly, formal, urgent, celebratory');
+  });
+});
+
+/**
+ * Input rounds (issue #19): draft-reply asks the client's model through sampling and is re-run with
+ * the CreateMessageResult on stdin. Failure modes pinned: a draft that reaches Telegram (it must
+ * never send), a client without sampling left with a request it cannot answer, a non-text answer
+ * passed off as a draft, and a request that loses the tone, the token limit or includeContext.
+ */
+describe('botfather plugin: draft-reply drafts with the client\'s model (sampling)', () => {
+  const CAN_SAMPLE = JSON.stringify({ sampling: {}, elicitation: {} });
+  const NO_TELEGRAM = { TELEGRAM_BOT_TOKEN: undefined, TELEGRAM_CHAT_ID: undefined };
+  const draft = (args: string[], capabilities: string | undefined, stdin?: string): Promise<PluginRun> =>
+    runPlugin('botfather', ['draft-reply', ...args], { ...NO_TELEGRAM, MCP_CLIENT_CAPABILITIES: capabilities }, 20_000, stdin);
+  const answer = (content: unknown, model = 'claude-test'): string =>
+    inputRound({ draft: { role: 'assistant', content, model, stopReason: 'endTurn' } });
+
+  it.concurrent('asks for one sampling request with the message, the tone, maxTokens and no context', async () => {
+    const asked = inputRequiredOf(await draft(['--message=Is the release still on for Friday?', '--tone=formal', '--max-tokens=120'], CAN_SAMPLE));
+    expect(Object.keys(asked.requests)).toEqual(['draft']);
+    expect(asked.requests['draft']).toEqual({
+      sampling: {
+        messages: [{ role: 'user', content: { type: 'text', text: expect.stringContaining('Is the release still on for Friday?') } }],
+        systemPrompt: expect.stringContaining('You draft Telegram replies'),
+        maxTokens: 120,
+        includeContext: 'none',
+      },
+    });
+    const sampling = asked.requests['draft']['sampling'] as { messages: Array<{ content: { text: string } }> };
+    expect(sampling.messages[0].content.text).toContain('Tone: formal (neutral and precise, no emoji).');
+  });
+
+  it.concurrent('defaults to a friendly tone and 300 tokens, and takes a tone of the caller\'s own words', async () => {
+    const [plain, own] = await Promise.all([draft(['--message=hi'], CAN_SAMPLE), draft(['--message=hi', '--tone=like a ship captain'], CAN_SAMPLE)]);
+    const request = (run: PluginRun) => inputRequiredOf(run).requests['draft']['sampling'] as { maxTokens: number; messages: Array<{ content: { text: string } }> };
+    expect(request(plain).maxTokens).toBe(300);
+    expect(request(plain).messages[0].content.text).toContain('Tone: friendly (warm and plain, one emoji at most).');
+    expect(request(own).messages[0].content.text).toContain('Tone: like a ship captain.');
+  });
+
+  it.concurrent('returns the sampled text and the model, and sends nothing to Telegram', async () => {
+    const api = new FakeBotApi();
+    const base = await api.start();
+    try {
+      const run = await runPlugin(
+        'botfather',
+        ['draft-reply', '--message=Is it Friday?'],
+        { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_API_BASE: base, MCP_CLIENT_CAPABILITIES: CAN_SAMPLE },
+        20_000,
+        answer({ type: 'text', text: '  Yes, Friday at 10:00.\n' }),
+      );
+      expect(resultOf(run)).toEqual({ draft: 'Yes, Friday at 10:00.', model: 'claude-test' });
+      expect(api.requests).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it.concurrent('reads a content list (2025-11-25) and joins its text blocks', async () => {
+    const run = await draft(['--message=hi'], CAN_SAMPLE, answer([{ type: 'text', text: 'Hello ' }, { type: 'text', text: 'there.' }]));
+    expect(resultOf(run)).toEqual({ draft: 'Hello there.', model: 'claude-test' });
+  });
+
+  it.concurrent('without the sampling capability: a clear error, and nothing asked', async () => {
+    for (const capabilities of [undefined, '{}', JSON.stringify({ elicitation: {} }), 'not json']) {
+      const run = await draft(['--message=hi'], capabilities);
+      expect(errorOf(run)).toBe('draft-reply needs a client that offers sampling (the sampling capability); this client declared none');
+    }
+  });
+
+  it.concurrent('refuses an image (or empty) answer as a draft, and reports the client\'s error', async () => {
+    const [image, empty, refused] = await Promise.all([
+      draft(['--message=hi'], CAN_SAMPLE, answer({ type: 'image', data: 'iVBORw0KGgo=', mimeType: 'image/png' })),
+      draft(['--message=hi'], CAN_SAMPLE, answer({ type: 'text', text: '   ' })),
+      draft(['--message=hi'], CAN_SAMPLE, inputRound({ draft: { error: { code: -1, message: 'User rejected sampling request' } } })),
+    ]);
+    expect(errorOf(image)).toMatch(/^the client's model answered with image content, not text: draft-reply needs a text draft/);
+    expect(errorOf(empty)).toBe("the client's model wrote an empty draft; ask again.");
+    expect(errorOf(refused)).toBe("the client's model could not draft a reply: User rejected sampling request (code -1).");
+  });
+
+  it.concurrent('asks again when the answers hold no draft, and refuses stdin that is not an answer document', async () => {
+    const again = inputRequiredOf(await draft(['--message=hi'], CAN_SAMPLE, inputRound({ other: { role: 'assistant', content: { type: 'text', text: 'x' } } })));
+    expect(Object.keys(again.requests)).toEqual(['draft']);
+    expect(errorOf(await draft(['--message=hi'], CAN_SAMPLE, '["draft"]'))).toMatch(/^stdin does not hold the answers of an input round/);
+  });
+
+  it.concurrent('validates its arguments before asking', async () => {
+    const [empty, long, tokens, tone] = await Promise.all([
+      draft(['--message=  '], CAN_SAMPLE),
+      draft([`--message=${'x'.repeat(4097)}`], CAN_SAMPLE),
+      draft(['--message=hi', '--max-tokens=0'], CAN_SAMPLE),
+      draft(['--message=hi', `--tone=${'very '.repeat(20)}`], CAN_SAMPLE),
+    ]);
+    expect(errorOf(empty)).toBe('--message is empty: give the text to send.');
+    expect(errorOf(long)).toMatch(/^--message is 4097 characters long; Telegram accepts at most 4096/);
+    expect(errorOf(tokens)).toBe('--max-tokens must be between 1 and 8192, got 0.');
+    expect(errorOf(tone)).toMatch(/^--tone must be one of friendly, formal, urgent, celebratory or a few words/);
   });
 });
