@@ -6,7 +6,17 @@ export { ExecutorModule } from './lib/executor.module';
 export { EXECUTOR_OPTIONS } from './lib/executor.module-definition';
 export type { ExecutorLogger, ExecutorModuleOptions } from './lib/executor.module-definition';
 export { ExecutorService } from './lib/executor.service';
-export type { ExecuteOptions, ExecutionOutcome, ExecutorStats, PluginCommandTarget } from './lib/executor.service';
+export type {
+  ExecuteOptions,
+  ExecutionOutcome,
+  ExecutorStats,
+  InputObtainer,
+  InteractiveOptions,
+  InteractiveOutcome,
+  PluginCommandTarget,
+} from './lib/executor.service';
+// Input rounds (contract v1.1): a plugin that asks the client, and its re-run with the answers.
+export { DEFAULT_INPUT_ROUNDS, inputDocument, readInputRequired } from './lib/input-rounds';
 
 // Defaults of the options (the configuration table shows them).
 export { EXECUTOR_DEFAULT_QUEUE_LIMIT, defaultMaxConcurrency } from './lib/executor.constants';

@@ -55,6 +55,19 @@ export type {
   ToolErrorCodeValue,
 } from './lib/mcp';
 export { progressTokenOf } from './lib/meta';
+
+// Input a plugin asks of the client (elicitation, sampling, roots) and the checks of the answers.
+export {
+  INPUT_KEY_PATTERN,
+  INPUT_KINDS,
+  INPUT_METHODS,
+  MAX_INPUT_REQUESTS,
+  capabilitiesObject,
+  inputResponseProblem,
+  isInputKind,
+  missingCapabilities,
+} from './lib/input';
+export type { InputAnswers, InputKind, InputRequest, InputRequired } from './lib/input';
 export type { ProgressToken } from './lib/meta';
 
 // The 2025 revisions and 2024-11-05 (session-based): versions and their negotiation.

@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { CallToolResult, ObjectSchema, ParameterSpec } from '@sanctum/protocol';
+import type { CallToolResult, InputAnswers, InputRequired, ObjectSchema, ParameterSpec } from '@sanctum/protocol';
 import { ToolErrorCode, toolError } from '@sanctum/protocol';
 import { normalizeArguments, renderArgv } from './argv';
 import type { ToolArguments } from './argv';
@@ -13,6 +13,7 @@ import { ForkServer, runForked } from './fork-server';
 import type { ForkServerEvent, ForkServerStats } from './fork-server';
 import { ConcurrencyLimiter } from './limiter';
 import { commandLineFor } from './launcher';
+import { inputDocument, readInputRequired } from './input-rounds';
 import { mapRunResult } from './result';
 import { ProcessRun, runProcess } from './runner';
 import type { RunOptions, RunResult } from './runner';
@@ -43,12 +44,37 @@ export interface ExecuteOptions {
   env?: Record<string, string>;
   /** Each stderr line of the plugin as it arrives (progress and log lines). */
   onStderrLine?: (line: string) => void;
+  /** A re-run with the client's answers: written to the plugin's stdin as one JSON document. */
+  input?: InputAnswers;
 }
 
 export interface ExecutionOutcome {
+  /** The call's result; when the plugin asked for input, a placeholder the caller replaces. */
   result: CallToolResult;
   /** Absent when nothing was spawned (invalid arguments, busy, cancelled while queued). */
   run?: RunResult;
+  /** The plugin ended asking for input (contract v1.1 input rounds): what it asked. */
+  inputRequired?: InputRequired;
+}
+
+/**
+ * How a call obtains the answers to a round: the answers (the plugin is re-run with them), a result
+ * that ends the call (cancelled, timed out, a capability the client lacks), or `suspend`: the round
+ * goes back to the client as it is (protocol revision 2026-07-28 answers input_required).
+ */
+export type InputObtainer = (asked: InputRequired, round: number) => Promise<{ responses: Record<string, unknown> } | { result: CallToolResult } | 'suspend'>;
+
+export interface InteractiveOptions extends ExecuteOptions {
+  /** Re-runs allowed (MCP_INPUT_ROUNDS). */
+  maxRounds: number;
+  /** Re-runs already done (a 2026-07-28 retry continues its sealed round), 0 for a new call. */
+  round?: number;
+}
+
+/** An interactive call's end: a result, or (suspended) the round the client is to answer. */
+export interface InteractiveOutcome extends ExecutionOutcome {
+  /** Set when the obtainer suspended: the requests and the number of the re-run that will answer them. */
+  suspended?: { asked: InputRequired; round: number };
 }
 
 /** Plugin processes running for tool calls, calls waiting for a slot, and the limits. */
@@ -268,13 +294,47 @@ export class ExecutorService implements OnModuleDestroy {
       killGraceMs: this.options.killGraceMs,
       drainMs: this.options.drainMs,
     };
-    const forkServer = this.forkServerFor(target);
+    // A re-run with answers is spawned: forked calls have no stdin (the fork server gives /dev/null).
+    if (options.input) runOptions.stdin = inputDocument(options.input);
+    const forkServer = options.input ? undefined : this.forkServerFor(target);
     let run: RunResult;
     try {
       run = await this.run(program, argv, runOptions, forkServer);
     } finally {
       slot.release();
     }
-    return { result: mapRunResult(run, target.label, timeoutMs), run };
+    const asked = readInputRequired(run);
+    if (asked === undefined) return { result: mapRunResult(run, target.label, timeoutMs), run };
+    if ('problem' in asked) return { result: toolError(ToolErrorCode.PluginError, `${target.label} asked for input in a way the gateway cannot use: ${asked.problem}.`), run };
+    return { result: { content: [] }, run, inputRequired: asked };
+  }
+
+  /**
+   * A call that may ask for input (contract v1.1 input rounds): run the command; while it ends with
+   * input_required, obtain the answers and run it again with the same arguments and the answers on
+   * stdin, at most `maxRounds` times. A plugin still asking after that fails as a plugin_error.
+   */
+  async executeInteractive(target: PluginCommandTarget, args: ToolArguments, options: InteractiveOptions, obtain: InputObtainer): Promise<InteractiveOutcome> {
+    let round = options.round ?? 0;
+    let input = options.input;
+    for (;;) {
+      const outcome = await this.execute(target, args, { ...options, input });
+      const asked = outcome.inputRequired;
+      if (!asked) return outcome;
+      if (round >= options.maxRounds) {
+        return {
+          result: toolError(
+            ToolErrorCode.PluginError,
+            `${target.label} asked for input again after ${options.maxRounds} rounds of answers (MCP_INPUT_ROUNDS); the call was ended.`,
+          ),
+          run: outcome.run,
+        };
+      }
+      const answer = await obtain(asked, round + 1);
+      if (answer === 'suspend') return { ...outcome, suspended: { asked, round: round + 1 } };
+      if ('result' in answer) return { result: answer.result, run: outcome.run };
+      input = { responses: answer.responses, state: asked.state };
+      round++;
+    }
   }
 }

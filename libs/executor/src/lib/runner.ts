@@ -44,6 +44,8 @@ export interface RunOptions {
    * group, and an exit status above 128 is the plugin's death by that signal, as tini reports it.
    */
   sandboxInfoFd?: boolean;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string;
 }
 
 /** How often a running call's pids cgroup is checked for a refused fork. */
@@ -441,7 +443,8 @@ export class ProcessRun {
 }
 
 /**
- * Run a program with an argv array (never a shell), stdin closed, in its own process group, so
+ * Run a program with an argv array (never a shell), stdin closed (or given `options.stdin` and
+ * then closed), in its own process group, so
  * that timeout and cancellation kill it and everything it started (SIGTERM, then SIGKILL after
  * `killGraceMs`). Never rejects: every outcome, including a failed start, is a RunResult.
  *
@@ -456,7 +459,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child = spawn(command, [...args], {
       cwd: options.cwd,
       env: options.env,
-      stdio: options.sandboxInfoFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.sandboxInfoFd ? ['pipe' as const] : [])],
       detached: true,
       shell: false,
       windowsHide: true,
@@ -477,6 +480,11 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     readChildPid(info, (pid) => run.setTermPid(pid));
   }
   if (child.pid !== undefined) run.setPid(child.pid);
+  if (options.stdin !== undefined && child.stdin) {
+    // A plugin that exits without reading its answers closes the pipe: not an error of the run.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.stdin);
+  }
   child.stdout?.on('data', (chunk: Buffer) => run.stdoutData(chunk));
   child.stderr?.on('data', (chunk: Buffer) => run.stderrData(chunk));
   child.stderr?.on('end', () => run.stderrEnd());

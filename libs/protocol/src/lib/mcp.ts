@@ -54,6 +54,8 @@ export const ToolErrorCode = {
   InternalError: 'internal_error',
   /** The gateway is at capacity (concurrency limit reached and its queue full): retry later. */
   Busy: 'busy',
+  /** The plugin asked for input (elicitation, sampling, roots) the client did not declare it can give. */
+  MissingCapability: 'missing_capability',
 } as const;
 
 export type ToolErrorCodeValue = (typeof ToolErrorCode)[keyof typeof ToolErrorCode];

@@ -264,11 +264,15 @@ export interface StatelessResultOptions {
   cache?: { ttlMs: number; cacheScope: 'public' | 'private' };
 }
 
-/** Add `resultType`, the cache hints and `_meta[serverInfo]` to a result (a new object). */
+/**
+ * Add `resultType`, the cache hints and `_meta[serverInfo]` to a result (a new object). An
+ * InputRequiredResult (`resultType: "input_required"`) keeps its type and is never cacheable.
+ */
 export function stampStatelessResult(result: unknown, options: StatelessResultOptions): Record<string, unknown> {
   const body: Record<string, unknown> = isPlainObject(result) ? { ...result } : {};
-  body['resultType'] = 'complete';
-  if (options.cache) {
+  const incomplete = body['resultType'] === 'input_required';
+  body['resultType'] = incomplete ? 'input_required' : 'complete';
+  if (options.cache && !incomplete) {
     body['ttlMs'] = options.cache.ttlMs;
     body['cacheScope'] = options.cache.cacheScope;
   }
