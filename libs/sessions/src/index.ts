@@ -1,5 +1,5 @@
-export { Session } from './lib/session';
-export type { OutgoingMessage, SendOptions, SessionConsumer, SessionPeer, TransportKind } from './lib/session';
+export { ClientRequestEnded, Session } from './lib/session';
+export type { ClientAnswer, ClientRequestOptions, OutgoingMessage, SendOptions, SessionConsumer, SessionPeer, TransportKind } from './lib/session';
 export { SessionRegistry, sessionLogLines } from './lib/session-registry';
 export type { IdleSince, SessionActivity, SessionAdmission, SessionCounts, SessionEnding, SessionTotals } from './lib/session-registry';
 export { InMemorySessionRegistry } from './lib/in-memory-session-registry';

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Subject } from 'rxjs';
-import type { JsonRpcMessage, LoggingLevel, ProtocolVersion, RequestId } from '@sanctum/protocol';
+import type { JsonRpcErrorObject, JsonRpcMessage, JsonRpcResponse, LoggingLevel, ProtocolVersion, RequestId } from '@sanctum/protocol';
 
 export type TransportKind = 'sse' | 'streamable-http' | 'stdio' | 'stateless';
 
@@ -24,6 +25,35 @@ export interface SessionPeer {
   callStarted(session: Session, requestId: RequestId): void;
   /** Cancel a call this instance does not run (another instance may). */
   cancelElsewhere(session: Session, requestId: RequestId, reason: string): void;
+  /** A client's response to a request this instance did not send (another instance waits for it). */
+  responseElsewhere(session: Session, response: JsonRpcResponse): void;
+}
+
+/** The client's answer to a request the server sent it: its result, or its JSON-RPC error. */
+export type ClientAnswer = { result: unknown } | { error: JsonRpcErrorObject };
+
+export interface ClientRequestOptions {
+  /** The client request it is made for (Streamable HTTP sends it on that request's stream). */
+  relatedRequestId?: RequestId;
+  /** Aborting stops the wait (the client is told with notifications/cancelled). */
+  signal?: AbortSignal;
+  /** Stop waiting after this long (0 or undefined: no limit). */
+  timeoutMs?: number;
+}
+
+/** Why a request to the client got no answer. */
+export class ClientRequestEnded extends Error {
+  constructor(
+    readonly reason: 'cancelled' | 'timeout' | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClientRequestEnded';
+  }
+}
+
+interface PendingClientRequest {
+  settle(answer: ClientAnswer): void;
 }
 
 export interface SendOptions {
@@ -61,11 +91,15 @@ export class Session {
   agentId: string | undefined;
   /** The profile endpoint it was opened through (`/profiles/<name>/...`): it narrows the owner's tools. */
   profileEndpoint: string | undefined;
+  /** The capabilities the client declared (initialize, or a 2026-07-28 request's `_meta`). */
+  clientCapabilities: Record<string, unknown> | undefined;
   /** The shared store's side of this session, when sessions are shared between instances. */
   peer: SessionPeer | undefined = undefined;
   private subject: Subject<OutgoingMessage> | undefined = undefined;
   private consumer: SessionConsumer | undefined = undefined;
   private inFlight: Map<RequestId, AbortController> | undefined = undefined;
+  /** Requests sent to the client and not yet answered, by their id. */
+  private pending: Map<string, PendingClientRequest> | undefined = undefined;
   private closedFlag = false;
 
   constructor(
@@ -163,6 +197,76 @@ export class Session {
     for (const controller of this.inFlight.values()) controller.abort(new Error(reason));
   }
 
+  /** Requests sent to the client that wait for its answer. */
+  get pendingClientRequests(): number {
+    return this.pending?.size ?? 0;
+  }
+
+  /**
+   * Send a request to the client (elicitation/create, sampling/createMessage, roots/list) and wait
+   * for its response. Rejects with ClientRequestEnded when the wait is aborted, times out or the
+   * session closes; the client is then told with notifications/cancelled (not when it closed).
+   */
+  request(method: string, params: Record<string, unknown>, options: ClientRequestOptions = {}): Promise<ClientAnswer> {
+    if (this.closedFlag) return Promise.reject(new ClientRequestEnded('closed', 'the session is closed'));
+    const { signal, timeoutMs, relatedRequestId } = options;
+    if (signal?.aborted) return Promise.reject(new ClientRequestEnded('cancelled', 'the call was cancelled'));
+    const id = `srv-${randomUUID()}`;
+    const related: SendOptions = relatedRequestId === undefined ? {} : { relatedRequestId };
+    return new Promise<ClientAnswer>((resolve, reject) => {
+      const pending = (this.pending ??= new Map<string, PendingClientRequest>());
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        pending.delete(id);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const end = (reason: 'cancelled' | 'timeout', message: string): void => {
+        done();
+        this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: message } }, related);
+        reject(new ClientRequestEnded(reason, message));
+      };
+      const onAbort = (): void => {
+        const why = signal?.reason instanceof Error ? signal.reason.message : 'the call was cancelled';
+        if (this.closedFlag) {
+          done();
+          reject(new ClientRequestEnded('closed', why));
+        } else end('cancelled', why);
+      };
+      pending.set(id, {
+        settle: (answer: ClientAnswer) => {
+          done();
+          resolve(answer);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined && timeoutMs > 0) {
+        timer = setTimeout(() => end('timeout', `no answer from the client within ${formatSeconds(timeoutMs)}`), timeoutMs);
+        timer.unref();
+      }
+      this.send({ jsonrpc: '2.0', id, method, params }, related);
+    });
+  }
+
+  /**
+   * A response from the client: settles the request it answers when this copy of the session sent
+   * it, else hands it to the shared store (another instance may wait for it). False when nobody here waits.
+   */
+  receive(response: JsonRpcResponse): boolean {
+    if (this.settle(response)) return true;
+    this.peer?.responseElsewhere(this, response);
+    return false;
+  }
+
+  /** Settle a request this copy sent (the shared store's delivery of a relayed response). */
+  settle(response: JsonRpcResponse): boolean {
+    const id = response.id;
+    const pending = typeof id === 'string' ? this.pending?.get(id) : undefined;
+    if (!pending) return false;
+    pending.settle('error' in response ? { error: response.error } : { result: response.result });
+    return true;
+  }
+
   /** End the session: abort every in-flight call and complete the stream. Idempotent. */
   close(reason = 'session closed'): void {
     if (this.closedFlag) return;
@@ -176,4 +280,9 @@ export class Session {
     consumer?.complete();
     this.subject?.complete();
   }
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }

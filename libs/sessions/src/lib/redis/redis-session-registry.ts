@@ -49,6 +49,7 @@ function metaOf(session: Session, home: string | undefined): Record<string, stri
     v: session.protocolVersion ?? '',
     ci: session.clientInfo === undefined ? '' : JSON.stringify(session.clientInfo),
     ll: session.logLevel,
+    cc: session.clientCapabilities === undefined ? '' : JSON.stringify(session.clientCapabilities),
     i: session.initialized ? '1' : '0',
     c: String(session.createdAt),
     // The X-Agent-Id and profile endpoint it was opened with: another instance must narrow its tools alike.
@@ -70,6 +71,13 @@ function applyMeta(session: Session, meta: Record<string, string>): void {
     }
   }
   if (isLoggingLevel(meta['ll'])) session.logLevel = meta['ll'];
+  if (meta['cc']) {
+    try {
+      session.clientCapabilities = JSON.parse(meta['cc']) as Record<string, unknown>;
+    } catch {
+      // a foreign value: keep what we have
+    }
+  }
   session.initialized = meta['i'] === '1';
   if (meta['ag']) session.agentId = meta['ag'];
   if (meta['pe']) session.profileEndpoint = meta['pe'];
@@ -159,6 +167,8 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
       callStarted: (session, requestId) => this.callStarted(session, requestId),
       cancelElsewhere: (session, requestId, reason) =>
         this.bus.publish({ type: 'cancel', sessionId: session.id, requestId: stringifyExact(requestId), reason, from: this.bus.instanceId }),
+      responseElsewhere: (session, response) =>
+        this.bus.publish({ type: 'response', sessionId: session.id, message: stringifyExact(response), from: this.bus.instanceId }),
     };
   }
 
@@ -380,6 +390,16 @@ export class RedisSessionRegistry extends InMemorySessionRegistry implements OnM
         return;
       }
       if (session.isTracking(requestId)) session.cancel(requestId, event.reason);
+      return;
+    }
+    if (event.type === 'response') {
+      let response: unknown;
+      try {
+        response = parseJsonExact(event.message);
+      } catch {
+        return;
+      }
+      if (isResponse(response)) this.get(event.sessionId)?.settle(response);
     }
   }
 

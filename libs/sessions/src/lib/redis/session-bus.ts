@@ -35,6 +35,8 @@ export type BusEvent =
   | { type: 'ended'; sessionId: string; from: string }
   | { type: 'changed'; sessionId: string; from: string }
   | { type: 'cancel'; sessionId: string; requestId: string; reason: string; from: string }
+  /** A client's response (exact JSON) to a request another instance sent and waits for. */
+  | { type: 'response'; sessionId: string; message: string; from: string }
   | { type: 'catalog'; from: string };
 
 /** A session whose client stream this instance holds: entries of its stream are delivered here. */
