@@ -27,6 +27,8 @@ import { ResourceSubscriptions } from './mcp/resource-subscriptions';
 import { ExecutorPluginRunner } from './mcp/executor-plugin-runner';
 import { McpDispatcher } from './mcp/mcp-dispatcher.service';
 import { StatelessProtocol } from './mcp/stateless-protocol.service';
+import { PluginInput } from './mcp/input/plugin-input.service';
+import { RequestStateSeal } from './mcp/input/request-state';
 import { FrontDoor } from './security/front-door';
 import { RateLimit } from './security/rate-limit';
 import { GatewayStatusTool } from './tools/gateway-status.tool';
@@ -78,6 +80,25 @@ function sharedSessions(config: AppConfig): Pick<SessionsModuleOptions, 'redis'>
       idleTtlMs: config.sessionIdleTimeoutMs,
     },
   };
+}
+
+/**
+ * The key of sealed 2026-07-28 requestState: MCP_STATE_SECRET, shared by every instance. Unset, one
+ * instance generates one (and says so); instances sharing sessions (MCP_REDIS_URL) must share it, so
+ * the start is refused without it.
+ */
+function stateSeal(config: AppConfig, logger: LoggerService): RequestStateSeal {
+  if (config.stateSecret !== undefined) return new RequestStateSeal(config.stateSecret, config.stateTtlMs);
+  if (sharedSessions(config).redis !== undefined) {
+    throw new ConfigError(
+      'MCP_STATE_SECRET',
+      '',
+      '',
+      'Invalid configuration: MCP_STATE_SECRET is not set, and with MCP_REDIS_URL every instance must seal requestState with the same secret (at least 32 characters, e.g. `openssl rand -hex 32`): set it to one value on all instances.',
+    );
+  }
+  logger.log('MCP_STATE_SECRET is not set: requestState (protocol revision 2026-07-28 input rounds) is sealed with a key generated at start; a retry after a restart is refused', 'Gateway');
+  return RequestStateSeal.generated(config.stateTtlMs);
 }
 
 @Module({})
@@ -148,6 +169,8 @@ export class AppModule implements NestModule {
         ResourceSubscriptions,
         McpDispatcher,
         StatelessProtocol,
+        PluginInput,
+        { provide: RequestStateSeal, useFactory: () => stateSeal(config, logger) },
         GatewayHealthIndicators,
         MetricsService,
         HttpSseTransport,

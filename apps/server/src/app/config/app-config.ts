@@ -86,6 +86,12 @@ export interface AppConfig {
   pluginTimeouts: Record<string, number>;
   /** Tool calls at least this long are logged at warn. */
   slowCallMs: number;
+  /** Re-runs of a plugin with the client's answers allowed per call (MCP_INPUT_ROUNDS). */
+  inputRounds: number;
+  /** MCP_STATE_SECRET: the key of sealed 2026-07-28 requestState; undefined = generated at start. */
+  stateSecret: string | undefined;
+  /** How long a sealed requestState is valid (ms). */
+  stateTtlMs: number;
   /** Discovery cache file; undefined = no cache. */
   discoveryCacheFile: string | undefined;
   /** `stdio`: serve one client on stdin/stdout instead of HTTP (also `--stdio` on the command line). */

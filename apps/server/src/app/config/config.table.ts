@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TOOL_NAME_TEMPLATE, ProfilesFileError, readProfiles } from '@sanctum/discovery';
 import type { ProfilesDocument } from '@sanctum/discovery';
-import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR_DEFAULT_QUEUE_LIMIT } from '@sanctum/executor';
+import { DEFAULT_INPUT_ROUNDS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDERR, DEFAULT_MAX_STDOUT, EXECUTOR_DEFAULT_QUEUE_LIMIT } from '@sanctum/executor';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_MAX_UNSENT_BYTES } from '@sanctum/sessions';
 import { KEYLESS_PRINCIPALS, LOG_LEVELS } from './app-config';
 import type { ApiKey } from './app-config';
@@ -660,6 +660,29 @@ export const CONFIG_TABLE = [
     parser: seconds('a number of seconds after which a tool call is logged as slow, e.g. 10'),
     default: ms(10_000),
     meaning: 'seconds after which a tool call is logged at warn as slow',
+  }),
+  variable('MCP_INPUT_ROUNDS', {
+    group: 'dispatcher',
+    parser: integer(0, 64, 'a whole number from 0 to 64, e.g. 8'),
+    default: is(DEFAULT_INPUT_ROUNDS),
+    meaning:
+      'how many times one call may re-run its plugin with the client\'s answers (a plugin that asks for input: elicitation, sampling, roots); asking again after that fails the call with `plugin_error`',
+    note: '`0`: plugins may not ask at all. See `docs/plugin-development.md#asking-the-client-input-rounds`.',
+  }),
+  variable('MCP_STATE_SECRET', {
+    flag: false,
+    group: 'dispatcher',
+    parser: checked('a secret of at least 32 characters, e.g. the output of `openssl rand -hex 32`', (value) => value.length >= 32, () => '***'),
+    default: unset,
+    meaning:
+      'the key that seals the `requestState` of protocol revision 2026-07-28 (authenticated encryption), so that any instance can serve a retry and no client can alter it',
+    note: 'Unset on a single instance: a key is generated at start (said so in the log), and a retry after a restart is refused. With `MCP_REDIS_URL` it must be set, to the same value on every instance, or the start is refused (exit 2).',
+  }),
+  variable('MCP_STATE_TTL', {
+    group: 'dispatcher',
+    parser: seconds('a number of seconds from 1 to 86400, e.g. 600', { aboveMs: 999, atMostMs: 86_400_000 }),
+    default: ms(600_000),
+    meaning: 'seconds a sealed `requestState` stays valid; a retry after that is refused with -32602 and the client starts the call again',
   }),
   variable('MCP_MAX_BATCH_ANSWER_BYTES', {
     group: 'dispatcher',

@@ -40,6 +40,8 @@ import type { DispatcherConfig } from '../config/config.slices';
 import { APP_LOGGER } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import type { ContentOutcome } from '../metrics/metrics.service';
+import { InputRequiredAnswer, PluginInput } from './input/plugin-input.service';
+import type { InputCall } from './input/plugin-input.service';
 import { ResourceSubscriptions } from './resource-subscriptions';
 import { SessionViews } from '../profiles/session-views.service';
 import type { ContentOffers } from './server-info';
@@ -143,6 +145,7 @@ export class McpContent {
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
     private readonly views: SessionViews,
+    private readonly input: PluginInput,
   ) {}
 
   /** What there is to advertise (capabilities are advertised only for what exists). */
@@ -225,7 +228,9 @@ export class McpContent {
         });
         return resourceContentsFromFile(bytes, { uri, mimeType: entry.mimeType });
       }
-      const stdout = await this.run(commandTarget(source, source.content.command, ['uri', ...Object.keys(variables)]), { uri, ...variables }, signal);
+      const label = `${source.plugin}.${source.content.command}`;
+      const call: InputCall = { session, requestId, params, target: `resources/read ${uri}`, label };
+      const stdout = await this.run(commandTarget(source, source.content.command, ['uri', ...Object.keys(variables)]), { uri, ...variables }, signal, call);
       return resourceContentsFromOutput(stdout, { uri, mimeType: entry.mimeType, label: `${source.plugin}.${source.content.command}` });
     });
     return { contents };
@@ -257,7 +262,8 @@ export class McpContent {
         const filled = source.prompt.messages.map((m) => ({ role: m.role, content: fillContent(m.content, args) }));
         return { messages: checkedMessages(filled, entry.qualifiedName) };
       }
-      const stdout = await this.run(commandTarget(source, source.prompt.command, [...declared]), args, signal);
+      const call: InputCall = { session, requestId, params, target: `prompts/get ${entry.qualifiedName}`, label: `${source.plugin}.${source.prompt.command}` };
+      const stdout = await this.run(commandTarget(source, source.prompt.command, [...declared]), args, signal, call);
       return promptFromOutput(stdout, `${source.plugin}.${source.prompt.command}`);
     });
     const result: GetPromptResult = { messages: rendered.messages };
@@ -319,9 +325,16 @@ export class McpContent {
     throw RpcError.invalidParams(`completion/complete: ref.type must be "ref/prompt" or "ref/resource", not ${stringifyExact(ref['type'] ?? null)}.`);
   }
 
-  /** Run one plugin command for content; its stdout, or a ContentFailure with the tool-style error text (stderr excerpt included). */
-  private async run(target: PluginCommandTarget, args: Record<string, string>, signal: AbortSignal): Promise<string> {
-    const { result, run } = await this.executor.execute(target, args, { signal });
+  /**
+   * Run one plugin command for content; its stdout, or a ContentFailure with the tool-style error
+   * text (stderr excerpt included). With `call` (resources/read, prompts/get) the command may ask the
+   * client for input; an InputRequiredAnswer goes back for a 2026-07-28 round.
+   */
+  private async run(target: PluginCommandTarget, args: Record<string, string>, signal: AbortSignal, call?: InputCall): Promise<string> {
+    const outcome = call ? await this.input.run(target, args, { signal }, call) : await this.executor.execute(target, args, { signal });
+    if (outcome instanceof InputRequiredAnswer) throw outcome;
+    const { result, run } = outcome;
+    if (outcome.inputRequired) throw new ContentFailure(`${target.label} asked for input, which a completion cannot do`, 'plugin_error');
     if (result.isError || !run) {
       const error = isPlainObject(result.structuredContent) ? result.structuredContent['error'] : undefined;
       const code = isPlainObject(error) && typeof error['code'] === 'string' ? error['code'] : ToolErrorCode.PluginError;
@@ -353,6 +366,10 @@ export class McpContent {
     try {
       return await work(signal);
     } catch (err) {
+      if (err instanceof InputRequiredAnswer) {
+        outcome = 'input_required';
+        throw err;
+      }
       if (err instanceof ContentFailure) {
         outcome = err.outcome;
         throw RpcError.internal(`${kind === 'resource' ? 'reading' : kind === 'prompt' ? 'rendering' : 'completing'} ${label} failed: ${err.message}`);
@@ -370,7 +387,7 @@ export class McpContent {
       const ms = Math.round(performance.now() - started);
       this.metrics.recordContent(kind, owner, outcome, (performance.now() - started) / 1000);
       const line = `${kind === 'resource' ? 'Resource read' : kind === 'prompt' ? 'Prompt rendered' : 'Completion'}: ${label} (${session.id}) in ${ms} ms`;
-      if (outcome === 'ok') this.logger.log({ message: line, sessionId: session.id, outcome }, 'Content');
+      if (outcome === 'ok' || outcome === 'input_required') this.logger.log({ message: outcome === 'ok' ? line : `${line} (input required)`, sessionId: session.id, outcome }, 'Content');
       else this.logger.warn({ message: `${line} (${outcome})`, sessionId: session.id, outcome }, 'Content');
     }
   }

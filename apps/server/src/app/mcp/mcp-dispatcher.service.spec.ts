@@ -15,12 +15,14 @@ import type { CallOutcome } from '../metrics/metrics.service';
 import { SessionViews } from '../profiles/session-views.service';
 import { McpContent } from './mcp-content.service';
 import { McpDispatcher } from './mcp-dispatcher.service';
+import { PluginInput } from './input/plugin-input.service';
+import { RequestStateSeal } from './input/request-state';
 import { SERVER_INFO, SERVER_INSTRUCTIONS } from './server-info';
 
 /** The parts of each collaborator the dispatcher uses, as typed doubles. */
 type CatalogDouble = Pick<ToolCatalogService, 'list' | 'get'>;
 type Execute = ExecutorService['execute'];
-type ExecutorDouble = { execute: jest.Mock<ReturnType<Execute>, Parameters<Execute>> };
+type ExecutorDouble = { execute: jest.Mock<ReturnType<Execute>, Parameters<Execute>>; executeInteractive: ExecutorService['executeInteractive'] };
 type MetricsDouble = {
   inFlight: { inc: jest.Mock<void, []>; dec: jest.Mock<void, []> };
   recordCall: jest.Mock<void, [string, CallOutcome, number, string?]>;
@@ -67,6 +69,8 @@ describe('McpDispatcher', () => {
         McpDispatcher,
         { provide: ToolCatalogService, useValue: catalog },
         { provide: ExecutorService, useValue: executor },
+        PluginInput,
+        { provide: RequestStateSeal, useValue: RequestStateSeal.generated(60_000) },
         { provide: MetricsService, useValue: metrics },
         { provide: McpContent, useValue: { offers: () => ({ resources: false, prompts: false, completions: false }) } satisfies Pick<McpContent, 'offers'> },
         // Every session sees the whole catalog (the profiles have specs of their own).
@@ -109,7 +113,9 @@ describe('McpDispatcher', () => {
   beforeEach(() => {
     entries = [plugin('run')];
     catalog = { list: () => entries, get: (name) => entries.find((e) => e.name === name || e.qualifiedName === name) };
-    executor = { execute: jest.fn<ReturnType<Execute>, Parameters<Execute>>(async () => ({ result: ok })) };
+    const execute = jest.fn<ReturnType<Execute>, Parameters<Execute>>(async () => ({ result: ok }));
+    // The real rounds over the double's execute: a plugin that never asks runs once.
+    executor = { execute, executeInteractive: (...args) => ExecutorService.prototype.executeInteractive.apply(executor, args) };
     metrics = { inFlight: { inc: jest.fn(), dec: jest.fn() }, recordCall: jest.fn() };
     logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn(), debug: jest.fn() };
     session = new Session('session-1', 'streamable-http');
@@ -223,7 +229,7 @@ describe('McpDispatcher', () => {
         expect.objectContaining({ label: 'deploy.run', entryPath: '/plugins/deploy/cli.py', cwd: '/plugins/deploy', command: 'run' }),
       );
       expect(args).toEqual({ env: 'prod' });
-      expect(options?.env).toEqual({ MCP_REQUEST_ID: expect.any(String) });
+      expect(options?.env).toEqual({ MCP_REQUEST_ID: expect.any(String), MCP_CLIENT_CAPABILITIES: '{}' });
       expect(metrics.recordCall.mock.calls.map(([tool, outcome]) => [tool, outcome])).toEqual([
         ['deploy.run', 'ok'],
         ['deploy.run', 'plugin_error'],
@@ -244,6 +250,8 @@ describe('McpDispatcher', () => {
       expect(executor.execute.mock.calls[0][2]?.env).toEqual({
         MCP_REQUEST_ID: '0af7651916cd43dd8448eb211c80319c',
         TRACEPARENT: traceparent,
+        // The session never initialized here: a client that declared nothing.
+        MCP_CLIENT_CAPABILITIES: '{}',
       });
     });
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import { APP_LOGGER } from '../logging/logger';
-import { ExecutorService, argumentProblems, toolResultFromValue, validateArguments } from '@sanctum/executor';
+import { argumentProblems, toolResultFromValue, validateArguments } from '@sanctum/executor';
 import { ToolCatalogService } from '@sanctum/discovery';
 import type { ToolEntry } from '@sanctum/discovery';
 import {
@@ -48,17 +48,19 @@ import type { ToolCallTrace } from '../tracing/gateway-tracing';
 import { McpContent } from './mcp-content.service';
 import type { ContentRequestContext } from './mcp-content.service';
 import { SessionViews } from '../profiles/session-views.service';
+import { InputRequiredAnswer, PluginInput } from './input/plugin-input.service';
+import type { InputCall } from './input/plugin-input.service';
 
 /** One dispatcher behind every transport: JSON-RPC in, JSON-RPC out. */
 @Injectable()
 export class McpDispatcher {
   constructor(
     private readonly catalog: ToolCatalogService,
-    private readonly executor: ExecutorService,
     private readonly metrics: MetricsService,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     private readonly content: McpContent,
     private readonly views: SessionViews,
+    private readonly input: PluginInput,
     @Inject(APP_LOGGER) private readonly logger: LoggerService,
     @Optional() @Inject(RecentCalls) private readonly recentCalls?: RecentCalls,
     @Optional() private readonly tracing: GatewayTracing = GatewayTracing.off(),
@@ -106,10 +108,15 @@ export class McpDispatcher {
       this.handleNotification(message.method, message.params ?? {}, session);
       return null;
     }
-    if (!isRequest(message)) return null; // a response from the client: nothing to answer
+    if (!isRequest(message)) {
+      // A response from the client to a request of ours (elicitation, sampling, roots): nothing to answer.
+      session.receive(message);
+      return null;
+    }
     try {
       return success(message.id, await this.handleRequest(message, session, context));
     } catch (err) {
+      if (err instanceof InputRequiredAnswer) return success(message.id, err.body);
       if (err instanceof RpcError) return err.toResponse(message.id);
       this.logger.error(`Request ${message.method} failed: ${(err as Error).stack ?? String(err)}`, 'McpDispatcher');
       return RpcError.internal('the gateway failed while handling this request; see the server log.').toResponse(message.id);
@@ -183,6 +190,8 @@ export class McpDispatcher {
       throw RpcError.invalidParams('initialize needs "protocolVersion" (a string such as "2025-11-25").');
     }
     session.protocolVersion = negotiateVersion(requested);
+    const capabilities = params['capabilities'];
+    session.clientCapabilities = isPlainObject(capabilities) ? capabilities : {};
     const info = params['clientInfo'];
     if (isPlainObject(info)) {
       session.clientInfo = {
@@ -200,7 +209,7 @@ export class McpDispatcher {
     };
   }
 
-  private async callTool(request: JsonRpcRequest, params: Record<string, unknown>, session: Session): Promise<CallToolResult> {
+  private async callTool(request: JsonRpcRequest, params: Record<string, unknown>, session: Session): Promise<CallToolResult | Record<string, unknown>> {
     const name = params['name'];
     if (typeof name !== 'string' || name === '') {
       throw RpcError.invalidParams('tools/call needs "name": the tool name from tools/list.');
@@ -235,7 +244,7 @@ export class McpDispatcher {
     const signal = session.track(request.id);
     this.active.set(session, (this.active.get(session) ?? 0) + 1);
     this.metrics.inFlight.inc();
-    let result: CallToolResult;
+    let result: CallToolResult | InputRequiredAnswer;
     try {
       const env: Record<string, string> = { MCP_REQUEST_ID: requestId };
       // Traced, the plugin continues the tool call's span; else the caller's context, as it came.
@@ -245,7 +254,8 @@ export class McpDispatcher {
         env['TRACEPARENT'] = traceparent;
         if (isPlainObject(meta) && typeof meta['tracestate'] === 'string') env['TRACESTATE'] = meta['tracestate'];
       }
-      result = await this.invoke(entry, args, signal, env, this.pluginLines(entry, session, request.id, progressTokenOf(params)), trace);
+      const call = { session, requestId: request.id, params, target: `tools/call ${entry.qualifiedName}`, label: entry.qualifiedName };
+      result = await this.invoke(entry, args, signal, env, call, this.pluginLines(entry, session, request.id, progressTokenOf(params)), trace);
     } finally {
       session.untrack(request.id);
       const left = (this.active.get(session) ?? 1) - 1;
@@ -255,6 +265,12 @@ export class McpDispatcher {
     }
     const elapsed = performance.now() - started;
     const durationMs = Math.round(elapsed);
+    if (result instanceof InputRequiredAnswer) {
+      // A 2026-07-28 round goes back to the client; its retry is another call.
+      this.metrics.recordCall(entry.qualifiedName, 'input_required', elapsed / 1000, profile);
+      this.logger.log({ message: `Tool needs input: ${label} in ${durationMs} ms`, ...fields, durationMs, outcome: 'input_required' }, 'Tools');
+      return result.body;
+    }
     const outcome = outcomeOf(result);
     this.metrics.recordCall(entry.qualifiedName, outcome, elapsed / 1000, profile);
     this.recentCalls?.record({
@@ -331,9 +347,10 @@ export class McpDispatcher {
     args: Record<string, unknown>,
     signal: AbortSignal,
     env: Record<string, string>,
+    call: InputCall,
     onStderrLine?: (line: string) => void,
     trace?: ToolCallTrace,
-  ): Promise<CallToolResult> {
+  ): Promise<CallToolResult | InputRequiredAnswer> {
     const limits = argumentProblems(args, this.config);
     if (limits.length > 0) {
       return toolError(ToolErrorCode.InvalidArguments, `Invalid arguments for ${entry.qualifiedName}: ${limits.join('; ')}.`);
@@ -349,9 +366,13 @@ export class McpDispatcher {
         return toolError(ToolErrorCode.InternalError, `${entry.qualifiedName} failed: ${(err as Error).message}`);
       }
     }
-    const { result, run } = await this.executor.execute(pluginCommandTarget(entry, entry.source), args, { signal, env, onStderrLine });
-    trace?.finish({ plugin: entry.source.plugin, entryPath: entry.source.entryPath, run, outcome: outcomeOf(result) });
-    return result;
+    const outcome = await this.input.run(pluginCommandTarget(entry, entry.source), args, { signal, env, onStderrLine }, call);
+    if (outcome instanceof InputRequiredAnswer) {
+      trace?.finish({ plugin: entry.source.plugin, entryPath: entry.source.entryPath, run: undefined, outcome: 'input_required' });
+      return outcome;
+    }
+    trace?.finish({ plugin: entry.source.plugin, entryPath: entry.source.entryPath, run: outcome.run, outcome: outcomeOf(outcome.result) });
+    return outcome.result;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   JSONRPC_VERSION,
   MetaKey,
   Method,
+  StatelessErrorCode,
   StatelessMethod,
   RpcError,
   checkStatelessRequest,
@@ -173,6 +174,7 @@ export class StatelessProtocol implements OnApplicationShutdown {
     session.owner = principal;
     if (envelope.clientInfo) session.clientInfo = envelope.clientInfo;
     if (envelope.logLevel) session.logLevel = envelope.logLevel;
+    session.clientCapabilities = envelope.clientCapabilities;
     session.initialized = true;
     return session;
   }
@@ -209,7 +211,8 @@ export class StatelessProtocol implements OnApplicationShutdown {
         const response = await this.dispatcher.handleMessage(request, session, { stateless: true });
         // handleMessage answers every request; null cannot happen for one with an id.
         const answered = response ?? RpcError.internal('no response').toResponse(request.id);
-        if (isFailure(answered)) return { status: 200, response: answered };
+        // A capability the client did not declare is refused with 400 (MissingRequiredClientCapabilityError).
+        if (isFailure(answered)) return { status: answered.error.code === StatelessErrorCode.MissingRequiredClientCapability ? 400 : 200, response: answered };
         return { status: 200, response: success(request.id, this.stamp(answered.result, CACHEABLE.includes(request.method))) };
       }
       default:

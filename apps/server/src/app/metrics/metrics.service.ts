@@ -9,7 +9,7 @@ import type { TransportKind } from '@sanctum/sessions';
 import { ToolCatalogService } from '@sanctum/discovery';
 
 /** Where a call ended: `ok`, or the stable error code of the tool result. */
-export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'busy' | 'error';
+export type CallOutcome = 'ok' | 'invalid_arguments' | 'plugin_error' | 'timeout' | 'cancelled' | 'internal_error' | 'busy' | 'missing_capability' | 'input_required' | 'error';
 
 /** How a resources/read, prompts/get or completion/complete that ran its source ended. */
 export type ContentOutcome = Exclude<CallOutcome, 'error'>;

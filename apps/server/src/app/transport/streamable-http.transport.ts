@@ -166,7 +166,7 @@ export class StreamableHttpTransport {
       return;
     }
 
-    if (responseModeFor(requests) === 'sse') await this.answerWithStream(req, res, payload, requests, session, streams);
+    if (responseModeFor(requests, session.clientCapabilities) === 'sse') await this.answerWithStream(req, res, payload, requests, session, streams);
     else await this.answerWithJson(res, payload, session, streams);
   }
 
