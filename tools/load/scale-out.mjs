@@ -13,6 +13,7 @@
 // Needs the production bundle (npx nx run server:build), redis-server and nginx (Debian's
 // redis-server and nginx-light; .ci/run installs them when missing). Exit 0 when every check
 // passed, 1 otherwise, 2 on bad usage or a missing part.
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -162,6 +163,8 @@ async function startRedis() {
   return { port, url: `redis://127.0.0.1:${port}` };
 }
 
+const STATE_SECRET = randomBytes(32).toString('hex');
+
 async function startGateway(name, redisUrl) {
   const port = await freePort();
   const env = {
@@ -170,6 +173,8 @@ async function startGateway(name, redisUrl) {
     MCP_HOST: '127.0.0.1',
     MCP_PORT: String(port),
     MCP_REDIS_URL: redisUrl,
+    // One key of sealed requestState for both instances (required with MCP_REDIS_URL).
+    MCP_STATE_SECRET: STATE_SECRET,
     MCP_RATE_LIMIT: '0',
     MCP_DISCOVERY_CACHE: 'off',
     MCP_TRUSTED_PROXIES: 'loopback',

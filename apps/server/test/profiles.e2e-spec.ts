@@ -503,6 +503,7 @@ describe('tool profiles with sessions shared through Redis', () => {
       MCP_PROFILES: file,
       MCP_WATCH: '0',
       MCP_REDIS_URL: 'redis://127.0.0.1:6379/0',
+      MCP_STATE_SECRET: 'profiles-e2e-state-secret-0123456789abcdef',
       MCP_REDIS_PREFIX: `profiles-e2e-${process.pid}-${Date.now()}:`,
     };
     one = await startGateway(env);

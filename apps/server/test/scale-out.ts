@@ -90,6 +90,9 @@ export interface Instance {
 }
 
 /** A gateway process (the production bundle) on a free port with `env`; resolves once it listens. */
+/** The MCP_STATE_SECRET every test instance is started with (a test may set its own). */
+export const SHARED_STATE_SECRET = 'scale-out-tests-state-secret-0123456789';
+
 export async function startInstance(env: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, [MAIN], {
     env: {
@@ -98,6 +101,8 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       MCP_PORT: '0',
       MCP_DISCOVERY_CACHE: 'off',
       MCP_TRUSTED_PROXIES: 'loopback',
+      // Instances sharing sessions share the key of sealed requestState (required with MCP_REDIS_URL).
+      MCP_STATE_SECRET: SHARED_STATE_SECRET,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@
 //  - cpu: the same number of requests (Streamable HTTP and HTTP+SSE pings and tools/list) on A and
 //    on C, in alternating rounds: server CPU time per request, Redis on versus off;
 //  - idle: K HTTP+SSE sessions spread over A and B: RSS and heap per instance, Redis used_memory.
+import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { LEGACY_PROTOCOL, RawMcpSession, SseStream, keepAliveAgent, request } from './http.mjs';
@@ -448,7 +449,7 @@ export async function scaleoutPhase(h) {
   /** @type {Server[]} */
   const servers = [];
   try {
-    const shared = { MCP_REDIS_URL: redis.url, MCP_MAX_SESSIONS: String(size.idleK + 200) };
+    const shared = { MCP_REDIS_URL: redis.url, MCP_STATE_SECRET: randomBytes(32).toString('hex'), MCP_MAX_SESSIONS: String(size.idleK + 200) };
     const a = await h.startGateway(shared);
     servers.push(a);
     const b = await h.startGateway(shared);
