@@ -12,7 +12,7 @@ export type { BusEvent, BusObserver, SessionBusOptions, StreamEntry } from './li
 export type { SessionsModuleExtras, SessionsModuleOptions } from './lib/sessions.module-definition';
 export { ANONYMOUS_PRINCIPAL, SESSIONS_LOGGER, SESSIONS_OPTIONS } from './lib/sessions.constants';
 export { SessionStreams, StreamableHttpStreams, STANDALONE_STREAM, sendsPrimingEvent } from './lib/streamable-http-streams';
-export type { PostStream, ResumeResult } from './lib/streamable-http-streams';
+export type { DeferredPost, PostStream, ResumeResult } from './lib/streamable-http-streams';
 export { DEFAULT_MAX_UNSENT_BYTES, SSE_RETRY_MS, SseSink } from './lib/sse-sink';
 export type { SseSinkOptions, SseStream } from './lib/sse-sink';
 export { SseSinkFactory, overflowLine } from './lib/sse-sink.factory';

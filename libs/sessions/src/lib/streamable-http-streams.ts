@@ -37,6 +37,17 @@ export interface PostStream {
   registered?: Set<string>;
 }
 
+/**
+ * A POST about to be answered with JSON whose requests may yet send the client a request of their
+ * own (elicitation, sampling, roots): the first such request opens the POST's SSE stream (`post`),
+ * and the responses then go on it.
+ */
+export interface DeferredPost {
+  readonly requestIds: readonly RequestId[];
+  readonly open: () => { sink: SseStream; protocolVersion: string };
+  post: PostStream | undefined;
+}
+
 export interface ResumeResult {
   streamId: string;
   replayed: number;
@@ -67,6 +78,7 @@ export class SessionStreams {
   private standalone: SseStream | null = null;
   private readonly posts = new Map<string, PostStream>();
   private readonly requestStreams = new Map<RequestId, string>();
+  private readonly deferred = new Map<RequestId, DeferredPost>();
   private nextPost = 1;
   /** With a shared store, letters that make this copy's POST stream ids unique among the instances. */
   private readonly postTag: string;
@@ -197,6 +209,22 @@ export class SessionStreams {
     return post;
   }
 
+  /**
+   * A POST answered with JSON unless one of its requests sends the client a request first: then
+   * `open` gives its SSE stream, which carries that request and everything after, its responses
+   * included (the caller emits them with emitOnPost and ends it with finishPost). Forget it with
+   * settleDeferred once answered.
+   */
+  deferPost(requestIds: readonly RequestId[], open: DeferredPost['open']): DeferredPost {
+    const deferred: DeferredPost = { requestIds, open, post: undefined };
+    for (const id of requestIds) this.deferred.set(id, deferred);
+    return deferred;
+  }
+
+  settleDeferred(deferred: DeferredPost): void {
+    for (const id of deferred.requestIds) if (this.deferred.get(id) === deferred) this.deferred.delete(id);
+  }
+
   /** Send a message on a POST stream (stored for replay even when the client is not connected). */
   emitOnPost(post: PostStream, message: JsonRpcMessage): void {
     if (this.bus !== null) this.emitShared(this.bus, post.id, post, message);
@@ -233,13 +261,21 @@ export class SessionStreams {
     this.standalone = null;
     this.posts.clear();
     this.requestStreams.clear();
+    this.deferred.clear();
     this.buffer.clear();
     for (const sink of sinks) sink?.end();
     this.hooks.disposed();
   }
 
   private route({ message, relatedRequestId }: OutgoingMessage): void {
-    const postId = relatedRequestId === undefined ? undefined : this.requestStreams.get(relatedRequestId);
+    let postId = relatedRequestId === undefined ? undefined : this.requestStreams.get(relatedRequestId);
+    const deferred = postId === undefined && relatedRequestId !== undefined ? this.deferred.get(relatedRequestId) : undefined;
+    if (deferred && deferred.post === undefined && 'method' in message && 'id' in message) {
+      // A request to the client before the POST's response: the POST becomes an SSE stream.
+      const { sink, protocolVersion } = deferred.open();
+      deferred.post = this.openPost(deferred.requestIds, sink, protocolVersion);
+      postId = deferred.post.id;
+    }
     const post = postId === undefined ? undefined : this.posts.get(postId);
     if (post) {
       this.emitOnPost(post, message);

@@ -2,10 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import {
   ErrorCode,
+  INPUT_KINDS,
   Method,
   SUPPORTED_PROTOCOL_VERSIONS,
   failure,
   isFailure,
+  isPlainObject,
   isStatelessVersion,
   isRequest,
   isSupportedVersion,
@@ -166,8 +168,8 @@ export class StreamableHttpTransport {
       return;
     }
 
-    if (responseModeFor(requests, session.clientCapabilities) === 'sse') await this.answerWithStream(req, res, payload, requests, session, streams);
-    else await this.answerWithJson(res, payload, session, streams);
+    if (responseModeFor(requests) === 'sse') await this.answerWithStream(req, res, payload, requests, session, streams);
+    else await this.answerWithJson(req, res, payload, requests, session, streams);
   }
 
   async open(req: Request, res: Response): Promise<void> {
@@ -276,8 +278,41 @@ export class StreamableHttpTransport {
     }
   }
 
-  private async answerWithJson(res: Response, payload: ParsedPayload, session: Session, streams: SessionStreams): Promise<void> {
-    const response = await this.dispatchCounted(payload, session, streams);
+  /**
+   * JSON, unless a request sends the client a request of its own first (a plugin asking for
+   * elicitation, sampling or roots): then the POST becomes an SSE stream at that moment, and its
+   * responses follow on it.
+   */
+  private async answerWithJson(
+    req: Request,
+    res: Response,
+    payload: ParsedPayload,
+    requests: JsonRpcRequest[],
+    session: Session,
+    streams: SessionStreams,
+  ): Promise<void> {
+    // Only a client that declared it can answer is ever asked (the hot path of the others is unchanged).
+    const deferred = answersRequests(session.clientCapabilities)
+      ? streams.deferPost(
+          requests.map((r) => r.id),
+          () => ({
+            sink: this.sinks.open(req, res, { sessionId: session.id, transport: 'streamable-http' }, { 'Mcp-Session-Id': session.id }),
+            protocolVersion: this.versionOf(req, session),
+          }),
+        )
+      : undefined;
+    let response: JsonRpcResponse | JsonRpcResponse[] | null;
+    try {
+      response = await this.dispatchCounted(payload, session, streams);
+    } finally {
+      if (deferred) streams.settleDeferred(deferred);
+    }
+    const post = deferred?.post;
+    if (post) {
+      for (const each of Array.isArray(response) ? response : response === null ? [] : [response]) streams.emitOnPost(post, each);
+      streams.finishPost(post);
+      return;
+    }
     // Closed before the answer: Node marks a response destroyed when its connection closes first.
     if (res.destroyed) {
       this.logger.debug?.(`Session ${session.id}: the client disconnected before its response was ready; dropped.`, 'StreamableHttp');
@@ -359,4 +394,9 @@ export class StreamableHttpTransport {
   private versionOf(req: Request, session: Session): string {
     return header(req, 'mcp-protocol-version') ?? session.protocolVersion ?? DEFAULT_STREAMABLE_HTTP_VERSION;
   }
+}
+
+/** Whether a client declared a capability the gateway may send it requests for (elicitation, sampling, roots). */
+function answersRequests(capabilities: Record<string, unknown> | undefined): boolean {
+  return capabilities !== undefined && INPUT_KINDS.some((kind) => isPlainObject(capabilities[kind]));
 }
