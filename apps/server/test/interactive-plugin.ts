@@ -37,6 +37,8 @@ DESCRIBE = {
         {"name": "forever", "description": "Ask again on every run", "parameters": []},
         {"name": "caps", "description": "Report MCP_CLIENT_CAPABILITIES of the first run and the re-run", "parameters": []},
         {"name": "hurry", "description": "Ask, with a command timeout of 1 s", "timeout": 1, "parameters": []},
+        {"name": "malformed", "description": "Print an input_required that breaks the contract in one way",
+         "parameters": [{"name": "kind", "type": "string", "description": "Which way", "required": True}]},
     ],
     "prompts": [
         {"name": "briefing", "description": "A briefing on a topic the user names", "command": "briefing", "arguments": []},
@@ -181,6 +183,19 @@ def main():
         if answers is None:
             ask({"late": elicit("Quick?", ANSWER_SCHEMA)})
         out({"result": {"answered": responses["late"]}})
+
+    if command == "malformed":
+        question = elicit("Never asked", ANSWER_SCHEMA)
+        broken = {
+            "no-requests": {"requests": {}},
+            "not-an-object": {"requests": ["q"]},
+            "no-kind": {"requests": {"q": {}}},
+            "two-kinds": {"requests": {"q": dict(question, roots={})}},
+            "unknown-kind": {"requests": {"q": {"telepathy": {}}}},
+            "bad-key": {"requests": {"bad key!": question}},
+            "too-many": {"requests": dict(("k%d" % i, question) for i in range(17))},
+        }
+        out({"input_required": broken[opts["kind"]]})
 
     if command == "briefing":
         if answers is None:

@@ -200,6 +200,27 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
     });
   });
 
+  it('two calls of one session waiting at once: each answer reaches its own call, whatever the order of the answers', async () => {
+    // Guards against: answers matched to calls by arrival (or one pending request per session), which
+    // would give one call the other's answer.
+    const { client } = clientWith(`concurrent-${kind}`, {
+      elicit: async (params) => {
+        const message = params['message'] as string;
+        // The first call's question is answered last.
+        if (message === 'Step 1 of 1') await new Promise((r) => setTimeout(r, 300));
+        return accept({ answer: `for ${message}` });
+      },
+    });
+    await withConnection(connect, client, async () => {
+      const [one, two] = (await Promise.all([
+        client.callTool({ name: 'ask__rounds', arguments: { count: 1 } }),
+        client.callTool({ name: 'ask__rounds', arguments: { count: 2 } }),
+      ])) as ToolResult[];
+      expect(one.structuredContent).toEqual({ answers: ['for Step 1 of 1'], runs: 2 });
+      expect(two.structuredContent).toEqual({ answers: ['for Step 1 of 2', 'for Step 2 of 2'], runs: 3 });
+    });
+  });
+
   it.each([
     ['declined', 'decline'],
     ['cancelled', 'cancel'],
@@ -300,14 +321,37 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
 describe('2025 revisions: what does not depend on the transport (v1 client over Streamable HTTP)', () => {
   it('an unanswered request is bounded by the command\'s timeout: isError timeout, and the plugin is not re-run', async () => {
     // Guards against: a call that waits for a client forever (the command declares "timeout": 1).
-    const { client } = clientWith('timeout', { elicit: never });
+    const { client, asked } = clientWith('timeout', { elicit: never });
     await withConnection(connectStreamableHttp, client, async () => {
       const started = Date.now();
       const result = (await client.callTool({ name: 'ask__hurry', arguments: {} })) as ToolResult;
       expect(result.isError).toBe(true);
       expect((result.structuredContent?.['error'] as Json)?.['code']).toBe('timeout');
       expect(Date.now() - started).toBeLessThan(5_000);
+      // The request it gave up on is cancelled, so the client stops showing it to its user.
+      await eventually(() => asked[0]?.signal.aborted === true, 3_000);
     });
+  });
+
+  it.each([
+    ['no-requests', /requests/],
+    ['not-an-object', /requests/],
+    ['no-kind', /\bq\b/],
+    ['two-kinds', /\bq\b/],
+    ['unknown-kind', /\bq\b.*elicitation, sampling, roots/],
+    ['bad-key', /bad key!/],
+    ['too-many', /16/],
+  ])('a malformed input_required (%s) is a plugin_error naming what is wrong, and nothing is asked', async (kind, names) => {
+    // Guards against: a broken round sent to the client as it is, or reported as an empty success.
+    const { client, asked } = clientWith(`malformed-${kind}`, { elicit: () => accept({ answer: 'x' }), sample: () => sampled('x'), roots: [] });
+    await withConnection(connectStreamableHttp, client, async () => {
+      const result = (await client.callTool({ name: 'ask__malformed', arguments: { kind } })) as ToolResult;
+      expect(result.isError).toBe(true);
+      expect((result.structuredContent?.['error'] as Json)?.['code']).toBe('plugin_error');
+      expect(textOf(result)).toMatch(/input_required/);
+      expect(textOf(result)).toMatch(names);
+    });
+    expect(asked).toEqual([]);
   });
 
   it('three rounds: three requests, one per round, and the log line of each round', async () => {
@@ -395,6 +439,22 @@ describe('2025 revisions: MCP_INPUT_ROUNDS bounds the re-runs', () => {
       expect(asked).toHaveLength(2);
     } finally {
       await connection.close();
+    }
+  });
+
+  it('the same bound in 2026-07-28 (the round count travels in the requestState): plugin_error after two re-runs', async () => {
+    // Guards against: a bound kept only in a session (a stateless client could retry forever).
+    let n = 0;
+    const v2 = v2Client({ elicit: () => accept({ answer: `c${++n}` }), base: bounded.baseUrl });
+    const client = await v2.connect();
+    try {
+      const endless = (await client.callTool({ name: 'ask__forever', arguments: {} })) as ToolResult;
+      expect(endless.isError).toBe(true);
+      expect((endless.structuredContent?.['error'] as Json)?.['code']).toBe('plugin_error');
+      expect(textOf(endless)).toContain('MCP_INPUT_ROUNDS');
+      expect(v2.asked).toHaveLength(2);
+    } finally {
+      await client.close();
     }
   });
 });
@@ -535,6 +595,31 @@ describe('2026-07-28: input_required results and retries', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('the v2 client: prompts/get and resources/read whose commands ask are auto-fulfilled too', async () => {
+    // Guards against: input_required results only on tools/call in this revision.
+    const v2 = v2Client({ elicit: (params) => (params['message'] === 'Which topic?' ? accept({ answer: 'queues' }) : accept({ name: 'Kim' })) });
+    const client = await v2.connect();
+    try {
+      const prompt = await client.getPrompt({ name: 'ask__briefing', arguments: {} });
+      expect(prompt.messages).toEqual([{ role: 'user', content: { type: 'text', text: 'Brief me on queues' } }]);
+      const resource = await client.readResource({ uri: 'ask://whoami' });
+      expect(resource.contents).toEqual([{ uri: 'ask://whoami', mimeType: 'text/plain', text: 'You are Kim' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('an answer that is not what was asked (an ElicitResult without a valid action): -32602 naming the key', async () => {
+    // Guards against: a malformed answer passed to the plugin as if the client had answered.
+    const first = inputRequired(await call2026(gateway.baseUrl, 'b1', 'ask__greet', {}, { capabilities: { elicitation: {} } }));
+    const retry = await call2026(gateway.baseUrl, 'b2', 'ask__greet', {}, {
+      capabilities: { elicitation: {} },
+      inputResponses: { name: { action: 'maybe' } },
+      requestState: first.requestState,
+    });
+    expect(retry.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('inputResponses.name') });
   });
 
   it('the wire: inputRequests keyed as the plugin keyed them, {method, params}, and an opaque requestState', async () => {
