@@ -5,8 +5,6 @@ import type { RunResult } from './runner';
 /** How many times a call may re-run its plugin with answers (MCP_INPUT_ROUNDS). */
 export const DEFAULT_INPUT_ROUNDS = 8;
 
-/** A plugin's stdout that starts an input_required object (anything else is a result). */
-const ASKS = /^\{\s*"input_required"\s*:/;
 
 /**
  * Whether a finished run asked for input: `{"input_required": {"requests": {...}, "state": ...}}`
@@ -16,14 +14,16 @@ const ASKS = /^\{\s*"input_required"\s*:/;
 export function readInputRequired(run: RunResult): InputRequired | { problem: string } | undefined {
   if (run.exitCode !== 0 || run.timedOut || run.cancelled || run.outputLimit || run.stdoutTruncated) return undefined;
   const text = run.stdout.trim();
-  if (!ASKS.test(text)) return undefined;
+  // Cheap first: only an object mentioning input_required is parsed here (a result is mapped later).
+  if (!text.startsWith('{') || !text.includes('"input_required"')) return undefined;
   let parsed: unknown;
   try {
     parsed = parseJsonExact(text);
   } catch {
-    return { problem: 'its input_required output is not valid JSON' };
+    // Text that merely mentions it stays text; output that starts asking must be valid JSON.
+    return /^\{\s*"input_required"/.test(text) ? { problem: 'its input_required output is not valid JSON' } : undefined;
   }
-  if (!isPlainObject(parsed)) return undefined;
+  if (!isPlainObject(parsed) || !('input_required' in parsed)) return undefined;
   const extra = Object.keys(parsed).filter((key) => key !== 'input_required');
   if (extra.length > 0) return { problem: `input_required must be the only field of its output (also found: ${extra.join(', ')})` };
   const asked = parsed['input_required'];

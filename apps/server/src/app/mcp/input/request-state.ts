@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { ErrorCode, RpcError, isInputKind, isPlainObject, parseJsonExact, stringifyExact } from '@sanctum/protocol';
+import { RpcError, isInputKind, isPlainObject, parseJsonExact, stringifyExact } from '@sanctum/protocol';
 import type { InputRequest } from '@sanctum/protocol';
 
 /** What a round of a 2026-07-28 call is bound to: the request it answers, and who made it. */
@@ -113,8 +113,7 @@ export class RequestStateSeal {
 
   private decrypt(token: string): Record<string, unknown> {
     const tampered = (): RpcError =>
-      new RpcError(
-        ErrorCode.InvalidParams,
+      RpcError.invalidParams(
         `requestState failed its integrity check: it was altered, or not issued by this gateway (nor by an instance sharing its MCP_STATE_SECRET). ${RESTART}`,
       );
     if (!/^[A-Za-z0-9_-]+$/.test(token)) throw tampered();
