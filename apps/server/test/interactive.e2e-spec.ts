@@ -22,6 +22,7 @@ import type { RunningGateway } from './gateway';
 import { interactivePlugins } from './interactive-plugin';
 import type { InteractivePlugins } from './interactive-plugin';
 import { liveProcessesIn } from './process-table';
+import { SseReader } from './sse-reader';
 import { SDK_TRANSPORTS, connectStreamableHttp } from './sdk-connections';
 import type { Connect, Connection } from './sdk-connections';
 
@@ -286,6 +287,23 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
       const result = (await bare.client.callTool({ name: 'ask__caps', arguments: {} })) as ToolResult;
       expect(result.structuredContent).toEqual({ first: {}, asked: false });
     });
+  });
+
+  it('the session ending during the wait: the call ends as cancelled and the plugin is not re-run', async () => {
+    // Guards against: a wait (and a plugin re-run) outliving its session.
+    const { client, asked } = clientWith(`end-${kind}`, { elicit: never });
+    const log = plugins.runLog('end');
+    const connection = await connect(gateway, client);
+    const call = client.callTool({ name: 'ask__greet', arguments: { log } }).catch((err: unknown) => err);
+    await eventually(() => asked.length === 1, 5_000);
+    const sessionId = connection.sessionId() as string;
+    await connection.close();
+    await call;
+    const ended = new RegExp(`Tool failed: ask\\.greet \\(${sessionId}\\) in \\d+ ms \\(cancelled\\)`);
+    await eventually(() => gateway.logs.some((l) => ended.test(l)), 5_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(plugins.runs(log)).toEqual([{ rerun: false }]);
+    expect(liveProcessesIn(join(plugins.dir, 'ask'))).toEqual([]);
   });
 
   it('cancelling the call during the wait: the gateway cancels its own request, the plugin is not re-run, nothing is left running, the session goes on', async () => {
@@ -701,7 +719,7 @@ describe('2026-07-28: input_required results and retries', () => {
   });
 });
 
-describe('2026-07-28: a requestState belongs to the key it was issued to', () => {
+describe('API keys: a key's input rounds are its own (MCP_API_KEYS with two keys)', () => {
   const KEY_A = 'key-a-0123456789abcdef';
   const KEY_B = 'key-b-0123456789abcdef';
   let keyed: RunningGateway;
@@ -721,6 +739,44 @@ describe('2026-07-28: a requestState belongs to the key it was issued to', () =>
     expect(foreign.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('requestState') });
     const own = await call2026(keyed.baseUrl, 'k3', 'ask__greet', {}, { capabilities: caps, key: KEY_A, inputResponses, requestState: first.requestState });
     expect(own.message['result']).toMatchObject({ resultType: 'complete', structuredContent: { greeting: 'Hello, Bea!' } });
+  });
+
+  it("2025: key b cannot answer the request sent to key a's session (404); key a's answer then completes the call", async () => {
+    // Guards against: another principal answering a user's question (a confirmation) in their place.
+    const headers = (key: string, sessionId?: string): Record<string, string> => ({
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      Authorization: `Bearer ${key}`,
+      ...(sessionId === undefined ? {} : { 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-11-25' }),
+    });
+    const init = await fetch(`${keyed.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: headers(KEY_A),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    expect(init.status).toBe(200);
+    await init.text();
+    const sessionId = init.headers.get('mcp-session-id') as string;
+    await fetch(`${keyed.baseUrl}/mcp`, { method: 'POST', headers: headers(KEY_A, sessionId), body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    const { response, reader } = await SseReader.open(`${keyed.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: headers(KEY_A, sessionId),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } }),
+    });
+    if (reader === undefined) throw new Error(`tools/call was not answered with an event stream (status ${response.status})`);
+    try {
+      await reader.waitFor((r) => r.messages.some((m) => m['method'] === 'elicitation/create'));
+      const request = reader.messages.find((m) => m['method'] === 'elicitation/create') as Json;
+      const answer = (name: string): string => JSON.stringify({ jsonrpc: '2.0', id: request['id'], result: accept({ name }) });
+      const foreign = await fetch(`${keyed.baseUrl}/mcp`, { method: 'POST', headers: headers(KEY_B, sessionId), body: answer('Intruder') });
+      expect(foreign.status).toBe(404);
+      const own = await fetch(`${keyed.baseUrl}/mcp`, { method: 'POST', headers: headers(KEY_A, sessionId), body: answer('Owner') });
+      expect(own.status).toBe(202);
+      await reader.waitFor((r) => r.messages.some((m) => m['id'] === 2));
+      expect(reader.messages.find((m) => m['id'] === 2)?.['result']).toMatchObject({ structuredContent: { greeting: 'Hello, Owner!' } });
+    } finally {
+      reader.close();
+    }
   });
 });
 
