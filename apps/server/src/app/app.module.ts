@@ -84,21 +84,17 @@ function sharedSessions(config: AppConfig): Pick<SessionsModuleOptions, 'redis'>
 
 /**
  * The key of sealed 2026-07-28 requestState: MCP_STATE_SECRET, shared by every instance. Unset, one
- * instance generates one (and says so); instances sharing sessions (MCP_REDIS_URL) must share it, so
- * the start is refused without it.
+ * instance generates one and says so (createApp refuses instances sharing sessions without it).
  */
 function stateSeal(config: AppConfig, logger: LoggerService): RequestStateSeal {
   if (config.stateSecret !== undefined) return new RequestStateSeal(config.stateSecret, config.stateTtlMs);
-  if (sharedSessions(config).redis !== undefined) {
-    throw new ConfigError(
-      'MCP_STATE_SECRET',
-      '',
-      '',
-      'Invalid configuration: MCP_STATE_SECRET is not set, and with MCP_REDIS_URL every instance must seal requestState with the same secret (at least 32 characters, e.g. `openssl rand -hex 32`): set it to one value on all instances.',
-    );
-  }
   logger.log('MCP_STATE_SECRET is not set: requestState (protocol revision 2026-07-28 input rounds) is sealed with a key generated at start; a retry after a restart is refused', 'Gateway');
   return RequestStateSeal.generated(config.stateTtlMs);
+}
+
+/** Whether this configuration shares sessions with other instances (MCP_REDIS_URL, over HTTP). */
+export function sharesSessions(config: AppConfig): boolean {
+  return sharedSessions(config).redis !== undefined;
 }
 
 @Module({})

@@ -3,7 +3,7 @@ import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/com
 import { DiscoveryCache } from '@sanctum/discovery';
 import { interpreterProblem, resolvePythonCached } from '@sanctum/executor';
 import type { InterpreterStore } from '@sanctum/executor';
-import { AppModule } from './app.module';
+import { AppModule, sharesSessions } from './app.module';
 import { FastPath } from './http/fast-path';
 import type { AppConfig } from './config/config';
 import { SessionStoreUnreachable } from '@sanctum/sessions';
@@ -51,6 +51,14 @@ function unreachableStore(err: SessionStoreUnreachable): ConfigError {
 
 /** Build the Nest application (not yet listening). Shared by main.ts and the end-to-end tests. */
 export async function createApp(config: AppConfig, logger: LoggerService, extensions: DynamicModule['imports'] = []): Promise<INestApplication> {
+  if (config.stateSecret === undefined && sharesSessions(config)) {
+    throw new ConfigError(
+      'MCP_STATE_SECRET',
+      '',
+      '',
+      'Invalid configuration: MCP_STATE_SECRET is not set; with MCP_REDIS_URL every instance must seal requestState with the same secret (at least 32 characters, e.g. `openssl rand -hex 32`): set it to one value on all instances.',
+    );
+  }
   const app = await NestFactory.create(AppModule.forRoot(config, logger, extensions), { bodyParser: false, logger, abortOnError: false }).catch(
     (err: unknown) => {
       throw err instanceof SessionStoreUnreachable ? unreachableStore(err) : err;

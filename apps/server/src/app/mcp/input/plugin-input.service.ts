@@ -148,7 +148,8 @@ export class PluginInput {
       return { input: { responses: given, state: null }, round: 1 };
     }
     const sealed = this.seal.open(token, binding);
-    const responses: Record<string, unknown> = {};
+    // The answers an earlier retry of this round gave, then this retry's.
+    const responses: Record<string, unknown> = { ...sealed.answered };
     const missing: Record<string, InputRequest> = {};
     for (const [key, request] of Object.entries(sealed.requests)) {
       if (!(key in given)) {
@@ -160,18 +161,18 @@ export class PluginInput {
       responses[key] = given[key];
     }
     // Keys nobody asked for are ignored; a key asked and not answered is asked again.
-    if (Object.keys(missing).length > 0) return this.answer(missing, sealed.state, sealed.round, binding);
+    if (Object.keys(missing).length > 0) return this.answer(missing, sealed.state, sealed.round, binding, responses);
     return { input: { responses, state: sealed.state }, round: sealed.round };
   }
 
-  private answer(requests: Record<string, InputRequest>, state: unknown, round: number, binding: RoundBinding): InputRequiredAnswer {
+  private answer(requests: Record<string, InputRequest>, state: unknown, round: number, binding: RoundBinding, answered: Record<string, unknown> = {}): InputRequiredAnswer {
     const inputRequests = Object.fromEntries(
       Object.entries(requests).map(([key, request]) => [key, { method: INPUT_METHODS[request.kind as InputKind], params: request.params }]),
     );
     return new InputRequiredAnswer({
       resultType: 'input_required',
       inputRequests,
-      requestState: this.seal.seal({ ...binding, state, requests, round }),
+      requestState: this.seal.seal({ ...binding, state, requests, answered, round }),
     });
   }
 

@@ -4,7 +4,7 @@ import type { RoundBinding, SealedRound } from './request-state';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 const binding: RoundBinding = { target: 'tools/call devops.deploy', args: argumentsDigest({ app: 'web', version: '2.0.0' }), principal: 'ops' };
-const round: SealedRound = { ...binding, state: { confirm: 'deploy', big: 2n ** 64n }, requests: { confirm: { kind: 'elicitation', params: { message: 'Deploy?' } } }, round: 1 };
+const round: SealedRound = { ...binding, state: { confirm: 'deploy', big: 2n ** 64n }, requests: { confirm: { kind: 'elicitation', params: { message: 'Deploy?' } } }, answered: { earlier: { action: 'accept', content: { n: 1 } } }, round: 1 };
 
 /** The RpcError `open` throws (a -32602 whose message says which check failed). */
 function refusal(open: () => unknown): RpcError {

@@ -15,7 +15,10 @@ export interface RoundBinding {
 /** One sealed round: its binding, the plugin's state, the requests it asked, and its number. */
 export interface SealedRound extends RoundBinding {
   state: unknown;
+  /** The requests still to answer. */
   requests: Record<string, InputRequest>;
+  /** Answers already given to requests of this round (a retry that answered only some of them). */
+  answered: Record<string, unknown>;
   /** The re-run that will answer the requests (1 for the first). */
   round: number;
 }
@@ -68,6 +71,7 @@ export class RequestStateSeal {
       s: round.state ?? null,
       q: Object.fromEntries(Object.entries(round.requests).map(([key, request]) => [key, { [request.kind]: request.params }])),
       r: round.round,
+      g: round.answered,
       e: this.now() + this.ttlMs,
       // Every seal differs, even of the same round: a retry's state never repeats an earlier one.
       n: randomBytes(8).toString('base64url'),
@@ -108,7 +112,8 @@ export class RequestStateSeal {
         }
       }
     }
-    return { ...expected, state: body['s'] ?? null, requests, round: typeof body['r'] === 'number' ? body['r'] : 1 };
+    const answered = isPlainObject(body['g']) ? body['g'] : {};
+    return { ...expected, state: body['s'] ?? null, requests, answered, round: typeof body['r'] === 'number' ? body['r'] : 1 };
   }
 
   private decrypt(token: string): Record<string, unknown> {
