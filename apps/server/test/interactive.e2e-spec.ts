@@ -719,7 +719,7 @@ describe('2026-07-28: input_required results and retries', () => {
   });
 });
 
-describe('API keys: a key's input rounds are its own (MCP_API_KEYS with two keys)', () => {
+describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys)", () => {
   const KEY_A = 'key-a-0123456789abcdef';
   const KEY_B = 'key-b-0123456789abcdef';
   let keyed: RunningGateway;
