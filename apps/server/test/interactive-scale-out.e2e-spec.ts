@@ -54,7 +54,10 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
     // Guards against: round state kept in one instance's memory (a retry reaching the other one would
     // fail), or a secret per instance (the other one would refuse the requestState).
     let n = 0;
-    const client = new ClientV2({ name: 'interactive-scale', version: '2.0.0' }, { capabilities: { elicitation: {} }, versionNegotiation: { mode: { pin: V } } });
+    const client = new ClientV2(
+      { name: 'interactive-scale', version: '2.0.0' },
+      { capabilities: { elicitation: {} }, versionNegotiation: { mode: { pin: V } } },
+    );
     const asked: string[] = [];
     client.setRequestHandler('elicitation/create', async (request: { params: Json }) => {
       asked.push(request.params['message'] as string);
@@ -62,7 +65,10 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
     });
     await client.connect(new TransportV2(new URL(`${nginx.baseUrl}/mcp`)));
     try {
-      const result = (await client.callTool({ name: 'ask__rounds', arguments: { count: 3 } })) as { isError?: boolean; structuredContent?: Json };
+      const result = (await client.callTool({ name: 'ask__rounds', arguments: { count: 3 } })) as {
+        isError?: boolean;
+        structuredContent?: Json;
+      };
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toEqual({ answers: ['r1', 'r2', 'r3'], runs: 4 });
       expect(asked).toEqual(['Step 1 of 3', 'Step 2 of 3', 'Step 3 of 3']);
@@ -91,7 +97,11 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
     await init.text();
     const sessionId = init.headers.get('mcp-session-id') as string;
     const session = { ...JSON_HEADERS, 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-11-25' };
-    const initialized = await fetch(`${a.url}/mcp`, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    const initialized = await fetch(`${a.url}/mcp`, {
+      method: 'POST',
+      headers: session,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
     expect(initialized.status).toBe(202);
 
     const { response, reader } = await SseReader.open(`${a.url}/mcp`, {
@@ -99,7 +109,8 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
       headers: session,
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } }),
     });
-    if (reader === undefined) throw new Error(`tools/call was not answered with an event stream (status ${response.status}): ${await response.text()}`);
+    if (reader === undefined)
+      throw new Error(`tools/call was not answered with an event stream (status ${response.status}): ${await response.text()}`);
     try {
       await reader.waitFor((r) => r.messages.some((m) => m['method'] === 'elicitation/create'));
       const request = reader.messages.find((m) => m['method'] === 'elicitation/create') as Json;
@@ -130,8 +141,13 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
       const endpoint = reader.events.find((e) => e.event === 'endpoint')?.data as string;
       const sessionId = new URL(endpoint, a.url).searchParams.get('sessionId') as string;
       const post = (base: string, body: Json): Promise<Response> =>
-        fetch(`${base}/message?sessionId=${sessionId}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      const messages = (): Json[] => reader.events.filter((e) => e.event !== 'endpoint' && (e.data ?? '') !== '').map((e) => JSON.parse(e.data as string) as Json);
+        fetch(`${base}/message?sessionId=${sessionId}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const messages = (): Json[] =>
+        reader.events.filter((e) => e.event !== 'endpoint' && (e.data ?? '') !== '').map((e) => JSON.parse(e.data as string) as Json);
 
       expect(
         (
@@ -145,10 +161,14 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
       ).toBe(202);
       await reader.waitFor(() => messages().some((m) => m['id'] === 1));
       expect((await post(b.url, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
-      expect((await post(b.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } })).status).toBe(202);
+      expect(
+        (await post(b.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } })).status,
+      ).toBe(202);
       await reader.waitFor(() => messages().some((m) => m['method'] === 'elicitation/create'), 8_000);
       const request = messages().find((m) => m['method'] === 'elicitation/create') as Json;
-      expect((await post(a.url, { jsonrpc: '2.0', id: request['id'], result: { action: 'accept', content: { name: 'Across' } } })).status).toBe(202);
+      expect(
+        (await post(a.url, { jsonrpc: '2.0', id: request['id'], result: { action: 'accept', content: { name: 'Across' } } })).status,
+      ).toBe(202);
       await reader.waitFor(() => messages().some((m) => m['id'] === 2), 8_000);
       expect(messages().find((m) => m['id'] === 2)?.['result']).toMatchObject({ structuredContent: { greeting: 'Hello, Across!' } });
     } finally {
@@ -189,7 +209,9 @@ describe('a shared deployment without a shared state secret', () => {
     try {
       const { code, stdout, stderr } = await runToExit({ MCP_REDIS_URL: redis.url, MCP_PLUGINS_DIR: plugins.dir });
       expect(code).toBe(2);
-      expect(stderr.split('\n').filter((line) => line.includes('MCP_STATE_SECRET'))).toEqual([expect.stringMatching(/^Invalid configuration: MCP_STATE_SECRET .*MCP_REDIS_URL/)]);
+      expect(stderr.split('\n').filter((line) => line.includes('MCP_STATE_SECRET'))).toEqual([
+        expect.stringMatching(/^Invalid configuration: MCP_STATE_SECRET .*MCP_REDIS_URL/),
+      ]);
       expect(stdout).toBe('');
       expect(stderr).not.toMatch(/Discovered plugin/);
     } finally {

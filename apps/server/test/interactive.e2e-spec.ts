@@ -15,7 +15,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, ListRootsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ClientCapabilities, CreateMessageResult, ElicitResult, Root } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
@@ -82,7 +88,12 @@ function clientWith(name: string, answers: Answers): { client: Client; asked: As
 }
 
 const accept = (content: Record<string, string | number | boolean>): ElicitResult => ({ action: 'accept', content });
-const sampled = (text: string): CreateMessageResult => ({ role: 'assistant', content: { type: 'text', text }, model: 'test-model', stopReason: 'endTurn' });
+const sampled = (text: string): CreateMessageResult => ({
+  role: 'assistant',
+  content: { type: 'text', text },
+  model: 'test-model',
+  stopReason: 'endTurn',
+});
 /** An answer that never comes: settles (rejects) only when the gateway cancels its request. */
 const never = (_params: Json, signal: AbortSignal): Promise<never> =>
   new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled by the gateway')), { once: true }));
@@ -120,7 +131,7 @@ async function withConnection<T>(connect: Connect, client: Client, body: (connec
 }
 
 describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, kind, connect) => {
-  it('an accepted elicitation: elicitation/create with the plugin\'s params, the re-run gets the answer and its state back', async () => {
+  it("an accepted elicitation: elicitation/create with the plugin's params, the re-run gets the answer and its state back", async () => {
     // Guards against: params rewritten on the way, the answer or the plugin's state lost before the re-run.
     const { client, asked } = clientWith(`elicit-${kind}`, { elicit: () => accept({ name: 'Ada' }) });
     await withConnection(connect, client, async (connection) => {
@@ -128,25 +139,34 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toEqual({ greeting: 'Hello, Ada!', action: 'accept', state: { asked: 'greet' } });
       expect(asked.map((a) => [a.method, a.params])).toEqual([
-        ['elicitation/create', { message: 'What is your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }],
+        [
+          'elicitation/create',
+          {
+            message: 'What is your name?',
+            requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+          },
+        ],
       ]);
       const line = `Input required: ask.greet (${connection.sessionId()}) round 1: name`;
       await eventually(() => gateway.logs.some((l) => l.includes(line)));
     });
   });
 
-  it('sampling: sampling/createMessage with the plugin\'s messages, the re-run gets the CreateMessageResult', async () => {
+  it("sampling: sampling/createMessage with the plugin's messages, the re-run gets the CreateMessageResult", async () => {
     // Guards against: a sampling request sent as something else, or the model's reply not reaching the plugin.
     const { client, asked } = clientWith(`sample-${kind}`, { sample: () => sampled('a short story') });
     await withConnection(connect, client, async () => {
       const result = (await client.callTool({ name: 'ask__summarize', arguments: { text: 'a long story' } })) as ToolResult;
       expect(asked.map((a) => a.method)).toEqual(['sampling/createMessage']);
-      expect(asked[0].params).toMatchObject({ messages: [{ role: 'user', content: { type: 'text', text: 'Summarize: a long story' } }], maxTokens: 50 });
+      expect(asked[0].params).toMatchObject({
+        messages: [{ role: 'user', content: { type: 'text', text: 'Summarize: a long story' } }],
+        maxTokens: 50,
+      });
       expect(result.structuredContent).toEqual({ summary: 'a short story', model: 'test-model', role: 'assistant' });
     });
   });
 
-  it('roots: roots/list, the re-run names the client\'s roots', async () => {
+  it("roots: roots/list, the re-run names the client's roots", async () => {
     const roots = [
       { uri: 'file:///home/ada/project', name: 'project' },
       { uri: 'file:///srv/data', name: 'data' },
@@ -159,18 +179,21 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
     });
   });
 
-  it.each(['ask', 'ask_js'])('two rounds (%s): each answer reaches the next run, in order, with the state of the round before', async (plugin) => {
-    // Guards against: a second input_required treated as the result, answers swapped between rounds,
-    // and (ask_js is spawned, ask forked) stdin delivered by only one way of starting a plugin.
-    let n = 0;
-    const { client, asked } = clientWith(`rounds-${kind}`, { elicit: () => accept({ answer: `answer ${++n}` }) });
-    await withConnection(connect, client, async () => {
-      const result = (await client.callTool({ name: `${plugin}__rounds`, arguments: { count: 2 } })) as ToolResult;
-      expect(result.isError).toBeFalsy();
-      expect(result.structuredContent).toMatchObject({ answers: ['answer 1', 'answer 2'], runs: 3 });
-      expect(asked.map((a) => a.params['message'])).toEqual(['Step 1 of 2', 'Step 2 of 2']);
-    });
-  });
+  it.each(['ask', 'ask_js'])(
+    'two rounds (%s): each answer reaches the next run, in order, with the state of the round before',
+    async (plugin) => {
+      // Guards against: a second input_required treated as the result, answers swapped between rounds,
+      // and (ask_js is spawned, ask forked) stdin delivered by only one way of starting a plugin.
+      let n = 0;
+      const { client, asked } = clientWith(`rounds-${kind}`, { elicit: () => accept({ answer: `answer ${++n}` }) });
+      await withConnection(connect, client, async () => {
+        const result = (await client.callTool({ name: `${plugin}__rounds`, arguments: { count: 2 } })) as ToolResult;
+        expect(result.isError).toBeFalsy();
+        expect(result.structuredContent).toMatchObject({ answers: ['answer 1', 'answer 2'], runs: 3 });
+        expect(asked.map((a) => a.params['message'])).toEqual(['Step 1 of 2', 'Step 2 of 2']);
+      });
+    },
+  );
 
   it('one round asking all three kinds: the requests are all sent before any is answered', async () => {
     // Guards against: a round's requests sent one after the other (each waiting for the answer of the one before).
@@ -245,7 +268,9 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
     await withConnection(connect, client, async () => {
       const result = (await client.callTool({ name: 'ask__greet', arguments: {} })) as ToolResult;
       expect(result.isError).toBeFalsy();
-      expect(result.structuredContent).toMatchObject({ client_error: { code: -32042, message: expect.stringContaining('the user closed the dialog') } });
+      expect(result.structuredContent).toMatchObject({
+        client_error: { code: -32042, message: expect.stringContaining('the user closed the dialog') },
+      });
     });
   });
 
@@ -274,9 +299,12 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
     expect(asked).toEqual([]);
   });
 
-  it('every run gets MCP_CLIENT_CAPABILITIES: the client\'s declared capabilities, on the first run and on the re-run', async () => {
+  it("every run gets MCP_CLIENT_CAPABILITIES: the client's declared capabilities, on the first run and on the re-run", async () => {
     // Guards against: capabilities missing on the re-run, or a default that hides what the client declared.
-    const { client, capabilities } = clientWith(`caps-${kind}`, { elicit: () => accept({ answer: 'ok' }), sample: () => sampled('unused') });
+    const { client, capabilities } = clientWith(`caps-${kind}`, {
+      elicit: () => accept({ answer: 'ok' }),
+      sample: () => sampled('unused'),
+    });
     await withConnection(connect, client, async () => {
       const result = (await client.callTool({ name: 'ask__caps', arguments: {} })) as ToolResult;
       expect(result.structuredContent).toEqual({ first: capabilities, rerun: capabilities, asked: true });
@@ -337,7 +365,7 @@ describe.each(SDK_TRANSPORTS)('2025 revisions, the v1 client over %s', (_name, k
 });
 
 describe('2025 revisions: what does not depend on the transport (v1 client over Streamable HTTP)', () => {
-  it('an unanswered request is bounded by the command\'s timeout: isError timeout, and the plugin is not re-run', async () => {
+  it("an unanswered request is bounded by the command's timeout: isError timeout, and the plugin is not re-run", async () => {
     // Guards against: a call that waits for a client forever (the command declares "timeout": 1).
     const { client, asked } = clientWith('timeout', { elicit: never });
     await withConnection(connectStreamableHttp, client, async () => {
@@ -361,7 +389,11 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     ['too-many', /16/],
   ])('a malformed input_required (%s) is a plugin_error naming what is wrong, and nothing is asked', async (kind, names) => {
     // Guards against: a broken round sent to the client as it is, or reported as an empty success.
-    const { client, asked } = clientWith(`malformed-${kind}`, { elicit: () => accept({ answer: 'x' }), sample: () => sampled('x'), roots: [] });
+    const { client, asked } = clientWith(`malformed-${kind}`, {
+      elicit: () => accept({ answer: 'x' }),
+      sample: () => sampled('x'),
+      roots: [],
+    });
     await withConnection(connectStreamableHttp, client, async () => {
       const result = (await client.callTool({ name: 'ask__malformed', arguments: { kind } })) as ToolResult;
       expect(result.isError).toBe(true);
@@ -379,7 +411,11 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
       const result = (await client.callTool({ name: 'ask__rounds', arguments: { count: 3 } })) as ToolResult;
       expect(result.structuredContent).toEqual({ answers: ['a1', 'a2', 'a3'], runs: 4 });
       expect(asked).toHaveLength(3);
-      for (const [round, key] of [[1, 'step1'], [2, 'step2'], [3, 'step3']] as const) {
+      for (const [round, key] of [
+        [1, 'step1'],
+        [2, 'step2'],
+        [3, 'step3'],
+      ] as const) {
         const line = `Input required: ask.rounds (${connection.sessionId()}) round ${round}: ${key}`;
         await eventually(() => gateway.logs.some((l) => l.includes(line)));
       }
@@ -404,13 +440,18 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     // Guards against: a production deploy recorded without the user's yes when the client can ask.
     const { client, asked } = clientWith('devops-yes', { elicit: () => accept({ confirm: true }) });
     await withConnection(connectStreamableHttp, client, async () => {
-      const result = (await client.callTool({ name: 'devops__deploy', arguments: { 'app-name': 'shop-yes', version: '2.0.0', environment: 'production' } })) as ToolResult;
+      const result = (await client.callTool({
+        name: 'devops__deploy',
+        arguments: { 'app-name': 'shop-yes', version: '2.0.0', environment: 'production' },
+      })) as ToolResult;
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ app: 'shop-yes', version: '2.0.0', confirmed: true });
       expect(asked).toHaveLength(1);
       expect(asked[0].params['message']).toMatch(/shop-yes/);
       expect(asked[0].params['requestedSchema']).toMatchObject({ properties: { confirm: { type: 'boolean' } }, required: ['confirm'] });
-      const ledger = JSON.parse(readFileSync(plugins.devopsState, 'utf8')) as { apps: Record<string, Record<string, { current_version: string }>> };
+      const ledger = JSON.parse(readFileSync(plugins.devopsState, 'utf8')) as {
+        apps: Record<string, Record<string, { current_version: string }>>;
+      };
       expect(ledger.apps['shop-yes']['production'].current_version).toBe('2.0.0');
     });
   });
@@ -419,7 +460,10 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     // Guards against: a "no" that deploys anyway, or that is reported as a failure.
     const { client, asked } = clientWith('devops-no', { elicit: () => ({ action: 'decline' }) });
     await withConnection(connectStreamableHttp, client, async () => {
-      const result = (await client.callTool({ name: 'devops__deploy', arguments: { 'app-name': 'shop-no', version: '2.0.0', environment: 'production' } })) as ToolResult;
+      const result = (await client.callTool({
+        name: 'devops__deploy',
+        arguments: { 'app-name': 'shop-no', version: '2.0.0', environment: 'production' },
+      })) as ToolResult;
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({ deployed: false, app: 'shop-no', version: '2.0.0', environment: 'production' });
       expect(asked).toHaveLength(1);
@@ -432,7 +476,12 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
 describe('2025 revisions: MCP_INPUT_ROUNDS bounds the re-runs', () => {
   let bounded: RunningGateway;
   beforeAll(async () => {
-    bounded = await startGateway({ MCP_PLUGINS_DIR: plugins.dir, MCP_SANDBOX_WRITABLE: plugins.writable, MCP_WATCH: '0', MCP_INPUT_ROUNDS: '2' });
+    bounded = await startGateway({
+      MCP_PLUGINS_DIR: plugins.dir,
+      MCP_SANDBOX_WRITABLE: plugins.writable,
+      MCP_WATCH: '0',
+      MCP_INPUT_ROUNDS: '2',
+    });
   });
   afterAll(async () => {
     await bounded?.close();
@@ -483,7 +532,14 @@ describe('2025 revisions: MCP_INPUT_ROUNDS bounds the re-runs', () => {
 
 const V = '2026-07-28';
 
-function v2Client(options: { elicit?: (params: Json) => ElicitResult; sample?: (params: Json) => CreateMessageResult; fetch?: typeof fetch; base?: string } = {}): {
+function v2Client(
+  options: {
+    elicit?: (params: Json) => ElicitResult;
+    sample?: (params: Json) => CreateMessageResult;
+    fetch?: typeof fetch;
+    base?: string;
+  } = {},
+): {
   connect(): Promise<ClientV2>;
   asked: Asked[];
 } {
@@ -508,7 +564,9 @@ function v2Client(options: { elicit?: (params: Json) => ElicitResult; sample?: (
   return {
     asked,
     connect: async () => {
-      await client.connect(new TransportV2(new URL(`${options.base ?? gateway.baseUrl}/mcp`), options.fetch ? { fetch: options.fetch } : {}));
+      await client.connect(
+        new TransportV2(new URL(`${options.base ?? gateway.baseUrl}/mcp`), options.fetch ? { fetch: options.fetch } : {}),
+      );
       return client;
     },
   };
@@ -547,7 +605,11 @@ async function call2026(
     'Mcp-Name': name,
   };
   if (options.key !== undefined) headers['Authorization'] = `Bearer ${options.key}`;
-  const reply = await fetch(`${base}/mcp`, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }) });
+  const reply = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+  });
   const text = await reply.text();
   if ((reply.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
     const messages = text
@@ -585,23 +647,26 @@ describe('2026-07-28: input_required results and retries', () => {
     ['ask', 2],
     ['ask', 3],
     ['ask_js', 3],
-  ] as const)('the v2 client completes %s__rounds with %i rounds, each auto-fulfilled through its elicitation handler', async (plugin, count) => {
-    // Guards against: a requestState that does not carry the plugin's state to the next round, or a
-    // round answered but not re-run (the client would loop until its round cap).
-    let n = 0;
-    const v2 = v2Client({ elicit: () => accept({ answer: `v${++n}` }) });
-    const client = await v2.connect();
-    try {
-      expect(client.getNegotiatedProtocolVersion()).toBe(V);
-      const result = (await client.callTool({ name: `${plugin}__rounds`, arguments: { count } })) as ToolResult;
-      expect(result.isError).toBeFalsy();
-      expect(result.structuredContent).toMatchObject({ answers: Array.from({ length: count }, (_, i) => `v${i + 1}`), runs: count + 1 });
-      expect(v2.asked.map((a) => a.params['message'])).toEqual(Array.from({ length: count }, (_, i) => `Step ${i + 1} of ${count}`));
-      if (plugin === 'ask_js') expect(result.structuredContent?.['capabilities']).toEqual({ elicitation: {} });
-    } finally {
-      await client.close();
-    }
-  });
+  ] as const)(
+    'the v2 client completes %s__rounds with %i rounds, each auto-fulfilled through its elicitation handler',
+    async (plugin, count) => {
+      // Guards against: a requestState that does not carry the plugin's state to the next round, or a
+      // round answered but not re-run (the client would loop until its round cap).
+      let n = 0;
+      const v2 = v2Client({ elicit: () => accept({ answer: `v${++n}` }) });
+      const client = await v2.connect();
+      try {
+        expect(client.getNegotiatedProtocolVersion()).toBe(V);
+        const result = (await client.callTool({ name: `${plugin}__rounds`, arguments: { count } })) as ToolResult;
+        expect(result.isError).toBeFalsy();
+        expect(result.structuredContent).toMatchObject({ answers: Array.from({ length: count }, (_, i) => `v${i + 1}`), runs: count + 1 });
+        expect(v2.asked.map((a) => a.params['message'])).toEqual(Array.from({ length: count }, (_, i) => `Step ${i + 1} of ${count}`));
+        if (plugin === 'ask_js') expect(result.structuredContent?.['capabilities']).toEqual({ elicitation: {} });
+      } finally {
+        await client.close();
+      }
+    },
+  );
 
   it('the v2 client: sampling auto-fulfilled through its sampling handler', async () => {
     const v2 = v2Client({ sample: () => sampled('short version') });
@@ -609,7 +674,10 @@ describe('2026-07-28: input_required results and retries', () => {
     try {
       const result = (await client.callTool({ name: 'ask__summarize', arguments: { text: 'long version' } })) as ToolResult;
       expect(result.structuredContent).toEqual({ summary: 'short version', model: 'test-model', role: 'assistant' });
-      expect(v2.asked[0].params).toMatchObject({ messages: [{ role: 'user', content: { type: 'text', text: 'Summarize: long version' } }], maxTokens: 50 });
+      expect(v2.asked[0].params).toMatchObject({
+        messages: [{ role: 'user', content: { type: 'text', text: 'Summarize: long version' } }],
+        maxTokens: 50,
+      });
     } finally {
       await client.close();
     }
@@ -617,7 +685,9 @@ describe('2026-07-28: input_required results and retries', () => {
 
   it('the v2 client: prompts/get and resources/read whose commands ask are auto-fulfilled too', async () => {
     // Guards against: input_required results only on tools/call in this revision.
-    const v2 = v2Client({ elicit: (params) => (params['message'] === 'Which topic?' ? accept({ answer: 'queues' }) : accept({ name: 'Kim' })) });
+    const v2 = v2Client({
+      elicit: (params) => (params['message'] === 'Which topic?' ? accept({ answer: 'queues' }) : accept({ name: 'Kim' })),
+    });
     const client = await v2.connect();
     try {
       const prompt = await client.getPrompt({ name: 'ask__briefing', arguments: {} });
@@ -632,11 +702,17 @@ describe('2026-07-28: input_required results and retries', () => {
   it('an answer that is not what was asked (an ElicitResult without a valid action): -32602 naming the key', async () => {
     // Guards against: a malformed answer passed to the plugin as if the client had answered.
     const first = inputRequired(await call2026(gateway.baseUrl, 'b1', 'ask__greet', {}, { capabilities: { elicitation: {} } }));
-    const retry = await call2026(gateway.baseUrl, 'b2', 'ask__greet', {}, {
-      capabilities: { elicitation: {} },
-      inputResponses: { name: { action: 'maybe' } },
-      requestState: first.requestState,
-    });
+    const retry = await call2026(
+      gateway.baseUrl,
+      'b2',
+      'ask__greet',
+      {},
+      {
+        capabilities: { elicitation: {} },
+        inputResponses: { name: { action: 'maybe' } },
+        requestState: first.requestState,
+      },
+    );
     expect(retry.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('inputResponses.name') });
   });
 
@@ -644,28 +720,49 @@ describe('2026-07-28: input_required results and retries', () => {
     // Guards against: the plugin's request kinds leaking instead of MCP methods, or state sent in the clear.
     const first = inputRequired(await call2026(gateway.baseUrl, 'w1', 'ask__greet', {}, { capabilities: { elicitation: {} } }));
     expect(first.inputRequests).toEqual({
-      name: { method: 'elicitation/create', params: { message: 'What is your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } } },
+      name: {
+        method: 'elicitation/create',
+        params: {
+          message: 'What is your name?',
+          requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        },
+      },
     });
     expect(typeof first.requestState).toBe('string');
     expect(first.requestState).not.toContain('greet'); // sealed, not the plugin's state in the clear
-    const done = await call2026(gateway.baseUrl, 'w2', 'ask__greet', {}, {
-      capabilities: { elicitation: {} },
-      inputResponses: { name: accept({ name: 'Zoe' }) },
-      requestState: first.requestState,
-    });
+    const done = await call2026(
+      gateway.baseUrl,
+      'w2',
+      'ask__greet',
+      {},
+      {
+        capabilities: { elicitation: {} },
+        inputResponses: { name: accept({ name: 'Zoe' }) },
+        requestState: first.requestState,
+      },
+    );
     expect(done.status).toBe(200);
-    expect(done.message['result']).toMatchObject({ resultType: 'complete', structuredContent: { greeting: 'Hello, Zoe!', action: 'accept', state: { asked: 'greet' } } });
+    expect(done.message['result']).toMatchObject({
+      resultType: 'complete',
+      structuredContent: { greeting: 'Hello, Zoe!', action: 'accept', state: { asked: 'greet' } },
+    });
   });
 
   it('a tampered requestState: JSON-RPC -32602 naming requestState, and the plugin is not re-run', async () => {
     // Guards against: state a client altered (or made up) reaching the plugin as if the plugin had written it.
     const log = plugins.runLog('tampered');
     const first = inputRequired(await call2026(gateway.baseUrl, 't1', 'ask__greet', { log }, { capabilities: { elicitation: {} } }));
-    const retry = await call2026(gateway.baseUrl, 't2', 'ask__greet', { log }, {
-      capabilities: { elicitation: {} },
-      inputResponses: { name: accept({ name: 'Mallory' }) },
-      requestState: tampered(first.requestState),
-    });
+    const retry = await call2026(
+      gateway.baseUrl,
+      't2',
+      'ask__greet',
+      { log },
+      {
+        capabilities: { elicitation: {} },
+        inputResponses: { name: accept({ name: 'Mallory' }) },
+        requestState: tampered(first.requestState),
+      },
+    );
     expect(retry.message['id']).toBe('t2');
     expect(retry.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('requestState') });
     expect(plugins.runs(log)).toEqual([{ rerun: false }]);
@@ -674,11 +771,17 @@ describe('2026-07-28: input_required results and retries', () => {
   it('a requestState of another call (other arguments): -32602', async () => {
     // Guards against: one call's state (and so its confirmation) replayed on a call with other arguments.
     const first = inputRequired(await call2026(gateway.baseUrl, 'o1', 'ask__rounds', { count: 2 }, { capabilities: { elicitation: {} } }));
-    const retry = await call2026(gateway.baseUrl, 'o2', 'ask__rounds', { count: 3 }, {
-      capabilities: { elicitation: {} },
-      inputResponses: { step1: accept({ answer: 'x' }) },
-      requestState: first.requestState,
-    });
+    const retry = await call2026(
+      gateway.baseUrl,
+      'o2',
+      'ask__rounds',
+      { count: 3 },
+      {
+        capabilities: { elicitation: {} },
+        inputResponses: { step1: accept({ answer: 'x' }) },
+        requestState: first.requestState,
+      },
+    );
     expect(retry.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('requestState') });
   });
 
@@ -688,26 +791,50 @@ describe('2026-07-28: input_required results and retries', () => {
     const caps = { elicitation: {} };
     const first = inputRequired(await call2026(gateway.baseUrl, 'p1', 'ask__pair', {}, { capabilities: caps }));
     expect(Object.keys(first.inputRequests).sort()).toEqual(['first', 'second']);
-    const partial = await call2026(gateway.baseUrl, 'p2', 'ask__pair', {}, {
-      capabilities: caps,
-      inputResponses: { first: accept({ answer: 'one' }) },
-      requestState: first.requestState,
-    });
+    const partial = await call2026(
+      gateway.baseUrl,
+      'p2',
+      'ask__pair',
+      {},
+      {
+        capabilities: caps,
+        inputResponses: { first: accept({ answer: 'one' }) },
+        requestState: first.requestState,
+      },
+    );
     const again = inputRequired(partial);
     expect(Object.keys(again.inputRequests)).toEqual(['second']);
     expect(again.inputRequests['second']).toEqual(first.inputRequests['second']);
-    const done = await call2026(gateway.baseUrl, 'p3', 'ask__pair', {}, {
-      capabilities: caps,
-      inputResponses: { second: accept({ answer: 'two' }) },
-      requestState: again.requestState,
+    const done = await call2026(
+      gateway.baseUrl,
+      'p3',
+      'ask__pair',
+      {},
+      {
+        capabilities: caps,
+        inputResponses: { second: accept({ answer: 'two' }) },
+        requestState: again.requestState,
+      },
+    );
+    expect(done.message['result']).toMatchObject({
+      resultType: 'complete',
+      structuredContent: { first: 'one', second: 'two', keys: ['first', 'second'], state: { asked: 'pair' } },
     });
-    expect(done.message['result']).toMatchObject({ resultType: 'complete', structuredContent: { first: 'one', second: 'two', keys: ['first', 'second'], state: { asked: 'pair' } } });
   });
 
   it('inputResponses without a requestState (answered before being asked): the plugin runs with "state": null', async () => {
     // Guards against: unsolicited answers refused, or given a state the plugin never wrote.
-    const done = await call2026(gateway.baseUrl, 'u1', 'ask__greet', {}, { capabilities: { elicitation: {} }, inputResponses: { name: accept({ name: 'Early' }) } });
-    expect(done.message['result']).toMatchObject({ resultType: 'complete', structuredContent: { greeting: 'Hello, Early!', action: 'accept', state: null } });
+    const done = await call2026(
+      gateway.baseUrl,
+      'u1',
+      'ask__greet',
+      {},
+      { capabilities: { elicitation: {} }, inputResponses: { name: accept({ name: 'Early' }) } },
+    );
+    expect(done.message['result']).toMatchObject({
+      resultType: 'complete',
+      structuredContent: { greeting: 'Hello, Early!', action: 'accept', state: null },
+    });
   });
 
   it('a plugin asking for sampling while _meta clientCapabilities lacks it: HTTP 400, -32021, requiredCapabilities {"sampling": {}}', async () => {
@@ -724,7 +851,12 @@ describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys
   const KEY_B = 'key-b-0123456789abcdef';
   let keyed: RunningGateway;
   beforeAll(async () => {
-    keyed = await startGateway({ MCP_PLUGINS_DIR: plugins.dir, MCP_SANDBOX_WRITABLE: plugins.writable, MCP_WATCH: '0', MCP_API_KEYS: `a:${KEY_A},b:${KEY_B}` });
+    keyed = await startGateway({
+      MCP_PLUGINS_DIR: plugins.dir,
+      MCP_SANDBOX_WRITABLE: plugins.writable,
+      MCP_WATCH: '0',
+      MCP_API_KEYS: `a:${KEY_A},b:${KEY_B}`,
+    });
   });
   afterAll(async () => {
     await keyed?.close();
@@ -735,9 +867,21 @@ describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys
     const caps = { elicitation: {} };
     const first = inputRequired(await call2026(keyed.baseUrl, 'k1', 'ask__greet', {}, { capabilities: caps, key: KEY_A }));
     const inputResponses = { name: accept({ name: 'Bea' }) };
-    const foreign = await call2026(keyed.baseUrl, 'k2', 'ask__greet', {}, { capabilities: caps, key: KEY_B, inputResponses, requestState: first.requestState });
+    const foreign = await call2026(
+      keyed.baseUrl,
+      'k2',
+      'ask__greet',
+      {},
+      { capabilities: caps, key: KEY_B, inputResponses, requestState: first.requestState },
+    );
     expect(foreign.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('requestState') });
-    const own = await call2026(keyed.baseUrl, 'k3', 'ask__greet', {}, { capabilities: caps, key: KEY_A, inputResponses, requestState: first.requestState });
+    const own = await call2026(
+      keyed.baseUrl,
+      'k3',
+      'ask__greet',
+      {},
+      { capabilities: caps, key: KEY_A, inputResponses, requestState: first.requestState },
+    );
     expect(own.message['result']).toMatchObject({ resultType: 'complete', structuredContent: { greeting: 'Hello, Bea!' } });
   });
 
@@ -752,12 +896,21 @@ describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys
     const init = await fetch(`${keyed.baseUrl}/mcp`, {
       method: 'POST',
       headers: headers(KEY_A),
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw', version: '1' } },
+      }),
     });
     expect(init.status).toBe(200);
     await init.text();
     const sessionId = init.headers.get('mcp-session-id') as string;
-    await fetch(`${keyed.baseUrl}/mcp`, { method: 'POST', headers: headers(KEY_A, sessionId), body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    await fetch(`${keyed.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: headers(KEY_A, sessionId),
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    });
     const { response, reader } = await SseReader.open(`${keyed.baseUrl}/mcp`, {
       method: 'POST',
       headers: headers(KEY_A, sessionId),
@@ -792,10 +945,16 @@ describe('the state secret (MCP_STATE_SECRET)', () => {
     await Promise.all(started.map((one) => one.close()));
   });
   const greet = (base: string, id: string, requestState?: string): Promise<Wire> =>
-    call2026(base, id, 'ask__greet', {}, {
-      capabilities: { elicitation: {} },
-      ...(requestState === undefined ? {} : { requestState, inputResponses: { name: accept({ name: 'Sam' }) } }),
-    });
+    call2026(
+      base,
+      id,
+      'ask__greet',
+      {},
+      {
+        capabilities: { elicitation: {} },
+        ...(requestState === undefined ? {} : { requestState, inputResponses: { name: accept({ name: 'Sam' }) } }),
+      },
+    );
 
   it('unset on one instance: a key is generated at start (logged), and another such instance refuses its states', async () => {
     // Guards against: a fixed built-in key (every unconfigured gateway would accept every other's states).
@@ -812,7 +971,10 @@ describe('the state secret (MCP_STATE_SECRET)', () => {
     expect(one.logs.some((l) => /MCP_STATE_SECRET is not set/.test(l))).toBe(false);
     const first = inputRequired(await greet(one.baseUrl, 'x1'));
     const done = await greet(two.baseUrl, 'x2', first.requestState);
-    expect(done.message['result']).toMatchObject({ resultType: 'complete', structuredContent: { greeting: 'Hello, Sam!', state: { asked: 'greet' } } });
+    expect(done.message['result']).toMatchObject({
+      resultType: 'complete',
+      structuredContent: { greeting: 'Hello, Sam!', state: { asked: 'greet' } },
+    });
   });
 
   it('a secret shorter than 32 characters stops the start with an error naming MCP_STATE_SECRET', async () => {
