@@ -2,9 +2,13 @@
 // (cli.py, so forked by the Python fork server) with one command per case, and `ask_js` (cli.js,
 // spawned) with the multi-round command, so that both ways of starting a plugin get their answers
 // on stdin. Each result says what the plugin saw, so a test can tell which answer reached which run.
+// And a raw 2025 session, for the tests that must see the gateway's requests on the wire.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SseReader } from './sse-reader';
+
+type Json = Record<string, unknown>;
 
 const DEVOPS = resolve(__dirname, '../../../mcp/plugins/devops');
 
@@ -290,6 +294,63 @@ export function interactivePlugins(options: { devops?: boolean } = {}): Interact
     remove: () => {
       rmSync(dir, { recursive: true, force: true });
       rmSync(writable, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A 2025-11-25 Streamable HTTP session over raw HTTP on `base`, initialized with the client
+ * `capabilities` (what a client library hides: the request ids, the streams, which instance gets a POST).
+ */
+export async function rawSession(
+  base: string,
+  capabilities: Json,
+  key?: string,
+): Promise<{
+  sessionId: string;
+  headers: Record<string, string>;
+  post(body: Json, headers?: Record<string, string>): Promise<Response>;
+  /** POST tools/call `name` as request `id`, answered with an event stream. */
+  open(id: number, name: string): Promise<{ reader: SseReader }>;
+  /** The first server-to-client request on `reader` (waited for). */
+  requestOn(reader: SseReader): Promise<Json>;
+}> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+  if (key !== undefined) headers['Authorization'] = `Bearer ${key}`;
+  const init = await fetch(`${base}/mcp`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
+  expect(init.status).toBe(200);
+  await init.text();
+  const sessionId = init.headers.get('mcp-session-id') as string;
+  const sessionHeaders = { ...headers, 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-11-25' };
+  const post = (body: Json, extra: Record<string, string> = sessionHeaders): Promise<Response> =>
+    fetch(`${base}/mcp`, { method: 'POST', headers: extra, body: JSON.stringify(body) });
+  expect((await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+  return {
+    sessionId,
+    headers: sessionHeaders,
+    post,
+    open: async (id, name) => {
+      const { response, reader } = await SseReader.open(`${base}/mcp`, {
+        method: 'POST',
+        headers: sessionHeaders,
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }),
+      });
+      if (reader === undefined)
+        throw new Error(`tools/call was not answered with an event stream (status ${response.status}): ${await response.text()}`);
+      return { reader };
+    },
+    requestOn: async (reader) => {
+      await reader.waitFor((r) => r.messages.some((m) => typeof m['method'] === 'string' && m['id'] !== undefined));
+      return reader.messages.find((m) => typeof m['method'] === 'string' && m['id'] !== undefined) as Json;
     },
   };
 }

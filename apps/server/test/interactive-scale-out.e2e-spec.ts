@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
-import { interactivePlugins } from './interactive-plugin';
+import { interactivePlugins, rawSession } from './interactive-plugin';
 import type { InteractivePlugins } from './interactive-plugin';
 import { documentedBlock, startNginxInFront } from './nginx';
 import type { RunningNginx } from './nginx';
@@ -20,7 +20,6 @@ type Json = Record<string, unknown>;
 const MAIN = resolve(__dirname, '../../../dist/apps/server/main.js');
 const SECRET = 'scale-out-state-secret-0123456789abcdef';
 const V = '2026-07-28';
-const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
 
 describe('input rounds on two instances behind nginx (round robin) sharing a Redis', () => {
   let redis: RunningRedis;
@@ -83,43 +82,16 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
   it("2025: the answer to A's elicitation/create posted to B (202) reaches the call waiting on A, whose stream carries the result", async () => {
     // Guards against: a client's response accepted only by the instance that sent the request (behind a
     // load balancer it would be lost, and the call would wait until its timeout).
-    const init = await fetch(`${a.url}/mcp`, {
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw-interactive', version: '1' } },
-      }),
-    });
-    expect(init.status).toBe(200);
-    await init.text();
-    const sessionId = init.headers.get('mcp-session-id') as string;
-    const session = { ...JSON_HEADERS, 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-11-25' };
-    const initialized = await fetch(`${a.url}/mcp`, {
-      method: 'POST',
-      headers: session,
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    });
-    expect(initialized.status).toBe(202);
-
-    const { response, reader } = await SseReader.open(`${a.url}/mcp`, {
-      method: 'POST',
-      headers: session,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } }),
-    });
-    if (reader === undefined)
-      throw new Error(`tools/call was not answered with an event stream (status ${response.status}): ${await response.text()}`);
+    const session = await rawSession(a.url, { elicitation: {} });
+    const { reader } = await session.open(2, 'ask__greet');
     try {
-      await reader.waitFor((r) => r.messages.some((m) => m['method'] === 'elicitation/create'));
-      const request = reader.messages.find((m) => m['method'] === 'elicitation/create') as Json;
+      const request = await session.requestOn(reader);
+      expect(request['method']).toBe('elicitation/create');
       expect(typeof request['id']).toBe('string');
       expect(request['params']).toMatchObject({ message: 'What is your name?' });
-
       const answer = await fetch(`${b.url}/mcp`, {
         method: 'POST',
-        headers: session,
+        headers: session.headers,
         body: JSON.stringify({ jsonrpc: '2.0', id: request['id'], result: { action: 'accept', content: { name: 'Remote' } } }),
       });
       expect(answer.status).toBe(202);
@@ -129,7 +101,39 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
     } finally {
       reader.close();
     }
-    await fetch(`${a.url}/mcp`, { method: 'DELETE', headers: { 'Mcp-Session-Id': sessionId } });
+    await fetch(`${a.url}/mcp`, { method: 'DELETE', headers: { 'Mcp-Session-Id': session.sessionId } });
+  });
+
+  it("2025: A's POST stream dropped during the wait, resumed on B: the request replayed there, the answer to B, the result on B's stream", async () => {
+    // Guards against: a call's outgoing requests kept only in the memory of the instance running it (a
+    // client reconnecting through the load balancer would never see the question).
+    const session = await rawSession(a.url, { elicitation: {} });
+    const { reader } = await session.open(3, 'ask__greet');
+    const request = await session.requestOn(reader);
+    const priming = reader.events[0].id as string;
+    reader.close();
+    const { reader: resumed } = await SseReader.open(`${b.url}/mcp`, {
+      headers: {
+        Accept: 'text/event-stream',
+        'Mcp-Session-Id': session.sessionId,
+        'MCP-Protocol-Version': '2025-11-25',
+        'Last-Event-ID': priming,
+      },
+    });
+    if (resumed === undefined) throw new Error('the resume on B was not answered with an event stream');
+    try {
+      expect(await session.requestOn(resumed)).toEqual(request);
+      const answer = await fetch(`${b.url}/mcp`, {
+        method: 'POST',
+        headers: session.headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: request['id'], result: { action: 'accept', content: { name: 'Resumed' } } }),
+      });
+      expect(answer.status).toBe(202);
+      await resumed.waitFor((r) => r.messages.some((m) => m['id'] === 3), 8_000);
+      expect(resumed.messages.find((m) => m['id'] === 3)?.['result']).toMatchObject({ structuredContent: { greeting: 'Hello, Resumed!' } });
+    } finally {
+      resumed.close();
+    }
   });
 
   it('2025 HTTP+SSE: a call posted to B, its elicitation/create on the stream held by A, the answer posted to A, the result on the stream', async () => {

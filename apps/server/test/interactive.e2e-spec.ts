@@ -25,7 +25,7 @@ import {
 import type { ClientCapabilities, CreateMessageResult, ElicitResult, Root } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, startGateway } from './gateway';
 import type { RunningGateway } from './gateway';
-import { interactivePlugins } from './interactive-plugin';
+import { interactivePlugins, rawSession } from './interactive-plugin';
 import type { InteractivePlugins } from './interactive-plugin';
 import { liveProcessesIn } from './process-table';
 import { SseReader } from './sse-reader';
@@ -402,6 +402,35 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
       expect(textOf(result)).toMatch(names);
     });
     expect(asked).toEqual([]);
+  });
+
+  it('a POST stream dropped during the wait: resumed with Last-Event-ID, the elicitation/create is replayed and its answer completes the call', async () => {
+    // Guards against: a disconnect (which is not a cancellation) losing the gateway's request, so that
+    // the call waits until its timeout; or the answer no longer matched to the call.
+    const session = await rawSession(gateway.baseUrl, { elicitation: {} });
+    const { reader } = await session.open(7, 'ask__greet');
+    const request = await session.requestOn(reader);
+    const priming = reader.events[0].id as string;
+    expect(priming).toBeDefined();
+    reader.close();
+    const { reader: resumed } = await SseReader.open(`${gateway.baseUrl}/mcp`, {
+      headers: {
+        Accept: 'text/event-stream',
+        'Mcp-Session-Id': session.sessionId,
+        'MCP-Protocol-Version': '2025-11-25',
+        'Last-Event-ID': priming,
+      },
+    });
+    if (resumed === undefined) throw new Error('the resume was not answered with an event stream');
+    try {
+      const replayed = await session.requestOn(resumed);
+      expect(replayed).toEqual(request);
+      expect((await session.post({ jsonrpc: '2.0', id: request['id'], result: accept({ name: 'Back' }) })).status).toBe(202);
+      await resumed.waitFor((r) => r.messages.some((m) => m['id'] === 7));
+      expect(resumed.messages.find((m) => m['id'] === 7)?.['result']).toMatchObject({ structuredContent: { greeting: 'Hello, Back!' } });
+    } finally {
+      resumed.close();
+    }
   });
 
   it('three rounds: three requests, one per round, and the log line of each round', async () => {
@@ -887,43 +916,16 @@ describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys
 
   it("2025: key b cannot answer the request sent to key a's session (404); key a's answer then completes the call", async () => {
     // Guards against: another principal answering a user's question (a confirmation) in their place.
-    const headers = (key: string, sessionId?: string): Record<string, string> => ({
-      'Content-Type': 'application/json',
-      Accept: 'application/json, text/event-stream',
-      Authorization: `Bearer ${key}`,
-      ...(sessionId === undefined ? {} : { 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-11-25' }),
-    });
-    const init = await fetch(`${keyed.baseUrl}/mcp`, {
-      method: 'POST',
-      headers: headers(KEY_A),
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw', version: '1' } },
-      }),
-    });
-    expect(init.status).toBe(200);
-    await init.text();
-    const sessionId = init.headers.get('mcp-session-id') as string;
-    await fetch(`${keyed.baseUrl}/mcp`, {
-      method: 'POST',
-      headers: headers(KEY_A, sessionId),
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    });
-    const { response, reader } = await SseReader.open(`${keyed.baseUrl}/mcp`, {
-      method: 'POST',
-      headers: headers(KEY_A, sessionId),
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } }),
-    });
-    if (reader === undefined) throw new Error(`tools/call was not answered with an event stream (status ${response.status})`);
+    const session = await rawSession(keyed.baseUrl, { elicitation: {} }, KEY_A);
+    const { reader } = await session.open(2, 'ask__greet');
     try {
-      await reader.waitFor((r) => r.messages.some((m) => m['method'] === 'elicitation/create'));
-      const request = reader.messages.find((m) => m['method'] === 'elicitation/create') as Json;
-      const answer = (name: string): string => JSON.stringify({ jsonrpc: '2.0', id: request['id'], result: accept({ name }) });
-      const foreign = await fetch(`${keyed.baseUrl}/mcp`, { method: 'POST', headers: headers(KEY_B, sessionId), body: answer('Intruder') });
+      const request = await session.requestOn(reader);
+      const foreign = await session.post(
+        { jsonrpc: '2.0', id: request['id'], result: accept({ name: 'Intruder' }) },
+        { ...session.headers, Authorization: `Bearer ${KEY_B}` },
+      );
       expect(foreign.status).toBe(404);
-      const own = await fetch(`${keyed.baseUrl}/mcp`, { method: 'POST', headers: headers(KEY_A, sessionId), body: answer('Owner') });
+      const own = await session.post({ jsonrpc: '2.0', id: request['id'], result: accept({ name: 'Owner' }) });
       expect(own.status).toBe(202);
       await reader.waitFor((r) => r.messages.some((m) => m['id'] === 2));
       expect(reader.messages.find((m) => m['id'] === 2)?.['result']).toMatchObject({ structuredContent: { greeting: 'Hello, Owner!' } });
