@@ -295,10 +295,7 @@ export class StreamableHttpTransport {
     const deferred = answersRequests(session.clientCapabilities)
       ? streams.deferPost(
           requests.map((r) => r.id),
-          () => ({
-            sink: this.sinks.open(req, res, { sessionId: session.id, transport: 'streamable-http' }, { 'Mcp-Session-Id': session.id }),
-            protocolVersion: this.versionOf(req, session),
-          }),
+          () => ({ sink: this.openPostSink(req, res, session), protocolVersion: this.versionOf(req, session) }),
         )
       : undefined;
     let response: JsonRpcResponse | JsonRpcResponse[] | null;
@@ -322,6 +319,11 @@ export class StreamableHttpTransport {
     else sendJson(res, 200, response); // the hot path of POST /mcp
   }
 
+  /** The SSE stream answering a POST of this session. */
+  private openPostSink(req: Request, res: Response, session: Session): SseSink {
+    return this.sinks.open(req, res, { sessionId: session.id, transport: 'streamable-http' }, { 'Mcp-Session-Id': session.id });
+  }
+
   private async answerWithStream(
     req: Request,
     res: Response,
@@ -330,7 +332,7 @@ export class StreamableHttpTransport {
     session: Session,
     streams: SessionStreams,
   ): Promise<void> {
-    const sink = this.sinks.open(req, res, { sessionId: session.id, transport: 'streamable-http' }, { 'Mcp-Session-Id': session.id });
+    const sink = this.openPostSink(req, res, session);
     const post = streams.openPost(
       requests.map((r) => r.id),
       sink,
