@@ -433,6 +433,41 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     }
   });
 
+  it('a raw answer that is no ElicitResult, one to an unknown id, and a second answer: the call gets one answer, the plugin one re-run', async () => {
+    // Guards against: a malformed answer passed on as the client's, a stray response breaking the
+    // session, and a duplicate answer re-running the plugin twice.
+    const log = plugins.runLog('raw-answers');
+    const session = await rawSession(gateway.baseUrl, { elicitation: {} });
+    const { response, reader } = await SseReader.open(`${gateway.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: session.headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'ask__greet', arguments: { log } } }),
+    });
+    if (reader === undefined) throw new Error(`not an event stream (status ${response.status})`);
+    try {
+      const request = await session.requestOn(reader);
+      expect((await session.post({ jsonrpc: '2.0', id: 'nobody-asked-this', result: accept({ name: 'Stray' }) })).status).toBe(202);
+      expect((await session.post({ jsonrpc: '2.0', id: request['id'], result: { action: 'maybe' } })).status).toBe(202);
+      await reader.waitFor((r) => r.messages.some((m) => m['id'] === 4));
+      const final = reader.messages.find((m) => m['id'] === 4) as { result: ToolResult };
+      // Either the call ends with an error naming what an ElicitResult must be, or the plugin gets
+      // {"error": ...} in its place (as for a JSON-RPC error): never the malformed answer as if valid.
+      expect(final.result.structuredContent?.['action']).not.toBe('maybe');
+      expect(JSON.stringify(final.result)).toMatch(/ElicitResult/);
+
+      expect((await session.post({ jsonrpc: '2.0', id: request['id'], result: accept({ name: 'Late' }) })).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 300));
+      // The late second answer re-ran nothing (at most the one re-run of the first answer).
+      expect(plugins.runs(log)[0]).toEqual({ rerun: false });
+      expect(plugins.runs(log).filter((run) => run.rerun).length).toBeLessThanOrEqual(1);
+      // The session is still usable.
+      const ping = await session.post({ jsonrpc: '2.0', id: 5, method: 'ping' });
+      expect(ping.status).toBe(200);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('three rounds: three requests, one per round, and the log line of each round', async () => {
     let n = 0;
     const { client, asked } = clientWith('three', { elicit: () => accept({ answer: `a${++n}` }) });
