@@ -11,7 +11,7 @@
 //   foreign state is -32602; a capability missing from _meta is -32021 (HTTP 400).
 // - The bundled devops plugin's production deploy confirmation.
 // Each test names the failure it guards against.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -104,6 +104,13 @@ interface ToolResult {
   content?: Array<{ type: string; text?: string }>;
 }
 const textOf = (result: ToolResult): string => (result.content ?? []).map((c) => c.text ?? '').join('\n');
+
+/** The apps of the devops ledger (DEVOPS_STATE_FILE), by environment; {} before the first write. */
+function ledgerApps(): Record<string, Record<string, { current_version: string }>> {
+  if (!existsSync(plugins.devopsState)) return {};
+  return (JSON.parse(readFileSync(plugins.devopsState, 'utf8')) as { apps: Record<string, Record<string, { current_version: string }>> })
+    .apps;
+}
 
 let plugins: InteractivePlugins;
 let gateway: RunningGateway;
@@ -513,10 +520,7 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
       expect(asked).toHaveLength(1);
       expect(asked[0].params['message']).toMatch(/shop-yes/);
       expect(asked[0].params['requestedSchema']).toMatchObject({ properties: { confirm: { type: 'boolean' } }, required: ['confirm'] });
-      const ledger = JSON.parse(readFileSync(plugins.devopsState, 'utf8')) as {
-        apps: Record<string, Record<string, { current_version: string }>>;
-      };
-      expect(ledger.apps['shop-yes']['production'].current_version).toBe('2.0.0');
+      expect(ledgerApps()['shop-yes']?.['production']?.current_version).toBe('2.0.0');
     });
   });
 
@@ -533,6 +537,7 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
       expect(asked).toHaveLength(1);
       const status = (await client.callTool({ name: 'devops__status', arguments: { 'app-name': 'shop-no' } })) as ToolResult;
       expect(status.structuredContent).toMatchObject({ app: 'shop-no', deployed: false });
+      expect(ledgerApps()['shop-no']).toBeUndefined();
     });
   });
 });
@@ -899,6 +904,39 @@ describe('2026-07-28: input_required results and retries', () => {
       resultType: 'complete',
       structuredContent: { greeting: 'Hello, Early!', action: 'accept', state: null },
     });
+  });
+
+  it('devops with the v2 client: the production confirmation auto-fulfilled, accepted, writes the ledger', async () => {
+    const v2 = v2Client({ elicit: () => accept({ confirm: true }) });
+    const client = await v2.connect();
+    try {
+      const result = (await client.callTool({
+        name: 'devops__deploy',
+        arguments: { 'app-name': 'shop-v2', version: '5.0.0', environment: 'production' },
+      })) as ToolResult;
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toMatchObject({ app: 'shop-v2', version: '5.0.0', confirmed: true });
+      expect(v2.asked).toHaveLength(1);
+      expect(ledgerApps()['shop-v2']?.['production']?.current_version).toBe('5.0.0');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('devops: a "yes" sent without a requestState (never asked) deploys nothing', async () => {
+    // Guards against: a client confirming a production deployment nobody was asked about (the plugin
+    // gets "state": null and must refuse).
+    const done = await call2026(
+      gateway.baseUrl,
+      'd1',
+      'devops__deploy',
+      { 'app-name': 'shop-unasked', version: '1.0.0', environment: 'production' },
+      { capabilities: { elicitation: {} }, inputResponses: { confirm: accept({ confirm: true }) } },
+    );
+    const result = done.message['result'] as ToolResult;
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/Nothing was deployed/);
+    expect(ledgerApps()['shop-unasked']).toBeUndefined();
   });
 
   it('a plugin asking for sampling while _meta clientCapabilities lacks it: HTTP 400, -32021, requiredCapabilities {"sampling": {}}', async () => {
