@@ -1,20 +1,26 @@
 // Pins plugins that ask the client for input (issue #19, plugin contract v1.1 input rounds)
-// end to end, with the official clients:
-// - 2025 revisions (v1 SDK client, every transport): a plugin's input_required becomes
-//   elicitation/create, sampling/createMessage and roots/list requests to the client, all of a
-//   round at once; the answers reach the re-run on stdin as {"responses", "state"}; a client that
-//   did not declare a capability is never asked (missing_capability); cancelling the call during
-//   the wait cancels the gateway's own request and runs nothing more; MCP_INPUT_ROUNDS bounds the
-//   re-runs; every run sees MCP_CLIENT_CAPABILITIES.
-// - 2026-07-28 (v2 client, and raw HTTP for what a client library would not send): input_required
-//   results with inputRequests and a sealed requestState, retries with inputResponses; tampered or
-//   foreign state is -32602; a capability missing from _meta is -32021 (HTTP 400).
-// - The bundled devops plugin's production deploy confirmation.
+// end to end, with the official clients and, where a client library hides the wire, raw HTTP:
+// - 2025 revisions (v1 SDK client over HTTP+SSE, Streamable HTTP, stdio in-process and the real
+//   process): a plugin's input_required becomes elicitation/create, sampling/createMessage and
+//   roots/list requests to the client (string ids, the plugin's params, all of a round at once); the
+//   answers reach the re-run on stdin as {"responses", "state"}; declined, cancelled and JSON-RPC
+//   error answers reach the plugin as sent; a client that did not declare a capability is never
+//   asked (missing_capability); cancelling the call, the session ending or the command's timeout
+//   ends the wait without a re-run; a dropped POST stream resumes with the request replayed;
+//   MCP_INPUT_ROUNDS bounds the re-runs; every run sees MCP_CLIENT_CAPABILITIES; malformed rounds
+//   are plugin_error.
+// - 2026-07-28 (v2 client, raw HTTP): input_required results with inputRequests and a sealed
+//   requestState, retries with inputResponses; tampered, foreign (other arguments, other key, other
+//   secret) state is -32602; a capability missing from _meta is -32021 (HTTP 400); a partial retry
+//   asks only what is missing; MCP_STATE_SECRET.
+// - The bundled devops plugin's production deploy confirmation, in both revisions.
 // Each test names the failure it guards against.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -417,6 +423,7 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     const session = await rawSession(gateway.baseUrl, { elicitation: {} });
     const { reader } = await session.open(7, 'ask__greet');
     const request = await session.requestOn(reader);
+    expect(request).toMatchObject({ method: 'elicitation/create', id: expect.any(String) });
     const priming = reader.events[0].id as string;
     expect(priming).toBeDefined();
     reader.close();
@@ -1004,6 +1011,53 @@ describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys
       expect(reader.messages.find((m) => m['id'] === 2)?.['result']).toMatchObject({ structuredContent: { greeting: 'Hello, Owner!' } });
     } finally {
       reader.close();
+    }
+  });
+});
+
+describe('the real process over stdio (the bundle, --stdio)', () => {
+  const MAIN = resolve(__dirname, '../../../dist/apps/server/main.js');
+  const env = (): Record<string, string> => ({
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '',
+    MCP_PLUGINS_DIR: plugins.dir,
+    MCP_DISCOVERY_CACHE: 'off',
+    MCP_WATCH: '0',
+  });
+
+  it('2025 (v1 client): the elicitation/create goes out on stdout among the JSON-RPC lines, the answer comes back on stdin', async () => {
+    // Guards against: the gateway's requests (or a log line) breaking stdout's JSON-RPC framing in the real process.
+    let n = 0;
+    const { client, asked } = clientWith('stdio-process', { elicit: () => accept({ answer: `p${++n}` }) });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, '--stdio'], env: env(), stderr: 'pipe' });
+    const errors: Error[] = [];
+    client.onerror = (err) => errors.push(err);
+    await client.connect(transport);
+    try {
+      const result = (await client.callTool({ name: 'ask__rounds', arguments: { count: 2 } })) as ToolResult;
+      expect(result.structuredContent).toEqual({ answers: ['p1', 'p2'], runs: 3 });
+      expect(asked).toHaveLength(2);
+      expect(errors).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('2026-07-28 (v2 client): input_required results over stdio, auto-fulfilled', async () => {
+    let n = 0;
+    const transport = new StdioClientTransportV2({ command: process.execPath, args: [MAIN, '--stdio'], env: env(), stderr: 'pipe' });
+    const client = new ClientV2(
+      { name: 'stdio-v2', version: '2.0.0' },
+      { capabilities: { elicitation: {} }, versionNegotiation: { mode: { pin: V } } },
+    );
+    client.setRequestHandler('elicitation/create', async () => accept({ answer: `s${++n}` }));
+    await client.connect(transport);
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe(V);
+      const result = (await client.callTool({ name: 'ask__rounds', arguments: { count: 2 } })) as ToolResult;
+      expect(result.structuredContent).toEqual({ answers: ['s1', 's2'], runs: 3 });
+    } finally {
+      await client.close();
     }
   });
 });
