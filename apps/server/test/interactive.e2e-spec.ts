@@ -36,6 +36,7 @@ import type { InteractivePlugins } from './interactive-plugin';
 import { liveProcessesIn } from './process-table';
 import { SseReader } from './sse-reader';
 import { SDK_TRANSPORTS, connectStreamableHttp } from './sdk-connections';
+import { writeSlowPlugin } from './slow-plugin';
 import type { Connect, Connection } from './sdk-connections';
 
 type Json = Record<string, unknown>;
@@ -598,6 +599,49 @@ describe('2025 revisions: MCP_INPUT_ROUNDS bounds the re-runs', () => {
       expect(v2.asked).toHaveLength(2);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('2025 revisions: a call waiting for its client holds no plugin slot', () => {
+  let narrow: RunningGateway;
+  beforeAll(async () => {
+    writeSlowPlugin(plugins.dir);
+    narrow = await startGateway({
+      MCP_PLUGINS_DIR: plugins.dir,
+      MCP_SANDBOX_WRITABLE: plugins.writable,
+      MCP_WATCH: '0',
+      MCP_MAX_CONCURRENCY: '1',
+      MCP_QUEUE_LIMIT: '0',
+    });
+  });
+  afterAll(async () => {
+    await narrow?.close();
+  });
+
+  it('with MCP_MAX_CONCURRENCY=1 and no queue, another call runs (not busy) while one waits for its user', async () => {
+    // Guards against: a slot held while nothing runs, so that users slow to answer make the gateway
+    // answer everyone else `busy`.
+    const waiting = clientWith('waiting', { elicit: never });
+    const other = clientWith('other', {});
+    const first = await connectStreamableHttp(narrow, waiting.client);
+    const second = await connectStreamableHttp(narrow, other.client);
+    try {
+      const pending = waiting.client.callTool({ name: 'ask__greet', arguments: {} }).catch((err: unknown) => err);
+      await eventually(() => waiting.asked.length === 1, 5_000);
+      const result = (await other.client.callTool({ name: 'ask__caps', arguments: {} })) as ToolResult;
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toEqual({ first: {}, asked: false });
+      await first.close();
+      await pending;
+      // The limit is in force: a call that does run holds the one slot, and the next is busy.
+      const running = other.client.callTool({ name: 'slow__wait', arguments: { ms: 800, marker: join(plugins.writable, 'slow.marker') } });
+      await eventually(() => narrow.logs.some((l) => l.includes('Tool invoked: slow.wait')), 5_000);
+      const refused = (await other.client.callTool({ name: 'ask__caps', arguments: {} })) as ToolResult;
+      expect((refused.structuredContent?.['error'] as Json)?.['code']).toBe('busy');
+      await running;
+    } finally {
+      await second.close();
     }
   });
 });
