@@ -483,6 +483,22 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     }
   });
 
+  it("POST /message without a session (the seed's curl): no client to ask, so missing_capability in the HTTP body", async () => {
+    // Guards against: a sessionless call waiting for an answer that has no way to come.
+    const reply = await fetch(`${gateway.baseUrl}/message`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask.greet', arguments: {} } }),
+    });
+    expect(reply.status).toBe(200);
+    const body = (await reply.json()) as { result?: ToolResult; error?: unknown };
+    // Not revision 2026-07-28 (no _meta envelope): a tool result, not a JSON-RPC -32021.
+    expect(body.error).toBeUndefined();
+    const result = body.result as ToolResult;
+    expect(result.isError).toBe(true);
+    expect((result.structuredContent?.['error'] as Json)?.['code']).toBe('missing_capability');
+  });
+
   it('three rounds: three requests, one per round, and the log line of each round', async () => {
     let n = 0;
     const { client, asked } = clientWith('three', { elicit: () => accept({ answer: `a${++n}` }) });
