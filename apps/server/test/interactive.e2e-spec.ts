@@ -1075,6 +1075,54 @@ describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys
   });
 });
 
+describe('MCP_INPUT_ROUNDS=0 and MCP_STATE_TTL', () => {
+  let none: RunningGateway;
+  let brief: RunningGateway;
+  beforeAll(async () => {
+    const base = { MCP_PLUGINS_DIR: plugins.dir, MCP_SANDBOX_WRITABLE: plugins.writable, MCP_WATCH: '0' };
+    [none, brief] = await Promise.all([startGateway({ ...base, MCP_INPUT_ROUNDS: '0' }), startGateway({ ...base, MCP_STATE_TTL: '1' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([none?.close(), brief?.close()]);
+  });
+
+  it('MCP_INPUT_ROUNDS=0: a plugin that asks is a plugin_error naming MCP_INPUT_ROUNDS, in both revisions, and nobody is asked', async () => {
+    // Guards against: an operator's "no questions" setting ignored for the first round.
+    const { client, asked } = clientWith('no-rounds', { elicit: () => accept({ name: 'x' }) });
+    const connection = await connectStreamableHttp(none, client);
+    try {
+      const result = (await client.callTool({ name: 'ask__greet', arguments: {} })) as ToolResult;
+      expect((result.structuredContent?.['error'] as Json)?.['code']).toBe('plugin_error');
+      expect(textOf(result)).toContain('MCP_INPUT_ROUNDS');
+    } finally {
+      await connection.close();
+    }
+    expect(asked).toEqual([]);
+    const wire = await call2026(none.baseUrl, 'n1', 'ask__greet', {}, { capabilities: { elicitation: {} } });
+    const result = wire.message['result'] as ToolResult & { resultType?: string };
+    expect(result.resultType).not.toBe('input_required');
+    expect((result.structuredContent?.['error'] as Json)?.['code']).toBe('plugin_error');
+  });
+
+  it('MCP_STATE_TTL=1: a retry after more than a second is -32602 naming requestState', async () => {
+    // Guards against: a sealed state (a confirmation) that stays good forever.
+    const first = inputRequired(await call2026(brief.baseUrl, 'e1', 'ask__greet', {}, { capabilities: { elicitation: {} } }));
+    await new Promise((r) => setTimeout(r, 1_300));
+    const late = await call2026(
+      brief.baseUrl,
+      'e2',
+      'ask__greet',
+      {},
+      {
+        capabilities: { elicitation: {} },
+        inputResponses: { name: accept({ name: 'Late' }) },
+        requestState: first.requestState,
+      },
+    );
+    expect(late.message['error']).toMatchObject({ code: -32602, message: expect.stringContaining('requestState') });
+  });
+});
+
 describe('the real process over stdio (the bundle, --stdio)', () => {
   const MAIN = resolve(__dirname, '../../../dist/apps/server/main.js');
   const env = (): Record<string, string> => ({
