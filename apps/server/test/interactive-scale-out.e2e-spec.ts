@@ -136,6 +136,46 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
     }
   });
 
+  it('2025: notifications/cancelled posted to B ends the wait on A: A cancels its own request, and the plugin is not re-run', async () => {
+    // Guards against: a cancellation that only the instance running the call can act on (behind a
+    // load balancer the call would wait on, and a late answer would still run the plugin).
+    const log = plugins.runLog('cancel-across');
+    const session = await rawSession(a.url, { elicitation: {} });
+    const { response, reader } = await SseReader.open(`${a.url}/mcp`, {
+      method: 'POST',
+      headers: session.headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'ask__greet', arguments: { log } } }),
+    });
+    if (reader === undefined) throw new Error(`not an event stream (status ${response.status})`);
+    try {
+      const request = await session.requestOn(reader);
+      const cancel = await fetch(`${b.url}/mcp`, {
+        method: 'POST',
+        headers: session.headers,
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 5, reason: 'the user gave up' } }),
+      });
+      expect(cancel.status).toBe(202);
+      await reader.waitFor(
+        (r) => r.messages.some((m) => m['method'] === 'notifications/cancelled' && (m['params'] as Json)?.['requestId'] === request['id']),
+        8_000,
+      );
+      // A late answer changes nothing.
+      await fetch(`${b.url}/mcp`, {
+        method: 'POST',
+        headers: session.headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: request['id'], result: { action: 'accept', content: { name: 'Late' } } }),
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(plugins.runs(log)).toEqual([{ rerun: false }]);
+      // The call's own answer, if any, is the gateway's `cancelled` result (as for any cancelled call), never the greeting.
+      for (const answer of reader.messages.filter((m) => m['id'] === 5)) {
+        expect(answer['result']).toMatchObject({ isError: true, structuredContent: { error: { code: 'cancelled' } } });
+      }
+    } finally {
+      reader.close();
+    }
+  });
+
   it('2025 HTTP+SSE: a call posted to B, its elicitation/create on the stream held by A, the answer posted to A, the result on the stream', async () => {
     // Guards against: requests of a session's call sent only to streams on the instance running the call.
     const { reader } = await SseReader.open(`${a.url}/sse`, { headers: { Accept: 'text/event-stream' } });
