@@ -221,6 +221,72 @@ describe('input rounds on two instances behind nginx (round robin) sharing a Red
   });
 });
 
+describe('an instance stops while its call waits for the client', () => {
+  let redis: RunningRedis;
+  let plugins: InteractivePlugins;
+  let holder: Instance;
+  let runner: Instance;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    plugins = interactivePlugins();
+    const env = {
+      MCP_REDIS_URL: redis.url,
+      MCP_PLUGINS_DIR: plugins.dir,
+      MCP_SANDBOX_WRITABLE: plugins.writable,
+      MCP_STATE_SECRET: SECRET,
+      MCP_WATCH: '0',
+    };
+    [holder, runner] = await Promise.all([startInstance(env), startInstance(env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([holder?.close(), runner?.close()]);
+    await redis?.close();
+    plugins?.remove();
+  });
+
+  it('kill -9 of the instance running a waiting call: its stream on the other instance gets exactly one -32603 for it', async () => {
+    // Guards against: a call waiting for input left out of the instance's in-flight registry, so that
+    // its client waits forever once that instance is gone.
+    const { reader } = await SseReader.open(`${holder.url}/sse`, { headers: { Accept: 'text/event-stream' } });
+    if (reader === undefined) throw new Error('GET /sse did not answer with a stream');
+    try {
+      await reader.waitFor((r) => r.events.some((e) => e.event === 'endpoint'));
+      const endpoint = reader.events.find((e) => e.event === 'endpoint')?.data as string;
+      const sessionId = new URL(endpoint, holder.url).searchParams.get('sessionId') as string;
+      const post = (base: string, body: Json): Promise<Response> =>
+        fetch(`${base}/message?sessionId=${sessionId}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const messages = (): Json[] =>
+        reader.events.filter((e) => e.event !== 'endpoint' && (e.data ?? '') !== '').map((e) => JSON.parse(e.data as string) as Json);
+      await post(holder.url, {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: { elicitation: {} }, clientInfo: { name: 'raw-sse', version: '1' } },
+      });
+      await reader.waitFor(() => messages().some((m) => m['id'] === 1));
+      await post(holder.url, { jsonrpc: '2.0', method: 'notifications/initialized' });
+      expect(
+        (await post(runner.url, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ask__greet', arguments: {} } })).status,
+      ).toBe(202);
+      await reader.waitFor(() => messages().some((m) => m['method'] === 'elicitation/create'), 8_000);
+      runner.child.kill('SIGKILL');
+      await reader.waitFor(() => messages().some((m) => m['id'] === 2), 8_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const answers = messages().filter((m) => m['id'] === 2);
+      expect(answers).toHaveLength(1);
+      expect(answers[0]['error']).toMatchObject({ code: -32603 });
+    } finally {
+      reader.close();
+    }
+  });
+});
+
 /** The bundle run to its end with `env`: exit code and output, stdout and stderr apart. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
