@@ -1,9 +1,10 @@
 // Pins input rounds (issue #19) across instances: two gateway processes (the production bundle)
 // sharing a Redis and one MCP_STATE_SECRET, nginx in front with the documented round-robin
 // configuration (no affinity). In 2026-07-28 nothing is kept between rounds, so any instance may
-// serve any retry; in the 2025 revisions the client's answer to a request the gateway sent may
-// reach another instance than the one waiting for it. And the start refuses a shared deployment
-// without a shared secret. Each test names the failure it guards against.
+// serve any retry. In the 2025 revisions the client's answer to a request the gateway sent, its
+// resumed stream and its cancellation may reach another instance than the one waiting, and a
+// killed instance's waiting call gets its one final error. And the start refuses a shared
+// deployment without a shared secret. Each test names the failure it guards against.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
