@@ -41,6 +41,7 @@ DESCRIBE = {
         {"name": "forever", "description": "Ask again on every run", "parameters": []},
         {"name": "caps", "description": "Report MCP_CLIENT_CAPABILITIES of the first run and the re-run", "parameters": []},
         {"name": "hurry", "description": "Ask, with a command timeout of 1 s", "timeout": 1, "parameters": []},
+        {"name": "peek", "description": "Ask for a sample, then read one byte of the answers and stop", "parameters": []},
         {"name": "malformed", "description": "Print an input_required that breaks the contract in one way",
          "parameters": [{"name": "kind", "type": "string", "description": "Which way", "required": True}]},
     ],
@@ -112,6 +113,12 @@ def main():
         out(DESCRIBE)
     command = argv[0] if argv else ""
     opts = options(argv[1:])
+    if command == "peek":
+        # Leaves the answers unread in the pipe: the gateway must cope with a plugin that exits early.
+        first = sys.stdin.buffer.read(1) if sys.stdin is not None else b""
+        if first == b"":
+            ask({"sample": {"sampling": {"messages": [{"role": "user", "content": {"type": "text", "text": "Say a lot"}}], "maxTokens": 10}}})
+        out({"result": {"peeked": first.decode("ascii")}})
     answers = read_answers()
     note(opts, answers)
     responses = answers["responses"] if answers else None
@@ -228,7 +235,14 @@ const say = (document) => {
 if (args[0] === '--describe') {
   say({ contract_version: '1.1', plugin: { name: 'ask_js', version: '1.0.0' }, commands: [
     { name: 'rounds', description: 'Ask one question a round, count rounds', parameters: [
-      { name: 'count', type: 'integer', description: 'Rounds', required: true } ] } ] });
+      { name: 'count', type: 'integer', description: 'Rounds', required: true } ] },
+    { name: 'peek', description: 'Ask for a sample, then read one byte of the answers and stop', parameters: [] } ] });
+}
+if (args[0] === 'peek') {
+  const byte = Buffer.alloc(1);
+  const read = require('node:fs').readSync(0, byte, 0, 1, null);
+  if (read === 0) say({ input_required: { requests: { sample: { sampling: { messages: [{ role: 'user', content: { type: 'text', text: 'Say a lot' } }], maxTokens: 10 } } } } });
+  say({ result: { peeked: byte.toString('ascii') } });
 }
 const opt = (n) => (args.find((a) => a.startsWith('--' + n + '=')) || '').slice(n.length + 3);
 const text = readFileSync(0, 'utf8');

@@ -499,6 +499,23 @@ describe('2025 revisions: what does not depend on the transport (v1 client over 
     expect((result.structuredContent?.['error'] as Json)?.['code']).toBe('missing_capability');
   });
 
+  it.each(['ask', 'ask_js'])(
+    'a re-run (%s) that reads one byte of a 200 KB answer and exits: the call completes, and the gateway goes on',
+    async (plugin) => {
+      // Guards against: a write to a plugin's stdin that it closed (EPIPE) failing the call or the gateway,
+      // or a write that blocks forever on a full pipe.
+      const big = 'y'.repeat(200 * 1024);
+      const { client } = clientWith(`peek-${plugin}`, { sample: () => sampled(big) });
+      await withConnection(connectStreamableHttp, client, async () => {
+        const result = (await client.callTool({ name: `${plugin}__peek`, arguments: {} })) as ToolResult;
+        expect(result.isError).toBeFalsy();
+        expect(result.structuredContent).toEqual({ peeked: '{' });
+        const again = (await client.callTool({ name: 'ask__summarize', arguments: { text: 'small' } })) as ToolResult;
+        expect(again.structuredContent).toMatchObject({ summary: big });
+      });
+    },
+  );
+
   it('three rounds: three requests, one per round, and the log line of each round', async () => {
     let n = 0;
     const { client, asked } = clientWith('three', { elicit: () => accept({ answer: `a${++n}` }) });
