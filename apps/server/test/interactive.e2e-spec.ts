@@ -1030,6 +1030,16 @@ describe('2026-07-28: input_required results and retries', () => {
     expect(wire.message['id']).toBe('m1');
     expect(wire.message['error']).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } } });
   });
+
+  it('a round asking all three kinds of a client with elicitation only: -32021 naming both missing capabilities', async () => {
+    const wire = await call2026(gateway.baseUrl, 'm2', 'ask__mixed', {}, { capabilities: { elicitation: {} } });
+    expect(wire.status).toBe(400);
+    expect(wire.message['error']).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {}, roots: {} } } });
+    expect(Object.keys(((wire.message['error'] as Json)['data'] as Json)['requiredCapabilities'] as Json).sort()).toEqual([
+      'roots',
+      'sampling',
+    ]);
+  });
 });
 
 describe("API keys: a key's input rounds are its own (MCP_API_KEYS with two keys)", () => {
