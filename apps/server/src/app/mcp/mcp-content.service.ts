@@ -229,14 +229,14 @@ export class McpContent {
         return resourceContentsFromFile(bytes, { uri, mimeType: entry.mimeType });
       }
       const label = `${source.plugin}.${source.content.command}`;
-      const call: InputCall = { session, requestId, params, target: `resources/read ${uri}`, label };
+      const call: InputCall = { session, stateless: context.stateless, requestId, params, target: `resources/read ${uri}`, label };
       const stdout = await this.run(commandTarget(source, source.content.command, ['uri', ...Object.keys(variables)]), { uri, ...variables }, signal, call);
       return resourceContentsFromOutput(stdout, { uri, mimeType: entry.mimeType, label: `${source.plugin}.${source.content.command}` });
     });
     return { contents };
   }
 
-  async getPrompt(requestId: RequestId, params: Record<string, unknown>, session: Session): Promise<GetPromptResult> {
+  async getPrompt(requestId: RequestId, params: Record<string, unknown>, session: Session, context: ContentRequestContext = { stateless: false }): Promise<GetPromptResult> {
     const name = params['name'];
     if (typeof name !== 'string' || name === '') throw RpcError.invalidParams('prompts/get needs "name": a prompt name from prompts/list.');
     const entry = this.visiblePrompt(name, session);
@@ -262,7 +262,14 @@ export class McpContent {
         const filled = source.prompt.messages.map((m) => ({ role: m.role, content: fillContent(m.content, args) }));
         return { messages: checkedMessages(filled, entry.qualifiedName) };
       }
-      const call: InputCall = { session, requestId, params, target: `prompts/get ${entry.qualifiedName}`, label: `${source.plugin}.${source.prompt.command}` };
+      const call: InputCall = {
+        session,
+        stateless: context.stateless,
+        requestId,
+        params,
+        target: `prompts/get ${entry.qualifiedName}`,
+        label: `${source.plugin}.${source.prompt.command}`,
+      };
       const stdout = await this.run(commandTarget(source, source.prompt.command, [...declared]), args, signal, call);
       return promptFromOutput(stdout, `${source.plugin}.${source.prompt.command}`);
     });

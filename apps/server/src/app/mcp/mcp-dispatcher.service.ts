@@ -162,7 +162,7 @@ export class McpDispatcher {
       case Method.ToolsList:
         return { tools: this.views.tools(session).map(toTool) };
       case Method.ToolsCall:
-        return this.callTool(request, params, session);
+        return this.callTool(request, params, session, context);
       case Method.ResourcesList:
         return this.content.listResources(params, session);
       case Method.ResourceTemplatesList:
@@ -176,7 +176,7 @@ export class McpDispatcher {
       case Method.PromptsList:
         return this.content.listPrompts(params, session);
       case Method.PromptsGet:
-        return this.content.getPrompt(request.id, params, session);
+        return this.content.getPrompt(request.id, params, session, context);
       case Method.Complete:
         return this.content.complete(request.id, params, session);
       default:
@@ -209,7 +209,12 @@ export class McpDispatcher {
     };
   }
 
-  private async callTool(request: JsonRpcRequest, params: Record<string, unknown>, session: Session): Promise<CallToolResult | Record<string, unknown>> {
+  private async callTool(
+    request: JsonRpcRequest,
+    params: Record<string, unknown>,
+    session: Session,
+    context: ContentRequestContext,
+  ): Promise<CallToolResult | Record<string, unknown>> {
     const name = params['name'];
     if (typeof name !== 'string' || name === '') {
       throw RpcError.invalidParams('tools/call needs "name": the tool name from tools/list.');
@@ -254,7 +259,14 @@ export class McpDispatcher {
         env['TRACEPARENT'] = traceparent;
         if (isPlainObject(meta) && typeof meta['tracestate'] === 'string') env['TRACESTATE'] = meta['tracestate'];
       }
-      const call = { session, requestId: request.id, params, target: `tools/call ${entry.qualifiedName}`, label: entry.qualifiedName };
+      const call: InputCall = {
+        session,
+        stateless: context.stateless,
+        requestId: request.id,
+        params,
+        target: `tools/call ${entry.qualifiedName}`,
+        label: entry.qualifiedName,
+      };
       result = await this.invoke(entry, args, signal, env, call, this.pluginLines(entry, session, request.id, progressTokenOf(params)), trace);
     } finally {
       session.untrack(request.id);

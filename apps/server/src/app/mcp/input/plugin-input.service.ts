@@ -3,6 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { ExecutorService } from '@sanctum/executor';
 import type { ExecuteOptions, InputObtainer, InteractiveOutcome, PluginCommandTarget, ToolArguments } from '@sanctum/executor';
 import {
+  ErrorCode,
   INPUT_METHODS,
   RpcError,
   StatelessErrorCode,
@@ -25,6 +26,12 @@ import type { RoundBinding } from './request-state';
 /** The request a plugin command runs for, as input rounds need to know it. */
 export interface InputCall {
   session: Session;
+  /**
+   * A request of protocol revision 2026-07-28 (input rounds answer input_required). False for the
+   * 2025 revisions, and for the requests of no revision's session (a POST /message without a
+   * session, a console try-it): those are asked nothing they did not declare, so nothing at all.
+   */
+  stateless: boolean;
   /** The client's request id: 2025 requests to the client are related to it. */
   requestId: RequestId;
   /** The request's params (2026-07-28 retries carry inputResponses and requestState there). */
@@ -68,7 +75,7 @@ export class PluginInput {
     const capabilities = call.session.clientCapabilities ?? {};
     const env = { ...options.env, MCP_CLIENT_CAPABILITIES: JSON.stringify(capabilities) };
     const base = { ...options, env, maxRounds: this.config.inputRounds };
-    if (call.session.transport !== 'stateless') return this.executor.executeInteractive(target, args, base, this.fromSession(call, target, options.signal));
+    if (!call.stateless) return this.executor.executeInteractive(target, args, base, this.fromSession(call, target, options.signal));
 
     const binding: RoundBinding = { target: call.target, args: argumentsDigest(args), principal: call.session.owner ?? '' };
     const retry = this.retryOf(call, binding);
@@ -116,7 +123,11 @@ export class PluginInput {
         const responses: Record<string, unknown> = {};
         keys.forEach((key, i) => {
           const answer = answers[i];
-          responses[key] = 'result' in answer ? answer.result : { error: answer.error };
+          const problem = 'result' in answer ? inputResponseProblem(asked.requests[key].kind, answer.result) : undefined;
+          // The plugin gets what the client answered, or an error in its place: never a malformed answer.
+          if ('error' in answer) responses[key] = { error: answer.error };
+          else if (problem !== undefined) responses[key] = { error: { code: ErrorCode.InvalidParams, message: `the client's answer ${problem}` } };
+          else responses[key] = answer.result;
         });
         return { responses };
       } catch (err) {
