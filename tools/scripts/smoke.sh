@@ -31,7 +31,7 @@ call=$(curl -X POST http://localhost:8000/message \
 check 'curl -X POST http://localhost:8000/message (botfather.send-message) -> JSON-RPC result' '[[ "$call" == "{\"jsonrpc\":\"2.0\",\"id\":\"test\",\"result\":"* ]]'
 
 check 'npm start prints no Nx output and no ANSI escape codes' '! grep -q $'"'"'\x1b'"'"' "$log" && ! grep -Eq "nx run|NX " "$log"'
-check 'log shows discovery and tool lines' 'grep -q "INFO: Discovered plugin: botfather (2 commands)" "$log" && grep -q "Tool invoked: botfather.send-message" "$log"'
+check 'log shows discovery and tool lines' 'grep -q "INFO: Discovered plugin: botfather (3 commands)" "$log" && grep -q "Tool invoked: botfather.send-message" "$log"'
 
 if [ "$ok" -ne 0 ]; then
   echo "--- server log"; cat "$log"

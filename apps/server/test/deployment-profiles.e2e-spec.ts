@@ -79,6 +79,7 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
     );
     expect(await names(client)).toEqual([
       'botfather__click-button',
+      'botfather__draft-reply',
       'botfather__send-message',
       'devops__deploy',
       'devops__rollback',
@@ -96,7 +97,7 @@ describe('docs/deployment.md: the profiles for Letta and desktop clients', () =>
       new StreamableHTTPClientTransport(new URL(`${gateway.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': KEYS.letta } } }),
     );
     expect(await names(client)).toContain('botfather__send-message');
-    expect(await names(client)).toHaveLength(6);
+    expect(await names(client)).toHaveLength(7);
   });
 
   it('the governed Letta profile starts with sanctum__tools and its attached tool, and attaches on request', async () => {

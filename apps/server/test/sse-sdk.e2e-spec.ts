@@ -46,7 +46,7 @@ describe('HTTP+SSE transport with the official MCP SDK client', () => {
   it('lists every bundled command as a tool with a real schema', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['botfather__click-button', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status', 'gateway__status']);
+    expect(names).toEqual(['botfather__click-button', 'botfather__draft-reply', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status', 'gateway__status']);
     for (const tool of tools) {
       expect(tool.description).toBeTruthy();
       expect(tool.inputSchema.type).toBe('object');
@@ -122,7 +122,7 @@ describe('HTTP+SSE transport with the official MCP SDK client', () => {
     await eventually(() => gateway.logs.some((l) => /INFO: Tool completed: devops\.status \([0-9a-f-]{36}\) in \d+ ms$/.test(l)));
     expect(gateway.logs.some((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO: Session started: [0-9a-f-]{36}$/.test(l))).toBe(true);
     expect(gateway.logs.some((l) => /INFO: Tool invoked: devops\.status \([0-9a-f-]{36}\)$/.test(l))).toBe(true);
-    expect(gateway.logs.some((l) => /INFO: Discovered plugin: botfather \(2 commands\)/.test(l))).toBe(true);
+    expect(gateway.logs.some((l) => /INFO: Discovered plugin: botfather \(3 commands\)/.test(l))).toBe(true);
     expect(gateway.logs.join('\n')).not.toContain('secret-token');
   });
 

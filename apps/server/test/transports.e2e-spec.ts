@@ -13,7 +13,7 @@ import { SDK_TRANSPORTS } from './sdk-connections';
 import type { Connection } from './sdk-connections';
 
 const PLUGINS_DIR = resolve(__dirname, '../../../mcp/plugins');
-const PLUGIN_TOOLS = ['botfather__click-button', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status'];
+const PLUGIN_TOOLS = ['botfather__click-button', 'botfather__draft-reply', 'botfather__send-message', 'devops__deploy', 'devops__rollback', 'devops__status'];
 
 describe.each(SDK_TRANSPORTS)('the SDK client over %s', (_name, kind, connect) => {
   let gateway: RunningGateway;
@@ -49,7 +49,7 @@ describe.each(SDK_TRANSPORTS)('the SDK client over %s', (_name, kind, connect) =
     expect(session?.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
   });
 
-  it('lists the five plugin tools', async () => {
+  it('lists the six plugin tools', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
     expect(names.filter((n) => /^(botfather|devops)__/.test(n)).sort()).toEqual(PLUGIN_TOOLS);
