@@ -62,6 +62,7 @@ export {
   INPUT_KINDS,
   INPUT_METHODS,
   MAX_INPUT_REQUESTS,
+  answersInputRequests,
   capabilitiesObject,
   inputResponseProblem,
   isInputKind,

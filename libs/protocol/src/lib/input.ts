@@ -46,11 +46,21 @@ export function isInputKind(value: string): value is InputKind {
   return (INPUT_KINDS as readonly string[]).includes(value);
 }
 
+/** Whether a client declared the capability of this kind (an object, even an empty one). */
+function declares(capabilities: Record<string, unknown> | undefined, kind: InputKind): boolean {
+  return isPlainObject(capabilities?.[kind]);
+}
+
+/** Whether a client declared any capability the server may send it requests for (elicitation, sampling, roots). */
+export function answersInputRequests(capabilities: Record<string, unknown> | undefined): boolean {
+  return INPUT_KINDS.some((kind) => declares(capabilities, kind));
+}
+
 /** The kinds a round needs that the client's declared capabilities lack, in the order asked. */
 export function missingCapabilities(requests: Record<string, InputRequest>, capabilities: Record<string, unknown> | undefined): InputKind[] {
   const missing: InputKind[] = [];
   for (const { kind } of Object.values(requests)) {
-    if (!isPlainObject(capabilities?.[kind]) && !missing.includes(kind)) missing.push(kind);
+    if (!declares(capabilities, kind) && !missing.includes(kind)) missing.push(kind);
   }
   return missing;
 }

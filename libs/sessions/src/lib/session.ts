@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subject } from 'rxjs';
+import { JSONRPC_VERSION, Method } from '@sanctum/protocol';
 import type { JsonRpcErrorObject, JsonRpcMessage, JsonRpcResponse, LoggingLevel, ProtocolVersion, RequestId } from '@sanctum/protocol';
 
 export type TransportKind = 'sse' | 'streamable-http' | 'stdio' | 'stateless';
@@ -223,7 +224,7 @@ export class Session {
       };
       const end = (reason: 'cancelled' | 'timeout', message: string): void => {
         done();
-        this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: message } }, related);
+        this.send({ jsonrpc: JSONRPC_VERSION, method: Method.Cancelled, params: { requestId: id, reason: message } }, related);
         reject(new ClientRequestEnded(reason, message));
       };
       const onAbort = (): void => {
@@ -244,7 +245,7 @@ export class Session {
         timer = setTimeout(() => end('timeout', `no answer from the client within ${formatSeconds(timeoutMs)}`), timeoutMs);
         timer.unref();
       }
-      this.send({ jsonrpc: '2.0', id, method, params }, related);
+      this.send({ jsonrpc: JSONRPC_VERSION, id, method, params }, related);
     });
   }
 

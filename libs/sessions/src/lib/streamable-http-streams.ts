@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LoggerService, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { isResponse, stringifyExact } from '@sanctum/protocol';
+import { isRequest, isResponse, stringifyExact } from '@sanctum/protocol';
 import type { JsonRpcMessage, RequestId } from '@sanctum/protocol';
 import type { Subscription } from 'rxjs';
 import { ReplayBuffer } from './replay-buffer';
@@ -270,7 +270,7 @@ export class SessionStreams {
   private route({ message, relatedRequestId }: OutgoingMessage): void {
     let postId = relatedRequestId === undefined ? undefined : this.requestStreams.get(relatedRequestId);
     const deferred = postId === undefined && relatedRequestId !== undefined ? this.deferred.get(relatedRequestId) : undefined;
-    if (deferred && deferred.post === undefined && 'method' in message && 'id' in message) {
+    if (deferred && deferred.post === undefined && isRequest(message)) {
       // A request to the client before the POST's response: the POST becomes an SSE stream.
       const { sink, protocolVersion } = deferred.open();
       deferred.post = this.openPost(deferred.requestIds, sink, protocolVersion);

@@ -231,7 +231,7 @@ export class McpContent {
       const label = `${source.plugin}.${source.content.command}`;
       const call: InputCall = { session, stateless: context.stateless, requestId, params, target: `resources/read ${uri}`, label };
       const stdout = await this.run(commandTarget(source, source.content.command, ['uri', ...Object.keys(variables)]), { uri, ...variables }, signal, call);
-      return resourceContentsFromOutput(stdout, { uri, mimeType: entry.mimeType, label: `${source.plugin}.${source.content.command}` });
+      return resourceContentsFromOutput(stdout, { uri, mimeType: entry.mimeType, label });
     });
     return { contents };
   }
@@ -262,16 +262,10 @@ export class McpContent {
         const filled = source.prompt.messages.map((m) => ({ role: m.role, content: fillContent(m.content, args) }));
         return { messages: checkedMessages(filled, entry.qualifiedName) };
       }
-      const call: InputCall = {
-        session,
-        stateless: context.stateless,
-        requestId,
-        params,
-        target: `prompts/get ${entry.qualifiedName}`,
-        label: `${source.plugin}.${source.prompt.command}`,
-      };
+      const label = `${source.plugin}.${source.prompt.command}`;
+      const call: InputCall = { session, stateless: context.stateless, requestId, params, target: `prompts/get ${entry.qualifiedName}`, label };
       const stdout = await this.run(commandTarget(source, source.prompt.command, [...declared]), args, signal, call);
-      return promptFromOutput(stdout, `${source.plugin}.${source.prompt.command}`);
+      return promptFromOutput(stdout, label);
     });
     const result: GetPromptResult = { messages: rendered.messages };
     const description = rendered.description ?? entry.description;

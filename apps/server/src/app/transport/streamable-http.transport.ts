@@ -2,12 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { LoggerService } from '@nestjs/common';
 import {
   ErrorCode,
-  INPUT_KINDS,
   Method,
+  answersInputRequests,
   SUPPORTED_PROTOCOL_VERSIONS,
   failure,
   isFailure,
-  isPlainObject,
   isStatelessVersion,
   isRequest,
   isSupportedVersion,
@@ -292,7 +291,7 @@ export class StreamableHttpTransport {
     streams: SessionStreams,
   ): Promise<void> {
     // Only a client that declared it can answer is ever asked (the hot path of the others is unchanged).
-    const deferred = answersRequests(session.clientCapabilities)
+    const deferred = answersInputRequests(session.clientCapabilities)
       ? streams.deferPost(
           requests.map((r) => r.id),
           () => ({ sink: this.openPostSink(req, res, session), protocolVersion: this.versionOf(req, session) }),
@@ -396,9 +395,4 @@ export class StreamableHttpTransport {
   private versionOf(req: Request, session: Session): string {
     return header(req, 'mcp-protocol-version') ?? session.protocolVersion ?? DEFAULT_STREAMABLE_HTTP_VERSION;
   }
-}
-
-/** Whether a client declared a capability the gateway may send it requests for (elicitation, sampling, roots). */
-function answersRequests(capabilities: Record<string, unknown> | undefined): boolean {
-  return capabilities !== undefined && INPUT_KINDS.some((kind) => isPlainObject(capabilities[kind]));
 }

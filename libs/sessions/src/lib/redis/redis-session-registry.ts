@@ -60,24 +60,22 @@ function metaOf(session: Session, home: string | undefined): Record<string, stri
   return fields;
 }
 
+/** A stored JSON field; undefined when empty or foreign (the local copy keeps what it has). */
+function jsonField<T>(raw: string | undefined): T | undefined {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Copy the stored fields onto the local copy (another instance may have changed them). */
 function applyMeta(session: Session, meta: Record<string, string>): void {
   if (meta['v']) session.protocolVersion = meta['v'] as Session['protocolVersion'];
-  if (meta['ci']) {
-    try {
-      session.clientInfo = JSON.parse(meta['ci']) as Session['clientInfo'];
-    } catch {
-      // a foreign value: keep what we have
-    }
-  }
+  session.clientInfo = jsonField(meta['ci']) ?? session.clientInfo;
   if (isLoggingLevel(meta['ll'])) session.logLevel = meta['ll'];
-  if (meta['cc']) {
-    try {
-      session.clientCapabilities = JSON.parse(meta['cc']) as Record<string, unknown>;
-    } catch {
-      // a foreign value: keep what we have
-    }
-  }
+  session.clientCapabilities = jsonField(meta['cc']) ?? session.clientCapabilities;
   session.initialized = meta['i'] === '1';
   if (meta['ag']) session.agentId = meta['ag'];
   if (meta['pe']) session.profileEndpoint = meta['pe'];

@@ -14,7 +14,7 @@ import {
   missingCapabilities,
   toolError,
 } from '@sanctum/protocol';
-import type { InputAnswers, InputKind, InputRequest, InputRequired, RequestId } from '@sanctum/protocol';
+import type { InputAnswers, InputRequest, InputRequired, RequestId } from '@sanctum/protocol';
 import { ClientRequestEnded } from '@sanctum/sessions';
 import type { Session } from '@sanctum/sessions';
 import { DISPATCHER_CONFIG } from '../../config/config.slices';
@@ -178,7 +178,7 @@ export class PluginInput {
 
   private answer(requests: Record<string, InputRequest>, state: unknown, round: number, binding: RoundBinding, answered: Record<string, unknown> = {}): InputRequiredAnswer {
     const inputRequests = Object.fromEntries(
-      Object.entries(requests).map(([key, request]) => [key, { method: INPUT_METHODS[request.kind as InputKind], params: request.params }]),
+      Object.entries(requests).map(([key, request]) => [key, { method: INPUT_METHODS[request.kind], params: request.params }]),
     );
     return new InputRequiredAnswer({
       resultType: 'input_required',
